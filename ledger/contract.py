@@ -1,0 +1,206 @@
+"""The data contract: the tables, their columns and the in-memory ledger.
+
+Files (CSV, Parquet) carry the contract's column names with money in currency
+units (``123.45``). In memory, money is exact integer cents in a column named
+``<name>_cents`` (``amount`` -> ``amount_cents``), dates are ``datetime64[ns]``
+at midnight, booleans are ``bool``; sums become ``Decimal`` at the edges. User
+columns named ``x_*`` travel with their row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Literal
+
+import pandas as pd
+
+ColumnKind = Literal["id", "text", "date", "money", "int", "bool", "choice", "country"]
+
+USER_COLUMN_PREFIX = "x_"
+DEFAULT_CURRENCY = "EUR"
+DOC_TYPES = ("invoice", "credit_note")
+CHANNELS = ("email", "call", "letter", "formal_notice", "legal")
+OUTCOMES = ("promise_to_pay", "dispute", "no_answer", "paid")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a contract table."""
+
+    name: str
+    kind: ColumnKind
+    description: str
+    required: bool = False
+    default: object = None
+    choices: tuple[str, ...] = ()
+
+    @property
+    def memory_name(self) -> str:
+        """Name of the column in memory: money columns hold cents."""
+        return f"{self.name}_cents" if self.kind == "money" else self.name
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table of the contract: its columns and how a row is identified."""
+
+    name: str
+    columns: tuple[Column, ...]
+    id_column: str | None
+    required_file: bool
+    description: str
+
+    @property
+    def column_names(self) -> list[str]:
+        """Contract (file) column names, in order."""
+        return [c.name for c in self.columns]
+
+    @property
+    def memory_names(self) -> list[str]:
+        """In-memory column names, in order."""
+        return [c.memory_name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        """The column called ``name`` (file name)."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+CLIENTS = TableSpec(
+    name="clients",
+    id_column="client_id",
+    required_file=True,
+    description="one row per client (compte 411 auxiliaire)",
+    columns=(
+        Column("client_id", "id", "client identifier", required=True),
+        Column("name", "text", "client name"),
+        Column("country", "country", "ISO 3166 alpha-2 country code"),
+        Column("sector", "text", "business sector"),
+        Column("is_public_sector", "bool", "public-sector buyer", default=False),
+        Column("created_on", "date", "start of the relationship"),
+        Column("payment_terms_days", "int", "agreed payment terms in days"),
+        Column("credit_limit", "money", "credit limit granted (encours autorisé)"),
+    ),
+)
+
+INVOICES = TableSpec(
+    name="invoices",
+    id_column="invoice_id",
+    required_file=True,
+    description="one row per invoice or credit note",
+    columns=(
+        Column("invoice_id", "id", "invoice number", required=True),
+        Column("client_id", "id", "client billed; must exist in clients", required=True),
+        Column("issue_date", "date", "date of issue", required=True),
+        Column("due_date", "date", "due date; on or after the issue date", required=True),
+        Column("amount", "money", "amount TTC, greater than zero", required=True),
+        Column("currency", "text", "ISO 4217 currency", default=DEFAULT_CURRENCY),
+        Column("doc_type", "choice", "invoice or credit_note", default="invoice",
+               choices=DOC_TYPES),
+        Column("disputed", "bool", "the client disputes the invoice (litige)", default=False),
+        Column("paid_date", "date", "date fully settled; empty while open"),
+        Column("written_off", "bool", "written off as a loss (passée en perte)", default=False),
+        Column("credited_invoice_id", "id", "for a credit note: the invoice it credits"),
+    ),
+)
+
+PAYMENTS = TableSpec(
+    name="payments",
+    id_column="payment_id",
+    required_file=False,
+    description="payments received (règlements)",
+    columns=(
+        Column("payment_id", "id", "payment identifier", required=True),
+        Column("client_id", "id", "paying client; must exist in clients", required=True),
+        Column("payment_date", "date", "date received", required=True),
+        Column("amount", "money", "amount received, greater than zero", required=True),
+        Column("reference", "text", "free text as on the bank statement"),
+        Column("invoice_id", "id", "invoice settled, when already matched (lettré)"),
+    ),
+)
+
+ADVANCES = TableSpec(
+    name="advances",
+    id_column=None,
+    required_file=False,
+    description="advances and deposits received before invoicing (compte 419)",
+    columns=(
+        Column("client_id", "id", "client; must exist in clients", required=True),
+        Column("received_date", "date", "date received", required=True),
+        Column("amount", "money", "amount received, greater than zero", required=True),
+        Column("reference", "text", "free text"),
+        Column("applied_date", "date",
+               "date the advance was set against an invoice; empty while still held"),
+    ),
+)
+
+UNBILLED = TableSpec(
+    name="unbilled",
+    id_column=None,
+    required_file=False,
+    description="delivered, not yet invoiced (factures à émettre)",
+    columns=(
+        Column("client_id", "id", "client; must exist in clients", required=True),
+        Column("delivered_date", "date", "date delivered; empty if unknown"),
+        Column("expected_issue_date", "date", "expected invoicing date", required=True),
+        Column("amount", "money", "amount TTC, greater than zero", required=True),
+    ),
+)
+
+ACTIONS = TableSpec(
+    name="actions",
+    id_column=None,
+    required_file=False,
+    description="dunning history (relances)",
+    columns=(
+        Column("invoice_id", "id", "invoice chased; must exist in invoices", required=True),
+        Column("action_date", "date", "date of the action", required=True),
+        Column("channel", "choice", "email, call, letter, formal_notice or legal",
+               required=True, choices=CHANNELS),
+        Column("outcome", "choice", "promise_to_pay, dispute, no_answer or paid",
+               choices=OUTCOMES),
+        Column("promised_date", "date", "date promised by the client"),
+    ),
+)
+
+TABLES: dict[str, TableSpec] = {
+    t.name: t for t in (CLIENTS, INVOICES, PAYMENTS, ADVANCES, UNBILLED, ACTIONS)
+}
+
+
+def user_columns(frame: pd.DataFrame) -> list[str]:
+    """The user's own columns (``x_*``) of a frame, in order."""
+    return [str(c) for c in frame.columns if str(c).startswith(USER_COLUMN_PREFIX)]
+
+
+def empty_frame(spec: TableSpec) -> pd.DataFrame:
+    """An empty in-memory frame of ``spec`` with the right dtypes."""
+    dtypes = {
+        "id": "object", "text": "object", "choice": "object", "country": "object",
+        "date": "datetime64[ns]", "money": "Int64", "int": "Int64", "bool": "bool",
+    }
+    return pd.DataFrame(
+        {c.memory_name: pd.Series(dtype=dtypes[c.kind]) for c in spec.columns}
+    )
+
+
+@dataclass
+class Ledger:
+    """The receivables ledger in memory: one frame per contract table.
+
+    Money is in integer cents (``amount_cents``), dates are ``datetime64[ns]``.
+    Optional tables are empty frames with the contract's columns when absent.
+    """
+
+    clients: pd.DataFrame = field(default_factory=lambda: empty_frame(CLIENTS))
+    invoices: pd.DataFrame = field(default_factory=lambda: empty_frame(INVOICES))
+    payments: pd.DataFrame = field(default_factory=lambda: empty_frame(PAYMENTS))
+    advances: pd.DataFrame = field(default_factory=lambda: empty_frame(ADVANCES))
+    unbilled: pd.DataFrame = field(default_factory=lambda: empty_frame(UNBILLED))
+    actions: pd.DataFrame = field(default_factory=lambda: empty_frame(ACTIONS))
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The frames by table name, in contract order."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
