@@ -97,8 +97,9 @@ INVOICES = TableSpec(
         Column("due_date", "date", "due date; on or after the issue date", required=True),
         Column("amount", "money", "amount TTC, greater than zero", required=True),
         Column("currency", "text", "ISO 4217 currency", default=DEFAULT_CURRENCY),
-        Column("doc_type", "choice", "invoice or credit_note", default="invoice",
-               choices=DOC_TYPES),
+        Column(
+            "doc_type", "choice", "invoice or credit_note", default="invoice", choices=DOC_TYPES
+        ),
         Column("disputed", "bool", "the client disputes the invoice (litige)", default=False),
         Column("paid_date", "date", "date fully settled; empty while open"),
         Column("written_off", "bool", "written off as a loss (passée en perte)", default=False),
@@ -131,8 +132,11 @@ ADVANCES = TableSpec(
         Column("received_date", "date", "date received", required=True),
         Column("amount", "money", "amount received, greater than zero", required=True),
         Column("reference", "text", "free text"),
-        Column("applied_date", "date",
-               "date the advance was set against an invoice; empty while still held"),
+        Column(
+            "applied_date",
+            "date",
+            "date the advance was set against an invoice; empty while still held",
+        ),
     ),
 )
 
@@ -157,10 +161,14 @@ ACTIONS = TableSpec(
     columns=(
         Column("invoice_id", "id", "invoice chased; must exist in invoices", required=True),
         Column("action_date", "date", "date of the action", required=True),
-        Column("channel", "choice", "email, call, letter, formal_notice or legal",
-               required=True, choices=CHANNELS),
-        Column("outcome", "choice", "promise_to_pay, dispute, no_answer or paid",
-               choices=OUTCOMES),
+        Column(
+            "channel",
+            "choice",
+            "email, call, letter, formal_notice or legal",
+            required=True,
+            choices=CHANNELS,
+        ),
+        Column("outcome", "choice", "promise_to_pay, dispute, no_answer or paid", choices=OUTCOMES),
         Column("promised_date", "date", "date promised by the client"),
     ),
 )
@@ -178,12 +186,16 @@ def user_columns(frame: pd.DataFrame) -> list[str]:
 def empty_frame(spec: TableSpec) -> pd.DataFrame:
     """An empty in-memory frame of ``spec`` with the right dtypes."""
     dtypes = {
-        "id": "object", "text": "object", "choice": "object", "country": "object",
-        "date": "datetime64[ns]", "money": "Int64", "int": "Int64", "bool": "bool",
+        "id": "object",
+        "text": "object",
+        "choice": "object",
+        "country": "object",
+        "date": "datetime64[ns]",
+        "money": "Int64",
+        "int": "Int64",
+        "bool": "bool",
     }
-    return pd.DataFrame(
-        {c.memory_name: pd.Series(dtype=dtypes[c.kind]) for c in spec.columns}
-    )
+    return pd.DataFrame({c.memory_name: pd.Series(dtype=dtypes[c.kind]) for c in spec.columns})
 
 
 @dataclass

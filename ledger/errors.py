@@ -1,4 +1,4 @@
-"""Domain errors raised by the ledger; the CLI and the API map them to exit codes and problem+json."""
+"""Domain errors of the ledger; the CLI maps them to exit codes, the API to problem+json."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ class ImportRejected(LedgerError):
         self.problems = problems
         files = sorted({p.file for p in problems})
         super().__init__(
-            f"import rejected: {len(problems)} problem(s) in {', '.join(files)}; nothing was written"
+            f"import rejected: {len(problems)} problem(s) in {', '.join(files)}; "
+            "nothing was written"
         )
 
 

@@ -17,7 +17,7 @@ def contract_frame(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
     """An in-memory frame turned into the contract's file shape (text money, ISO dates)."""
     out = pd.DataFrame(index=frame.index)
     for col in spec.columns:
-        values = frame[col.memory_name] if col.memory_name in frame else None
+        values = frame.get(col.memory_name, None)
         if values is None:
             continue
         if col.kind == "money":

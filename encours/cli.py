@@ -1,0 +1,287 @@
+"""The ``encours`` command line: a few lines per command, the work is in the packages.
+
+Heavy libraries (pandas, LightGBM, MLflow) are imported inside the commands so that
+``encours --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from encours.settings import get_settings
+
+app = typer.Typer(
+    help="encours: how and when your B2B customers will pay their invoices.\n\n"
+    "Import your ledger (clients, invoices, payments...), read your encours client, DSO "
+    "and balance âgée at any date, train the late-payment model and serve it over HTTP.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+console = Console()
+errors = Console(stderr=True)
+
+DateOption = Annotated[
+    dt.datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="date as YYYY-MM-DD", show_default=False),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="print one JSON object, for scripts")]
+
+
+def _print_json(payload: Any) -> None:
+    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+
+
+def _fail(message: str, code: int = 1) -> None:
+    errors.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _engine() -> Any:
+    from ledger.storage import make_engine
+
+    return make_engine(get_settings().database_url)
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option(help="folder to write the files to")] = Path("demo-data"),
+    clients: Annotated[int, typer.Option(min=1, help="number of clients")] = 200,
+    months: Annotated[int, typer.Option(min=1, max=240, help="months of history")] = 24,
+    seed: Annotated[int, typer.Option(help="random seed: same seed, same ledger")] = 42,
+    file_format: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+    as_json: JsonFlag = False,
+) -> None:
+    """Write a realistic simulated ledger (clients, invoices, payments, relances...).
+
+    The files follow the import format, so [bold]encours import OUT[/] loads them. The true
+    probability of late payment of each invoice goes apart, to OUT/truth/, for evaluation.
+    """
+    from ledger.simulate import SimulationConfig, write_simulation
+    from ledger.simulate import simulate as run
+    from rich.progress import Progress
+
+    if file_format not in ("csv", "parquet"):
+        _fail(f"--format must be csv or parquet, not {file_format!r}", 2)
+    config = SimulationConfig(n_clients=clients, n_months=months, seed=seed)
+    with Progress(console=errors, transient=True, disable=as_json) as progress:
+        task = progress.add_task("simulating months", total=months)
+        sim = run(config, progress=lambda done: progress.update(task, completed=done))
+        paths = write_simulation(sim, out, file_format)  # type: ignore[arg-type]
+    counts = {name: len(frame) for name, frame in sim.ledger.tables().items()}
+    if as_json:
+        _print_json({"out": str(out), "end": sim.end.date().isoformat(), "rows": counts})
+        return
+    console.print(f"Simulated ledger up to {sim.end.date()} written to [bold]{out}[/]:")
+    for path in paths:
+        console.print(f"  {path}  ({counts.get(path.stem, 0):,} rows)")
+
+
+@app.command("import")
+def import_(
+    directory: Annotated[
+        Path, typer.Argument(exists=True, file_okay=False, help="folder of CSV or Parquet files")
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Import clients, invoices, payments, advances, unbilled and actions files.
+
+    Each file is checked first; a file with any bad row is rejected whole, every bad row
+    is listed with its column and the reason, and nothing is written (exit code 1).
+    Importing the same files again changes nothing; a row whose values changed (a
+    paid_date newly filled, say) is updated.
+    """
+    from ledger.errors import ImportRejected
+    from ledger.importing import import_directory
+
+    try:
+        with errors.status("importing", spinner="dots"):
+            report = import_directory(_engine(), directory)
+    except ImportRejected as rejected:
+        if as_json:
+            _print_json({"rejected": True, "problems": [p.__dict__ for p in rejected.problems]})
+            raise typer.Exit(1) from None
+        table = Table("file", "row", "column", "problem", title=str(rejected), title_justify="left")
+        for p in rejected.problems:
+            shown = f"{p.message} (got {p.value!r})" if p.value is not None else p.message
+            table.add_row(p.file, "" if p.row is None else str(p.row), p.field or "", shown)
+        errors.print(table)
+        raise typer.Exit(1) from None
+    if as_json:
+        _print_json(report.as_json())
+        return
+    for warning in report.warnings:
+        errors.print(f"[yellow]warning:[/] {warning}")
+    table = Table("table", "inserted", "updated", "unchanged", title="import done")
+    for name, c in report.summary.tables.items():
+        table.add_row(name, f"{c.inserted:,}", f"{c.updated:,}", f"{c.unchanged:,}")
+    console.print(table)
+
+
+def _money(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:,.2f}".replace(",", " ")
+
+
+def _number(value: float | None, unit: str) -> str:
+    return "—" if value is None else f"{value:,.1f}{unit}"
+
+
+@app.command()
+def kpis(
+    as_of: DateOption = None,
+    currency: Annotated[str, typer.Option(help="currency of the figures")] = "EUR",
+    cash: Annotated[
+        float | None, typer.Option(help="disponibilités, for the liquidité immédiate")
+    ] = None,
+    short_term_debt: Annotated[
+        float | None, typer.Option(help="dettes à court terme, for the liquidité immédiate")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Encours client, balance âgée, DSO, taux de recouvrement and créances douteuses.
+
+    Figures at the --as-of date (default: today), from what the ledger knew on that day.
+    """
+    from ledger.kpis import compute_kpis
+    from ledger.storage import load_ledger, migrate
+
+    day = (as_of or dt.datetime.now()).date()
+    engine = _engine()
+    migrate(engine)
+    figures = compute_kpis(
+        load_ledger(engine),
+        day,
+        currency=currency,
+        cash=None if cash is None else Decimal(str(cash)),
+        short_term_debt=None if short_term_debt is None else Decimal(str(short_term_debt)),
+    )[0]
+    if as_json:
+        _print_json(figures.as_json())
+        return
+    table = Table("KPI", currency, title=f"KPIs at {day}", title_justify="left")
+    rows = [
+        ("encours client", _money(figures.encours)),
+        ("  factures échues", _money(figures.echu)),
+        ("  factures non échues", _money(figures.non_echu)),
+        ("  factures à émettre", _money(figures.a_emettre)),
+        ("  − avances et acomptes", _money(figures.avances)),
+        ("DSO (encours × 365 / CA TTC 12 mois)", _number(figures.dso, " days")),
+        ("DSO count-back", _number(figures.dso_countback, " days")),
+        ("taux de recouvrement (12 mois)", _number(figures.taux_recouvrement, " %")),
+        ("taux de créances douteuses", _number(figures.taux_creances_douteuses, " %")),
+        ("encours moyen par client", _money(figures.encours_moyen_par_client)),
+        ("liquidité immédiate", _number(figures.liquidite_immediate, "")),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    aged = figures.aged_balance
+    table.add_section()
+    for name, value in [
+        ("balance âgée: non échu", aged.not_due),
+        ("  1–30 days", aged.d1_30),
+        ("  31–60 days", aged.d31_60),
+        ("  61–90 days", aged.d61_90),
+        ("  > 90 days", aged.over_90),
+    ]:
+        table.add_row(name, _money(value))
+    console.print(table)
+
+
+@app.command()
+def train(
+    cutoff: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="train on what was known before this date (YYYY-MM-DD), test on invoices "
+            "issued after it; default: six months before the end of the ledger",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Train the late-payment model out of time, log it to MLflow, register it.
+
+    The new model becomes the [bold]champion[/] that the API serves only if it beats the
+    current champion on the same out-of-time test; otherwise it is the challenger.
+    """
+    import pandas as pd
+    from rich.progress import Progress
+
+    from ledger.storage import load_ledger, migrate
+    from training.tracking import use_store
+    from training.train import train_late_payment
+
+    settings = get_settings()
+    engine = _engine()
+    migrate(engine)
+    ledger = load_ledger(engine)
+    if ledger.invoices.empty:
+        _fail("the ledger has no invoices: run `encours import DIR` first")
+    use_store(settings.tracking_uri, settings.artifacts_uri)
+    with Progress(console=errors, transient=True, disable=as_json) as progress:
+        task = progress.add_task("training", total=3)
+
+        def step(name: str) -> None:
+            progress.update(task, description=name, advance=1 if name != "features" else 0)
+
+        try:
+            report = train_late_payment(ledger, pd.Timestamp(cutoff) if cutoff else None, step=step)
+        except ValueError as exc:
+            _fail(str(exc))
+    if as_json:
+        _print_json(report.as_json())
+        return
+    reg = report.registration
+    console.print(
+        f"late-payment v{reg.version}: trained on {report.n_train:,} invoices issued before "
+        f"{report.cutoff.date()}, tested on {report.n_test:,} issued after"
+    )
+    table = Table("", "ROC AUC", "Brier", title="out-of-time test", title_justify="left")
+    table.add_row("model", f"{report.metrics['roc_auc']:.3f}", f"{report.metrics['brier']:.3f}")
+    for name, m in report.baselines.items():
+        table.add_row(f"baseline: {name}", f"{m['roc_auc']:.3f}", f"{m['brier']:.3f}")
+    console.print(table)
+    status = "now the champion" if reg.promoted else "registered as challenger"
+    console.print(f"late-payment v{reg.version} is {status}.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+) -> None:
+    """Serve the API (scores, KPIs) with uvicorn; docs at /docs."""
+    from encours.serve import run_server
+
+    settings = get_settings()
+    run_server(settings, host or settings.host, port or settings.port)
+
+
+@app.command()
+def demo(
+    clients: Annotated[int, typer.Option(min=10, help="number of simulated clients")] = 200,
+    months: Annotated[int, typer.Option(min=12, help="months of simulated history")] = 24,
+    seed: Annotated[int, typer.Option(help="random seed")] = 42,
+    data: Annotated[Path, typer.Option(help="folder for the simulated files")] = Path("demo-data"),
+    serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="start the API")] = True,
+) -> None:
+    """Simulate a ledger, import it, train the model, and serve the API.
+
+    Everything runs on the embedded SQLite database and the local MLflow store under
+    models/; nothing to install or start.
+    """
+    from encours.demo import run_demo
+
+    code = run_demo(get_settings(), console, clients, months, seed, data, serve_api)
+    if code:
+        sys.exit(code)

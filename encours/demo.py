@@ -1,0 +1,79 @@
+"""``make demo``: simulate, import, train and serve, on the embedded defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ledger.simulate import SimulationConfig, simulate, write_simulation
+from rich.console import Console
+from rich.progress import Progress
+
+from encours.settings import Settings
+from ledger.errors import ImportRejected
+from ledger.importing import import_directory
+from ledger.kpis import compute_kpis
+from ledger.storage import load_ledger, make_engine
+from training.tracking import use_store
+from training.train import train_late_payment
+
+
+def run_demo(
+    settings: Settings,
+    console: Console,
+    clients: int,
+    months: int,
+    seed: int,
+    data: Path,
+    serve_api: bool,
+) -> int:
+    """Run the demo end to end; returns a process exit code."""
+    engine = make_engine(settings.database_url)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("simulating", total=months + 3)
+        sim = simulate(
+            SimulationConfig(n_clients=clients, n_months=months, seed=seed),
+            progress=lambda done: progress.update(task, completed=done),
+        )
+        write_simulation(sim, data)
+        progress.update(task, description="importing", completed=months + 1)
+        try:
+            report = import_directory(engine, data)
+        except ImportRejected as rejected:
+            console.print(f"[red]{rejected}[/]")
+            return 1
+        progress.update(task, description="training", completed=months + 2)
+        ledger = load_ledger(engine)
+        use_store(settings.tracking_uri, settings.artifacts_uri)
+        trained = train_late_payment(ledger)
+        progress.update(task, completed=months + 3)
+    n_invoices = len(sim.ledger.invoices)
+    console.print(
+        f"[bold]1. Simulated[/] {clients} clients, {n_invoices:,} invoices over {months} "
+        f"months, up to {sim.end.date()}, in {data}/ (truth apart in {data}/truth/)."
+    )
+    changed = report.summary.changed
+    console.print(f"[bold]2. Imported[/] into {settings.database_url} ({changed:,} rows written).")
+    figures = compute_kpis(ledger, sim.end.date())[0]
+    console.print(
+        f"   At {sim.end.date()}: encours client {figures.encours:,.2f} {figures.currency}, "
+        f"DSO {figures.dso} days.  Try: .venv/bin/encours kpis --as-of {sim.end.date()}"
+    )
+    reg = trained.registration
+    console.print(
+        f"[bold]3. Trained[/] late-payment v{reg.version} "
+        f"({'champion' if reg.promoted else 'challenger'}): out-of-time ROC AUC "
+        f"{trained.metrics['roc_auc']:.3f} (baseline, client's last delay: "
+        f"{trained.baselines['client_last_delay']['roc_auc']:.3f})."
+    )
+    console.print(
+        f"   MLflow UI: .venv/bin/mlflow ui --backend-store-uri {settings.tracking_uri} --port 5000"
+    )
+    if not serve_api:
+        return 0
+    base = f"http://{settings.host}:{settings.port}"
+    console.print(f"[bold]4. Serving[/] the API at {base}  —  docs: {base}/docs")
+    console.print(f"   KPIs: {base}/v1/kpis?as_of={sim.end.date()}")
+    from encours.serve import run_server
+
+    run_server(settings, settings.host, settings.port)
+    return 0

@@ -1,0 +1,51 @@
+"""Settings: one class, read from the environment (``ENCOURS_*``) and ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where encours keeps its data and models, and how it serves them."""
+
+    model_config = SettingsConfigDict(env_prefix="ENCOURS_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///encours.db",
+        description="SQLAlchemy URL of the ledger database; PostgreSQL in production, "
+        "e.g. postgresql+psycopg://user@host/db",
+    )
+    models_dir: Path = Field(default=Path("models"), description="local MLflow store")
+    mlflow_uri: str = Field(
+        default="",
+        description="MLflow tracking and registry URI; empty means SQLite under models_dir",
+    )
+    host: str = Field(default="127.0.0.1", description="address the API listens on")
+    port: int = Field(default=8000, description="port the API listens on")
+    late_model_name: str = Field(default="late-payment", description="registered model name")
+    ledger_refresh_seconds: float = Field(
+        default=30.0, description="the API rereads the ledger when its copy is older than this"
+    )
+    max_batch: int = Field(default=10_000, description="largest batch of invoices per request")
+
+    @property
+    def tracking_uri(self) -> str:
+        """The MLflow URI in force: the setting, or SQLite under ``models_dir``."""
+        if self.mlflow_uri:
+            return self.mlflow_uri
+        return f"sqlite:///{self.models_dir.resolve() / 'mlflow.db'}"
+
+    @property
+    def artifacts_uri(self) -> str:
+        """Where MLflow stores artifacts for new experiments in the local store."""
+        return (self.models_dir.resolve() / "artifacts").as_uri()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

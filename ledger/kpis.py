@@ -1,0 +1,566 @@
+"""Receivables KPIs at any as-of date: encours, balance âgée, DSO, recouvrement, douteuses.
+
+Pure functions over the in-memory :class:`~ledger.contract.Ledger`; nothing is read or
+written. Money is summed exactly in integer cents and becomes ``Decimal`` at the end.
+Days are compared as whole calendar days; "at ``d``" means at the end of day ``d``.
+
+Rules, applied the same way everywhere:
+
+- **open amount** of a document at ``d``: 0 if ``issue_date > d`` (not yet issued) or
+  ``paid_date <= d`` (settled); otherwise ``amount`` less the payments matched to it
+  (``payments.invoice_id``) dated on or before ``d``, floored at 0. Without payments the
+  whole amount stays open until ``paid_date``. Written-off invoices have no ``paid_date``,
+  so they stay in the encours (as créances douteuses). Payments not yet matched
+  (``invoice_id`` empty) lower no invoice until lettrage matches them.
+- **credit notes** (``doc_type == "credit_note"``, positive amount) follow the same rule
+  and count negatively: their open amount is signed ``<= 0``.
+- **échu** = open amounts of documents with ``due_date < as_of``; **non échu** = the
+  others (``due_date >= as_of``); credit notes by their own due date.
+- **à émettre** = unbilled rows delivered by ``as_of`` (or with no ``delivered_date``)
+  and not yet due to be invoiced (``as_of < expected_issue_date``).
+- **avances** = advances received by ``as_of`` and not applied by then (``applied_date``
+  empty or after ``as_of``).
+- **encours client** = échu + non échu + à émettre − avances.
+- **balance âgée**: open amounts by days past due (``as_of − due_date``): ``not_due``
+  (<= 0), ``d1_30``, ``d31_60``, ``d61_90``, ``over_90``; the buckets sum to
+  échu + non échu.
+- **DSO** (the trade's formula) = encours client × 365 / CA TTC, the CA being the
+  invoices issued in ``(as_of − 365 days, as_of]`` less the credit notes issued then;
+  ``None`` when that CA is <= 0.
+- **count-back DSO**, on the encours of invoices (échu + non échu, net of credit notes;
+  à émettre and avances left out): period ``k`` (1, 2, ...) is
+  ``(as_of − k months, as_of − (k − 1) months]``, where "minus k months" keeps the day of
+  the month (clamped to the month's last day) and a month-end ``as_of`` steps by month
+  ends, so that at 30 June the periods are exactly June, May, April... Going back from
+  ``as_of``, while the remaining encours exceeds the period's net sales TTC, those sales
+  are taken off and the period's days added; then the remaining fraction of the next
+  period's sales is counted in its days. At most 24 periods: an encours that 24 months of
+  sales do not exhaust gives the 24 periods' days. 0 when that encours is <= 0.
+- **taux de recouvrement** over ``(as_of − N days, as_of]`` (N = 365 by default) =
+  recouvré / total des créances × 100. Recouvré = payments dated in the period, matched
+  or not; without payments, the amounts of documents whose ``paid_date`` falls in the
+  period (net of credit notes). Total des créances = open amounts at the start of the
+  period (end of day ``as_of − N``) + documents issued in the period (net of credit
+  notes). ``None`` when that total is <= 0.
+- **taux de créances douteuses** = douteuses / encours client × 100, douteuses being the
+  open amounts of invoices (not credit notes) more than ``days_past_due`` days past due,
+  or disputed, or written off (each counted once; see :class:`DoubtfulDefinition`).
+  ``None`` when the encours client is <= 0.
+- **encours moyen par client** = encours client / number of clients whose own encours
+  client is not zero; ``None`` when there is none.
+- **liquidité immédiate** = (disponibilités + encours client) / dettes à court terme,
+  only when both are given and the debt is > 0.
+
+Currencies are never added together: every figure is per currency. Invoices carry their
+``currency`` (default EUR). The contract gives advances and unbilled rows no currency:
+they are in EUR unless their frame has a ``currency`` column. A payment is in its own
+``currency`` column when there is one, else in its invoice's currency, else in EUR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.offsets import BaseOffset
+
+from ledger.contract import DEFAULT_CURRENCY, Ledger
+from ledger.money import CENT, cents_to_decimal
+
+BUCKETS = ("not_due", "d1_30", "d31_60", "d61_90", "over_90")
+_BUCKET_EDGES = np.array([0, 30, 60, 90])  # upper bounds (inclusive) of the first buckets
+_BUCKET_DTYPE = pd.CategoricalDtype(list(BUCKETS), ordered=True)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_NEVER = np.iinfo(np.int64).max // 2  # a day after every date: "not happened"
+_ALWAYS = np.iinfo(np.int64).min // 2  # a day before every date
+_YEAR_DAYS = 365
+_COUNTBACK_MONTHS = 24
+
+
+@dataclass(frozen=True)
+class DoubtfulDefinition:
+    """Which open invoices are créances douteuses: overdue, disputed, written off."""
+
+    days_past_due: int = 90
+    include_disputed: bool = True
+    include_written_off: bool = True
+
+
+DEFAULT_DOUBTFUL = DoubtfulDefinition()
+
+
+@dataclass(frozen=True)
+class AgedBalance:
+    """Open amounts (balance âgée) by days past due, in one currency."""
+
+    not_due: Decimal
+    d1_30: Decimal
+    d31_60: Decimal
+    d61_90: Decimal
+    over_90: Decimal
+
+    def as_json(self) -> dict[str, float]:
+        """The buckets as JSON numbers."""
+        return {name: float(getattr(self, name)) for name in BUCKETS}
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """The receivables KPIs of one currency at one as-of date."""
+
+    as_of: date
+    currency: str
+    encours: Decimal
+    echu: Decimal
+    non_echu: Decimal
+    a_emettre: Decimal
+    avances: Decimal
+    dso: float | None
+    dso_countback: float | None
+    taux_recouvrement: float | None
+    taux_creances_douteuses: float | None
+    encours_moyen_par_client: Decimal | None
+    liquidite_immediate: float | None
+    aged_balance: AgedBalance
+    n_clients_with_encours: int
+
+    def as_json(self) -> dict[str, Any]:
+        """The KPIs under their public JSON keys; money as numbers in currency units."""
+        moyen = self.encours_moyen_par_client
+        return {
+            "as_of": self.as_of.isoformat(),
+            "currency": self.currency,
+            "encours": float(self.encours),
+            "echu": float(self.echu),
+            "non_echu": float(self.non_echu),
+            "a_emettre": float(self.a_emettre),
+            "avances": float(self.avances),
+            "dso": self.dso,
+            "dso_countback": self.dso_countback,
+            "taux_recouvrement": self.taux_recouvrement,
+            "taux_creances_douteuses": self.taux_creances_douteuses,
+            "encours_moyen_par_client": None if moyen is None else float(moyen),
+            "liquidite_immediate": self.liquidite_immediate,
+            "aged_balance": self.aged_balance.as_json(),
+        }
+
+
+# --- columns as numpy arrays -------------------------------------------------------------
+
+
+def _epoch_day(as_of: date) -> int:
+    """Days from 1970-01-01 to ``as_of`` (a date, datetime or Timestamp)."""
+    return pd.Timestamp(as_of).toordinal() - _EPOCH_ORDINAL
+
+
+def _days(frame: pd.DataFrame, column: str, missing: int) -> np.ndarray:
+    """A date column as int64 days since 1970-01-01; ``missing`` where empty or absent."""
+    if column not in frame:
+        return np.full(len(frame), missing, dtype=np.int64)
+    stamps = pd.to_datetime(frame[column]).to_numpy().astype("datetime64[D]")
+    return np.where(np.isnat(stamps), missing, stamps.view(np.int64))
+
+
+def _cents(frame: pd.DataFrame, column: str = "amount_cents") -> np.ndarray:
+    """A money column as int64 cents, 0 where empty."""
+    return frame[column].to_numpy(dtype=np.int64, na_value=0)
+
+
+def _flags(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A bool column as a numpy bool array, False where empty or absent."""
+    if column not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    values = frame[column]
+    if values.dtype == bool:
+        return values.to_numpy()
+    return values.astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def _currencies(frame: pd.DataFrame) -> np.ndarray:
+    """The ``currency`` column as an object array, EUR where empty or absent."""
+    if "currency" not in frame:
+        return np.full(len(frame), DEFAULT_CURRENCY, dtype=object)
+    values = frame["currency"].astype(object)
+    return values.where(values.notna(), DEFAULT_CURRENCY).to_numpy(dtype=object)
+
+
+@dataclass(frozen=True)
+class _Documents:
+    """The invoices table as arrays: days since 1970-01-01, cents, sign (−1 credit note)."""
+
+    frame: pd.DataFrame
+    issue: np.ndarray
+    due: np.ndarray
+    paid: np.ndarray
+    cents: np.ndarray
+    sign: np.ndarray
+    currency: np.ndarray
+    disputed: np.ndarray
+    written_off: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Payments:
+    """The payments table as arrays; ``position`` is the matched invoice's row, or −1."""
+
+    day: np.ndarray
+    cents: np.ndarray
+    position: np.ndarray
+    currency: np.ndarray
+
+
+def _documents(ledger: Ledger) -> _Documents:
+    """The ledger's invoices and credit notes as arrays."""
+    frame = ledger.invoices
+    credit = (frame["doc_type"] == "credit_note").to_numpy(dtype=bool, na_value=False)
+    return _Documents(
+        frame=frame,
+        issue=_days(frame, "issue_date", _NEVER),
+        due=_days(frame, "due_date", _NEVER),
+        paid=_days(frame, "paid_date", _NEVER),
+        cents=_cents(frame),
+        sign=np.where(credit, -1, 1).astype(np.int64),
+        currency=_currencies(frame),
+        disputed=_flags(frame, "disputed"),
+        written_off=_flags(frame, "written_off"),
+    )
+
+
+def _payments(ledger: Ledger, docs: _Documents) -> _Payments:
+    """The ledger's payments as arrays, each located on the invoice it is matched to."""
+    frame = ledger.payments
+    position = pd.Index(docs.frame["invoice_id"]).get_indexer(frame["invoice_id"])
+    matched = position >= 0
+    currency = np.full(len(frame), DEFAULT_CURRENCY, dtype=object)
+    currency[matched] = docs.currency[position[matched]]
+    if "currency" in frame:
+        stated = frame["currency"].notna().to_numpy(dtype=bool)
+        currency[stated] = frame["currency"].to_numpy(dtype=object)[stated]
+    return _Payments(
+        day=_days(frame, "payment_date", _NEVER),
+        cents=_cents(frame),
+        position=position,
+        currency=currency,
+    )
+
+
+# --- open amounts ------------------------------------------------------------------------
+
+
+def _open_cents(docs: _Documents, payments: _Payments, day: int) -> np.ndarray:
+    """Signed open cents of every document at the end of ``day`` (credit notes <= 0)."""
+    paid = np.zeros(len(docs.cents), dtype=np.int64)
+    counted = (payments.day <= day) & (payments.position >= 0)
+    np.add.at(paid, payments.position[counted], payments.cents[counted])
+    is_open = (docs.issue <= day) & (docs.paid > day)
+    return np.where(is_open, np.maximum(docs.cents - paid, 0), 0) * docs.sign
+
+
+def _buckets(days_past_due: np.ndarray) -> pd.Categorical:
+    """The balance-âgée bucket of each number of days past due."""
+    codes = np.searchsorted(_BUCKET_EDGES, days_past_due, side="left").astype(np.int8)
+    return pd.Categorical.from_codes(codes, dtype=_BUCKET_DTYPE)
+
+
+def _open_frame(docs: _Documents, open_cents: np.ndarray, day: int) -> pd.DataFrame:
+    """The open documents with their signed open cents, days past due and bucket."""
+    keep = open_cents != 0
+    columns = ["invoice_id", "client_id", "doc_type", "issue_date", "due_date", "amount_cents"]
+    out = docs.frame.loc[keep, columns].copy()
+    days_past_due = day - docs.due[keep]
+    out.insert(2, "currency", docs.currency[keep])
+    out["open_cents"] = open_cents[keep]
+    out["days_past_due"] = days_past_due
+    out["bucket"] = _buckets(days_past_due)
+    out["disputed"] = docs.disputed[keep]
+    out["written_off"] = docs.written_off[keep]
+    return out
+
+
+def open_amounts(ledger: Ledger, as_of: date) -> pd.DataFrame:
+    """The documents open at ``as_of``, one row each, indexed like ``ledger.invoices``.
+
+    Columns: ``invoice_id``, ``client_id``, ``currency``, ``doc_type``, ``issue_date``,
+    ``due_date``, ``amount_cents``, ``open_cents`` (signed: credit notes negative),
+    ``days_past_due`` (``as_of − due_date``, negative before the due date), ``bucket``
+    (ordered categorical of :data:`BUCKETS`), ``disputed``, ``written_off``. Documents
+    with nothing open (settled, fully paid, not yet issued) are left out.
+    """
+    docs = _documents(ledger)
+    day = _epoch_day(as_of)
+    return _open_frame(docs, _open_cents(docs, _payments(ledger, docs), day), day)
+
+
+# --- encours client ----------------------------------------------------------------------
+
+
+_ENCOURS_PARTS = ("echu_cents", "non_echu_cents", "a_emettre_cents", "avances_cents")
+
+
+def _parts(client_id: np.ndarray, currency: np.ndarray, **cents: np.ndarray) -> pd.DataFrame:
+    """Rows of encours parts: the named cents columns, zeros for the other parts."""
+    zeros = np.zeros(len(client_id), dtype=np.int64)
+    columns = {name: cents.get(name, zeros) for name in _ENCOURS_PARTS}
+    return pd.DataFrame({"client_id": client_id, "currency": currency, **columns})
+
+
+def _unbilled_due(ledger: Ledger, day: int) -> pd.DataFrame:
+    """Unbilled rows counted as à émettre at ``day``, as encours parts."""
+    frame = ledger.unbilled
+    delivered = _days(frame, "delivered_date", _ALWAYS)
+    counted = (delivered <= day) & (day < _days(frame, "expected_issue_date", _ALWAYS))
+    return _parts(
+        frame["client_id"].to_numpy(dtype=object)[counted],
+        _currencies(frame)[counted],
+        a_emettre_cents=_cents(frame)[counted],
+    )
+
+
+def _advances_held(ledger: Ledger, day: int) -> pd.DataFrame:
+    """Advances received and not yet applied at ``day``, as encours parts."""
+    frame = ledger.advances
+    received = _days(frame, "received_date", _NEVER)
+    held = (received <= day) & (_days(frame, "applied_date", _NEVER) > day)
+    return _parts(
+        frame["client_id"].to_numpy(dtype=object)[held],
+        _currencies(frame)[held],
+        avances_cents=_cents(frame)[held],
+    )
+
+
+def _invoiced(open_frame: pd.DataFrame) -> pd.DataFrame:
+    """Open documents as encours parts: échu or non échu."""
+    signed = open_frame["open_cents"].to_numpy(dtype=np.int64)
+    overdue = open_frame["days_past_due"].to_numpy() > 0
+    return _parts(
+        open_frame["client_id"].to_numpy(dtype=object),
+        open_frame["currency"].to_numpy(dtype=object),
+        echu_cents=np.where(overdue, signed, 0),
+        non_echu_cents=np.where(overdue, 0, signed),
+    )
+
+
+def _encours_by_client(open_frame: pd.DataFrame, ledger: Ledger, day: int) -> pd.DataFrame:
+    """Encours client and its parts in cents, per (currency, client_id)."""
+    rows = pd.concat(
+        [_invoiced(open_frame), _unbilled_due(ledger, day), _advances_held(ledger, day)],
+        ignore_index=True,
+    )
+    parts = list(_ENCOURS_PARTS)
+    out = rows.groupby(["currency", "client_id"], sort=True, as_index=False)[parts].sum()
+    out["encours_cents"] = (
+        out["echu_cents"] + out["non_echu_cents"] + out["a_emettre_cents"] - out["avances_cents"]
+    )
+    return out
+
+
+def encours_by_client(ledger: Ledger, as_of: date) -> pd.DataFrame:
+    """Encours client per client and currency at ``as_of``, in cents.
+
+    Columns: ``currency``, ``client_id``, ``echu_cents``, ``non_echu_cents``,
+    ``a_emettre_cents``, ``avances_cents``, ``encours_cents``; one row per client and
+    currency with an open document, an unbilled row counted or an advance held.
+    """
+    return _encours_by_client(open_amounts(ledger, as_of), ledger, _epoch_day(as_of))
+
+
+# --- balance âgée ------------------------------------------------------------------------
+
+
+def _aged_balance(open_frame: pd.DataFrame) -> AgedBalance:
+    """The balance âgée of open documents (all of one currency)."""
+    codes = open_frame["bucket"].cat.codes.to_numpy()
+    cents = open_frame["open_cents"].to_numpy()
+    sums = [int(cents[codes == code].sum()) for code in range(len(BUCKETS))]
+    return AgedBalance(*(cents_to_decimal(s) for s in sums))
+
+
+def aged_balance(
+    ledger: Ledger, as_of: date, currency: str | None = None
+) -> dict[str, AgedBalance]:
+    """The balance âgée at ``as_of`` per currency (only ``currency`` when given)."""
+    frame = open_amounts(ledger, as_of)
+    wanted = [currency] if currency is not None else sorted(set(frame["currency"]))
+    return {c: _aged_balance(frame[frame["currency"] == c]) for c in wanted}
+
+
+# --- ratios ------------------------------------------------------------------------------
+
+
+def _net_sales_cents(docs: _Documents, in_currency: np.ndarray, start: int, end: int) -> int:
+    """Invoices less credit notes issued in ``(start, end]``, in cents."""
+    issued = in_currency & (docs.issue > start) & (docs.issue <= end)
+    return int((docs.cents[issued] * docs.sign[issued]).sum())
+
+
+def _ratio(numerator: int, denominator: int, scale: float, digits: int) -> float | None:
+    """``numerator × scale / denominator`` rounded, or None unless the denominator is > 0."""
+    if denominator <= 0:
+        return None
+    return round(numerator * scale / denominator, digits)
+
+
+def _month_bounds(as_of: date, months: int) -> np.ndarray:
+    """Epoch days of ``as_of − k months`` for k = 0..months (see the count-back DSO)."""
+    end = pd.Timestamp(as_of).normalize()
+    step: BaseOffset = pd.offsets.MonthEnd() if end.is_month_end else pd.DateOffset(months=1)
+    stamps = [end] + [end - step * k for k in range(1, months + 1)]
+    return np.array([_epoch_day(s) for s in stamps], dtype=np.int64)
+
+
+def _countback_dso(
+    docs: _Documents, in_currency: np.ndarray, encours_cents: int, as_of: date
+) -> float:
+    """Count-back DSO of ``encours_cents`` against the monthly net sales before ``as_of``."""
+    if encours_cents <= 0:
+        return 0.0
+    bounds = _month_bounds(as_of, _COUNTBACK_MONTHS)  # descending: as_of, as_of − 1 month...
+    lengths = bounds[:-1] - bounds[1:]
+    issued = in_currency & (docs.issue > bounds[-1]) & (docs.issue <= bounds[0])
+    # Period k (0-based) holds issue days in (bounds[k + 1], bounds[k]].
+    period = np.searchsorted(-bounds, -docs.issue[issued], side="right") - 1
+    sales = np.zeros(_COUNTBACK_MONTHS, dtype=np.int64)
+    np.add.at(sales, period, docs.cents[issued] * docs.sign[issued])
+    remaining, days = encours_cents, 0
+    for month_sales, length in zip(sales.tolist(), lengths.tolist(), strict=True):
+        if remaining <= month_sales:
+            return round(days + remaining * length / month_sales, 1)
+        remaining -= month_sales
+        days += length
+    return float(days)
+
+
+def _recovered_cents(
+    docs: _Documents, payments: _Payments, currency: str, start: int, end: int
+) -> int:
+    """Cash recovered in ``(start, end]``: payments, or settled documents without payments."""
+    if len(payments.day):
+        counted = (payments.currency == currency) & (payments.day > start) & (payments.day <= end)
+        return int(payments.cents[counted].sum())
+    settled = (docs.currency == currency) & (docs.paid > start) & (docs.paid <= end)
+    return int((docs.cents[settled] * docs.sign[settled]).sum())
+
+
+def _doubtful_cents(open_frame: pd.DataFrame, doubtful: DoubtfulDefinition) -> int:
+    """Open cents of the invoices that ``doubtful`` calls créances douteuses."""
+    is_doubtful = open_frame["days_past_due"].to_numpy() > doubtful.days_past_due
+    if doubtful.include_disputed:
+        is_doubtful |= open_frame["disputed"].to_numpy(dtype=bool)
+    if doubtful.include_written_off:
+        is_doubtful |= open_frame["written_off"].to_numpy(dtype=bool)
+    is_invoice = (open_frame["doc_type"] != "credit_note").to_numpy(dtype=bool, na_value=True)
+    return int(open_frame["open_cents"].to_numpy()[is_doubtful & is_invoice].sum())
+
+
+def _in_currency(
+    amount: Decimal | Mapping[str, Decimal] | None, currency: str, plain_currency: str
+) -> Decimal | None:
+    """The part of ``amount`` in ``currency``: a mapping by currency, or a plain amount."""
+    if isinstance(amount, Mapping):
+        return amount.get(currency)
+    return amount if currency == plain_currency else None
+
+
+def _liquidite(encours: Decimal, cash: Decimal | None, debt: Decimal | None) -> float | None:
+    """(cash + encours) / short-term debt, or None without both or with no debt."""
+    if cash is None or debt is None or debt <= 0:
+        return None
+    return round(float((Decimal(cash) + encours) / Decimal(debt)), 2)
+
+
+# --- all together ------------------------------------------------------------------------
+
+
+def _present_currencies(ledger: Ledger, docs: _Documents) -> list[str]:
+    """The currencies of the ledger's documents, unbilled rows and advances, sorted."""
+    found = set(docs.currency.tolist())
+    found.update(_currencies(ledger.unbilled).tolist())
+    found.update(_currencies(ledger.advances).tolist())
+    return sorted(str(c) for c in found)
+
+
+def compute_kpis(
+    ledger: Ledger,
+    as_of: date,
+    *,
+    currency: str | None = None,
+    doubtful: DoubtfulDefinition = DEFAULT_DOUBTFUL,
+    cash: Decimal | Mapping[str, Decimal] | None = None,
+    short_term_debt: Decimal | Mapping[str, Decimal] | None = None,
+    recovery_period_days: int = _YEAR_DAYS,
+) -> list[Kpis]:
+    """The KPIs at ``as_of``, one :class:`Kpis` per currency, sorted by currency.
+
+    Args:
+        ledger: the receivables ledger.
+        as_of: the date the figures are taken at (end of that day).
+        currency: only this currency (all zeros when the ledger has none of it).
+        doubtful: which invoices count as créances douteuses.
+        cash: disponibilités, by currency or as one amount in ``currency`` (EUR when
+            ``currency`` is None); with ``short_term_debt``, gives the liquidité immédiate.
+        short_term_debt: dettes à court terme, given like ``cash``.
+        recovery_period_days: length of the period of the taux de recouvrement.
+    """
+    day = _epoch_day(as_of)
+    docs = _documents(ledger)
+    payments = _payments(ledger, docs)
+    open_frame = _open_frame(docs, _open_cents(docs, payments, day), day)
+    by_client = _encours_by_client(open_frame, ledger, day)
+    start = day - recovery_period_days
+    open_at_start = _open_cents(docs, payments, start)
+    plain_currency = currency or DEFAULT_CURRENCY
+    wanted = [currency] if currency is not None else _present_currencies(ledger, docs)
+
+    results = []
+    for c in wanted:
+        in_currency = docs.currency == c
+        opened = open_frame[open_frame["currency"] == c]
+        clients = by_client[by_client["currency"] == c]
+        parts = {name: int(clients[name].sum()) for name in (*_ENCOURS_PARTS, "encours_cents")}
+        encours_cents = parts["encours_cents"]
+        invoiced_cents = parts["echu_cents"] + parts["non_echu_cents"]
+        n_clients = int((clients["encours_cents"] != 0).sum())
+        claims = int(open_at_start[in_currency].sum()) + _net_sales_cents(
+            docs, in_currency, start, day
+        )
+        encours = cents_to_decimal(encours_cents)
+        results.append(
+            Kpis(
+                as_of=pd.Timestamp(as_of).date(),
+                currency=c,
+                encours=encours,
+                echu=cents_to_decimal(parts["echu_cents"]),
+                non_echu=cents_to_decimal(parts["non_echu_cents"]),
+                a_emettre=cents_to_decimal(parts["a_emettre_cents"]),
+                avances=cents_to_decimal(parts["avances_cents"]),
+                dso=_ratio(
+                    encours_cents,
+                    _net_sales_cents(docs, in_currency, day - _YEAR_DAYS, day),
+                    _YEAR_DAYS,
+                    1,
+                ),
+                dso_countback=_countback_dso(docs, in_currency, invoiced_cents, as_of),
+                taux_recouvrement=_ratio(
+                    _recovered_cents(docs, payments, c, start, day), claims, 100, 2
+                ),
+                taux_creances_douteuses=_ratio(
+                    _doubtful_cents(opened, doubtful), encours_cents, 100, 2
+                ),
+                encours_moyen_par_client=(encours / n_clients).quantize(CENT)
+                if n_clients
+                else None,
+                liquidite_immediate=_liquidite(
+                    encours,
+                    _in_currency(cash, c, plain_currency),
+                    _in_currency(short_term_debt, c, plain_currency),
+                ),
+                aged_balance=_aged_balance(opened),
+                n_clients_with_encours=n_clients,
+            )
+        )
+    return results

@@ -1,0 +1,81 @@
+"""The database schema, derived from the data contract: one table per contract table.
+
+Tables whose rows have no natural id (advances, unbilled, actions) are keyed by
+``row_key``, a digest of the row's content, so re-importing a file is idempotent.
+User columns (``x_*``) are stored together in the JSON column ``extra``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import TypeEngine
+
+from ledger.contract import TABLES, TableSpec
+from ledger.contract import Column as ContractColumn
+
+metadata = MetaData()
+
+ROW_KEY = "row_key"
+EXTRA = "extra"
+
+# Foreign keys the database enforces; the importer checks the rest (credited_invoice_id
+# may point at a row of the same batch, which row-by-row constraint checks would refuse).
+FOREIGN_KEYS = {
+    ("invoices", "client_id"): "clients.client_id",
+    ("payments", "client_id"): "clients.client_id",
+    ("payments", "invoice_id"): "invoices.invoice_id",
+    ("advances", "client_id"): "clients.client_id",
+    ("unbilled", "client_id"): "clients.client_id",
+    ("actions", "invoice_id"): "invoices.invoice_id",
+}
+
+
+def _sql_type(col: ContractColumn) -> TypeEngine[object]:
+    types: dict[str, TypeEngine[object]] = {
+        "id": String(64),
+        "text": Text(),
+        "choice": String(32),
+        "country": String(2),
+        "date": Date(),
+        "money": Numeric(18, 2),
+        "int": Integer(),
+        "bool": Boolean(),
+    }
+    return types[col.kind]
+
+
+def _table(spec: TableSpec) -> Table:
+    columns: list[Column[object]] = []
+    if spec.id_column is None:
+        columns.append(Column(ROW_KEY, String(64), primary_key=True))
+    for col in spec.columns:
+        fk = FOREIGN_KEYS.get((spec.name, col.name))
+        args = [ForeignKey(fk)] if fk else []
+        columns.append(
+            Column(
+                col.name,
+                _sql_type(col),
+                *args,
+                primary_key=col.name == spec.id_column,
+                nullable=not col.required,
+                index=fk is not None,
+                comment=col.description,
+            )
+        )
+    columns.append(Column(EXTRA, JSON(), nullable=True, comment="user columns x_*"))
+    return Table(spec.name, metadata, *columns, comment=spec.description)
+
+
+TABLE_OBJECTS: dict[str, Table] = {name: _table(spec) for name, spec in TABLES.items()}

@@ -1,0 +1,247 @@
+"""The ledger in a database: migrations, atomic idempotent saves, loads into frames.
+
+The same SQLAlchemy Core code runs on SQLite (the embedded default) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, Table, create_engine, event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ledger.contract import TABLES, Ledger, TableSpec, empty_frame, user_columns
+from ledger.files import contract_frame
+from ledger.schema import EXTRA, ROW_KEY, TABLE_OBJECTS
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Parents before children, so foreign keys hold at every statement.
+SAVE_ORDER = ("clients", "invoices", "payments", "advances", "unbilled", "actions")
+BATCH_ROWS = 5_000
+
+
+@dataclass
+class TableChanges:
+    """What a save did to one table."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class SaveSummary:
+    """What a save did, table by table."""
+
+    tables: dict[str, TableChanges] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> int:
+        """Rows inserted or updated in all tables."""
+        return sum(t.inserted + t.updated for t in self.tables.values())
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get their folder and enforce foreign keys."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_foreign_keys)
+    return engine
+
+
+def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database schema to the latest migration (creates it on first use)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def row_keys(spec: TableSpec, frame: pd.DataFrame) -> pd.Series:
+    """Content keys for rows without a natural id: digest of the row plus its repeat count."""
+    text = contract_frame(spec, frame).astype("string").fillna("\x00")
+    digest = pd.util.hash_pandas_object(text, index=False).map("{:016x}".format)
+    repeat = digest.groupby(digest).cumcount().astype(str)
+    return (digest + "-" + repeat).set_axis(frame.index)
+
+
+def _column_values(kind: str, values: pd.Series) -> list[object]:
+    """One column as database values: Decimal money, date objects, None for missing."""
+    if kind == "bool":
+        return [bool(v) for v in values]
+    present = values.notna().tolist()
+    if kind == "money":
+        return [Decimal(int(v)) / 100 if p else None for v, p in zip(values, present, strict=True)]
+    if kind == "date":
+        return [v.date() if p else None for v, p in zip(values, present, strict=True)]
+    if kind == "int":
+        return [int(v) if p else None for v, p in zip(values, present, strict=True)]
+    return [str(v) if p else None for v, p in zip(values, present, strict=True)]
+
+
+def _records(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows as database values (object columns), user columns gathered in ``extra``."""
+    columns: dict[str, list[object]] = {}
+    if spec.id_column is None:
+        columns[ROW_KEY] = row_keys(spec, frame).tolist()
+    for col in spec.columns:
+        columns[col.name] = _column_values(col.kind, frame[col.memory_name])
+    extras = user_columns(frame)
+    if extras:
+        user = {name: _column_values("text", frame[name]) for name in extras}
+        rows = zip(*user.values(), strict=True)
+        columns[EXTRA] = [dict(zip(extras, row, strict=True)) for row in rows]
+    else:
+        columns[EXTRA] = [None] * len(frame)
+    return pd.DataFrame(
+        {name: pd.Series(values, dtype=object) for name, values in columns.items()}
+    ).set_axis(frame.index)
+
+
+def _key(spec: TableSpec) -> str:
+    return spec.id_column or ROW_KEY
+
+
+def _comparable(frame: pd.DataFrame) -> list[tuple[object, ...]]:
+    """Rows normalised so rows read back from the database compare equal to new rows."""
+    return [tuple(_normal(v) for v in row) for row in frame.itertuples(index=False)]
+
+
+def _normal(value: object) -> object:
+    if isinstance(value, Decimal | float) and not pd.isna(value):
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    if isinstance(value, dict):
+        return tuple(sorted((k, _normal(v)) for k, v in value.items() if v is not None)) or None
+    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return value
+
+
+def _upsert(connection: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    for start in range(0, len(rows), BATCH_ROWS):
+        stmt = insert(table)
+        update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
+        connection.execute(
+            stmt.on_conflict_do_update(index_elements=[key], set_=update),
+            rows[start : start + BATCH_ROWS],
+        )
+
+
+def _existing(connection: Connection, table: Table, key: str, keys: list[str]) -> pd.DataFrame:
+    rows: list[Any] = []
+    for start in range(0, len(keys), BATCH_ROWS):
+        chunk = keys[start : start + BATCH_ROWS]
+        rows.extend(connection.execute(select(table).where(table.c[key].in_(chunk))).all())
+    return pd.DataFrame(rows, columns=[c.name for c in table.columns], dtype=object)
+
+
+def _save_table(connection: Connection, spec: TableSpec, frame: pd.DataFrame) -> TableChanges:
+    table, key = TABLE_OBJECTS[spec.name], _key(spec)
+    new = _records(spec, frame).drop_duplicates(subset=[key], keep="last").set_index(key)
+    old = _existing(connection, table, key, new.index.tolist()).set_index(key)
+    common = new.index.intersection(old.index)
+    cols = list(new.columns)
+    new_rows = _comparable(new.loc[common, cols])
+    old_rows = _comparable(old.loc[common, cols])
+    unchanged = {k for k, a, b in zip(common, new_rows, old_rows, strict=True) if a == b}
+    to_write = new[~new.index.isin(unchanged)].reset_index()
+    _upsert(connection, table, key, to_write.to_dict("records"))
+    return TableChanges(
+        inserted=int((~new.index.isin(old.index)).sum()),
+        updated=len(common) - len(unchanged),
+        unchanged=len(unchanged),
+    )
+
+
+def save_ledger(engine: Engine, ledger: Ledger) -> SaveSummary:
+    """Insert new rows and update changed ones, all in one transaction (all or nothing).
+
+    Saving the same ledger twice changes nothing the second time.
+    """
+    summary = SaveSummary()
+    tables = ledger.tables()
+    with engine.begin() as connection:
+        for name in SAVE_ORDER:
+            frame = tables[name]
+            if not frame.empty:
+                summary.tables[name] = _save_table(connection, TABLES[name], frame)
+    return summary
+
+
+def _frame_from_rows(spec: TableSpec, rows: pd.DataFrame) -> pd.DataFrame:
+    """Database rows turned into the in-memory form of the contract."""
+    if rows.empty:
+        return empty_frame(spec)
+    out = pd.DataFrame(index=rows.index)
+    for col in spec.columns:
+        values = rows[col.name]
+        if col.kind == "money":
+            cents = pd.to_numeric(values.map(lambda v: None if v is None else float(v) * 100))
+            out[col.memory_name] = cents.round().astype("Int64")
+        elif col.kind == "date":
+            out[col.name] = pd.to_datetime(values).astype("datetime64[ns]")
+        elif col.kind == "int":
+            out[col.name] = pd.to_numeric(values).astype("Int64")
+        elif col.kind == "bool":
+            out[col.name] = values.fillna(False).astype(bool)
+        else:
+            out[col.name] = values.astype(object).where(values.notna(), None)
+    extras = rows[EXTRA].dropna()
+    if len(extras):
+        user = pd.DataFrame(extras.tolist(), index=extras.index).reindex(rows.index)
+        for name in sorted(user.columns):
+            out[name] = user[name].astype(object).where(user[name].notna(), None)
+    return out.reset_index(drop=True)
+
+
+def _read_table(connection: Connection, spec: TableSpec) -> pd.DataFrame:
+    table = TABLE_OBJECTS[spec.name]
+    result = connection.execute(select(table).order_by(table.c[_key(spec)]))
+    rows = pd.DataFrame(result.all(), columns=[c.name for c in table.columns])
+    return _frame_from_rows(spec, rows)
+
+
+def load_ledger(engine: Engine) -> Ledger:
+    """The whole ledger read from the database into memory."""
+    with engine.connect() as connection:
+        frames = {name: _read_table(connection, spec) for name, spec in TABLES.items()}
+    return Ledger(**frames)
+
+
+def known_ids(engine: Engine) -> tuple[set[str], set[str]]:
+    """Client ids and invoice ids already in the database."""
+    clients, invoices = TABLE_OBJECTS["clients"], TABLE_OBJECTS["invoices"]
+    with engine.connect() as connection:
+        client_ids = set(connection.execute(select(clients.c.client_id)).scalars())
+        invoice_ids = set(connection.execute(select(invoices.c.invoice_id)).scalars())
+    return client_ids, invoice_ids
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """Number of rows per table, for summaries and tests."""
+    from sqlalchemy import func
+
+    with engine.connect() as connection:
+        return {
+            name: int(connection.execute(select(func.count()).select_from(t)).scalar_one())
+            for name, t in TABLE_OBJECTS.items()
+        }

@@ -1,0 +1,493 @@
+"""Check a contract table read as text and turn it into its typed in-memory form.
+
+Plain vectorised pandas rather than pandera: each check here also converts (a money
+text is parsed to cents once, a date once), the messages quote the offending value
+and sometimes a second column, and the reference rules span several files. Written
+as boolean masks over whole columns, the happy path has no Python loop per row; only
+the bad rows, at most ``MAX_PROBLEMS_PER_RULE`` of them per rule, are put into words.
+
+Text frames come from ``ledger.reading``: every column is a pandas ``str`` column,
+stripped, with missing (empty) values as NaN, indexed by the row number a person
+counts in the file (1 = the first row after the header).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ledger.contract import TABLES, USER_COLUMN_PREFIX, Column, TableSpec, user_columns
+from ledger.errors import RowProblem
+
+MAX_PROBLEMS_PER_RULE = 1000
+TRUE_WORDS = ("true", "1", "yes", "oui")
+FALSE_WORDS = ("false", "0", "no", "non")
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+MAX_WHOLE_DIGITS = 15  # 15 digits and 2 decimals fit Numeric(18, 2) and int64 cents
+NON_NEGATIVE_MONEY = frozenset({"credit_limit"})  # every other money column must be > 0
+CURRENCY_COLUMNS = frozenset({"currency"})  # text columns holding an ISO 4217 code
+
+# (later, earlier): the later date, when given, may not fall before the earlier one.
+DATE_ORDER: dict[str, tuple[tuple[str, str], ...]] = {
+    "invoices": (("due_date", "issue_date"), ("paid_date", "issue_date")),
+}
+
+ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+NUMBER = r"[+-]?\d+(?:\.\d*)?"
+COMMA_NUMBER = r"[+-]?[\d .]*\d,\d*"
+AT_MOST_CENTS = r"[+-]?\d+(?:\.\d{0,2}0*)?"  # trailing zeros beyond the cents are harmless
+NOT_TOO_LARGE = rf"[+-]?0*\d{{1,{MAX_WHOLE_DIGITS}}}(?:\.\d*)?"
+WHOLE_NUMBER = r"[+-]?\d{1,12}(?:\.0*)?"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column of ``table`` naming a row of ``target`` by its id."""
+
+    table: str
+    column: str
+    target: str
+
+
+REFERENCES = (
+    Reference("invoices", "client_id", "clients"),
+    Reference("payments", "client_id", "clients"),
+    Reference("advances", "client_id", "clients"),
+    Reference("unbilled", "client_id", "clients"),
+    Reference("actions", "invoice_id", "invoices"),
+    Reference("payments", "invoice_id", "invoices"),
+    Reference("invoices", "credited_invoice_id", "invoices"),
+)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The rows of one file that break one rule, and how to tell each of them."""
+
+    field: str | None
+    rule: str  # the rule in a few words: "... and 12 more rows where <rule>"
+    rows: pd.Index  # row numbers
+    explain: Callable[[int], str]  # the plain-words message for one row number
+    values: pd.Series | None = None  # the offending text, by row number
+
+    def value_at(self, row: int) -> str | None:
+        """The offending text of ``row``, if the rule is about a value."""
+        if self.values is None:
+            return None
+        value = self.values.at[row]
+        return None if pd.isna(value) else str(value)
+
+
+@dataclass
+class CheckedTable:
+    """One file checked: its typed frame (by row number) and everything wrong with it."""
+
+    spec: TableSpec
+    file: str
+    text: pd.DataFrame
+    frame: pd.DataFrame
+    problems: list[RowProblem] = field(default_factory=list)  # about the whole file
+    failures: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def report(self) -> list[RowProblem]:
+        """Every problem of the file: whole-file ones, then by row and column, then overflows."""
+        order = {name: i for i, name in enumerate(self.spec.column_names)}
+        shown: list[RowProblem] = []
+        overflow: list[RowProblem] = []
+        for failure in self.failures:
+            rows = failure.rows
+            for row in rows[:MAX_PROBLEMS_PER_RULE]:
+                r = int(row)
+                shown.append(
+                    RowProblem(self.file, r, failure.field, failure.explain(r), failure.value_at(r))
+                )
+            extra = len(rows) - MAX_PROBLEMS_PER_RULE
+            if extra > 0:
+                message = f"... and {extra} more rows where {failure.rule}"
+                overflow.append(RowProblem(self.file, None, failure.field, message))
+        shown.sort(key=lambda p: (p.row or 0, order.get(p.field or "", -1)))
+        return [*self.problems, *shown, *overflow]
+
+
+def words(name: str) -> str:
+    """A column name as words: ``due_date`` -> ``due date``."""
+    return name.replace("_", " ")
+
+
+def failures_where(
+    field: str | None,
+    bad: pd.Series,
+    rule: str,
+    explain: Callable[[int], str],
+    values: pd.Series | None = None,
+) -> list[Failure]:
+    """A one-item list with the failure of ``rule`` on the rows where ``bad``, or ``[]``."""
+    mask = bad.to_numpy(dtype=bool, na_value=False)
+    if not mask.any():
+        return []
+    return [Failure(field, rule, bad.index[mask], explain, values)]
+
+
+def as_objects(text: pd.Series) -> pd.Series:
+    """A text column as plain Python ``str`` objects, ``None`` where missing."""
+    return pd.Series(text.to_numpy(dtype=object, na_value=None), index=text.index, dtype=object)
+
+
+def quoted(values: pd.Series) -> Callable[[int], str]:
+    """A function quoting the value of a row: ``'12,50'``."""
+    return lambda row: f"'{values.at[row]}'"
+
+
+Parsed = tuple[pd.Series, list[Failure]]
+
+
+def parse_text(col: Column, text: pd.Series) -> Parsed:
+    """Free text and ids, kept as given (a currency must be an ISO 4217 code)."""
+    if col.name not in CURRENCY_COLUMNS:
+        return as_objects(text), []
+    return parse_code(col, text, 3, "EUR")
+
+
+def parse_country(col: Column, text: pd.Series) -> Parsed:
+    """A country as an ISO 3166 alpha-2 code, in capitals."""
+    return parse_code(col, text, 2, "FR")
+
+
+def parse_code(col: Column, text: pd.Series, length: int, example: str) -> Parsed:
+    """An ISO code of ``length`` letters, in capitals (``fr`` is read as ``FR``)."""
+    upper = text.str.upper()
+    bad = text.notna() & ~upper.str.fullmatch(f"[A-Z]{{{length}}}")
+    rule = f"{words(col.name)} must be a {length}-letter ISO code such as {example}"
+    return as_objects(upper), failures_where(col.name, bad, rule, lambda _: rule, text)
+
+
+def parse_date(col: Column, text: pd.Series) -> Parsed:
+    """A strict ``YYYY-MM-DD`` date as ``datetime64[ns]`` at midnight."""
+    iso = text.str.fullmatch(ISO_DATE)
+    parsed = pd.to_datetime(text.where(iso), format="%Y-%m-%d", errors="coerce")
+    years = parsed.dt.year
+    out_of_range = parsed.notna() & ((years < FIRST_YEAR) | (years > LAST_YEAR))
+    show = quoted(text)
+    failures = [
+        *failures_where(
+            col.name,
+            text.notna() & ~iso,
+            "the date is not in the YYYY-MM-DD format",
+            lambda r: f"{show(r)} is not a date in the YYYY-MM-DD format (e.g. 2024-01-31)",
+            text,
+        ),
+        *failures_where(
+            col.name,
+            iso & parsed.isna(),
+            "the date does not exist in the calendar",
+            lambda r: f"{show(r)} is not a real calendar date",
+            text,
+        ),
+        *failures_where(
+            col.name,
+            out_of_range,
+            f"the year is not between {FIRST_YEAR} and {LAST_YEAR}",
+            lambda r: f"{show(r)} is not between the years {FIRST_YEAR} and {LAST_YEAR}",
+            text,
+        ),
+    ]
+    return parsed.where(~out_of_range).astype("datetime64[ns]"), failures
+
+
+def parse_money(col: Column, text: pd.Series) -> Parsed:
+    """A decimal amount with at most 2 decimals, as ``Int64`` cents."""
+    present = text.notna()
+    number = text.str.fullmatch(NUMBER)
+    comma = present & ~number & text.str.fullmatch(COMMA_NUMBER)
+    cents_only = text.str.fullmatch(AT_MOST_CENTS)
+    too_large = number & ~text.str.fullmatch(NOT_TOO_LARGE)
+    valid = number & cents_only & ~too_large
+    cents = cents_of(text.where(valid))
+    show = quoted(text)
+    failures = [
+        *failures_where(
+            col.name,
+            comma,
+            "the amount has a decimal comma",
+            lambda r: f"{show(r)} is not an amount: write decimals with a dot, e.g. 1234.50",
+            text,
+        ),
+        *failures_where(
+            col.name,
+            present & ~number & ~comma,
+            "the amount is not a number",
+            lambda r: f"{show(r)} is not an amount: write a number such as 1234.50",
+            text,
+        ),
+        *failures_where(
+            col.name,
+            number & ~cents_only,
+            "the amount has more than 2 decimals",
+            lambda r: f"{show(r)} has more than 2 decimals",
+            text,
+        ),
+        *failures_where(
+            col.name,
+            too_large,
+            "the amount is too large",
+            lambda r: f"{show(r)} is too large an amount",
+            text,
+        ),
+    ]
+    if col.name in NON_NEGATIVE_MONEY:
+        rule = f"{words(col.name)} cannot be negative"
+        failures += failures_where(col.name, cents < 0, rule, lambda _: rule, text)
+    else:
+        rule = f"{words(col.name)} must be greater than zero"
+        failures += failures_where(col.name, cents <= 0, rule, lambda _: rule, text)
+    return cents, failures
+
+
+def cents_of(text: pd.Series) -> pd.Series:
+    """Valid amount texts (``"-12.5"``, ``"3"``, ``"4.2500"``) as exact ``Int64`` cents."""
+    if not text.notna().any():
+        return pd.Series(pd.NA, index=text.index, dtype="Int64")
+    trimmed = text.str.replace(r"(\.\d\d)0+$", r"\1", regex=True).str.rstrip(".")
+    dot = trimmed.str.find(".").to_numpy(dtype="float64", na_value=np.nan)
+    length = trimmed.str.len().to_numpy(dtype="float64", na_value=np.nan)
+    decimals = np.where(dot < 0, 0, length - dot - 1)
+    padding = np.where(decimals == 0, "00", np.where(decimals == 1, "0", ""))
+    digits = trimmed.str.replace(".", "", regex=False) + padding
+    return pd.to_numeric(digits).astype("Int64")
+
+
+def parse_int(col: Column, text: pd.Series) -> Parsed:
+    """A whole number of zero or more, as ``Int64``."""
+    whole = text.str.fullmatch(WHOLE_NUMBER)
+    numbers = pd.to_numeric(text.where(whole).str.replace(r"\.0*$", "", regex=True))
+    values = numbers.astype("Int64")
+    show = quoted(text)
+    negative = f"{words(col.name)} cannot be negative"
+    failures = [
+        *failures_where(
+            col.name,
+            text.notna() & ~whole,
+            "the value is not a whole number",
+            lambda r: f"{show(r)} is not a whole number",
+            text,
+        ),
+        *failures_where(col.name, values < 0, negative, lambda _: negative, text),
+    ]
+    return values, failures
+
+
+def parse_bool(col: Column, text: pd.Series) -> Parsed:
+    """true/false, yes/no, oui/non or 1/0 in any case, as ``bool`` (missing: false)."""
+    lower = text.str.lower()
+    true = lower.isin(TRUE_WORDS)
+    bad = text.notna() & ~true & ~lower.isin(FALSE_WORDS)
+    show = quoted(text)
+    failures = failures_where(
+        col.name,
+        bad,
+        "the value is not true or false",
+        lambda r: f"{show(r)} is not true or false (write true/false, yes/no, oui/non or 1/0)",
+        text,
+    )
+    return true.astype(bool), failures
+
+
+def parse_choice(col: Column, text: pd.Series) -> Parsed:
+    """One of the column's choices, in lower case."""
+    lower = text.str.lower()
+    bad = text.notna() & ~lower.isin(col.choices)
+    show = quoted(text)
+    allowed = ", ".join(col.choices)
+    failures = failures_where(
+        col.name,
+        bad,
+        f"the value is not one of {allowed}",
+        lambda r: f"{show(r)} is not one of {allowed}",
+        text,
+    )
+    return as_objects(lower), failures
+
+
+PARSERS: dict[str, Callable[[Column, pd.Series], Parsed]] = {
+    "id": parse_text,
+    "text": parse_text,
+    "country": parse_country,
+    "date": parse_date,
+    "money": parse_money,
+    "int": parse_int,
+    "bool": parse_bool,
+    "choice": parse_choice,
+}
+
+
+def default_text(default: object) -> str:
+    """A column default as the text a file would hold."""
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    return str(default)
+
+
+def typed_column(col: Column, text: pd.Series, *, check_required: bool = True) -> Parsed:
+    """A column in its in-memory type, defaults filled in, with the rules it breaks."""
+    failures: list[Failure] = []
+    if col.required and check_required:
+        failures += failures_where(
+            col.name,
+            text.isna(),
+            "a required value is empty",
+            lambda _: "required value is empty",
+        )
+    if col.default is not None:
+        text = text.fillna(default_text(col.default))
+    values, more = PARSERS[col.kind](col, text)
+    return values, failures + more
+
+
+def missing_column(index: pd.Index) -> pd.Series:
+    """An all-missing text column."""
+    return pd.Series(np.nan, index=index, dtype="str")
+
+
+def duplicate_failures(spec: TableSpec, text: pd.DataFrame) -> list[Failure]:
+    """Rows whose id appears more than once in the file."""
+    id_column = spec.id_column
+    if id_column is None or id_column not in text:
+        return []
+    ids = text[id_column]
+    repeated = ids.notna() & ids.duplicated(keep=False)
+    if not repeated.any():
+        return []
+    # Spell out the rows only for the ids that will be shown, not for a whole bad file.
+    shown = ids[repeated].iloc[:MAX_PROBLEMS_PER_RULE]
+    among = ids[repeated & ids.isin(shown.unique())]
+    rows_of = {str(k): [int(r) for r in v] for k, v in among.groupby(among).groups.items()}
+    noun = id_column.removesuffix("_id")
+
+    def explain(row: int) -> str:
+        value = str(ids.at[row])
+        rows = rows_of[value]
+        times = "twice" if len(rows) == 2 else f"{len(rows)} times"
+        return f"{noun} {value} appears {times} in this file ({rows_in_words(rows)})"
+
+    return failures_where(
+        id_column, repeated, f"the {noun} appears more than once in this file", explain, ids
+    )
+
+
+def rows_in_words(rows: list[int], shown: int = 10) -> str:
+    """``[3, 7, 9]`` -> ``rows 3, 7 and 9``; long lists are cut short."""
+    numbers = [str(r) for r in rows]
+    if len(numbers) > shown:
+        return f"rows {', '.join(numbers[:shown])} and {len(numbers) - shown} more"
+    return f"rows {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+def date_order_failures(
+    spec: TableSpec, text: pd.DataFrame, typed: Mapping[str, pd.Series]
+) -> list[Failure]:
+    """Rows where a date falls before the date it must follow (due before issue)."""
+    failures: list[Failure] = []
+    for later, earlier in DATE_ORDER.get(spec.name, ()):
+        if later not in text or earlier not in text:
+            continue
+        later_text, earlier_text = text[later], text[earlier]
+
+        def explain(
+            row: int,
+            later: str = later,
+            earlier: str = earlier,
+            later_text: pd.Series = later_text,
+            earlier_text: pd.Series = earlier_text,
+        ) -> str:
+            return (
+                f"{words(later)} {later_text.at[row]} is before the "
+                f"{words(earlier)} {earlier_text.at[row]}"
+            )
+
+        bad = typed[later] < typed[earlier]
+        rule = f"the {words(later)} is before the {words(earlier)}"
+        failures += failures_where(later, bad, rule, explain, later_text)
+    return failures
+
+
+def unknown_columns(spec: TableSpec, text: pd.DataFrame) -> list[str]:
+    """Columns that are neither in the contract nor the user's own ``x_*``."""
+    known = set(spec.column_names)
+    return [
+        str(c) for c in text.columns if c not in known and not str(c).startswith(USER_COLUMN_PREFIX)
+    ]
+
+
+def check_table(spec: TableSpec, text: pd.DataFrame, file: str) -> CheckedTable:
+    """Check every column and row of one file and type it into its in-memory form."""
+    missing = [c.name for c in spec.columns if c.required and c.name not in text]
+    problems = [
+        RowProblem(file, None, name, f"required column {name} is missing") for name in missing
+    ]
+    warnings = []
+    if extra := unknown_columns(spec, text):
+        warnings.append(
+            f"{file}: column(s) {', '.join(extra)} are not in the data contract and were "
+            f"ignored (name your own columns {USER_COLUMN_PREFIX}... to keep them)"
+        )
+    typed: dict[str, pd.Series] = {}
+    failures: list[Failure] = []
+    for col in spec.columns:
+        present = col.name in text
+        column = text[col.name] if present else missing_column(text.index)
+        typed[col.name], col_failures = typed_column(col, column, check_required=present)
+        failures += col_failures
+    failures += duplicate_failures(spec, text)
+    failures += date_order_failures(spec, text, typed)
+    frame = pd.DataFrame({c.memory_name: typed[c.name] for c in spec.columns}, index=text.index)
+    for name in user_columns(text):
+        frame[name] = as_objects(text[name])
+    return CheckedTable(spec, file, text, frame, problems, failures, warnings)
+
+
+def reference_failures(
+    checked: Mapping[str, CheckedTable],
+    known_ids: Mapping[str, AbstractSet[str]],
+    given: AbstractSet[str],
+) -> dict[str, list[Failure]]:
+    """The rows naming a client or invoice that exists nowhere, by table name.
+
+    Args:
+        checked: the files read, by table name.
+        known_ids: ids already in the ledger, by target table name.
+        given: the tables that had a file, read or not. A reference to a table whose
+            file could not be read is not checked: it would only repeat that problem.
+    """
+    found: dict[str, list[Failure]] = {}
+    for ref in REFERENCES:
+        table = checked.get(ref.table)
+        if table is None or ref.column not in table.text:
+            continue
+        id_column = TABLES[ref.target].id_column
+        assert id_column is not None
+        target = checked.get(ref.target)
+        if ref.target in given and (target is None or id_column not in target.text):
+            continue
+        ids = table.text[ref.column]
+        unknown = ids.notna() & ~ids.isin(list(known_ids.get(ref.target, ())))
+        if target is None:
+            where = f"is not already in the ledger and no {ref.target} file was given"
+        else:
+            unknown &= ~ids.isin(target.text[id_column].dropna())
+            where = f"is not in the {ref.target} file nor already in the ledger"
+        noun = id_column.removesuffix("_id")
+        found.setdefault(ref.table, []).extend(
+            failures_where(
+                ref.column,
+                unknown,
+                f"the {noun} {where}",
+                lambda r, ids=ids, noun=noun, where=where: f"{noun} {ids.at[r]} {where}",
+                ids,
+            )
+        )
+    return found

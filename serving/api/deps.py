@@ -1,0 +1,34 @@
+"""Shared dependencies of the routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from ledger.contract import Ledger
+from serving.api.state import AppState
+from serving.scoring import LoadedModel
+
+
+def get_state(request: Request) -> AppState:
+    """The running app's state."""
+    state: AppState = request.app.state.encours
+    return state
+
+
+def get_ledger(state: Annotated[AppState, Depends(get_state)]) -> Ledger:
+    """The current ledger snapshot."""
+    return state.ledger.current()
+
+
+def get_late_model(state: Annotated[AppState, Depends(get_state)]) -> LoadedModel:
+    """The champion late-payment model; 503 while none is registered."""
+    if state.late_model is None:
+        raise HTTPException(503, "no late-payment model is registered yet: run `encours train`")
+    return state.late_model
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+LateModelDep = Annotated[LoadedModel, Depends(get_late_model)]

@@ -1,0 +1,35 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from serving.api.deps import StateDep
+from serving.api.schemas import Health
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/healthz", summary="Liveness")
+def healthz() -> Health:
+    """The process answers."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", summary="Readiness", responses={503: {"model": Health}})
+def readyz(state: StateDep) -> JSONResponse:
+    """Ready when the database answers and a champion model is loaded."""
+    detail: dict[str, str] = {}
+    try:
+        with state.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        detail["database"] = "ok"
+    except Exception as exc:  # any driver error means not ready; say which
+        detail["database"] = f"unreachable: {type(exc).__name__}"
+    model = state.late_model
+    detail["late_model"] = f"{model.name} v{model.version}" if model else "none registered"
+    ready = detail["database"] == "ok" and model is not None
+    body = Health(status="ok" if ready else "not_ready", detail=detail)
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

@@ -1,0 +1,97 @@
+"""Request and response bodies of the API, every field described."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ledger.contract import DEFAULT_CURRENCY
+
+MAX_AMOUNT = Decimal("1e13")
+
+
+class InvoiceIn(BaseModel):
+    """An invoice to score: a stored one, or one about to be issued."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    invoice_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="invoice number, echoed back",
+        examples=["F2025-0042"],
+    )
+    client_id: str = Field(
+        min_length=1,
+        max_length=64,
+        description="client billed; must be in the ledger",
+        examples=["C00001"],
+    )
+    issue_date: dt.date = Field(description="date of issue (YYYY-MM-DD)", examples=["2025-03-03"])
+    due_date: dt.date = Field(
+        description="due date (YYYY-MM-DD), on or after the issue date", examples=["2025-04-02"]
+    )
+    amount: Decimal = Field(
+        gt=0,
+        lt=MAX_AMOUNT,
+        decimal_places=2,
+        description="amount TTC, greater than zero",
+        examples=["12500.00"],
+    )
+    currency: str = Field(
+        default=DEFAULT_CURRENCY, pattern="^[A-Z]{3}$", description="ISO 4217 currency"
+    )
+    disputed: bool = Field(default=False, description="the client disputes the invoice")
+
+    @model_validator(mode="after")
+    def due_after_issue(self) -> Self:
+        """A due date before the issue date is a typing error, not an invoice."""
+        if self.due_date < self.issue_date:
+            raise ValueError(f"due_date {self.due_date} is before issue_date {self.issue_date}")
+        return self
+
+
+class ScoreRequest(BaseModel):
+    """Invoices to score, seen at one date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    invoices: list[InvoiceIn] = Field(min_length=1, description="the invoices to score")
+    as_of: dt.date | None = Field(
+        default=None,
+        description="date the invoices are seen at: only payments settled before it count "
+        "as history; defaults to today",
+    )
+
+
+class InvoiceScore(BaseModel):
+    """The model's view of one invoice."""
+
+    invoice_id: str | None = Field(description="invoice number, as sent")
+    client_id: str = Field(description="client billed")
+    p_late: float = Field(ge=0, le=1, description="probability of payment after the due date")
+
+
+class ModelRef(BaseModel):
+    """Which registered model answered."""
+
+    name: str = Field(description="registered model name", examples=["late-payment"])
+    version: str = Field(description="registered model version", examples=["3"])
+
+
+class ScoreResponse(BaseModel):
+    """Scores of the invoices sent, in the order sent."""
+
+    model: ModelRef
+    as_of: dt.date = Field(description="date the invoices were seen at")
+    scores: list[InvoiceScore]
+
+
+class Health(BaseModel):
+    """Liveness and readiness."""
+
+    status: str = Field(description="ok, or not_ready", examples=["ok"])
+    detail: dict[str, str] = Field(default_factory=dict, description="what is loaded, or missing")

@@ -1,0 +1,43 @@
+"""Scores for invoices: the late-payment model applied to features built as in training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.pipeline import FEATURE_NAMES, build_features
+from ledger.contract import Ledger
+from ledger.errors import UnknownClient
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model taken from the registry, with where it came from."""
+
+    name: str
+    version: str
+    model: Any
+
+    def predict_late(self, x: pd.DataFrame) -> np.ndarray:
+        """Probability of late payment for each row of ``x``."""
+        return np.asarray(self.model.predict_proba(x[FEATURE_NAMES], num_threads=1)[:, 1])
+
+
+def check_clients(ledger: Ledger, client_ids: pd.Series) -> None:
+    """Raise ``UnknownClient`` for the first client id the ledger does not hold."""
+    known = set(ledger.clients["client_id"])
+    for client_id in client_ids:
+        if client_id not in known:
+            raise UnknownClient(str(client_id))
+
+
+def score_invoices(
+    ledger: Ledger, model: LoadedModel, invoices: pd.DataFrame, as_of: pd.Timestamp
+) -> pd.Series:
+    """Late probability of each invoice (in-memory contract form) seen at ``as_of``."""
+    check_clients(ledger, invoices["client_id"])
+    x = build_features(ledger.invoices, invoices, pd.Series(as_of, index=invoices.index))
+    return pd.Series(model.predict_late(x), index=invoices.index, name="p_late")

@@ -1,0 +1,130 @@
+"""MLflow: log runs, register models, keep the ``champion`` / ``challenger`` aliases."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+EXPERIMENT = "encours"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The outcome of registering a model version."""
+
+    name: str
+    version: str
+    run_id: str
+    promoted: bool
+    champion_score: float | None
+
+
+@contextlib.contextmanager
+def quiet_mlflow() -> Iterator[None]:
+    """Silence MLflow's chatter (migrations, env warnings) around a block."""
+    os.environ.setdefault("MLFLOW_ENABLE_LOGGED_MODEL_PROGRESS_BAR", "false")
+    loggers = [logging.getLogger(n) for n in ("mlflow", "alembic")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def use_store(tracking_uri: str, artifacts_uri: str) -> str:
+    """Point MLflow at the store and make sure the experiment exists; returns its id."""
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    experiment = mlflow.get_experiment_by_name(EXPERIMENT)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    return str(mlflow.create_experiment(EXPERIMENT, artifact_location=artifacts_uri))
+
+
+def champion_uri(name: str) -> str:
+    """The registry URI serving loads: ``models:/<name>@champion``."""
+    return f"models:/{name}@{CHAMPION}"
+
+
+def load_champion(name: str) -> Any:
+    """The champion LightGBM model of ``name``, or None when there is none yet."""
+    import mlflow.lightgbm
+
+    try:
+        return mlflow.lightgbm.load_model(champion_uri(name))
+    except MlflowException:
+        return None
+
+
+def log_and_register(
+    name: str,
+    model: Any,
+    params: dict[str, object],
+    metrics: dict[str, float],
+    example: pd.DataFrame,
+    score: float,
+    champion_score: float | None,
+) -> Registration:
+    """Log a run with the model, register it, and promote it if it beats the champion.
+
+    ``score`` and ``champion_score`` are the new model's and the champion's figure on the
+    same out-of-time test (higher is better); with no champion the new model is promoted.
+    """
+    import mlflow.lightgbm
+
+    with mlflow.start_run(run_name=name) as run:
+        mlflow.log_params(params)
+        mlflow.log_metrics({k: v for k, v in metrics.items() if v == v})
+        mlflow.log_dict({"features": list(example.columns)}, "features.json")
+        info = mlflow.lightgbm.log_model(
+            model,
+            name="model",
+            signature=infer_signature(example, model.predict_proba(example)[:, 1]),
+            input_example=example.head(3),
+            registered_model_name=name,
+        )
+    version = str(info.registered_model_version)
+    promoted = champion_score is None or score > champion_score
+    client = MlflowClient()
+    client.set_registered_model_alias(name, CHAMPION if promoted else CHALLENGER, version)
+    return Registration(name, version, run.info.run_id, promoted, champion_score)
+
+
+def model_versions(name: str) -> list[dict[str, Any]]:
+    """Versions of ``name`` with their aliases and metrics, newest first."""
+    client = MlflowClient()
+    try:
+        versions = client.search_model_versions(f"name='{name}'")
+    except MlflowException:
+        return []
+    rows = []
+    for v in sorted(versions, key=lambda v: int(v.version), reverse=True):
+        run = client.get_run(v.run_id) if v.run_id else None
+        rows.append(
+            {
+                "name": name,
+                "version": v.version,
+                "aliases": list(v.aliases),
+                "run_id": v.run_id,
+                "metrics": dict(run.data.metrics) if run else {},
+            }
+        )
+    return rows
