@@ -185,14 +185,15 @@ def kpis(
         table.add_row(name, value)
     aged = figures.aged_balance
     table.add_section()
-    for name, value in [
+    buckets: list[tuple[str, Decimal]] = [
         ("balance âgée: non échu", aged.not_due),
         ("  1–30 days", aged.d1_30),
         ("  31–60 days", aged.d31_60),
         ("  61–90 days", aged.d61_90),
         ("  > 90 days", aged.over_90),
-    ]:
-        table.add_row(name, _money(value))
+    ]
+    for label, amount in buckets:
+        table.add_row(label, _money(amount))
     console.print(table)
 
 

@@ -32,7 +32,7 @@ def settled_history(invoices: pd.DataFrame) -> pd.DataFrame:
     days_late = (paid["paid_date"] - paid["due_date"]).dt.days.astype("float64")
     events = pd.DataFrame(
         {
-            "client_id": paid["client_id"].astype(str).to_numpy(),
+            "client_id": pd.Series(paid["client_id"].to_numpy(), dtype=object),
             "event_date": paid["paid_date"].astype("datetime64[ns]").to_numpy(),
             "days_late": days_late.to_numpy(),
         }
@@ -54,7 +54,7 @@ def history_features(invoices: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFram
     events = settled_history(invoices).sort_values("event_date", kind="stable")
     left = pd.DataFrame(
         {
-            "client_id": pairs["client_id"].astype(str).to_numpy(),
+            "client_id": pd.Series(pairs["client_id"].to_numpy(), dtype=object),
             "as_of": pairs["as_of"].astype("datetime64[ns]").to_numpy(),
             "row": np.arange(len(pairs)),
         }

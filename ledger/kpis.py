@@ -181,12 +181,34 @@ def _flags(frame: pd.DataFrame, column: str) -> np.ndarray:
     return values.astype("boolean").fillna(False).to_numpy(dtype=bool)
 
 
-def _currencies(frame: pd.DataFrame) -> np.ndarray:
-    """The ``currency`` column as an object array, EUR where empty or absent."""
-    if "currency" not in frame:
-        return np.full(len(frame), DEFAULT_CURRENCY, dtype=object)
-    values = frame["currency"].astype(object)
-    return values.where(values.notna(), DEFAULT_CURRENCY).to_numpy(dtype=object)
+class _CurrencyCodes:
+    """Currency names as small int codes, shared by the tables of one computation."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._codes: dict[str, int] = {}
+
+    def code(self, name: str) -> int:
+        """The code of ``name``, a new one for a currency not seen yet."""
+        if name not in self._codes:
+            self._codes[name] = len(self.names)
+            self.names.append(name)
+        return self._codes[name]
+
+    def of(self, frame: pd.DataFrame, fallback: np.ndarray | None = None) -> np.ndarray:
+        """The code of each row's ``currency``; ``fallback`` (or EUR) where empty or absent."""
+        if fallback is None:
+            fallback = np.full(len(frame), self.code(DEFAULT_CURRENCY), dtype=np.int64)
+        if "currency" not in frame:
+            return fallback
+        codes, uniques = pd.factorize(frame["currency"])
+        lookup = np.array([self.code(str(u)) for u in uniques] + [-1], dtype=np.int64)
+        mapped = lookup[codes]  # code −1 (empty) picks the trailing −1
+        return np.where(mapped >= 0, mapped, fallback)
+
+    def labels(self, codes: np.ndarray) -> np.ndarray:
+        """The currency names of ``codes``, as an object array."""
+        return np.array(self.names, dtype=object)[codes]
 
 
 @dataclass(frozen=True)
@@ -202,6 +224,7 @@ class _Documents:
     currency: np.ndarray
     disputed: np.ndarray
     written_off: np.ndarray
+    currencies: _CurrencyCodes
 
 
 @dataclass(frozen=True)
@@ -218,6 +241,7 @@ def _documents(ledger: Ledger) -> _Documents:
     """The ledger's invoices and credit notes as arrays."""
     frame = ledger.invoices
     credit = (frame["doc_type"] == "credit_note").to_numpy(dtype=bool, na_value=False)
+    currencies = _CurrencyCodes()
     return _Documents(
         frame=frame,
         issue=_days(frame, "issue_date", _NEVER),
@@ -225,27 +249,34 @@ def _documents(ledger: Ledger) -> _Documents:
         paid=_days(frame, "paid_date", _NEVER),
         cents=_cents(frame),
         sign=np.where(credit, -1, 1).astype(np.int64),
-        currency=_currencies(frame),
+        currency=currencies.of(frame),
         disputed=_flags(frame, "disputed"),
         written_off=_flags(frame, "written_off"),
+        currencies=currencies,
     )
+
+
+def _matched_positions(invoice_ids: pd.Series, matched_ids: pd.Series) -> np.ndarray:
+    """The row in ``invoice_ids`` of each of ``matched_ids``, −1 for none."""
+    # One factorize of both is several times faster than Index.get_indexer on strings.
+    codes, uniques = pd.factorize(pd.concat([invoice_ids, matched_ids], ignore_index=True))
+    row_of_code = np.full(len(uniques) + 1, -1, dtype=np.int64)  # the last slot: empty ids
+    row_of_code[codes[: len(invoice_ids)]] = np.arange(len(invoice_ids))
+    return row_of_code[codes[len(invoice_ids) :]]
 
 
 def _payments(ledger: Ledger, docs: _Documents) -> _Payments:
     """The ledger's payments as arrays, each located on the invoice it is matched to."""
     frame = ledger.payments
-    position = pd.Index(docs.frame["invoice_id"]).get_indexer(frame["invoice_id"])
+    position = _matched_positions(docs.frame["invoice_id"], frame["invoice_id"])
     matched = position >= 0
-    currency = np.full(len(frame), DEFAULT_CURRENCY, dtype=object)
-    currency[matched] = docs.currency[position[matched]]
-    if "currency" in frame:
-        stated = frame["currency"].notna().to_numpy(dtype=bool)
-        currency[stated] = frame["currency"].to_numpy(dtype=object)[stated]
+    invoice_currency = np.full(len(frame), docs.currencies.code(DEFAULT_CURRENCY))
+    invoice_currency[matched] = docs.currency[position[matched]]
     return _Payments(
         day=_days(frame, "payment_date", _NEVER),
         cents=_cents(frame),
         position=position,
-        currency=currency,
+        currency=docs.currencies.of(frame, fallback=invoice_currency),
     )
 
 
@@ -273,7 +304,7 @@ def _open_frame(docs: _Documents, open_cents: np.ndarray, day: int) -> pd.DataFr
     columns = ["invoice_id", "client_id", "doc_type", "issue_date", "due_date", "amount_cents"]
     out = docs.frame.loc[keep, columns].copy()
     days_past_due = day - docs.due[keep]
-    out.insert(2, "currency", docs.currency[keep])
+    out.insert(2, "currency", docs.currencies.labels(docs.currency[keep]))
     out["open_cents"] = open_cents[keep]
     out["days_past_due"] = days_past_due
     out["bucket"] = _buckets(days_past_due)
@@ -309,26 +340,26 @@ def _parts(client_id: np.ndarray, currency: np.ndarray, **cents: np.ndarray) -> 
     return pd.DataFrame({"client_id": client_id, "currency": currency, **columns})
 
 
-def _unbilled_due(ledger: Ledger, day: int) -> pd.DataFrame:
+def _unbilled_due(ledger: Ledger, currencies: _CurrencyCodes, day: int) -> pd.DataFrame:
     """Unbilled rows counted as à émettre at ``day``, as encours parts."""
     frame = ledger.unbilled
     delivered = _days(frame, "delivered_date", _ALWAYS)
     counted = (delivered <= day) & (day < _days(frame, "expected_issue_date", _ALWAYS))
     return _parts(
         frame["client_id"].to_numpy(dtype=object)[counted],
-        _currencies(frame)[counted],
+        currencies.labels(currencies.of(frame)[counted]),
         a_emettre_cents=_cents(frame)[counted],
     )
 
 
-def _advances_held(ledger: Ledger, day: int) -> pd.DataFrame:
+def _advances_held(ledger: Ledger, currencies: _CurrencyCodes, day: int) -> pd.DataFrame:
     """Advances received and not yet applied at ``day``, as encours parts."""
     frame = ledger.advances
     received = _days(frame, "received_date", _NEVER)
     held = (received <= day) & (_days(frame, "applied_date", _NEVER) > day)
     return _parts(
         frame["client_id"].to_numpy(dtype=object)[held],
-        _currencies(frame)[held],
+        currencies.labels(currencies.of(frame)[held]),
         avances_cents=_cents(frame)[held],
     )
 
@@ -345,12 +376,13 @@ def _invoiced(open_frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _encours_by_client(open_frame: pd.DataFrame, ledger: Ledger, day: int) -> pd.DataFrame:
+def _encours_by_client(
+    open_frame: pd.DataFrame, ledger: Ledger, currencies: _CurrencyCodes, day: int
+) -> pd.DataFrame:
     """Encours client and its parts in cents, per (currency, client_id)."""
-    rows = pd.concat(
-        [_invoiced(open_frame), _unbilled_due(ledger, day), _advances_held(ledger, day)],
-        ignore_index=True,
-    )
+    unbilled = _unbilled_due(ledger, currencies, day)
+    advances = _advances_held(ledger, currencies, day)
+    rows = pd.concat([_invoiced(open_frame), unbilled, advances], ignore_index=True)
     parts = list(_ENCOURS_PARTS)
     out = rows.groupby(["currency", "client_id"], sort=True, as_index=False)[parts].sum()
     out["encours_cents"] = (
@@ -366,7 +398,10 @@ def encours_by_client(ledger: Ledger, as_of: date) -> pd.DataFrame:
     ``a_emettre_cents``, ``avances_cents``, ``encours_cents``; one row per client and
     currency with an open document, an unbilled row counted or an advance held.
     """
-    return _encours_by_client(open_amounts(ledger, as_of), ledger, _epoch_day(as_of))
+    docs = _documents(ledger)
+    day = _epoch_day(as_of)
+    open_frame = _open_frame(docs, _open_cents(docs, _payments(ledger, docs), day), day)
+    return _encours_by_client(open_frame, ledger, docs.currencies, day)
 
 
 # --- balance âgée ------------------------------------------------------------------------
@@ -436,7 +471,7 @@ def _countback_dso(
 
 
 def _recovered_cents(
-    docs: _Documents, payments: _Payments, currency: str, start: int, end: int
+    docs: _Documents, payments: _Payments, currency: int, start: int, end: int
 ) -> int:
     """Cash recovered in ``(start, end]``: payments, or settled documents without payments."""
     if len(payments.day):
@@ -453,8 +488,8 @@ def _doubtful_cents(open_frame: pd.DataFrame, doubtful: DoubtfulDefinition) -> i
         is_doubtful |= open_frame["disputed"].to_numpy(dtype=bool)
     if doubtful.include_written_off:
         is_doubtful |= open_frame["written_off"].to_numpy(dtype=bool)
-    is_invoice = (open_frame["doc_type"] != "credit_note").to_numpy(dtype=bool, na_value=True)
-    return int(open_frame["open_cents"].to_numpy()[is_doubtful & is_invoice].sum())
+    open_cents = open_frame["open_cents"].to_numpy()
+    return int(open_cents[is_doubtful & (open_cents > 0)].sum())  # > 0: not a credit note
 
 
 def _in_currency(
@@ -476,12 +511,86 @@ def _liquidite(encours: Decimal, cash: Decimal | None, debt: Decimal | None) -> 
 # --- all together ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """What the KPIs at one date read, computed once for every currency."""
+
+    as_of: date
+    day: int
+    start: int  # the day before the recovery period
+    docs: _Documents
+    payments: _Payments
+    open_frame: pd.DataFrame
+    by_client: pd.DataFrame
+    open_at_start: np.ndarray
+
+
+def _snapshot(ledger: Ledger, as_of: date, recovery_period_days: int) -> _Snapshot:
+    """The open amounts and encours at ``as_of``, and the open amounts at the period start."""
+    day = _epoch_day(as_of)
+    docs = _documents(ledger)
+    payments = _payments(ledger, docs)
+    open_frame = _open_frame(docs, _open_cents(docs, payments, day), day)
+    start = day - recovery_period_days
+    return _Snapshot(
+        as_of=pd.Timestamp(as_of).date(),
+        day=day,
+        start=start,
+        docs=docs,
+        payments=payments,
+        open_frame=open_frame,
+        by_client=_encours_by_client(open_frame, ledger, docs.currencies, day),
+        open_at_start=_open_cents(docs, payments, start),
+    )
+
+
+def _currency_kpis(
+    snap: _Snapshot,
+    currency: str,
+    doubtful: DoubtfulDefinition,
+    cash: Decimal | None,
+    short_term_debt: Decimal | None,
+) -> Kpis:
+    """The KPIs of one currency."""
+    docs, day = snap.docs, snap.day
+    code = docs.currencies.code(currency)
+    in_currency = docs.currency == code
+    opened = snap.open_frame[snap.open_frame["currency"] == currency]
+    clients = snap.by_client[snap.by_client["currency"] == currency]
+    cents = {name: int(clients[name].sum()) for name in (*_ENCOURS_PARTS, "encours_cents")}
+    encours_cents = cents["encours_cents"]
+    encours = cents_to_decimal(encours_cents)
+    n_clients = int((clients["encours_cents"] != 0).sum())
+    year_sales = _net_sales_cents(docs, in_currency, day - _YEAR_DAYS, day)
+    claims = int(snap.open_at_start[in_currency].sum()) + _net_sales_cents(
+        docs, in_currency, snap.start, day
+    )
+    recovered = _recovered_cents(docs, snap.payments, code, snap.start, day)
+    invoiced_cents = cents["echu_cents"] + cents["non_echu_cents"]
+    return Kpis(
+        as_of=snap.as_of,
+        currency=currency,
+        encours=encours,
+        echu=cents_to_decimal(cents["echu_cents"]),
+        non_echu=cents_to_decimal(cents["non_echu_cents"]),
+        a_emettre=cents_to_decimal(cents["a_emettre_cents"]),
+        avances=cents_to_decimal(cents["avances_cents"]),
+        dso=_ratio(encours_cents, year_sales, _YEAR_DAYS, 1),
+        dso_countback=_countback_dso(docs, in_currency, invoiced_cents, snap.as_of),
+        taux_recouvrement=_ratio(recovered, claims, 100, 2),
+        taux_creances_douteuses=_ratio(_doubtful_cents(opened, doubtful), encours_cents, 100, 2),
+        encours_moyen_par_client=(encours / n_clients).quantize(CENT) if n_clients else None,
+        liquidite_immediate=_liquidite(encours, cash, short_term_debt),
+        aged_balance=_aged_balance(opened),
+        n_clients_with_encours=n_clients,
+    )
+
+
 def _present_currencies(ledger: Ledger, docs: _Documents) -> list[str]:
     """The currencies of the ledger's documents, unbilled rows and advances, sorted."""
-    found = set(docs.currency.tolist())
-    found.update(_currencies(ledger.unbilled).tolist())
-    found.update(_currencies(ledger.advances).tolist())
-    return sorted(str(c) for c in found)
+    codes = [docs.currencies.of(t) for t in (ledger.unbilled, ledger.advances)]
+    found = np.unique(np.concatenate([docs.currency, *codes]))
+    return sorted(docs.currencies.names[code] for code in found)
 
 
 def compute_kpis(
@@ -506,61 +615,16 @@ def compute_kpis(
         short_term_debt: dettes à court terme, given like ``cash``.
         recovery_period_days: length of the period of the taux de recouvrement.
     """
-    day = _epoch_day(as_of)
-    docs = _documents(ledger)
-    payments = _payments(ledger, docs)
-    open_frame = _open_frame(docs, _open_cents(docs, payments, day), day)
-    by_client = _encours_by_client(open_frame, ledger, day)
-    start = day - recovery_period_days
-    open_at_start = _open_cents(docs, payments, start)
-    plain_currency = currency or DEFAULT_CURRENCY
-    wanted = [currency] if currency is not None else _present_currencies(ledger, docs)
-
-    results = []
-    for c in wanted:
-        in_currency = docs.currency == c
-        opened = open_frame[open_frame["currency"] == c]
-        clients = by_client[by_client["currency"] == c]
-        parts = {name: int(clients[name].sum()) for name in (*_ENCOURS_PARTS, "encours_cents")}
-        encours_cents = parts["encours_cents"]
-        invoiced_cents = parts["echu_cents"] + parts["non_echu_cents"]
-        n_clients = int((clients["encours_cents"] != 0).sum())
-        claims = int(open_at_start[in_currency].sum()) + _net_sales_cents(
-            docs, in_currency, start, day
+    snap = _snapshot(ledger, as_of, recovery_period_days)
+    plain = currency or DEFAULT_CURRENCY
+    wanted = [currency] if currency is not None else _present_currencies(ledger, snap.docs)
+    return [
+        _currency_kpis(
+            snap,
+            c,
+            doubtful,
+            _in_currency(cash, c, plain),
+            _in_currency(short_term_debt, c, plain),
         )
-        encours = cents_to_decimal(encours_cents)
-        results.append(
-            Kpis(
-                as_of=pd.Timestamp(as_of).date(),
-                currency=c,
-                encours=encours,
-                echu=cents_to_decimal(parts["echu_cents"]),
-                non_echu=cents_to_decimal(parts["non_echu_cents"]),
-                a_emettre=cents_to_decimal(parts["a_emettre_cents"]),
-                avances=cents_to_decimal(parts["avances_cents"]),
-                dso=_ratio(
-                    encours_cents,
-                    _net_sales_cents(docs, in_currency, day - _YEAR_DAYS, day),
-                    _YEAR_DAYS,
-                    1,
-                ),
-                dso_countback=_countback_dso(docs, in_currency, invoiced_cents, as_of),
-                taux_recouvrement=_ratio(
-                    _recovered_cents(docs, payments, c, start, day), claims, 100, 2
-                ),
-                taux_creances_douteuses=_ratio(
-                    _doubtful_cents(opened, doubtful), encours_cents, 100, 2
-                ),
-                encours_moyen_par_client=(encours / n_clients).quantize(CENT)
-                if n_clients
-                else None,
-                liquidite_immediate=_liquidite(
-                    encours,
-                    _in_currency(cash, c, plain_currency),
-                    _in_currency(short_term_debt, c, plain_currency),
-                ),
-                aged_balance=_aged_balance(opened),
-                n_clients_with_encours=n_clients,
-            )
-        )
-    return results
+        for c in wanted
+    ]

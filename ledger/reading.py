@@ -24,10 +24,16 @@ import pyarrow.parquet as pq
 
 from ledger.contract import TABLES, Ledger
 from ledger.errors import ImportRejected, RowProblem
-from ledger.validation import MAX_PROBLEMS_PER_RULE, check_table, reference_failures
+from ledger.validation import (
+    MAX_PROBLEMS_PER_RULE,
+    CheckedTable,
+    check_table,
+    reference_failures,
+)
 
 SUFFIXES = (".csv", ".parquet")
 PANDAS_INDEX_PREFIX = "__index_level_"  # written by pandas' to_parquet(index=True)
+NOT_UTF8 = "the file is not UTF-8 text: save it again as 'CSV UTF-8'"
 
 
 @dataclass
@@ -78,7 +84,7 @@ def read_ledger_dir(
     """
     listing = contract_files(directory)
     problems = list(listing.problems)
-    checked = {}
+    checked: dict[str, CheckedTable] = {}
     for name, path in listing.files.items():
         try:
             text = read_text_frame(path)
@@ -151,34 +157,53 @@ def text_frame(names: list[str], columns: list[pa.ChunkedArray]) -> pd.DataFrame
     Rows left wholly empty (a blank line, a spreadsheet's trailing ``,,,``) are
     dropped; the others keep the number a person counts in the file.
     """
-    data = {}
+    rows = pd.RangeIndex(1, (len(columns[0]) if columns else 0) + 1)
+    data: dict[str, pd.Series] = {}
     for position, (name, column) in enumerate(zip(names, columns, strict=True)):
-        stripped = pc.utf8_trim_whitespace(column)
-        text = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
-        series = text.to_pandas().astype("str")
         if name.startswith(PANDAS_INDEX_PREFIX):
             continue
+        series = stripped_text(column).set_axis(rows)
         if not name:
             if series.isna().all():
                 continue
             name = f"(unnamed column {position + 1})"
         data[name] = series
-    rows = len(columns[0]) if columns else 0
-    frame = pd.DataFrame(data, index=pd.RangeIndex(1, rows + 1))
-    if frame.columns.empty:
-        return frame
-    return frame[frame.notna().any(axis=1)]
+    frame = pd.DataFrame(data, index=rows)
+    return frame[frame.notna().any(axis=1)] if len(frame.columns) else frame
+
+
+def stripped_text(column: pa.ChunkedArray) -> pd.Series:
+    """A text column without surrounding spaces, empty values missing (NaN)."""
+    stripped = pc.utf8_trim_whitespace(column)
+    missing = pa.scalar(None, pa.string())
+    return pc.if_else(pc.equal(stripped, ""), missing, stripped).to_pandas().astype("str")
 
 
 def csv_columns(path: Path) -> tuple[list[str], list[pa.ChunkedArray]]:
-    """The header names and every column as text of a UTF-8 CSV file (BOM or not)."""
+    """The header names and every column as text of a UTF-8 CSV file (BOM or not).
+
+    Raises:
+        UnreadableFile: the file is not UTF-8 CSV, or some lines do not have as many
+            values as the header has columns (named by line: data row numbers after
+            such a line would be off, so its other rows are not checked).
+    """
     names = csv_header(path)
-    positional = [f"c{i}" for i in range(len(names))]
+    table, bad_lines = csv_table(path, len(names), use_threads=True)
+    if bad_lines:
+        # Only a single-threaded read knows line numbers: worth it on the way out.
+        _, bad_lines = csv_table(path, len(names), use_threads=False)
+        raise UnreadableFile(*bad_lines)
+    return names, table.columns
+
+
+def csv_table(path: Path, width: int, *, use_threads: bool) -> tuple[pa.Table, list[str]]:
+    """A CSV file after its header as ``width`` text columns, and its malformed lines."""
+    positional = [f"c{i}" for i in range(width)]
     bad_lines: list[str] = []
 
     def skip_bad_line(row: pacsv.InvalidRow) -> str:
         if len(bad_lines) < MAX_PROBLEMS_PER_RULE:
-            where = f"line {row.number}" if row.number is not None else "a line"
+            where = "a line" if row.number is None else f"line {row.number}"
             bad_lines.append(
                 f"{where} has {row.actual_columns} values but the header has "
                 f"{row.expected_columns} columns: {row.text!r}"
@@ -188,7 +213,9 @@ def csv_columns(path: Path) -> tuple[list[str], list[pa.ChunkedArray]]:
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=positional, skip_rows=1),
+            read_options=pacsv.ReadOptions(
+                column_names=positional, skip_rows=1, use_threads=use_threads
+            ),
             parse_options=pacsv.ParseOptions(
                 ignore_empty_lines=False, invalid_row_handler=skip_bad_line
             ),
@@ -200,17 +227,9 @@ def csv_columns(path: Path) -> tuple[list[str], list[pa.ChunkedArray]]:
         )
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc):
-            raise UnreadableFile(not_utf8()) from exc
+            raise UnreadableFile(NOT_UTF8) from exc
         raise UnreadableFile(f"the file could not be read as CSV: {exc}") from exc
-    if bad_lines:
-        # Row numbers after a skipped line would be off: report the lines alone.
-        raise UnreadableFile(*bad_lines)
-    return names, [table.column(c) for c in positional]
-
-
-def not_utf8() -> str:
-    """The message for a file in another encoding than UTF-8."""
-    return "the file is not UTF-8 text: save it again as 'CSV UTF-8'"
+    return table, bad_lines
 
 
 def csv_header(path: Path) -> list[str]:
@@ -224,7 +243,7 @@ def csv_header(path: Path) -> list[str]:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             header = next(csv.reader(handle), None)
     except UnicodeDecodeError as exc:
-        raise UnreadableFile(not_utf8()) from exc
+        raise UnreadableFile(NOT_UTF8) from exc
     if not header:
         raise UnreadableFile("the file is empty: the first line must name the columns")
     if len(header) == 1 and ";" in header[0]:

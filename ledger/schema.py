@@ -20,6 +20,8 @@ from sqlalchemy import (
     Table,
     Text,
 )
+from typing import Any
+
 from sqlalchemy.types import TypeEngine
 
 from ledger.contract import TABLES, TableSpec
@@ -42,8 +44,8 @@ FOREIGN_KEYS = {
 }
 
 
-def _sql_type(col: ContractColumn) -> TypeEngine[object]:
-    types: dict[str, TypeEngine[object]] = {
+def _sql_type(col: ContractColumn) -> TypeEngine[Any]:
+    types: dict[str, TypeEngine[Any]] = {
         "id": String(64),
         "text": Text(),
         "choice": String(32),

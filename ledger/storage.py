@@ -126,7 +126,7 @@ def _comparable(frame: pd.DataFrame) -> list[tuple[object, ...]]:
 
 
 def _normal(value: object) -> object:
-    if isinstance(value, Decimal | float) and not pd.isna(value):
+    if isinstance(value, Decimal | float) and value == value:  # NaN is not equal to itself
         return Decimal(str(value)).quantize(Decimal("0.01"))
     if isinstance(value, dict):
         return tuple(sorted((k, _normal(v)) for k, v in value.items() if v is not None)) or None
@@ -164,7 +164,12 @@ def _save_table(connection: Connection, spec: TableSpec, frame: pd.DataFrame) ->
     old_rows = _comparable(old.loc[common, cols])
     unchanged = {k for k, a, b in zip(common, new_rows, old_rows, strict=True) if a == b}
     to_write = new[~new.index.isin(unchanged)].reset_index()
-    _upsert(connection, table, key, to_write.to_dict("records"))
+    _upsert(
+        connection,
+        table,
+        key,
+        [{str(k): v for k, v in r.items()} for r in to_write.to_dict("records")],
+    )
     return TableChanges(
         inserted=int((~new.index.isin(old.index)).sum()),
         updated=len(common) - len(unchanged),

@@ -5,6 +5,8 @@ text is parsed to cents once, a date once), the messages quote the offending val
 and sometimes a second column, and the reference rules span several files. Written
 as boolean masks over whole columns, the happy path has no Python loop per row; only
 the bad rows, at most ``MAX_PROBLEMS_PER_RULE`` of them per rule, are put into words.
+Where pandas would go through Python objects (parsing dates and integers), the Arrow
+kernels under pandas' ``str`` columns do the work instead.
 
 Text frames come from ``ledger.reading``: every column is a pandas ``str`` column,
 stripped, with missing (empty) values as NaN, indexed by the row number a person
@@ -19,15 +21,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ledger.contract import TABLES, USER_COLUMN_PREFIX, Column, TableSpec, user_columns
 from ledger.errors import RowProblem
 
 MAX_PROBLEMS_PER_RULE = 1000
+ROWS_NAMED = 10  # rows listed in "appears 3 times (rows 3, 7 and 9)"
 TRUE_WORDS = ("true", "1", "yes", "oui")
 FALSE_WORDS = ("false", "0", "no", "non")
 FIRST_YEAR, LAST_YEAR = 1900, 2200
-MAX_WHOLE_DIGITS = 15  # 15 digits and 2 decimals fit Numeric(18, 2) and int64 cents
+MAX_WHOLE_DIGITS = 16  # what Numeric(18, 2) holds before the point; int64 cents too
 NON_NEGATIVE_MONEY = frozenset({"credit_limit"})  # every other money column must be > 0
 CURRENCY_COLUMNS = frozenset({"currency"})  # text columns holding an ISO 4217 code
 
@@ -36,12 +41,13 @@ DATE_ORDER: dict[str, tuple[tuple[str, str], ...]] = {
     "invoices": (("due_date", "issue_date"), ("paid_date", "issue_date")),
 }
 
-ISO_DATE = r"\d{4}-\d{2}-\d{2}"
-NUMBER = r"[+-]?\d+(?:\.\d*)?"
-COMMA_NUMBER = r"[+-]?[\d .]*\d,\d*"
-AT_MOST_CENTS = r"[+-]?\d+(?:\.\d{0,2}0*)?"  # trailing zeros beyond the cents are harmless
-NOT_TOO_LARGE = rf"[+-]?0*\d{{1,{MAX_WHOLE_DIGITS}}}(?:\.\d*)?"
-WHOLE_NUMBER = r"[+-]?\d{1,12}(?:\.0*)?"
+# [0-9], not \d: a regex engine may take other scripts' digits for \d.
+ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+NUMBER = r"[+-]?[0-9]+(?:\.[0-9]*)?"
+COMMA_NUMBER = r"[+-]?[0-9 .]*[0-9],[0-9]*"
+AT_MOST_CENTS = r"[+-]?[0-9]+(?:\.[0-9]{0,2}0*)?"  # zeros beyond the cents are harmless
+NOT_TOO_LARGE = rf"[+-]?0*[0-9]{{1,{MAX_WHOLE_DIGITS}}}(?:\.[0-9]*)?"
+WHOLE_NUMBER = r"[+-]?[0-9]{1,12}(?:\.0*)?"
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,7 @@ class Failure:
         if self.values is None:
             return None
         value = self.values.at[row]
-        return None if pd.isna(value) else str(value)
+        return value if isinstance(value, str) else None
 
 
 @dataclass
@@ -133,9 +139,26 @@ def failures_where(
     return [Failure(field, rule, bad.index[mask], explain, values)]
 
 
+def arrow_of(text: pd.Series) -> pa.Array:
+    """The Arrow strings of a text column (no copy for pandas' own ``str`` columns)."""
+    return pa.array(text, type=pa.large_string())
+
+
+def mask_of(flags: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    """An Arrow boolean result as a ``bool`` Series (missing is false)."""
+    return pd.Series(pc.fill_null(flags, False).to_numpy(zero_copy_only=False), index=index)
+
+
 def as_objects(text: pd.Series) -> pd.Series:
     """A text column as plain Python ``str`` objects, ``None`` where missing."""
-    return pd.Series(text.to_numpy(dtype=object, na_value=None), index=text.index, dtype=object)
+    objects = arrow_of(text).to_numpy(zero_copy_only=False)
+    return pd.Series(objects, index=text.index, dtype="object")
+
+
+def integers_of(text: pd.Series) -> pd.Series:
+    """Texts already checked to be whole numbers (``-12``, ``+3``) as ``Int64``."""
+    numbers = pc.cast(arrow_of(text.str.lstrip("+")), pa.int64())
+    return numbers.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get).set_axis(text.index)
 
 
 def quoted(values: pd.Series) -> Callable[[int], str]:
@@ -169,9 +192,16 @@ def parse_code(col: Column, text: pd.Series, length: int, example: str) -> Parse
 def parse_date(col: Column, text: pd.Series) -> Parsed:
     """A strict ``YYYY-MM-DD`` date as ``datetime64[ns]`` at midnight."""
     iso = text.str.fullmatch(ISO_DATE)
-    parsed = pd.to_datetime(text.where(iso), format="%Y-%m-%d", errors="coerce")
-    years = parsed.dt.year
-    out_of_range = parsed.notna() & ((years < FIRST_YEAR) | (years > LAST_YEAR))
+    given = arrow_of(text.where(iso))
+    parsed = pc.strptime(given, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls 2023-02-29 over to 03-01: a real date keeps the day it was given.
+    day = pc.cast(pc.utf8_slice_codeunits(given, 8, 10), pa.int64())
+    real = mask_of(pc.equal(pc.day(parsed), day), text.index)
+    year = pc.year(parsed)
+    in_range = pc.and_(pc.greater_equal(year, FIRST_YEAR), pc.less_equal(year, LAST_YEAR))
+    out_of_range = real & ~mask_of(in_range, text.index)
+    kept = pc.if_else(pa.array(real & ~out_of_range), parsed, pa.scalar(None, parsed.type))
+    dates = kept.cast(pa.timestamp("ns")).to_pandas().set_axis(text.index)
     show = quoted(text)
     failures = [
         *failures_where(
@@ -183,7 +213,7 @@ def parse_date(col: Column, text: pd.Series) -> Parsed:
         ),
         *failures_where(
             col.name,
-            iso & parsed.isna(),
+            iso & ~real,
             "the date does not exist in the calendar",
             lambda r: f"{show(r)} is not a real calendar date",
             text,
@@ -196,7 +226,7 @@ def parse_date(col: Column, text: pd.Series) -> Parsed:
             text,
         ),
     ]
-    return parsed.where(~out_of_range).astype("datetime64[ns]"), failures
+    return dates.astype("datetime64[ns]"), failures
 
 
 def parse_money(col: Column, text: pd.Series) -> Parsed:
@@ -252,20 +282,19 @@ def cents_of(text: pd.Series) -> pd.Series:
     """Valid amount texts (``"-12.5"``, ``"3"``, ``"4.2500"``) as exact ``Int64`` cents."""
     if not text.notna().any():
         return pd.Series(pd.NA, index=text.index, dtype="Int64")
-    trimmed = text.str.replace(r"(\.\d\d)0+$", r"\1", regex=True).str.rstrip(".")
+    trimmed = text.str.replace(r"(\.[0-9][0-9])0+$", r"\1", regex=True).str.rstrip(".")
     dot = trimmed.str.find(".").to_numpy(dtype="float64", na_value=np.nan)
     length = trimmed.str.len().to_numpy(dtype="float64", na_value=np.nan)
     decimals = np.where(dot < 0, 0, length - dot - 1)
     padding = np.where(decimals == 0, "00", np.where(decimals == 1, "0", ""))
-    digits = trimmed.str.replace(".", "", regex=False) + padding
-    return pd.to_numeric(digits).astype("Int64")
+    digits: pd.Series = trimmed.str.replace(".", "", regex=False) + padding
+    return integers_of(digits)
 
 
 def parse_int(col: Column, text: pd.Series) -> Parsed:
     """A whole number of zero or more, as ``Int64``."""
     whole = text.str.fullmatch(WHOLE_NUMBER)
-    numbers = pd.to_numeric(text.where(whole).str.replace(r"\.0*$", "", regex=True))
-    values = numbers.astype("Int64")
+    values = integers_of(text.where(whole).str.replace(r"\.0*$", "", regex=True))
     show = quoted(text)
     negative = f"{words(col.name)} cannot be negative"
     failures = [
@@ -365,25 +394,29 @@ def duplicate_failures(spec: TableSpec, text: pd.DataFrame) -> list[Failure]:
     # Spell out the rows only for the ids that will be shown, not for a whole bad file.
     shown = ids[repeated].iloc[:MAX_PROBLEMS_PER_RULE]
     among = ids[repeated & ids.isin(shown.unique())]
-    rows_of = {str(k): [int(r) for r in v] for k, v in among.groupby(among).groups.items()}
+    counts = among.value_counts()
+    first = among[among.groupby(among).cumcount() < ROWS_NAMED]
+    rows_of = {str(k): [int(r) for r in v] for k, v in first.groupby(first).groups.items()}
     noun = id_column.removesuffix("_id")
 
     def explain(row: int) -> str:
         value = str(ids.at[row])
-        rows = rows_of[value]
-        times = "twice" if len(rows) == 2 else f"{len(rows)} times"
-        return f"{noun} {value} appears {times} in this file ({rows_in_words(rows)})"
+        total = int(counts[value])
+        times = "twice" if total == 2 else f"{total} times"
+        return (
+            f"{noun} {value} appears {times} in this file ({rows_in_words(rows_of[value], total)})"
+        )
 
     return failures_where(
         id_column, repeated, f"the {noun} appears more than once in this file", explain, ids
     )
 
 
-def rows_in_words(rows: list[int], shown: int = 10) -> str:
-    """``[3, 7, 9]`` -> ``rows 3, 7 and 9``; long lists are cut short."""
+def rows_in_words(rows: list[int], total: int) -> str:
+    """``[3, 7, 9]`` -> ``rows 3, 7 and 9``; beyond the rows given, ``and N more``."""
     numbers = [str(r) for r in rows]
-    if len(numbers) > shown:
-        return f"rows {', '.join(numbers[:shown])} and {len(numbers) - shown} more"
+    if total > len(numbers):
+        return f"rows {', '.join(numbers)} and {total - len(numbers)} more"
     return f"rows {', '.join(numbers[:-1])} and {numbers[-1]}"
 
 
@@ -395,24 +428,22 @@ def date_order_failures(
     for later, earlier in DATE_ORDER.get(spec.name, ()):
         if later not in text or earlier not in text:
             continue
-        later_text, earlier_text = text[later], text[earlier]
-
-        def explain(
-            row: int,
-            later: str = later,
-            earlier: str = earlier,
-            later_text: pd.Series = later_text,
-            earlier_text: pd.Series = earlier_text,
-        ) -> str:
-            return (
-                f"{words(later)} {later_text.at[row]} is before the "
-                f"{words(earlier)} {earlier_text.at[row]}"
-            )
-
-        bad = typed[later] < typed[earlier]
-        rule = f"the {words(later)} is before the {words(earlier)}"
-        failures += failures_where(later, bad, rule, explain, later_text)
+        failures += failures_where(
+            later,
+            typed[later] < typed[earlier],
+            f"the {words(later)} is before the {words(earlier)}",
+            date_order_message(text[later], text[earlier]),
+            text[later],
+        )
     return failures
+
+
+def date_order_message(later: pd.Series, earlier: pd.Series) -> Callable[[int], str]:
+    """A function telling, for a row, that one date comes before the other."""
+    return lambda row: (
+        f"{words(str(later.name))} {later.at[row]} is before the "
+        f"{words(str(earlier.name))} {earlier.at[row]}"
+    )
 
 
 def unknown_columns(spec: TableSpec, text: pd.DataFrame) -> list[str]:
@@ -486,8 +517,13 @@ def reference_failures(
                 ref.column,
                 unknown,
                 f"the {noun} {where}",
-                lambda r, ids=ids, noun=noun, where=where: f"{noun} {ids.at[r]} {where}",
+                unknown_id_message(ids, noun, where),
                 ids,
             )
         )
     return found
+
+
+def unknown_id_message(ids: pd.Series, noun: str, where: str) -> Callable[[int], str]:
+    """A function telling, for a row, that its id exists nowhere."""
+    return lambda row: f"{noun} {ids.at[row]} {where}"

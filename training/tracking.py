@@ -53,10 +53,11 @@ def use_store(tracking_uri: str, artifacts_uri: str) -> str:
     """Point MLflow at the store and make sure the experiment exists; returns its id."""
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
-    experiment = mlflow.get_experiment_by_name(EXPERIMENT)
-    if experiment is not None:
-        return str(experiment.experiment_id)
-    return str(mlflow.create_experiment(EXPERIMENT, artifact_location=artifacts_uri))
+    with quiet_mlflow():  # the first use creates the store's tables, noisily
+        experiment = mlflow.get_experiment_by_name(EXPERIMENT)
+        if experiment is not None:
+            return str(experiment.experiment_id)
+        return str(mlflow.create_experiment(EXPERIMENT, artifact_location=artifacts_uri))
 
 
 def champion_uri(name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ledger.contract import Ledger
@@ -80,7 +81,7 @@ def train_late_payment(
         )
     step("fit")
     model = fit_late_model(data.train_x, data.train_y, DEFAULT_PARAMS)
-    metrics = late_metrics(data.test_y, model.predict_proba(data.test_x)[:, 1])
+    metrics = late_metrics(data.test_y, np.asarray(model.predict_proba(data.test_x))[:, 1])
     baselines = {
         "client_last_delay": late_metrics(data.test_y, last_delay_baseline(data.test_x)),
     }
@@ -90,7 +91,7 @@ def train_late_payment(
         champion_score = None
         if champion is not None:
             try:
-                champion_p = champion.predict_proba(data.test_x)[:, 1]
+                champion_p = np.asarray(champion.predict_proba(data.test_x))[:, 1]
                 champion_score = late_metrics(data.test_y, champion_p)["roc_auc"]
             except (ValueError, KeyError):
                 champion_score = None  # the champion reads other features: replace it

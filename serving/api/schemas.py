@@ -95,3 +95,40 @@ class Health(BaseModel):
 
     status: str = Field(description="ok, or not_ready", examples=["ok"])
     detail: dict[str, str] = Field(default_factory=dict, description="what is loaded, or missing")
+
+
+class AgedBalanceOut(BaseModel):
+    """Open amounts by days past due (balance âgée)."""
+
+    not_due: float = Field(description="not yet due")
+    d1_30: float = Field(description="1 to 30 days past due")
+    d31_60: float = Field(description="31 to 60 days past due")
+    d61_90: float = Field(description="61 to 90 days past due")
+    over_90: float = Field(description="more than 90 days past due")
+
+
+class KpisOut(BaseModel):
+    """Receivables KPIs of one currency at one date; money in currency units."""
+
+    as_of: dt.date = Field(description="date of the figures (end of that day)")
+    currency: str = Field(description="currency of the money figures", examples=["EUR"])
+    encours: float = Field(description="encours client: échu + non échu + à émettre − avances")
+    echu: float = Field(description="open amounts of invoices past their due date")
+    non_echu: float = Field(description="open amounts of invoices not yet due")
+    a_emettre: float = Field(description="factures à émettre: delivered, not yet invoiced")
+    avances: float = Field(description="avances et acomptes reçus still held (compte 419)")
+    dso: float | None = Field(description="encours × 365 / CA TTC of the last 12 months, days")
+    dso_countback: float | None = Field(description="count-back DSO, days")
+    taux_recouvrement: float | None = Field(
+        description="montant recouvré / montant total des créances × 100 over 12 months"
+    )
+    taux_creances_douteuses: float | None = Field(
+        description="créances douteuses (over 90 days, disputed or written off) / encours × 100"
+    )
+    encours_moyen_par_client: float | None = Field(
+        description="encours client / number of clients with an encours"
+    )
+    liquidite_immediate: float | None = Field(
+        description="(disponibilités + encours) / dettes à court terme, when both are given"
+    )
+    aged_balance: AgedBalanceOut

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -28,19 +29,17 @@ AS_OF = date(2024, 6, 30)  # a Sunday, a month end, in a leap year
 D = Decimal
 
 
-def frame(spec, rows: list[dict]) -> pd.DataFrame:
+def make_frame(spec, rows: list[dict]) -> pd.DataFrame:
     """A frame of ``spec``'s in-memory columns holding ``rows`` (absent fields empty)."""
     empty = empty_frame(spec)
     if not rows:
         return empty
-    out = pd.DataFrame(rows, columns=list(empty.columns))
-    for column in empty.columns:
-        kind = str(empty[column].dtype)
-        if kind.startswith("datetime"):
-            out[column] = pd.to_datetime(out[column])
-        elif kind in ("Int64", "bool"):
-            out[column] = out[column].astype(kind)
-    return out
+    return pd.DataFrame(
+        {
+            name: pd.Series([row.get(name) for row in rows], dtype=dtype)
+            for name, dtype in empty.dtypes.items()
+        }
+    )
 
 
 def invoice(invoice_id, client_id, issue, due, cents, **more) -> dict:
@@ -111,10 +110,10 @@ def small_ledger() -> Ledger:
          "amount_cents": 5_000},  # delivered after AS_OF: not counted
     ]  # fmt: skip
     return Ledger(
-        invoices=frame(INVOICES, invoices),
-        payments=frame(PAYMENTS, payments),
-        advances=frame(ADVANCES, advances),
-        unbilled=frame(UNBILLED, unbilled),
+        invoices=make_frame(INVOICES, invoices),
+        payments=make_frame(PAYMENTS, payments),
+        advances=make_frame(ADVANCES, advances),
+        unbilled=make_frame(UNBILLED, unbilled),
     )
 
 
@@ -214,7 +213,7 @@ def test_countback_dso_by_hand() -> None:
 def test_countback_dso_mid_month_and_cap() -> None:
     as_of = date(2024, 3, 30)  # periods (29/02, 30/03] = 30 days, (30/01, 29/02] = 30 days
     ledger = Ledger(
-        invoices=frame(
+        invoices=make_frame(
             INVOICES,
             [
                 invoice("A", "C1", "2024-03-01", "2024-04-30", 60_000),  # period 1
@@ -228,7 +227,9 @@ def test_countback_dso_mid_month_and_cap() -> None:
     # period 3, (30/12, 30/01] = 31 days: 100 / 100 × 31 = 31. 30 + 30 + 31 = 91
     assert k.dso_countback == 91.0
     # An encours 24 months of sales do not exhaust: the 24 months' days.
-    old = Ledger(invoices=frame(INVOICES, [invoice("O", "C1", "2020-01-01", "2020-01-31", 100)]))
+    old = Ledger(
+        invoices=make_frame(INVOICES, [invoice("O", "C1", "2020-01-01", "2020-01-31", 100)])
+    )
     (k,) = compute_kpis(old, date(2024, 6, 30))
     assert k.dso_countback == 731.0  # 30/06/2022 -> 30/06/2024, 2024 a leap year
     assert k.dso is None  # no CA in the year
@@ -281,7 +282,7 @@ def test_encours_moyen_and_clients_by_hand() -> None:
 
 def test_encours_moyen_ignores_clients_at_zero() -> None:
     ledger = small_ledger()
-    extra = frame(
+    extra = make_frame(
         INVOICES,
         [
             invoice("Z1", "C4", "2024-06-01", "2024-07-01", 5_000),
@@ -364,9 +365,18 @@ def test_partial_payment_after_as_of_is_ignored() -> None:
 
 def test_overpaid_invoice_is_floored_at_zero() -> None:
     ledger = small_ledger()
-    extra = frame(PAYMENTS, [payment("PX", "C1", "2024-06-25", 90_000, "F2")])
+    extra = make_frame(PAYMENTS, [payment("PX", "C1", "2024-06-25", 90_000, "F2")])
     ledger = replace(ledger, payments=pd.concat([ledger.payments, extra], ignore_index=True))
     assert "F2" not in open_by_id(ledger)  # 400 + 900 > 1000
+
+
+def test_unmatched_payment_is_recovered_cash_but_lowers_no_invoice() -> None:
+    ledger = small_ledger()
+    extra = make_frame(PAYMENTS, [payment("PU", "C2", "2024-06-25", 10_000, None)])
+    ledger = replace(ledger, payments=pd.concat([ledger.payments, extra], ignore_index=True))
+    (eur,) = compute_kpis(ledger, AS_OF, currency="EUR")
+    assert eur.encours == D("2900.00")  # unchanged until lettrage matches it
+    assert eur.taux_recouvrement == 48.28  # (2000 + 100) / 4350 = 48.276 %
 
 
 def test_without_a_payments_table() -> None:
@@ -387,34 +397,47 @@ def test_empty_ledger_and_unknown_currency() -> None:
     assert aged_balance(Ledger(), AS_OF) == {}
 
 
-def test_dtype_robust_microsecond_dates_and_plain_ints() -> None:
+def test_dtype_robust() -> None:
     ledger = small_ledger()
     invoices = ledger.invoices.copy()
     for column in ("issue_date", "due_date", "paid_date"):
         invoices[column] = invoices[column].astype("datetime64[us]")
+    for column in ("invoice_id", "client_id", "currency", "doc_type"):
+        invoices[column] = invoices[column].astype("str")  # pandas' text dtype
     invoices["amount_cents"] = invoices["amount_cents"].astype("int64")
     invoices["disputed"] = invoices["disputed"].astype(object)
-    invoices["currency"] = invoices["currency"].astype(object)
-    payments = ledger.payments.assign(payment_date=ledger.payments["payment_date"].astype("M8[s]"))
-    changed = replace(ledger, invoices=invoices, payments=payments)
+    payments = ledger.payments.assign(
+        payment_date=ledger.payments["payment_date"].astype("M8[s]"),
+        invoice_id=ledger.payments["invoice_id"].astype("str"),
+    )
+    advances = ledger.advances.assign(applied_date=[None, "2024-03-15"])  # object, text dates
+    changed = replace(ledger, invoices=invoices, payments=payments, advances=advances)
     assert compute_kpis(changed, AS_OF) == compute_kpis(ledger, AS_OF)
     assert compute_kpis(ledger, pd.Timestamp(AS_OF)) == compute_kpis(ledger, AS_OF)
+    assert compute_kpis(changed, AS_OF)[0].avances == D("150.00")  # C2's, never applied
 
 
 # --- an oracle and properties on random ledgers ------------------------------------------
 
 BASE = date(2023, 1, 1)
 AMOUNTS = st.integers(min_value=1, max_value=5_000_000)
+DAYS = st.integers(0, 500)
+MAYBE_DELAY = st.none() | st.integers(0, 200)
+MAYBE_DAY = st.none() | DAYS
+
+
+def day(offset: int, start: date = BASE) -> date:
+    """``start`` + ``offset`` days."""
+    return start + timedelta(days=offset)
 
 
 @st.composite
 def ledgers(draw: st.DrawFn) -> tuple[Ledger, date]:
-    """A random small ledger and an as-of date inside its span."""
+    """A random small ledger and an as-of date around its span."""
     invoices, payments = [], []
     for n in range(draw(st.integers(0, 12))):
-        issue = BASE + timedelta(days=draw(st.integers(0, 500)))
-        due = issue + timedelta(days=draw(st.integers(0, 90)))
-        paid = draw(st.none() | st.integers(0, 200).map(lambda d, i=issue: i + timedelta(d)))
+        issue = day(draw(DAYS))
+        delay = draw(MAYBE_DELAY)
         cents = draw(AMOUNTS)
         client = draw(st.sampled_from(["C1", "C2", "C3"]))
         invoices.append(
@@ -422,47 +445,51 @@ def ledgers(draw: st.DrawFn) -> tuple[Ledger, date]:
                 f"I{n}",
                 client,
                 issue,
-                due,
+                day(draw(st.integers(0, 90)), issue),
                 cents,
                 currency=draw(st.sampled_from(["EUR", "USD"])),
                 doc_type=draw(st.sampled_from(["invoice", "invoice", "credit_note"])),
                 disputed=draw(st.booleans()),
-                written_off=paid is None and draw(st.booleans()),
-                paid_date=paid,
+                written_off=delay is None and draw(st.booleans()),
+                paid_date=None if delay is None else day(delay, issue),
             )
         )
-        last = (paid or issue + timedelta(days=300)) - issue
+        # partial payments before the paid date (or within 300 days while open)
+        last = max((300 if delay is None else delay) - 1, 0)
         for m in range(draw(st.integers(0, 3))):
-            day = issue + timedelta(days=draw(st.integers(0, max(last.days - 1, 0))))
-            part = draw(st.integers(1, max(cents // 2, 1)))
-            payments.append(payment(f"P{n}.{m}", client, day, part, f"I{n}"))
-    advances = [
-        {
-            "client_id": draw(st.sampled_from(["C1", "C2"])),
-            "received_date": (r := BASE + timedelta(days=draw(st.integers(0, 500)))),
-            "amount_cents": draw(AMOUNTS),
-            "applied_date": draw(st.none() | st.integers(0, 100).map(lambda d, r=r: r + timedelta(d))),
-        }
-        for _ in range(draw(st.integers(0, 3)))
-    ]  # fmt: skip
-    unbilled = [
-        {
-            "client_id": draw(st.sampled_from(["C1", "C3"])),
-            "delivered_date": (
-                d := draw(st.none() | st.integers(0, 500).map(lambda x: BASE + timedelta(x)))
-            ),
-            "expected_issue_date": (d or BASE) + timedelta(days=draw(st.integers(0, 60))),
-            "amount_cents": draw(AMOUNTS),
-        }
-        for _ in range(draw(st.integers(0, 3)))
-    ]  # fmt: skip
+            when = day(draw(st.integers(0, last)), issue)
+            payments.append(payment(f"P{n}.{m}", client, when, draw(AMOUNTS) % cents + 1, f"I{n}"))
+    advances = []
+    for _ in range(draw(st.integers(0, 3))):
+        received = day(draw(DAYS))
+        applied = draw(MAYBE_DELAY)
+        advances.append(
+            {
+                "client_id": draw(st.sampled_from(["C1", "C2"])),
+                "received_date": received,
+                "amount_cents": draw(AMOUNTS),
+                "applied_date": None if applied is None else day(applied, received),
+            }
+        )
+    unbilled = []
+    for _ in range(draw(st.integers(0, 3))):
+        delivered = draw(MAYBE_DAY)
+        start = BASE if delivered is None else day(delivered)
+        unbilled.append(
+            {
+                "client_id": draw(st.sampled_from(["C1", "C3"])),
+                "delivered_date": None if delivered is None else start,
+                "expected_issue_date": day(draw(st.integers(0, 60)), start),
+                "amount_cents": draw(AMOUNTS),
+            }
+        )
     ledger = Ledger(
-        invoices=frame(INVOICES, invoices),
-        payments=frame(PAYMENTS, payments),
-        advances=frame(ADVANCES, advances),
-        unbilled=frame(UNBILLED, unbilled),
+        invoices=make_frame(INVOICES, invoices),
+        payments=make_frame(PAYMENTS, payments),
+        advances=make_frame(ADVANCES, advances),
+        unbilled=make_frame(UNBILLED, unbilled),
     )
-    return ledger, BASE + timedelta(days=draw(st.integers(-10, 620)))
+    return ledger, day(draw(st.integers(-10, 620)))
 
 
 def oracle_open_cents(ledger: Ledger, as_of: date) -> dict[str, int]:
@@ -481,6 +508,25 @@ def oracle_open_cents(ledger: Ledger, as_of: date) -> dict[str, int]:
         if open_cents:
             out[row.invoice_id] = -open_cents if row.doc_type == "credit_note" else open_cents
     return out
+
+
+def oracle_encours_cents(ledger: Ledger, as_of: date) -> dict[str, int]:
+    """Non-zero encours client in cents per currency, the slow obvious way.
+
+    Advances and unbilled rows carry no currency here, so they are in EUR.
+    """
+    day = pd.Timestamp(as_of)
+    currency_of = dict(zip(ledger.invoices["invoice_id"], ledger.invoices["currency"], strict=True))
+    out: Counter[str] = Counter()
+    for invoice_id, cents in oracle_open_cents(ledger, as_of).items():
+        out[currency_of[invoice_id]] += cents
+    for row in ledger.unbilled.itertuples():
+        delivered = pd.isna(row.delivered_date) or row.delivered_date <= day
+        out["EUR"] += row.amount_cents if delivered and day < row.expected_issue_date else 0
+    for row in ledger.advances.itertuples():
+        held = row.received_date <= day and (pd.isna(row.applied_date) or row.applied_date > day)
+        out["EUR"] -= row.amount_cents if held else 0
+    return {currency: cents for currency, cents in out.items() if cents}
 
 
 def future_altered(ledger: Ledger, as_of: date, seed: int) -> Ledger:
@@ -519,29 +565,31 @@ def future_altered(ledger: Ledger, as_of: date, seed: int) -> Ledger:
     return Ledger(invoices=inv, payments=pay, advances=adv, unbilled=unb)
 
 
-PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY
 @given(ledgers())
-def test_open_amounts_match_the_oracle(case: tuple[Ledger, date]) -> None:
+def test_open_amounts_and_encours_match_the_oracle(case: tuple[Ledger, date]) -> None:
     ledger, as_of = case
     assert open_by_id(ledger, as_of) == oracle_open_cents(ledger, as_of)
+    encours = {k.currency: int(k.encours * 100) for k in compute_kpis(ledger, as_of)}
+    assert {c: cents for c, cents in encours.items() if cents} == oracle_encours_cents(
+        ledger, as_of
+    )
 
 
 @PROPERTY
 @given(ledgers())
 def test_encours_is_the_sum_of_its_parts(case: tuple[Ledger, date]) -> None:
     ledger, as_of = case
+    clients = encours_by_client(ledger, as_of).groupby("currency")["encours_cents"].sum()
     for k in compute_kpis(ledger, as_of):
         assert k.encours == k.echu + k.non_echu + k.a_emettre - k.avances
         aged = k.aged_balance
         buckets = aged.not_due + aged.d1_30 + aged.d31_60 + aged.d61_90 + aged.over_90
         assert buckets == k.echu + k.non_echu
-        clients = encours_by_client(ledger, as_of)
-        assert sum(clients.loc[clients["currency"] == k.currency, "encours_cents"]) == int(
-            k.encours * 100
-        )
+        assert D(int(clients.get(k.currency, 0))) / 100 == k.encours
 
 
 @PROPERTY
@@ -559,9 +607,8 @@ def test_open_amounts_have_the_document_sign(case: tuple[Ledger, date]) -> None:
 @given(ledgers(), st.integers(0, 2**32 - 1))
 def test_nothing_after_as_of_matters(case: tuple[Ledger, date], seed: int) -> None:
     ledger, as_of = case
-    altered = future_altered(ledger, as_of, seed)
-    for k in compute_kpis(ledger, as_of):
-        assert compute_kpis(altered, as_of, currency=k.currency) == [k]
+    # no row is dropped but future payments, so the currencies present stay the same
+    assert compute_kpis(future_altered(ledger, as_of, seed), as_of) == compute_kpis(ledger, as_of)
 
 
 @pytest.mark.parametrize("bucket", BUCKETS)
@@ -572,11 +619,6 @@ def test_bucket_edges(bucket: str) -> None:
         invoice(f"B{d}", "C1", "2023-01-01", (pd.Timestamp(AS_OF) - pd.Timedelta(days=d)), 100)
         for d in past_due
     ]
-    frame = open_amounts(Ledger(invoices=frame_of(rows)), AS_OF)
+    frame = open_amounts(Ledger(invoices=make_frame(INVOICES, rows)), AS_OF)
     assert frame["days_past_due"].tolist() == past_due
     assert set(frame["bucket"].astype(str)) == {bucket}
-
-
-def frame_of(rows: list[dict]) -> pd.DataFrame:
-    """An invoices frame of ``rows``."""
-    return frame(INVOICES, rows)

@@ -1,0 +1,5 @@
+"""``python -m encours``: the command line."""
+
+from encours.cli import app
+
+app()

@@ -1,0 +1,93 @@
+"""The command line: help texts, import exit codes, JSON output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from encours.cli import app
+from encours.settings import get_settings
+from ledger.files import write_ledger
+from ledger.storage import make_engine, table_counts
+from tests.ledger.factories import small_ledger
+
+runner = CliRunner()
+KPI_KEYS = {
+    "encours", "echu", "non_echu", "a_emettre", "avances", "dso", "dso_countback",
+    "taux_recouvrement", "taux_creances_douteuses", "encours_moyen_par_client", "aged_balance",
+}
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Settings pointing at a fresh SQLite file and MLflow store; yields the database URL."""
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    monkeypatch.setenv("ENCOURS_DATABASE_URL", url)
+    monkeypatch.setenv("ENCOURS_MODELS_DIR", str(tmp_path / "models"))
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("command", ["simulate", "import", "kpis", "train", "serve", "demo"])
+def test_every_command_has_help(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert len(result.output.split()) > 15
+
+
+def test_help_does_not_import_the_heavy_libraries() -> None:
+    code = "import sys, encours.cli; print(sorted({'pandas','mlflow','lightgbm'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_import_twice_then_kpis_as_json(env: str, tmp_path: Path) -> None:
+    write_ledger(small_ledger(), tmp_path / "files")
+    first = runner.invoke(app, ["import", str(tmp_path / "files"), "--json"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output)["tables"]["invoices"]["inserted"] == 3
+    second = runner.invoke(app, ["import", str(tmp_path / "files"), "--json"])
+    tables = json.loads(second.output)["tables"]
+    assert all(t["inserted"] == 0 and t["updated"] == 0 for t in tables.values())
+
+    result = runner.invoke(app, ["kpis", "--as-of", "2024-03-15", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert KPI_KEYS <= set(figures)
+    assert set(figures["aged_balance"]) == {"not_due", "d1_30", "d31_60", "d61_90", "over_90"}
+    # At 2024-03-15: F1 and its credit note A1 are settled (2024-02-20); F2 (550.50) is
+    # open, 13 days past due, less P2 (200.00) paid 2024-03-10: échu 350.50. Unbilled
+    # 300.00 (delivered 03-01, to invoice 04-01). Advances 2 × 50.00 held.
+    # encours = 350.50 + 0 + 300.00 − 100.00 = 550.50
+    assert figures["echu"] == 350.50
+    assert figures["encours"] == 550.50
+
+
+def test_a_bad_file_is_rejected_whole_and_exits_1(env: str, tmp_path: Path) -> None:
+    ledger = small_ledger()
+    ledger.invoices["amount_cents"] = pd.array([120_000, -5, 10_000], dtype="Int64")
+    write_ledger(ledger, tmp_path / "files")
+    result = runner.invoke(app, ["import", str(tmp_path / "files"), "--json"])
+    assert result.exit_code == 1
+    problems = json.loads(result.output)["problems"]
+    assert [(p["file"], p["row"], p["field"]) for p in problems] == [
+        ("invoices.csv", 2, "amount")
+    ]
+    human = runner.invoke(app, ["import", str(tmp_path / "files")])
+    assert human.exit_code == 1
+    assert "nothing was written" in human.output
+    assert set(table_counts(make_engine(env)).values()) == {0}
+
+
+def test_kpis_rejects_a_date_in_the_wrong_format(env: str) -> None:
+    result = runner.invoke(app, ["kpis", "--as-of", "15/03/2024"])
+    assert result.exit_code == 2
+    assert "15/03/2024" in result.output

@@ -1,0 +1,94 @@
+"""Point-in-time history features: hand-checked values and the no-future property."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features.history import history_features
+from features.pipeline import FEATURE_NAMES, build_features
+from features.registry import REGISTRY
+from tests.ledger.factories import dates
+
+
+def _invoices(rows: list[tuple[str, str, str, str | None]]) -> pd.DataFrame:
+    """Invoices from (client, issue, due, paid) tuples."""
+    return pd.DataFrame(
+        {
+            "invoice_id": [f"F{i}" for i in range(len(rows))],
+            "client_id": [r[0] for r in rows],
+            "issue_date": dates(*[r[1] for r in rows]),
+            "due_date": dates(*[r[2] for r in rows]),
+            "amount_cents": pd.array([10_000] * len(rows), dtype="Int64"),
+            "doc_type": ["invoice"] * len(rows),
+            "disputed": [False] * len(rows),
+            "paid_date": dates(*[r[3] for r in rows]),
+        }
+    )
+
+
+def test_history_counts_only_settlements_before_as_of() -> None:
+    invoices = _invoices(
+        [
+            ("C1", "2024-01-01", "2024-01-31", "2024-02-10"),  # 10 days late
+            ("C1", "2024-02-01", "2024-03-02", "2024-02-25"),  # 6 days early
+            ("C1", "2024-02-15", "2024-03-16", "2024-04-15"),  # 30 late, paid after as_of
+            ("C2", "2024-01-01", "2024-01-31", None),
+        ]
+    )
+    pairs = pd.DataFrame({"client_id": ["C1", "C1", "C2"], "as_of": dates(
+        "2024-03-01", "2024-02-10", "2024-03-01")})
+    got = history_features(invoices, pairs)
+    # At 03-01, C1 has two settlements known: +10 and -6 -> mean 2, one late of two.
+    assert got.loc[0].to_dict() == {
+        "hist_n_paid": 2, "hist_mean_days_late": 2.0, "hist_share_late": 0.5,
+        "hist_last_days_late": -6.0, "hist_max_days_late": 10.0,
+    }
+    # Paid on as_of itself (02-10) is not yet known.
+    assert got.loc[1, "hist_n_paid"] == 0
+    # No history: an explicit zero count and NaN rates, not a perfect payer.
+    assert got.loc[2, "hist_n_paid"] == 0
+    assert np.isnan(got.loc[2, "hist_mean_days_late"])
+    assert np.isnan(got.loc[2, "hist_share_late"])
+
+
+def test_every_feature_is_registered_with_a_description() -> None:
+    assert FEATURE_NAMES == list(REGISTRY)
+    assert all(REGISTRY[name].description for name in FEATURE_NAMES)
+
+
+day = st.integers(min_value=0, max_value=120)
+
+
+@st.composite
+def ledgers(draw: st.DrawFn) -> pd.DataFrame:
+    n = draw(st.integers(min_value=1, max_value=12))
+    rows = []
+    for _ in range(n):
+        issue = draw(day)
+        due = issue + draw(st.sampled_from([0, 30, 45, 60]))
+        paid = draw(st.one_of(st.none(), st.integers(min_value=issue, max_value=issue + 150)))
+        rows.append((draw(st.sampled_from(["C1", "C2"])), issue, due, paid))
+    base = pd.Timestamp("2024-01-01")
+    as_date = lambda d: None if d is None else str((base + pd.Timedelta(days=d)).date())  # noqa: E731
+    return _invoices([(c, as_date(i), as_date(d), as_date(p)) for c, i, d, p in rows])
+
+
+@settings(max_examples=50, deadline=None)
+@given(ledger=ledgers(), as_of_day=day, shift=st.integers(min_value=0, max_value=60))
+def test_events_after_as_of_do_not_change_features(
+    ledger: pd.DataFrame, as_of_day: int, shift: int
+) -> None:
+    as_of = pd.Timestamp("2024-01-01") + pd.Timedelta(days=as_of_day)
+    targets = ledger.head(3)
+    before = build_features(ledger, targets, pd.Series(as_of, index=targets.index))
+    # Move every settlement on or after as_of later, or erase it: the past is the same.
+    future = ledger["paid_date"] >= as_of
+    altered = ledger.copy()
+    altered.loc[future, "paid_date"] = altered.loc[future, "paid_date"] + pd.Timedelta(days=shift)
+    if shift % 2:
+        altered.loc[future, "paid_date"] = pd.NaT
+    after = build_features(altered, targets, pd.Series(as_of, index=targets.index))
+    pd.testing.assert_frame_equal(before, after)

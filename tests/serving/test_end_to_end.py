@@ -1,0 +1,141 @@
+"""The thin slice end to end: simulate, import, train, then the real server over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from encours.settings import Settings
+from ledger.importing import import_directory
+from ledger.kpis import compute_kpis
+from ledger.simulate import SimulationConfig, simulate, write_simulation
+from ledger.storage import load_ledger, make_engine
+from training.tracking import use_store
+from training.train import train_late_payment
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+    """Poll /readyz until the server answers 200 (no fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("server not ready in time")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings, object]]:
+    """A trained model and an imported ledger served by `encours serve` on a free port."""
+    root = tmp_path_factory.mktemp("e2e")
+    settings = Settings(database_url=f"sqlite:///{root}/ledger.db", models_dir=root / "models")
+    sim = simulate(SimulationConfig(n_clients=60, n_months=18, seed=7))
+    write_simulation(sim, root / "data")
+    engine = make_engine(settings.database_url)
+    import_directory(engine, root / "data")
+    use_store(settings.tracking_uri, settings.artifacts_uri)
+    train_late_payment(load_ledger(engine))
+    port = _free_port()
+    env = os.environ | {
+        "ENCOURS_DATABASE_URL": settings.database_url,
+        "ENCOURS_MODELS_DIR": str(settings.models_dir),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "encours", "serve", "--port", str(port)],
+        env=env,
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, process)
+        yield base, settings, sim
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_scores_invoices_over_http(served: tuple[str, Settings, object]) -> None:
+    base, _, sim = served
+    client_id = str(sim.ledger.clients["client_id"].iloc[0])  # type: ignore[attr-defined]
+    body = {
+        "as_of": "2025-06-01",
+        "invoices": [
+            {"invoice_id": "NEW-1", "client_id": client_id, "issue_date": "2025-06-01",
+             "due_date": "2025-07-01", "amount": "1200.00"},
+            {"invoice_id": "NEW-2", "client_id": client_id, "issue_date": "2025-06-01",
+             "due_date": "2025-06-01", "amount": "99.90", "disputed": True},
+        ],
+    }
+    response = httpx.post(f"{base}/v1/invoices/score", json=body, timeout=30)
+    assert response.status_code == 200, response.text
+    payload = response.json()
+    assert payload["model"]["name"] == "late-payment"
+    assert [s["invoice_id"] for s in payload["scores"]] == ["NEW-1", "NEW-2"]
+    assert all(0.0 <= s["p_late"] <= 1.0 for s in payload["scores"])
+    # A disputed invoice due at once is riskier than an undisputed one on 30 days.
+    assert payload["scores"][1]["p_late"] > payload["scores"][0]["p_late"]
+
+
+def test_unknown_client_is_a_404_problem(served: tuple[str, Settings, object]) -> None:
+    base, _, _ = served
+    body = {"invoices": [{"client_id": "NOBODY", "issue_date": "2025-06-01",
+                          "due_date": "2025-07-01", "amount": "10.00"}]}
+    response = httpx.post(f"{base}/v1/invoices/score", json=body, timeout=30)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "NOBODY" in response.json()["detail"]
+
+
+def test_bad_input_is_a_422_problem_naming_the_field(served: tuple[str, Settings, object]) -> None:
+    base, _, _ = served
+    body = {"invoices": [{"client_id": "C1", "issue_date": "01/06/2025",
+                          "due_date": "2025-07-01", "amount": "-5"}]}
+    response = httpx.post(f"{base}/v1/invoices/score", json=body, timeout=30)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert {"invoices.0.issue_date", "invoices.0.amount"} <= fields
+
+
+def test_kpis_over_http_match_the_library(served: tuple[str, Settings, object]) -> None:
+    base, settings, sim = served
+    as_of = sim.end.date()  # type: ignore[attr-defined]
+    response = httpx.get(f"{base}/v1/kpis", params={"as_of": as_of.isoformat()}, timeout=30)
+    assert response.status_code == 200, response.text
+    expected = compute_kpis(load_ledger(make_engine(settings.database_url)), as_of)[0]
+    got = response.json()
+    assert got["encours"] == pytest.approx(float(expected.encours))
+    assert got["encours"] > 0
+    assert got["aged_balance"] == expected.aged_balance.as_json()
+    assert got["dso"] == expected.dso
+
+
+def test_kpis_reject_a_malformed_date(served: tuple[str, Settings, object]) -> None:
+    base, _, _ = served
+    response = httpx.get(f"{base}/v1/kpis", params={"as_of": "31/12/2025"}, timeout=30)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "as_of" in response.json()["detail"]
