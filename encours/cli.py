@@ -66,9 +66,10 @@ def simulate(
     The files follow the import format, so [bold]encours import OUT[/] loads them. The true
     probability of late payment of each invoice goes apart, to OUT/truth/, for evaluation.
     """
+    from rich.progress import Progress
+
     from ledger.simulate import SimulationConfig, write_simulation
     from ledger.simulate import simulate as run
-    from rich.progress import Progress
 
     if file_format not in ("csv", "parquet"):
         _fail(f"--format must be csv or parquet, not {file_format!r}", 2)
@@ -112,8 +113,8 @@ def import_(
             raise typer.Exit(1) from None
         table = Table("file", "row", "column", "problem", title=str(rejected), title_justify="left")
         for p in rejected.problems:
-            shown = f"{p.message} (got {p.value!r})" if p.value is not None else p.message
-            table.add_row(p.file, "" if p.row is None else str(p.row), p.field or "", shown)
+            row = "" if p.row is None else str(p.row)
+            table.add_row(p.file, row, p.field or "", p.explanation)
         errors.print(table)
         raise typer.Exit(1) from None
     if as_json:

@@ -117,6 +117,7 @@ PAYMENTS = TableSpec(
         Column("client_id", "id", "paying client; must exist in clients", required=True),
         Column("payment_date", "date", "date received", required=True),
         Column("amount", "money", "amount received, greater than zero", required=True),
+        Column("currency", "text", "ISO 4217 currency", default=DEFAULT_CURRENCY),
         Column("reference", "text", "free text as on the bank statement"),
         Column("invoice_id", "id", "invoice settled, when already matched (lettré)"),
     ),
@@ -131,6 +132,7 @@ ADVANCES = TableSpec(
         Column("client_id", "id", "client; must exist in clients", required=True),
         Column("received_date", "date", "date received", required=True),
         Column("amount", "money", "amount received, greater than zero", required=True),
+        Column("currency", "text", "ISO 4217 currency", default=DEFAULT_CURRENCY),
         Column("reference", "text", "free text"),
         Column(
             "applied_date",
@@ -150,6 +152,7 @@ UNBILLED = TableSpec(
         Column("delivered_date", "date", "date delivered; empty if unknown"),
         Column("expected_issue_date", "date", "expected invoicing date", required=True),
         Column("amount", "money", "amount TTC, greater than zero", required=True),
+        Column("currency", "text", "ISO 4217 currency", default=DEFAULT_CURRENCY),
     ),
 )
 

@@ -23,12 +23,18 @@ class RowProblem:
     message: str
     value: str | None = None
 
+    @property
+    def explanation(self) -> str:
+        """The message, with the offending value when the message does not quote it."""
+        if self.value is None or self.value in self.message:
+            return self.message
+        return f"{self.message} (got {self.value!r})"
+
     def __str__(self) -> str:
         where = self.file if self.row is None else f"{self.file}, row {self.row}"
         if self.field:
             where += f", column {self.field}"
-        shown = f" (got {self.value!r})" if self.value is not None else ""
-        return f"{where}: {self.message}{shown}"
+        return f"{where}: {self.explanation}"
 
 
 class ImportRejected(LedgerError):

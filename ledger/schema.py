@@ -7,6 +7,8 @@ User columns (``x_*``) are stored together in the JSON column ``extra``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -20,8 +22,6 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from typing import Any
-
 from sqlalchemy.types import TypeEngine
 
 from ledger.contract import TABLES, TableSpec

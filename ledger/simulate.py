@@ -4,30 +4,34 @@ The simulated ledger follows the data contract (:mod:`ledger.contract`) and come
 the *truth*: for every invoice, the distribution its payment date was drawn from, so
 that models can be scored against the best achievable predictions.
 
-How one invoice is paid (all times in whole days, all steps in the truth):
+How one invoice is paid (all times in whole days, every step is in the truth):
 
-1. **Intention.** With probability ``on_time_prob`` the client means to pay on time, on
-   ``due - E`` with ``E ~ Uniform(0, early_days)``; otherwise late, on ``due + L`` with
-   ``L`` log-logistic (scale ``late_scale``, shape ``late_shape``, CDF
-   ``1 / (1 + (L / scale) ** -shape)``). The parameters come from the client's latent
+1. **Intention.** The client aims at an *anchor*: its last payment day on or before the
+   due date (see 3; the day after issue if that day comes earlier). With probability
+   ``on_time_prob`` it pays on time, on ``anchor - E`` with
+   ``E ~ Uniform(0, early_days)``; otherwise late, on ``anchor + X`` with ``X``
+   log-logistic (scale ``late_scale``, shape ``late_shape``, CDF
+   ``1 / (1 + (X / scale) ** -shape)``). The parameters come from the client's latent
    behaviour (sector, country, public sector, segment) and from what is known when the
    invoice is issued: August / December issue or due dates, dispute, billing channel
    (paper is slower), amount versus the client's usual amount, and deterioration (for
    some clients delays drift upward from a given date).
-2. **Dunning** (relance). The collection policy is fixed at issue (``dunning_plan``:
-   e.g. email at due + 1, call at + 15, formal notice at + 30, legal at + 75 for large
-   amounts). An action taken while the invoice is unpaid multiplies the remaining delay
-   by a factor below one. This turns ``L`` into ``g(L)``, a continuous increasing
-   piecewise-linear map, so dunning *is* in the truth: ``P(g(L) <= x) = F(g⁻¹(x))``.
-   The realised day is ``due + ceil(g(X))``.
-3. **Payment calendar.** Bank transfers land on business days (weekends only, public
-   holidays ignored); many clients pay only in month-end runs (last business day), on
-   the 10th (or the next business day), or both. The realised date is the first
-   calendar day on or after the intended day, hence ``paid <= t`` exactly when
-   ``intended <= prev_run(t)``: the snapping is in the truth too.
-4. **Default.** A few clients fail on ``default_date``: invoices not paid by then are
-   never paid (and flagged ``written_off`` once ``write_off_lag_days`` have passed by
-   the end of the window). The truth carries this mass at infinity (``p_never_paid``).
+2. **Dunning** (relance). The collection policy is fixed at issue (``dunning_plan``,
+   see :data:`DUNNING_PLANS`: email at due + 1, call at + 15, formal notice at + 30,
+   legal at + 75 for large amounts...). Each action taken while the invoice is unpaid
+   multiplies the remaining delay by a factor below one. This turns ``X`` into
+   ``g(X)``, a continuous increasing piecewise-linear map, so dunning *is* in the
+   truth: ``P(g(X) <= x) = F(g⁻¹(x))``. The intended day is ``anchor + ceil(g(X))``.
+3. **Payment calendar** (``pay_calendar``). Transfers land on business days (weekends
+   only, public holidays ignored); many clients pay only in month-end runs (last
+   business day), on the 10th (or the next business day), or both. The paid date is
+   the first calendar day on or after the intended day, hence ``paid <= t`` exactly
+   when ``intended <= prev_run(t)``: the snapping is in the truth too (an invoice that
+   misses the run before its due date waits for the next one, late).
+4. **Default.** A few clients fail on ``default_date`` (and are invoiced no more):
+   invoices not paid by then are never paid, and flagged ``written_off`` once
+   ``write_off_lag_days`` have passed by the end of the window. The truth carries this
+   mass at infinity (``p_never_paid``).
 
 So :func:`true_paid_by` gives ``P(paid within d days of issue)`` in closed form for any
 ``d``, and the bucket probabilities (``p_on_time``, ``p_1_30``, ``p_31_60``,
@@ -946,6 +950,7 @@ def _unbilled(
             "delivered_date": _dates(np.where(rng.random(m) < 0.1, _NEVER, delivered)),
             "expected_issue_date": _dates(expected),
             "amount_cents": cents.astype(np.int64),
+            "currency": DEFAULT_CURRENCY,
         },
         columns=UNBILLED.memory_names,
     )
@@ -1064,6 +1069,7 @@ def simulate(config: SimulationConfig, progress: Callable[[int], None] | None = 
             "client_id": _take(client_ids, pay["client"]),
             "payment_date": _dates(pay["day"]),
             "amount_cents": pay["amount"].astype(np.int64),
+            "currency": DEFAULT_CURRENCY,
             "reference": _payment_references(
                 rng, pay_invoice_ids, _take(names, pay["client"]), pay["partial"]
             ),
@@ -1092,6 +1098,7 @@ def simulate(config: SimulationConfig, progress: Callable[[int], None] | None = 
             "client_id": _take(client_ids, adv["client"]),
             "received_date": _dates(adv["received"]),
             "amount_cents": adv["amount"].astype(np.int64),
+            "currency": DEFAULT_CURRENCY,
             "reference": "ACOMPTE CDE " + pd.Series(order_numbers).astype("str"),
             "applied_date": _dates(adv["applied"]),
         },

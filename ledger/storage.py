@@ -103,7 +103,9 @@ def _records(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
     if spec.id_column is None:
         columns[ROW_KEY] = row_keys(spec, frame).tolist()
     for col in spec.columns:
-        columns[col.name] = _column_values(col.kind, frame[col.memory_name])
+        # A column missing from a frame built in code takes its contract default.
+        values = frame.get(col.memory_name, pd.Series(col.default, index=frame.index))
+        columns[col.name] = _column_values(col.kind, values)
     extras = user_columns(frame)
     if extras:
         user = {name: _column_values("text", frame[name]) for name in extras}

@@ -38,13 +38,17 @@ def test_history_counts_only_settlements_before_as_of() -> None:
             ("C2", "2024-01-01", "2024-01-31", None),
         ]
     )
-    pairs = pd.DataFrame({"client_id": ["C1", "C1", "C2"], "as_of": dates(
-        "2024-03-01", "2024-02-10", "2024-03-01")})
+    pairs = pd.DataFrame(
+        {"client_id": ["C1", "C1", "C2"], "as_of": dates("2024-03-01", "2024-02-10", "2024-03-01")}
+    )
     got = history_features(invoices, pairs)
     # At 03-01, C1 has two settlements known: +10 and -6 -> mean 2, one late of two.
     assert got.loc[0].to_dict() == {
-        "hist_n_paid": 2, "hist_mean_days_late": 2.0, "hist_share_late": 0.5,
-        "hist_last_days_late": -6.0, "hist_max_days_late": 10.0,
+        "hist_n_paid": 2,
+        "hist_mean_days_late": 2.0,
+        "hist_share_late": 0.5,
+        "hist_last_days_late": -6.0,
+        "hist_max_days_late": 10.0,
     }
     # Paid on as_of itself (02-10) is not yet known.
     assert got.loc[1, "hist_n_paid"] == 0
@@ -55,7 +59,7 @@ def test_history_counts_only_settlements_before_as_of() -> None:
 
 
 def test_every_feature_is_registered_with_a_description() -> None:
-    assert FEATURE_NAMES == list(REGISTRY)
+    assert list(REGISTRY) == FEATURE_NAMES
     assert all(REGISTRY[name].description for name in FEATURE_NAMES)
 
 

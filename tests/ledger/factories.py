@@ -49,6 +49,7 @@ def small_ledger() -> Ledger:
             "client_id": ["C1", "C2"],
             "payment_date": dates("2024-02-20", "2024-03-10"),
             "amount_cents": pd.array([110_000, 20_000], dtype="Int64"),
+            "currency": ["EUR", "EUR"],
             "reference": ["VIR F1", "VIR F2 acompte"],
             "invoice_id": ["F1", "F2"],
         }
@@ -58,6 +59,7 @@ def small_ledger() -> Ledger:
             "client_id": ["C1", "C1"],
             "received_date": dates("2024-01-02", "2024-01-02"),
             "amount_cents": pd.array([5_000, 5_000], dtype="Int64"),
+            "currency": ["EUR", "EUR"],
             "reference": ["acompte", "acompte"],
             "applied_date": dates(None, None),
         }
@@ -68,6 +70,7 @@ def small_ledger() -> Ledger:
             "delivered_date": dates("2024-03-01"),
             "expected_issue_date": dates("2024-04-01"),
             "amount_cents": pd.array([30_000], dtype="Int64"),
+            "currency": ["EUR"],
         }
     )
     actions = pd.DataFrame(

@@ -562,6 +562,7 @@ def hand_ledger() -> Ledger:
             "client_id": objects("C001"),
             "payment_date": dates("2024-03-20"),
             "amount_cents": pd.array([50], dtype="Int64"),
+            "currency": objects("EUR"),
             "reference": objects('VIR "ACME" 2024'),
             "invoice_id": objects(None),
         }

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -83,10 +82,21 @@ def test_scores_invoices_over_http(served: tuple[str, Settings, object]) -> None
     body = {
         "as_of": "2025-06-01",
         "invoices": [
-            {"invoice_id": "NEW-1", "client_id": client_id, "issue_date": "2025-06-01",
-             "due_date": "2025-07-01", "amount": "1200.00"},
-            {"invoice_id": "NEW-2", "client_id": client_id, "issue_date": "2025-06-01",
-             "due_date": "2025-06-01", "amount": "99.90", "disputed": True},
+            {
+                "invoice_id": "NEW-1",
+                "client_id": client_id,
+                "issue_date": "2025-06-01",
+                "due_date": "2025-07-01",
+                "amount": "1200.00",
+            },
+            {
+                "invoice_id": "NEW-2",
+                "client_id": client_id,
+                "issue_date": "2025-06-01",
+                "due_date": "2025-06-01",
+                "amount": "99.90",
+                "disputed": True,
+            },
         ],
     }
     response = httpx.post(f"{base}/v1/invoices/score", json=body, timeout=30)
@@ -101,8 +111,16 @@ def test_scores_invoices_over_http(served: tuple[str, Settings, object]) -> None
 
 def test_unknown_client_is_a_404_problem(served: tuple[str, Settings, object]) -> None:
     base, _, _ = served
-    body = {"invoices": [{"client_id": "NOBODY", "issue_date": "2025-06-01",
-                          "due_date": "2025-07-01", "amount": "10.00"}]}
+    body = {
+        "invoices": [
+            {
+                "client_id": "NOBODY",
+                "issue_date": "2025-06-01",
+                "due_date": "2025-07-01",
+                "amount": "10.00",
+            }
+        ]
+    }
     response = httpx.post(f"{base}/v1/invoices/score", json=body, timeout=30)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
@@ -111,8 +129,16 @@ def test_unknown_client_is_a_404_problem(served: tuple[str, Settings, object]) -
 
 def test_bad_input_is_a_422_problem_naming_the_field(served: tuple[str, Settings, object]) -> None:
     base, _, _ = served
-    body = {"invoices": [{"client_id": "C1", "issue_date": "01/06/2025",
-                          "due_date": "2025-07-01", "amount": "-5"}]}
+    body = {
+        "invoices": [
+            {
+                "client_id": "C1",
+                "issue_date": "01/06/2025",
+                "due_date": "2025-07-01",
+                "amount": "-5",
+            }
+        ]
+    }
     response = httpx.post(f"{base}/v1/invoices/score", json=body, timeout=30)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"

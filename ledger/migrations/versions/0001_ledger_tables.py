@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 22:19:05.507177
+Create Date: 2026-11-22 22:38:45.190105
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ def upgrade() -> None:
             nullable=False,
             comment="amount received, greater than zero",
         ),
+        sa.Column("currency", sa.Text(), nullable=True, comment="ISO 4217 currency"),
         sa.Column("reference", sa.Text(), nullable=True, comment="free text"),
         sa.Column(
             "applied_date",
@@ -154,6 +155,7 @@ def upgrade() -> None:
             nullable=False,
             comment="amount TTC, greater than zero",
         ),
+        sa.Column("currency", sa.Text(), nullable=True, comment="ISO 4217 currency"),
         sa.Column("extra", sa.JSON(), nullable=True, comment="user columns x_*"),
         sa.ForeignKeyConstraint(
             ["client_id"],
@@ -215,6 +217,7 @@ def upgrade() -> None:
             nullable=False,
             comment="amount received, greater than zero",
         ),
+        sa.Column("currency", sa.Text(), nullable=True, comment="ISO 4217 currency"),
         sa.Column(
             "reference", sa.Text(), nullable=True, comment="free text as on the bank statement"
         ),
