@@ -146,13 +146,25 @@ def kpis(
     short_term_debt: Annotated[
         float | None, typer.Option(help="dettes à court terme, for the liquidité immédiate")
     ] = None,
+    recovery_days: Annotated[
+        int, typer.Option(min=1, help="length in days of the taux de recouvrement period")
+    ] = 365,
+    doubtful_days: Annotated[
+        int, typer.Option(min=0, help="créances douteuses: more than this many days past due")
+    ] = 90,
+    doubtful_disputed: Annotated[
+        bool, typer.Option(help="créances douteuses include disputed invoices")
+    ] = True,
+    doubtful_written_off: Annotated[
+        bool, typer.Option(help="créances douteuses include written-off invoices")
+    ] = True,
     as_json: JsonFlag = False,
 ) -> None:
     """Encours client, balance âgée, DSO, taux de recouvrement and créances douteuses.
 
     Figures at the --as-of date (default: today), from what the ledger knew on that day.
     """
-    from ledger.kpis import compute_kpis
+    from ledger.kpis import DoubtfulDefinition, compute_kpis
     from ledger.storage import load_ledger, migrate
 
     day = (as_of or dt.datetime.now()).date()
@@ -164,6 +176,8 @@ def kpis(
         currency=currency,
         cash=None if cash is None else Decimal(str(cash)),
         short_term_debt=None if short_term_debt is None else Decimal(str(short_term_debt)),
+        doubtful=DoubtfulDefinition(doubtful_days, doubtful_disputed, doubtful_written_off),
+        recovery_period_days=recovery_days,
     )[0]
     if as_json:
         _print_json(figures.as_json())
@@ -177,7 +191,7 @@ def kpis(
         ("  − avances et acomptes", _money(figures.avances)),
         ("DSO (encours × 365 / CA TTC 12 mois)", _number(figures.dso, " days")),
         ("DSO count-back", _number(figures.dso_countback, " days")),
-        ("taux de recouvrement (12 mois)", _number(figures.taux_recouvrement, " %")),
+        (f"taux de recouvrement ({recovery_days} days)", _number(figures.taux_recouvrement, " %")),
         ("taux de créances douteuses", _number(figures.taux_creances_douteuses, " %")),
         ("encours moyen par client", _money(figures.encours_moyen_par_client)),
         ("liquidité immédiate", _number(figures.liquidite_immediate, "")),

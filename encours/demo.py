@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ledger.simulate import SimulationConfig, simulate, write_simulation
 from rich.console import Console
 from rich.progress import Progress
 
@@ -12,6 +11,7 @@ from encours.settings import Settings
 from ledger.errors import ImportRejected
 from ledger.importing import import_directory
 from ledger.kpis import compute_kpis
+from ledger.simulate import SimulationConfig, simulate, write_simulation
 from ledger.storage import load_ledger, make_engine
 from training.tracking import use_store
 from training.train import train_late_payment

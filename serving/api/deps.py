@@ -22,13 +22,22 @@ def get_ledger(state: Annotated[AppState, Depends(get_state)]) -> Ledger:
     return state.ledger.current()
 
 
-def get_late_model(state: Annotated[AppState, Depends(get_state)]) -> LoadedModel:
-    """The champion late-payment model; 503 while none is registered."""
-    if state.late_model is None:
-        raise HTTPException(503, "no late-payment model is registered yet: run `encours train`")
+def get_late_model(state: Annotated[AppState, Depends(get_state)]) -> LoadedModel | None:
+    """The champion late-payment model, None while none is registered."""
     return state.late_model
+
+
+def require_model(model: LoadedModel | None) -> LoadedModel:
+    """The model, or 503 while none is registered.
+
+    Called in the endpoint rather than as a dependency, so that a malformed request is
+    told so (422) whatever the state of the registry.
+    """
+    if model is None:
+        raise HTTPException(503, "no late-payment model is registered yet: run `encours train`")
+    return model
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
-LateModelDep = Annotated[LoadedModel, Depends(get_late_model)]
+LateModelDep = Annotated[LoadedModel | None, Depends(get_late_model)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -13,6 +14,7 @@ from starlette.exceptions import HTTPException
 from ledger.errors import ImportRejected, LedgerError, UnknownClient, UnknownInvoice
 
 PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger("encours.api")
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
@@ -46,8 +48,14 @@ async def _ledger(_: Request, exc: Exception) -> JSONResponse:
     return problem(400, str(exc))
 
 
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unexpected error", exc_info=exc)
+    return problem(500, "unexpected error on the server; it has been logged")
+
+
 def add_problem_handlers(app: FastAPI) -> None:
-    """Map validation, HTTP and ledger errors to problem+json responses."""
+    """Map validation, HTTP, ledger and unexpected errors to problem+json responses."""
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(LedgerError, _ledger)
+    app.add_exception_handler(Exception, _unexpected)

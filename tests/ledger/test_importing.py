@@ -97,3 +97,50 @@ def test_invoices_alone_may_name_clients_already_imported(engine: Engine, tmp_pa
         import_directory(engine, _write(Ledger(invoices=unknown), tmp_path / "c"))
     assert [(p.row, p.field) for p in rejected.value.problems] == [(2, "client_id")]
     assert "C9" in str(rejected.value.problems[0])
+
+
+def _csv(folder: Path, name: str, text: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+
+
+CLIENTS_CSV = "client_id,name\nC1,Acme\nC2,Ville de Lyon\n"
+INVOICE_HEADER = "invoice_id,client_id,issue_date,due_date,amount\n"
+GOOD_INVOICE = "F1,C1,2024-01-10,2024-02-09,100.00\n"
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "field", "words"),
+    [
+        ("F2,C9,2024-01-10,2024-02-09,100.00", "client_id", "C9"),
+        ("F2,C1,2024-03-10,2024-02-09,100.00", "due_date", "before the issue date"),
+        ("F2,C1,2024-01-10,2024-02-09,-100.00", "amount", "greater than zero"),
+        ("F2,C1,2024-01-10,2024-02-31,100.00", "due_date", "2024-02-31"),
+        ("F2,C1,10/01/2024,2024-02-09,100.00", "issue_date", "YYYY-MM-DD"),
+        ("F1,C1,2024-01-10,2024-02-09,100.00", "invoice_id", "twice"),
+    ],
+    ids=["unknown-client", "due-before-issue", "negative", "bad-date", "not-iso", "duplicate"],
+)
+def test_each_bad_row_is_named_and_nothing_is_written(
+    engine: Engine, tmp_path: Path, bad_row: str, field: str, words: str
+) -> None:
+    _csv(tmp_path, "clients", CLIENTS_CSV)
+    _csv(tmp_path, "invoices", INVOICE_HEADER + GOOD_INVOICE + bad_row + "\n")
+    with pytest.raises(ImportRejected) as rejected:
+        import_directory(engine, tmp_path)
+    problems = rejected.value.problems
+    # A duplicate is reported on both of its rows; every other case on row 2 alone.
+    assert {(p.file, p.field) for p in problems} == {("invoices.csv", field)}
+    assert {p.row for p in problems} == ({1, 2} if words == "twice" else {2})
+    assert all(words in str(p) for p in problems)
+    assert set(table_counts(engine).values()) == {0}
+
+
+def test_a_missing_required_column_is_named(engine: Engine, tmp_path: Path) -> None:
+    _csv(tmp_path, "clients", CLIENTS_CSV)
+    _csv(tmp_path, "invoices", "invoice_id,client_id,issue_date,amount\nF1,C1,2024-01-10,5\n")
+    with pytest.raises(ImportRejected) as rejected:
+        import_directory(engine, tmp_path)
+    assert [(p.row, p.field) for p in rejected.value.problems] == [(None, "due_date")]
+    assert "due_date" in str(rejected.value.problems[0])
+    assert set(table_counts(engine).values()) == {0}

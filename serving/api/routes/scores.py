@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 from fastapi import APIRouter
 
-from serving.api.deps import LateModelDep, LedgerDep
+from serving.api.deps import LateModelDep, LedgerDep, require_model
 from serving.api.schemas import InvoiceScore, ModelRef, ScoreRequest, ScoreResponse
 from serving.scoring import score_invoices
 
@@ -36,10 +36,14 @@ def request_frame(body: ScoreRequest) -> pd.DataFrame:
     summary="Score invoices",
     description="Probability that each invoice sent is paid after its due date, from the "
     "champion late-payment model and the client's payment history before `as_of`.",
-    responses={404: {"description": "a client is not in the ledger"}},
+    responses={
+        404: {"description": "a client is not in the ledger"},
+        503: {"description": "no model is registered yet"},
+    },
 )
-def score(body: ScoreRequest, ledger: LedgerDep, model: LateModelDep) -> ScoreResponse:
+def score(body: ScoreRequest, ledger: LedgerDep, champion: LateModelDep) -> ScoreResponse:
     """Late probabilities of the invoices sent."""
+    model = require_model(champion)
     as_of = body.as_of or dt.date.today()
     frame = request_frame(body)
     p_late = score_invoices(ledger, model, frame, pd.Timestamp(as_of))

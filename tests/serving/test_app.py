@@ -1,0 +1,109 @@
+"""The app factory with test settings: readiness and errors before any model exists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from encours.settings import Settings
+from ledger.storage import make_engine, save_ledger
+from serving.api.app import create_app
+from tests.ledger.factories import small_ledger
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    """An app on a small imported ledger and an empty model store."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/l.db", models_dir=tmp_path / "m")
+    app = create_app(settings)
+    with TestClient(app) as test_client:  # runs the lifespan (migrates the database)
+        save_ledger(make_engine(settings.database_url), small_ledger())
+        yield test_client
+
+
+def test_alive_but_not_ready_without_a_model(client: TestClient) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["detail"] == {"database": "ok", "late_model": "none registered"}
+
+
+def test_scoring_without_a_model_is_a_503_problem(client: TestClient) -> None:
+    body = {
+        "invoices": [
+            {
+                "client_id": "C1",
+                "issue_date": "2024-03-01",
+                "due_date": "2024-03-31",
+                "amount": "10.00",
+            }
+        ]
+    }
+    response = client.post("/v1/invoices/score", json=body)
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "encours train" in response.json()["detail"]
+
+
+def test_kpis_need_no_model(client: TestClient) -> None:
+    response = client.get("/v1/kpis", params={"as_of": "2024-03-15"})
+    assert response.status_code == 200
+    # Same hand-worked figure as the CLI test: échu 350.50 + à émettre 300 − avances 100.
+    assert response.json()["encours"] == 550.50
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"invoices": []}, "invoices"),
+        (
+            {
+                "invoices": [
+                    {
+                        "client_id": "C1",
+                        "issue_date": "2024-03-01",
+                        "due_date": "2024-02-01",
+                        "amount": "10.00",
+                    }
+                ]
+            },
+            "invoices.0",
+        ),
+        (
+            {
+                "invoices": [
+                    {
+                        "client_id": "C1",
+                        "issue_date": "2024-03-01",
+                        "due_date": "2024-03-31",
+                        "amount": "1e20",
+                    }
+                ]
+            },
+            "invoices.0.amount",
+        ),
+        (
+            {
+                "invoices": [
+                    {
+                        "client_id": "C1",
+                        "issue_date": "2024-03-01",
+                        "due_date": "2024-03-31",
+                        "amount": "10",
+                        "colour": "red",
+                    }
+                ]
+            },
+            "invoices.0.colour",
+        ),
+    ],
+    ids=["empty", "due-before-issue", "absurd-amount", "unknown-field"],
+)
+def test_bad_requests_are_422_problems(client: TestClient, body: dict, field: str) -> None:
+    response = client.post("/v1/invoices/score", json=body)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in {e["field"] for e in response.json()["errors"]}
