@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from encours.settings import get_settings
 
@@ -26,6 +26,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
 )
 console = Console()
 errors = Console(stderr=True)
@@ -182,7 +183,9 @@ def kpis(
     if as_json:
         _print_json(figures.as_json())
         return
-    table = Table("KPI", currency, title=f"KPIs at {day}", title_justify="left")
+    table = Table(
+        "KPI", Column(currency, justify="right"), title=f"KPIs at {day}", title_justify="left"
+    )
     rows = [
         ("encours client", _money(figures.encours)),
         ("  factures échues", _money(figures.echu)),
