@@ -1,28 +1,86 @@
-"""One feature code path for training (as_of = issue date) and serving (as_of = now)."""
+"""One feature code path: training calls it at each invoice's issue date, serving at now.
+
+``FeatureBuilder().fit(ledger)`` arranges the ledger once; ``transform(invoices, as_of)``
+then describes any invoices (stored or prospective) seen at any dates, using only what
+was known strictly before each date.
+"""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import pandas as pd
 
-from features.history import history_features
-from features.invoice import invoice_features
-from features.registry import REGISTRY
+from features.client import ClientFeatures
+from features.dunning import DunningFeatures
+from features.exposure import ExposureFeatures
+from features.history import HistoryFeatures
+from features.invoice import InvoiceFeatures
+from features.prepared import Pairs, PreparedLedger, make_pairs, prepare
+from features.registry import REGISTRY, FeatureSpec
+from features.user import UserFeatures
+from ledger.contract import Ledger
 
-FEATURE_NAMES: list[str] = list(REGISTRY)
+
+class Family(Protocol):
+    """A feature family: fitted on the prepared ledger, transforms pairs."""
+
+    def transform(self, pairs: Pairs) -> pd.DataFrame:
+        """Features of each pair, indexed like the pairs."""
+        ...
 
 
-def build_features(history: pd.DataFrame, invoices: pd.DataFrame, as_of: pd.Series) -> pd.DataFrame:
-    """The model matrix for ``invoices`` seen at ``as_of``, from the ledger's ``history``.
+class FeatureBuilder:
+    """Point-in-time features of (invoice, as_of) pairs, scikit-learn style."""
 
-    Args:
-        history: the ledger's invoices (the payment history every feature reads).
-        invoices: the invoices to describe (stored or prospective), in the contract's
-            in-memory form; indexed as the caller likes.
-        as_of: the date each invoice is seen at, aligned with ``invoices``.
+    def fit(self, ledger: Ledger) -> FeatureBuilder:
+        """Arrange ``ledger`` for lookups; the ledger itself is not kept."""
+        prepared: PreparedLedger = prepare(ledger)
+        self.families_: list[Family] = [
+            HistoryFeatures().fit(prepared),
+            ExposureFeatures().fit(prepared),
+            InvoiceFeatures().fit(prepared),
+            ClientFeatures().fit(prepared),
+            DunningFeatures().fit(prepared),
+        ]
+        self.user_ = UserFeatures().fit(ledger, prepared)
+        self.prepared_ = prepared
+        return self
 
-    Returns:
-        One row per invoice, the registry's columns in registry order, float64.
-    """
-    pairs = pd.DataFrame({"client_id": invoices["client_id"], "as_of": as_of})
-    frame = pd.concat([history_features(history, pairs), invoice_features(invoices)], axis=1)
-    return frame[FEATURE_NAMES].astype("float64")
+    @property
+    def specs(self) -> list[FeatureSpec]:
+        """Every feature this builder produces, registry first, then the user's columns."""
+        return [REGISTRY[name] for name in REGISTRY] + self.user_.specs
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Column names of ``transform``'s output, in order."""
+        return [spec.name for spec in self.specs]
+
+    def transform(self, invoices: pd.DataFrame, as_of: pd.Series | pd.Timestamp) -> pd.DataFrame:
+        """Features of ``invoices`` seen at ``as_of`` (one date, or one per invoice).
+
+        Numeric features are float64, categorical ones pandas ``category``.
+        """
+        if not isinstance(as_of, pd.Series):
+            as_of = pd.Series(as_of, index=invoices.index)
+        pairs = make_pairs(self.prepared_, invoices, as_of)
+        frames = [family.transform(pairs) for family in self.families_]
+        frames.append(self.user_.transform(pairs))
+        out = pd.concat(frames, axis=1)
+        for spec in self.specs:
+            if spec.dtype == "category" and spec.family != "user":
+                out[spec.name] = out[spec.name].astype("category")
+        return out[self.feature_names]
+
+
+def build_features(
+    ledger: Ledger, invoices: pd.DataFrame, as_of: pd.Series | pd.Timestamp
+) -> pd.DataFrame:
+    """Features of ``invoices`` at ``as_of`` from ``ledger``, in one call."""
+    return FeatureBuilder().fit(ledger).transform(invoices, as_of)
+
+
+def feature_names(ledger: Ledger) -> list[str]:
+    """The feature columns ``build_features`` gives for ``ledger``."""
+    return FeatureBuilder().fit(ledger).feature_names

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.pipeline import FEATURE_NAMES, build_features
+from features.pipeline import FeatureBuilder
 from ledger.contract import Ledger
 from ledger.errors import UnknownClient
 
@@ -21,9 +21,16 @@ class LoadedModel:
     version: str
     model: Any
 
+    @property
+    def feature_names(self) -> list[str]:
+        """The columns the model was trained on, in order."""
+        return list(self.model.feature_name_)
+
     def predict_late(self, x: pd.DataFrame) -> np.ndarray:
-        """Probability of late payment for each row of ``x``."""
-        return np.asarray(self.model.predict_proba(x[FEATURE_NAMES], num_threads=1)[:, 1])
+        """Probability of late payment for each row of ``x`` (one thread per request)."""
+        # A column the model knows but the ledger no longer has is missing, not an error.
+        columns = x.reindex(columns=self.feature_names)
+        return np.asarray(self.model.predict_proba(columns, num_threads=1)[:, 1])
 
 
 def check_clients(ledger: Ledger, client_ids: pd.Series) -> None:
@@ -35,9 +42,16 @@ def check_clients(ledger: Ledger, client_ids: pd.Series) -> None:
 
 
 def score_invoices(
-    ledger: Ledger, model: LoadedModel, invoices: pd.DataFrame, as_of: pd.Timestamp
+    ledger: Ledger,
+    features: FeatureBuilder,
+    model: LoadedModel,
+    invoices: pd.DataFrame,
+    as_of: pd.Timestamp,
 ) -> pd.Series:
-    """Late probability of each invoice (in-memory contract form) seen at ``as_of``."""
+    """Late probability of each invoice (in-memory contract form) seen at ``as_of``.
+
+    ``features`` is the builder fitted on ``ledger``: the very code training used.
+    """
     check_clients(ledger, invoices["client_id"])
-    x = build_features(ledger.invoices, invoices, pd.Series(as_of, index=invoices.index))
+    x = features.transform(invoices, as_of)
     return pd.Series(model.predict_late(x), index=invoices.index, name="p_late")

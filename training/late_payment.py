@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from features.pipeline import FEATURE_NAMES, build_features
+from features.pipeline import FeatureBuilder
 from ledger.contract import Ledger
 from training.targets import invoice_documents, late_outcome
 
@@ -43,26 +43,30 @@ class Dataset:
     test_ids: pd.Series
 
 
-def labelled_features(ledger: Ledger, issued: pd.Series, known_at: pd.Timestamp) -> pd.DataFrame:
+def labelled_features(
+    ledger: Ledger, builder: FeatureBuilder, issued: pd.Series, known_at: pd.Timestamp
+) -> pd.DataFrame:
     """Features at issue date and outcome known at ``known_at`` of the ``issued`` invoices."""
     invoices = invoice_documents(ledger.invoices)
     chosen = invoices[issued.reindex(invoices.index, fill_value=False)]
     y = late_outcome(chosen, known_at)
     chosen = chosen[y.notna()]
     # Features are point in time: at the issue date they see only earlier settlements.
-    x = build_features(ledger.invoices, chosen, chosen["issue_date"])
+    x = builder.transform(chosen, chosen["issue_date"])
     return x.assign(_y=y[y.notna()].to_numpy(), _id=chosen["invoice_id"].to_numpy())
 
 
 def out_of_time_split(ledger: Ledger, cutoff: pd.Timestamp, end: pd.Timestamp) -> Dataset:
     """Train on invoices issued before ``cutoff`` (outcomes as known then); test on the rest."""
     issue = ledger.invoices["issue_date"]
-    train = labelled_features(ledger, issue < cutoff, cutoff)
-    test = labelled_features(ledger, (issue >= cutoff) & (issue < end), end)
+    builder = FeatureBuilder().fit(ledger)
+    names = builder.feature_names
+    train = labelled_features(ledger, builder, issue < cutoff, cutoff)
+    test = labelled_features(ledger, builder, (issue >= cutoff) & (issue < end), end)
     return Dataset(
-        train_x=train[FEATURE_NAMES],
+        train_x=train[names],
         train_y=train["_y"],
-        test_x=test[FEATURE_NAMES],
+        test_x=test[names],
         test_y=test["_y"],
         test_ids=test["_id"],
     )

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from ledger.contract import Ledger
 from serving.api.state import AppState
+from serving.ledger_source import Snapshot
 from serving.scoring import LoadedModel
 
 
@@ -17,8 +17,8 @@ def get_state(request: Request) -> AppState:
     return state
 
 
-def get_ledger(state: Annotated[AppState, Depends(get_state)]) -> Ledger:
-    """The current ledger snapshot."""
+def get_snapshot(state: Annotated[AppState, Depends(get_state)]) -> Snapshot:
+    """The current ledger snapshot and its fitted feature builder."""
     return state.ledger.current()
 
 
@@ -39,5 +39,5 @@ def require_model(model: LoadedModel | None) -> LoadedModel:
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
-LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
 LateModelDep = Annotated[LoadedModel | None, Depends(get_late_model)]

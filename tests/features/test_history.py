@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features.history import history_features
-from features.pipeline import FEATURE_NAMES, build_features
+from features.history import NAMES as HISTORY
+from features.pipeline import FeatureBuilder, build_features
 from features.registry import REGISTRY
+from ledger.contract import CLIENTS, Ledger, empty_frame
 from tests.ledger.factories import dates
+
+
+def _ledger(invoices: pd.DataFrame) -> Ledger:
+    clients = empty_frame(CLIENTS)
+    clients["client_id"] = ["C1", "C2"]
+    return Ledger(clients=clients.assign(is_public_sector=False), invoices=invoices)
 
 
 def _invoices(rows: list[tuple[str, str, str, str | None]]) -> pd.DataFrame:
@@ -22,9 +30,12 @@ def _invoices(rows: list[tuple[str, str, str, str | None]]) -> pd.DataFrame:
             "issue_date": dates(*[r[1] for r in rows]),
             "due_date": dates(*[r[2] for r in rows]),
             "amount_cents": pd.array([10_000] * len(rows), dtype="Int64"),
+            "currency": ["EUR"] * len(rows),
             "doc_type": ["invoice"] * len(rows),
             "disputed": [False] * len(rows),
             "paid_date": dates(*[r[3] for r in rows]),
+            "written_off": [False] * len(rows),
+            "credited_invoice_id": [None] * len(rows),
         }
     )
 
@@ -38,18 +49,30 @@ def test_history_counts_only_settlements_before_as_of() -> None:
             ("C2", "2024-01-01", "2024-01-31", None),
         ]
     )
-    pairs = pd.DataFrame(
-        {"client_id": ["C1", "C1", "C2"], "as_of": dates("2024-03-01", "2024-02-10", "2024-03-01")}
+    targets = invoices.iloc[[2, 2, 3]].reset_index(drop=True)
+    as_of = dates("2024-03-01", "2024-02-10", "2024-03-01")
+    got = build_features(_ledger(invoices), targets, as_of)[HISTORY]
+    # At 03-01, C1 has two settlements known: +10 and -6 (the third is paid after).
+    # Median of (10, -6) = 2; p90 = -6 + 0.9 × 16 = 8.4; equal amounts: weighted = 2;
+    # EWM, half-life 3 (weight of the older one 0.5^(1/3) = 0.7937):
+    # (−6 + 0.7937 × 10) / 1.7937 = 1.0799; last late payment on 02-10, 20 days before.
+    assert got.loc[0].to_dict() == pytest.approx(
+        {
+            "hist_n_paid": 2,
+            "hist_mean_days_late": 2.0,
+            "hist_median_days_late": 2.0,
+            "hist_p90_days_late": 8.4,
+            "hist_share_late": 0.5,
+            "hist_amount_weighted_days_late": 2.0,
+            "hist_ewm_days_late": 1.0799,
+            "hist_recent_mean_days_late": 2.0,
+            "hist_trend_days_late": 0.0,
+            "hist_max_days_late": 10.0,
+            "hist_last_days_late": -6.0,
+            "hist_days_since_last_late": 20.0,
+        },
+        abs=1e-4,
     )
-    got = history_features(invoices, pairs)
-    # At 03-01, C1 has two settlements known: +10 and -6 -> mean 2, one late of two.
-    assert got.loc[0].to_dict() == {
-        "hist_n_paid": 2,
-        "hist_mean_days_late": 2.0,
-        "hist_share_late": 0.5,
-        "hist_last_days_late": -6.0,
-        "hist_max_days_late": 10.0,
-    }
     # Paid on as_of itself (02-10) is not yet known.
     assert got.loc[1, "hist_n_paid"] == 0
     # No history: an explicit zero count and NaN rates, not a perfect payer.
@@ -59,8 +82,10 @@ def test_history_counts_only_settlements_before_as_of() -> None:
 
 
 def test_every_feature_is_registered_with_a_description() -> None:
-    assert list(REGISTRY) == FEATURE_NAMES
-    assert all(REGISTRY[name].description for name in FEATURE_NAMES)
+    invoices = _invoices([("C1", "2024-01-01", "2024-01-31", None)])
+    builder = FeatureBuilder().fit(_ledger(invoices))
+    assert builder.feature_names[: len(REGISTRY)] == list(REGISTRY)
+    assert all(spec.description and spec.family for spec in builder.specs)
 
 
 day = st.integers(min_value=0, max_value=120)
@@ -87,12 +112,12 @@ def test_events_after_as_of_do_not_change_features(
 ) -> None:
     as_of = pd.Timestamp("2024-01-01") + pd.Timedelta(days=as_of_day)
     targets = ledger.head(3)
-    before = build_features(ledger, targets, pd.Series(as_of, index=targets.index))
+    before = build_features(_ledger(ledger), targets, pd.Series(as_of, index=targets.index))
     # Move every settlement on or after as_of later, or erase it: the past is the same.
     future = ledger["paid_date"] >= as_of
     altered = ledger.copy()
     altered.loc[future, "paid_date"] = altered.loc[future, "paid_date"] + pd.Timedelta(days=shift)
     if shift % 2:
         altered.loc[future, "paid_date"] = pd.NaT
-    after = build_features(altered, targets, pd.Series(as_of, index=targets.index))
+    after = build_features(_ledger(altered), targets, pd.Series(as_of, index=targets.index))
     pd.testing.assert_frame_equal(before, after)

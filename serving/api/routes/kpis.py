@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from ledger.kpis import compute_kpis
-from serving.api.deps import LedgerDep
+from serving.api.deps import SnapshotDep
 from serving.api.schemas import KpisOut
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1", tags=["kpis"])
     "from what the ledger knew at the end of `as_of`.",
 )
 def kpis(
-    ledger: LedgerDep,
+    snapshot: SnapshotDep,
     as_of: Annotated[
         dt.date | None, Query(description="date of the figures, YYYY-MM-DD; default today")
     ] = None,
@@ -31,5 +31,5 @@ def kpis(
     ] = "EUR",
 ) -> KpisOut:
     """The KPIs of one currency at ``as_of``."""
-    figures = compute_kpis(ledger, as_of or dt.date.today(), currency=currency)[0]
+    figures = compute_kpis(snapshot.ledger, as_of or dt.date.today(), currency=currency)[0]
     return KpisOut.model_validate(figures.as_json())

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 from fastapi import APIRouter
 
-from serving.api.deps import LateModelDep, LedgerDep, require_model
+from serving.api.deps import LateModelDep, SnapshotDep, require_model
 from serving.api.schemas import InvoiceScore, ModelRef, ScoreRequest, ScoreResponse
 from serving.scoring import score_invoices
 
@@ -41,12 +41,12 @@ def request_frame(body: ScoreRequest) -> pd.DataFrame:
         503: {"description": "no model is registered yet"},
     },
 )
-def score(body: ScoreRequest, ledger: LedgerDep, champion: LateModelDep) -> ScoreResponse:
+def score(body: ScoreRequest, snapshot: SnapshotDep, champion: LateModelDep) -> ScoreResponse:
     """Late probabilities of the invoices sent."""
     model = require_model(champion)
     as_of = body.as_of or dt.date.today()
     frame = request_frame(body)
-    p_late = score_invoices(ledger, model, frame, pd.Timestamp(as_of))
+    p_late = score_invoices(snapshot.ledger, snapshot.features, model, frame, pd.Timestamp(as_of))
     return ScoreResponse(
         model=ModelRef(name=model.name, version=model.version),
         as_of=as_of,
