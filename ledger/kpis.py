@@ -37,11 +37,13 @@ Rules, applied the same way everywhere:
   period's sales is counted in its days. At most 24 periods: an encours that 24 months of
   sales do not exhaust gives the 24 periods' days. 0 when that encours is <= 0.
 - **taux de recouvrement** over ``(as_of − N days, as_of]`` (N = 365 by default) =
-  recouvré / total des créances × 100. Recouvré = payments dated in the period, matched
-  or not; without payments, the amounts of documents whose ``paid_date`` falls in the
-  period (net of credit notes). Total des créances = open amounts at the start of the
-  period (end of day ``as_of − N``) + documents issued in the period (net of credit
-  notes). ``None`` when that total is <= 0.
+  recouvré / total des créances × 100. Total des créances = open amounts at the start of
+  the period (end of day ``as_of − N``) + documents issued in the period (net of credit
+  notes); recouvré = that total less what is still open at ``as_of`` (échu + non échu):
+  what was settled, by matched payments or by settlement dates, in the period. Cash not
+  yet matched to an invoice (lettrage) is not recovered yet. With or without a payments
+  table the same rule holds, so events after ``as_of`` never change the figure. ``None``
+  when the total is <= 0.
 - **taux de créances douteuses** = douteuses / encours client × 100, douteuses being the
   open amounts of invoices (not credit notes) more than ``days_past_due`` days past due,
   or disputed, or written off (each counted once; see :class:`DoubtfulDefinition`).
@@ -53,8 +55,8 @@ Rules, applied the same way everywhere:
 
 Currencies are never added together: every figure is per currency. Invoices carry their
 ``currency`` (default EUR). The contract gives advances and unbilled rows no currency:
-they are in EUR unless their frame has a ``currency`` column. A payment is in its own
-``currency`` column when there is one, else in its invoice's currency, else in EUR.
+they are in EUR unless their frame has a ``currency`` column. A payment settles its
+invoice, in the invoice's currency.
 """
 
 from __future__ import annotations
@@ -234,7 +236,6 @@ class _Payments:
     day: np.ndarray
     cents: np.ndarray
     position: np.ndarray
-    currency: np.ndarray
 
 
 def _documents(ledger: Ledger) -> _Documents:
@@ -268,15 +269,10 @@ def _matched_positions(invoice_ids: pd.Series, matched_ids: pd.Series) -> np.nda
 def _payments(ledger: Ledger, docs: _Documents) -> _Payments:
     """The ledger's payments as arrays, each located on the invoice it is matched to."""
     frame = ledger.payments
-    position = _matched_positions(docs.frame["invoice_id"], frame["invoice_id"])
-    matched = position >= 0
-    invoice_currency = np.full(len(frame), docs.currencies.code(DEFAULT_CURRENCY))
-    invoice_currency[matched] = docs.currency[position[matched]]
     return _Payments(
         day=_days(frame, "payment_date", _NEVER),
         cents=_cents(frame),
-        position=position,
-        currency=docs.currencies.of(frame, fallback=invoice_currency),
+        position=_matched_positions(docs.frame["invoice_id"], frame["invoice_id"]),
     )
 
 
@@ -470,17 +466,6 @@ def _countback_dso(
     return float(days)
 
 
-def _recovered_cents(
-    docs: _Documents, payments: _Payments, currency: int, start: int, end: int
-) -> int:
-    """Cash recovered in ``(start, end]``: payments, or settled documents without payments."""
-    if len(payments.day):
-        counted = (payments.currency == currency) & (payments.day > start) & (payments.day <= end)
-        return int(payments.cents[counted].sum())
-    settled = (docs.currency == currency) & (docs.paid > start) & (docs.paid <= end)
-    return int((docs.cents[settled] * docs.sign[settled]).sum())
-
-
 def _doubtful_cents(open_frame: pd.DataFrame, doubtful: DoubtfulDefinition) -> int:
     """Open cents of the invoices that ``doubtful`` calls créances douteuses."""
     is_doubtful = open_frame["days_past_due"].to_numpy() > doubtful.days_past_due
@@ -519,7 +504,6 @@ class _Snapshot:
     day: int
     start: int  # the day before the recovery period
     docs: _Documents
-    payments: _Payments
     open_frame: pd.DataFrame
     by_client: pd.DataFrame
     open_at_start: np.ndarray
@@ -537,7 +521,6 @@ def _snapshot(ledger: Ledger, as_of: date, recovery_period_days: int) -> _Snapsh
         day=day,
         start=start,
         docs=docs,
-        payments=payments,
         open_frame=open_frame,
         by_client=_encours_by_client(open_frame, ledger, docs.currencies, day),
         open_at_start=_open_cents(docs, payments, start),
@@ -565,8 +548,8 @@ def _currency_kpis(
     claims = int(snap.open_at_start[in_currency].sum()) + _net_sales_cents(
         docs, in_currency, snap.start, day
     )
-    recovered = _recovered_cents(docs, snap.payments, code, snap.start, day)
     invoiced_cents = cents["echu_cents"] + cents["non_echu_cents"]
+    recovered = claims - invoiced_cents
     return Kpis(
         as_of=snap.as_of,
         currency=currency,

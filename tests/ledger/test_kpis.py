@@ -237,14 +237,15 @@ def test_countback_dso_mid_month_and_cap() -> None:
 
 def test_taux_de_recouvrement_by_hand() -> None:
     eur, usd = kpis_by_currency(small_ledger()).values()
-    # Period (01/07/23, 30/06/24]. Recouvré: P1 1200 + P2 400 + P5 400 = 2000 (P4 after).
-    # Créances: open on 01/07/23 F0 250 + F10 400 = 650, + issued in the period 3700 = 4350.
+    # Period (01/07/23, 30/06/24]. Créances: open on 01/07/23 F0 250 + F10 400 = 650,
+    # + issued in the period 3700 = 4350. Still open on 30/06/24: 2350 (échu 1850 + non
+    # échu 500), so recouvré 2000 = P1 1200 + P2 400 + P5 400 (P4 comes after).
     assert eur.taux_recouvrement == 45.98  # 2000 / 4350 = 45.977 %
-    # Recouvré P3 600; créances 0 + 2600.
+    # Créances 0 + 2600, still open 2000: recouvré 600 (P3).
     assert usd.taux_recouvrement == 23.08  # 600 / 2600 = 23.077 %
     (short,) = compute_kpis(small_ledger(), AS_OF, currency="EUR", recovery_period_days=30)
-    # Period (31/05, 30/06]. Recouvré P2 400. Open on 31/05: F2 1000 + F4 800 + F5 300 +
-    # F0 250 = 2350; issued in June: F3 500 − CN1 100 = 400; créances 2750.
+    # Period (31/05, 30/06]. Open on 31/05: F2 1000 + F4 800 + F5 300 + F0 250 = 2350;
+    # issued in June: F3 500 − CN1 100 = 400; créances 2750; still open 2350: recouvré 400.
     assert short.taux_recouvrement == 14.55  # 400 / 2750 = 14.545 %
 
 
@@ -370,13 +371,13 @@ def test_overpaid_invoice_is_floored_at_zero() -> None:
     assert "F2" not in open_by_id(ledger)  # 400 + 900 > 1000
 
 
-def test_unmatched_payment_is_recovered_cash_but_lowers_no_invoice() -> None:
+def test_unmatched_payment_lowers_nothing_until_matched() -> None:
     ledger = small_ledger()
     extra = make_frame(PAYMENTS, [payment("PU", "C2", "2024-06-25", 10_000, None)])
     ledger = replace(ledger, payments=pd.concat([ledger.payments, extra], ignore_index=True))
     (eur,) = compute_kpis(ledger, AS_OF, currency="EUR")
     assert eur.encours == D("2900.00")  # unchanged until lettrage matches it
-    assert eur.taux_recouvrement == 48.28  # (2000 + 100) / 4350 = 48.276 %
+    assert eur.taux_recouvrement == 45.98  # still 2000 / 4350: not recovered until lettré
 
 
 def test_without_a_payments_table() -> None:
@@ -385,7 +386,7 @@ def test_without_a_payments_table() -> None:
     assert "F9" not in open_by_id(ledger)  # paid_date on AS_OF
     eur, usd = kpis_by_currency(ledger).values()
     assert eur.encours == D("3300.00")  # 2900 + the 400 no longer known as paid
-    # Recouvré: paid_date in the period: F1 1200 + F10 400 = 1600; créances still 4350
+    # Créances still 4350, still open 2750: recouvré 1600 (F1 1200 + F10 400 by paid_date)
     assert eur.taux_recouvrement == 36.78  # 1600 / 4350 = 36.782 %
     assert usd.taux_recouvrement == 23.08  # F9 600 paid on AS_OF / 2600
 
