@@ -216,6 +216,32 @@ def kpis(
 
 
 @app.command()
+def features(
+    list_: Annotated[bool, typer.Option("--list", help="list every feature")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """What the models look at: every feature, its family and what it means.
+
+    Each is computed for an invoice at a date from what was known strictly before that
+    date. Your own columns named x_* in the invoices and clients files are added as
+    features too (x_<name> and cli_x_<name>).
+    """
+    from features.pipeline import SPECS
+
+    if not list_:
+        _fail("say what to show: --list", 2)
+    specs = list(SPECS)
+    if as_json:
+        _print_json([spec.__dict__ for spec in specs])
+        return
+    table = Table("feature", "family", "type", "meaning", title=f"{len(specs)} features")
+    for spec in specs:
+        table.add_row(spec.name, spec.family, spec.dtype, spec.description)
+    console.print(table)
+    console.print("… plus your own x_* columns of invoices and clients.")
+
+
+@app.command()
 def train(
     cutoff: Annotated[
         dt.datetime | None,

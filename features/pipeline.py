@@ -11,15 +11,25 @@ from typing import Protocol
 
 import pandas as pd
 
+from features import client, dunning, exposure, history, invoice
 from features.client import ClientFeatures
 from features.dunning import DunningFeatures
 from features.exposure import ExposureFeatures
 from features.history import HistoryFeatures
 from features.invoice import InvoiceFeatures
 from features.prepared import Pairs, PreparedLedger, make_pairs, prepare
-from features.registry import REGISTRY, FeatureSpec
+from features.registry import FeatureSpec
 from features.user import UserFeatures
 from ledger.contract import Ledger
+
+# The families in the order of the model's columns (and of `encours features --list`).
+SPECS: tuple[FeatureSpec, ...] = (
+    *history.SPECS,
+    *exposure.SPECS,
+    *invoice.SPECS,
+    *client.SPECS,
+    *dunning.SPECS,
+)
 
 
 class Family(Protocol):
@@ -49,8 +59,8 @@ class FeatureBuilder:
 
     @property
     def specs(self) -> list[FeatureSpec]:
-        """Every feature this builder produces, registry first, then the user's columns."""
-        return [REGISTRY[name] for name in REGISTRY] + self.user_.specs
+        """Every feature this builder produces: the families', then the user's columns."""
+        return [*SPECS, *self.user_.specs]
 
     @property
     def feature_names(self) -> list[str]:

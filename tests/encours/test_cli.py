@@ -45,7 +45,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     get_settings.cache_clear()
 
 
-@pytest.mark.parametrize("command", ["simulate", "import", "kpis", "train", "serve", "demo"])
+@pytest.mark.parametrize(
+    "command", ["simulate", "import", "kpis", "features", "train", "serve", "demo"]
+)
 def test_every_command_has_help(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
@@ -100,3 +102,13 @@ def test_kpis_rejects_a_date_in_the_wrong_format(env: str) -> None:
     result = runner.invoke(app, ["kpis", "--as-of", "15/03/2024"])
     assert result.exit_code == 2
     assert "15/03/2024" in result.output
+
+
+def test_features_list_prints_the_registry() -> None:
+    result = runner.invoke(app, ["features", "--list", "--json"])
+    assert result.exit_code == 0
+    listed = json.loads(result.output)
+    families = {row["family"] for row in listed}
+    assert families == {"history", "exposure", "invoice", "client", "dunning"}
+    assert all(row["description"] for row in listed)
+    assert "hist_p90_days_late" in {row["name"] for row in listed}
