@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from features.prepared import Pairs, PreparedLedger
+from features.categories import Categories
+from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
 from features.timeline import NEVER, days
 
@@ -26,40 +26,36 @@ class ClientFeatures:
     """The client family: attributes read from the clients table."""
 
     def fit(self, prepared: PreparedLedger) -> ClientFeatures:
-        """Keep the client attributes aligned with the client codes."""
+        """Keep the client attributes as arrays aligned with the client codes."""
         clients = prepared.clients
         created = days(clients["created_on"]).astype("float64")
         created[created == NEVER] = np.nan
         limit = clients["credit_limit_cents"].astype("float64").to_numpy() / 100
-        self.table_ = pd.DataFrame(
-            {
-                "cli_sector": clients["sector"].astype(object).to_numpy(),
-                "cli_country": clients["country"].astype(object).to_numpy(),
-                "cli_public_sector": clients["is_public_sector"]
-                .astype("float64")
-                .fillna(0.0)
-                .to_numpy(),
-                "created_day": created,
-                "cli_terms_days": clients["payment_terms_days"].astype("float64").to_numpy(),
-                "cli_log_credit_limit": np.log1p(limit),
-            }
-        )
+        self.sector_ = Categories(clients["sector"])
+        self.country_ = Categories(clients["country"])
+        # One extra row at the end (all missing) answers for clients the ledger lacks.
+        self.sector_codes_ = np.append(self.sector_.codes(clients["sector"]), -1)
+        self.country_codes_ = np.append(self.country_.codes(clients["country"]), -1)
+        numbers = {
+            "cli_public_sector": clients["is_public_sector"].astype("float64").fillna(0.0),
+            "created_day": created,
+            "cli_terms_days": clients["payment_terms_days"].astype("float64"),
+            "cli_log_credit_limit": np.log1p(limit),
+        }
+        self.numbers_ = {
+            name: np.append(np.asarray(values, dtype="float64"), np.nan)
+            for name, values in numbers.items()
+        }
         return self
 
-    def transform(self, pairs: Pairs) -> pd.DataFrame:
+    def transform(self, pairs: Pairs) -> Columns:
         """Client attributes of each pair; missing for a client the ledger does not hold."""
-        known = pairs.code >= 0
-        rows = self.table_.iloc[np.maximum(pairs.code, 0)].reset_index(drop=True)
-        rows = rows.where(pd.Series(known), None) if len(rows) else rows
-        out = pd.DataFrame(
-            {
-                "cli_sector": rows["cli_sector"].to_numpy(),
-                "cli_country": rows["cli_country"].to_numpy(),
-                "cli_public_sector": rows["cli_public_sector"].astype("float64").to_numpy(),
-                "cli_relationship_days": pairs.t - rows["created_day"].astype("float64").to_numpy(),
-                "cli_terms_days": rows["cli_terms_days"].astype("float64").to_numpy(),
-                "cli_log_credit_limit": rows["cli_log_credit_limit"].astype("float64").to_numpy(),
-            },
-            index=pairs.index,
-        )
-        return out[NAMES]
+        row = np.where(pairs.code >= 0, pairs.code, len(self.sector_codes_) - 1)
+        return {
+            "cli_sector": self.sector_.from_codes(self.sector_codes_[row]),
+            "cli_country": self.country_.from_codes(self.country_codes_[row]),
+            "cli_public_sector": self.numbers_["cli_public_sector"][row],
+            "cli_relationship_days": pairs.t - self.numbers_["created_day"][row],
+            "cli_terms_days": self.numbers_["cli_terms_days"][row],
+            "cli_log_credit_limit": self.numbers_["cli_log_credit_limit"][row],
+        }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.prepared import Pairs, PreparedLedger
+from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
 from features.timeline import NEVER, Timeline
 
@@ -55,18 +55,14 @@ class DunningFeatures:
         )
         return self
 
-    def transform(self, pairs: Pairs) -> pd.DataFrame:
+    def transform(self, pairs: Pairs) -> Columns:
         """Dunning features of each pair."""
         pos = self.client_.positions(pairs.code, pairs.t)
         inv_pos = self.invoice_.positions(pairs.invoice_code, pairs.t)
         broken_pos = self.broken_.positions(pairs.code, pairs.t)
-        out = pd.DataFrame(
-            {
-                "dun_n_actions_client": self.client_.take("n", pos, 0.0),
-                "dun_n_actions_invoice": self.invoice_.take("n", inv_pos, 0.0),
-                "dun_n_formal_notices": self.client_.take("formal", pos, 0.0),
-                "dun_n_broken_promises": self.broken_.take("n", broken_pos, 0.0),
-            },
-            index=pairs.index,
-        )
-        return out[NAMES]
+        return {
+            "dun_n_actions_client": self.client_.take("n", pos, 0.0),
+            "dun_n_actions_invoice": self.invoice_.take("n", inv_pos, 0.0),
+            "dun_n_formal_notices": self.client_.take("formal", pos, 0.0),
+            "dun_n_broken_promises": self.broken_.take("n", broken_pos, 0.0),
+        }

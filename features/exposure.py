@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.prepared import Pairs, PreparedLedger
+from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
 from features.timeline import NEVER, Timeline, keys
 
@@ -152,13 +152,13 @@ class ExposureFeatures:
         )
         return np.where(found, pairs.t - self.oldest_issue_[safe], np.nan).astype("float64")
 
-    def transform(self, pairs: Pairs) -> pd.DataFrame:
+    def transform(self, pairs: Pairs) -> Columns:
         """Exposure features of each pair."""
-        out: dict[str, np.ndarray] = {}
+        out: Columns = {}
         for name, timeline in self.timelines_.items():
             value = timeline.take("v", timeline.positions(pairs.code, pairs.t), missing=0.0)
             out[name] = value / 100 if name.endswith("amount") else value
         limit = np.where(pairs.code >= 0, self.credit_limit_[np.maximum(pairs.code, 0)], np.nan)
-        out["exp_open_vs_credit_limit"] = out["exp_open_amount"] / limit
+        out["exp_open_vs_credit_limit"] = np.asarray(out["exp_open_amount"]) / limit
         out["exp_oldest_open_days"] = self._oldest_open_days(pairs)
-        return pd.DataFrame(out, index=pairs.index)[NAMES]
+        return out

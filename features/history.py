@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.prepared import Pairs, PreparedLedger
+from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
 from features.timeline import NEVER, Timeline
 
@@ -107,10 +107,10 @@ class HistoryFeatures:
         )
         return self
 
-    def transform(self, pairs: Pairs) -> pd.DataFrame:
+    def transform(self, pairs: Pairs) -> Columns:
         """History features of each pair."""
         pos = self.timeline_.positions(pairs.code, pairs.t)
-        out = {name: self.timeline_.take(name, pos) for name in NAMES[:-1]}
+        out: Columns = {name: self.timeline_.take(name, pos) for name in NAMES[:-1]}
         out["hist_n_paid"] = self.timeline_.take("hist_n_paid", pos, missing=0.0)
         out["hist_days_since_last_late"] = pairs.t - self.timeline_.take("last_late_day", pos)
-        return pd.DataFrame(out, index=pairs.index)[NAMES]
+        return out

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.prepared import Pairs, PreparedLedger
+from features.categories import Categories
+from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
-from features.timeline import Timeline
+from features.timeline import Timeline, days
+from ledger.contract import DEFAULT_CURRENCY
 
 FAMILY = "invoice"
 
@@ -32,6 +34,17 @@ SPECS = register(
 NAMES = [s.name for s in SPECS]
 
 
+def _month(day: np.ndarray) -> np.ndarray:
+    """Month number (1-12) of whole days since 1970."""
+    return day.astype("datetime64[D]").astype("datetime64[M]").astype("int64") % 12 + 1
+
+
+def _days_to_month_end(day: np.ndarray) -> np.ndarray:
+    """Days from each date to the first day of the next month (1 on the last day)."""
+    next_month = day.astype("datetime64[D]").astype("datetime64[M]") + np.timedelta64(1, "M")
+    return next_month.astype("datetime64[D]").astype("int64") - day
+
+
 class InvoiceFeatures:
     """The invoice family: fit on a prepared ledger, transform pairs."""
 
@@ -44,33 +57,34 @@ class InvoiceFeatures:
             inv["issue_day"].to_numpy(),
             pd.DataFrame({"n": np.ones(len(inv)), "sum_log": log_amount}),
         )
+        self.currency_ = Categories(inv["currency"])
         return self
 
-    def transform(self, pairs: Pairs) -> pd.DataFrame:
+    def transform(self, pairs: Pairs) -> Columns:
         """Features of each pair's invoice row."""
         rows = pairs.invoices
-        issue = pd.to_datetime(rows["issue_date"])
-        due = pd.to_datetime(rows["due_date"])
-        log_amount = np.log1p(rows["amount_cents"].astype("float64").to_numpy() / 100)
+        issue, due = days(rows["issue_date"]), days(rows["due_date"])
+        log_amount = np.log1p(rows["amount_cents"].to_numpy(dtype="float64") / 100)
         pos = self.timeline_.positions(pairs.code, pairs.t)
         n = self.timeline_.take("n", pos, missing=0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             usual = self.timeline_.take("sum_log", pos) / n
-        flag = lambda mask: np.asarray(mask, dtype="float64")  # noqa: E731
-        currency = rows["currency"] if "currency" in rows else pd.Series("EUR", index=rows.index)
-        out = pd.DataFrame(
-            {
-                "inv_log_amount": log_amount,
-                "inv_amount_vs_usual": log_amount - usual,
-                "inv_terms_days": (due - issue).dt.days.to_numpy(dtype="float64"),
-                "inv_issue_weekday": issue.dt.day_of_week.to_numpy(dtype="float64"),
-                "inv_issue_month": issue.dt.month.to_numpy(dtype="float64"),
-                "inv_issue_month_end": flag(issue.dt.days_in_month - issue.dt.day < 3),
-                "inv_due_in_august": flag(due.dt.month == 8),
-                "inv_due_in_december": flag(due.dt.month == 12),
-                "inv_disputed": flag(rows["disputed"].fillna(False).astype(bool)),
-                "inv_currency": currency.astype(object).to_numpy(),
-            },
-            index=pairs.index,
+        due_month = _month(due)
+        disputed = rows["disputed"].fillna(False).to_numpy(dtype=bool)
+        currency = (
+            rows["currency"].to_numpy(dtype=object)
+            if "currency" in rows
+            else np.full(len(rows), DEFAULT_CURRENCY, dtype=object)
         )
-        return out[NAMES]
+        return {
+            "inv_log_amount": log_amount,
+            "inv_amount_vs_usual": log_amount - usual,
+            "inv_terms_days": (due - issue).astype("float64"),
+            "inv_issue_weekday": ((issue + 3) % 7).astype("float64"),  # 1970-01-01: Thursday
+            "inv_issue_month": _month(issue).astype("float64"),
+            "inv_issue_month_end": (_days_to_month_end(issue) <= 3).astype("float64"),
+            "inv_due_in_august": (due_month == 8).astype("float64"),
+            "inv_due_in_december": (due_month == 12).astype("float64"),
+            "inv_disputed": disputed.astype("float64"),
+            "inv_currency": self.currency_.encode(currency),
+        }

@@ -17,7 +17,7 @@ from features.dunning import DunningFeatures
 from features.exposure import ExposureFeatures
 from features.history import HistoryFeatures
 from features.invoice import InvoiceFeatures
-from features.prepared import Pairs, PreparedLedger, make_pairs, prepare
+from features.prepared import Columns, Pairs, PreparedLedger, make_pairs, prepare
 from features.registry import FeatureSpec
 from features.user import UserFeatures
 from ledger.contract import Ledger
@@ -35,8 +35,8 @@ SPECS: tuple[FeatureSpec, ...] = (
 class Family(Protocol):
     """A feature family: fitted on the prepared ledger, transforms pairs."""
 
-    def transform(self, pairs: Pairs) -> pd.DataFrame:
-        """Features of each pair, indexed like the pairs."""
+    def transform(self, pairs: Pairs) -> Columns:
+        """Features of each pair, one array per feature."""
         ...
 
 
@@ -75,13 +75,11 @@ class FeatureBuilder:
         if not isinstance(as_of, pd.Series):
             as_of = pd.Series(as_of, index=invoices.index)
         pairs = make_pairs(self.prepared_, invoices, as_of)
-        frames = [family.transform(pairs) for family in self.families_]
-        frames.append(self.user_.transform(pairs))
-        out = pd.concat(frames, axis=1)
-        for spec in self.specs:
-            if spec.dtype == "category" and spec.family != "user":
-                out[spec.name] = out[spec.name].astype("category")
-        return out[self.feature_names]
+        columns: Columns = {}
+        for family in [*self.families_, self.user_]:
+            columns.update(family.transform(pairs))
+        # One frame built once from arrays: cheap enough for a single invoice online.
+        return pd.DataFrame({name: columns[name] for name in self.feature_names}, index=pairs.index)
 
 
 def build_features(

@@ -14,13 +14,17 @@ import pandas as pd
 from features.timeline import NEVER, days
 from ledger.contract import Ledger
 
+# What a feature family hands back: one array (or categorical) per feature, per pair.
+Columns = dict[str, np.ndarray | pd.Categorical]
+
 
 @dataclass(frozen=True)
 class PreparedLedger:
     """Ledger tables with integer client codes and whole-day dates.
 
     ``invoices`` holds invoices proper (credit notes carry no payment behaviour) with
-    columns ``invoice_id, code, issue_day, due_day, paid_day, amount_cents``; ``paid_day``
+    columns ``invoice_id, code, issue_day, due_day, paid_day, amount_cents, currency``;
+    ``paid_day``
     is ``NEVER`` while open. ``payments`` holds the payments matched to those invoices,
     with ``row`` (position in ``invoices``), ``day`` and ``amount_cents``.
     """
@@ -34,16 +38,21 @@ class PreparedLedger:
 
     def client_codes(self, client_ids: pd.Series) -> np.ndarray:
         """Codes of ``client_ids``; -1 for a client the ledger does not hold."""
-        return self.client_ids.get_indexer(pd.Index(client_ids.astype(object)))
+        return self.client_ids.get_indexer(object_index(client_ids))
 
     def invoice_codes(self, invoice_ids: pd.Series) -> np.ndarray:
         """Positions of ``invoice_ids`` in ``invoices``; -1 for unknown or missing ids."""
-        return self.invoice_ids.get_indexer(pd.Index(invoice_ids.astype(object)))
+        return self.invoice_ids.get_indexer(object_index(invoice_ids))
+
+
+def object_index(values: pd.Series | np.ndarray) -> pd.Index:
+    """An index of Python objects: lookups into it hash once, whatever the text dtype."""
+    return pd.Index(np.asarray(values, dtype=object), dtype=object)
 
 
 def _client_index(ledger: Ledger) -> pd.Index:
     ids = pd.concat([ledger.clients["client_id"], ledger.invoices["client_id"]]).astype(object)
-    return pd.Index(pd.unique(ids.dropna().to_numpy()))
+    return object_index(pd.unique(ids.dropna().to_numpy()))
 
 
 def prepare(ledger: Ledger) -> PreparedLedger:
@@ -53,16 +62,17 @@ def prepare(ledger: Ledger) -> PreparedLedger:
     invoices = pd.DataFrame(
         {
             "invoice_id": raw["invoice_id"].astype(object).to_numpy(),
-            "code": client_ids.get_indexer(pd.Index(raw["client_id"].astype(object))),
+            "code": client_ids.get_indexer(object_index(raw["client_id"])),
             "issue_day": days(raw["issue_date"]),
             "due_day": days(raw["due_date"]),
             "paid_day": days(raw["paid_date"]),
             "amount_cents": raw["amount_cents"].astype("int64").to_numpy(),
+            "currency": raw["currency"].astype(object).to_numpy(),
         }
     )
-    invoice_ids = pd.Index(invoices["invoice_id"])
+    invoice_ids = object_index(invoices["invoice_id"])
     pay = ledger.payments
-    row = invoice_ids.get_indexer(pd.Index(pay["invoice_id"].astype(object)))
+    row = invoice_ids.get_indexer(object_index(pay["invoice_id"]))
     payments = pd.DataFrame(
         {
             "row": row,
@@ -72,7 +82,7 @@ def prepare(ledger: Ledger) -> PreparedLedger:
     )
     payments = payments[payments["row"] >= 0].reset_index(drop=True)
     act = ledger.actions
-    act_row = invoice_ids.get_indexer(pd.Index(act["invoice_id"].astype(object)))
+    act_row = invoice_ids.get_indexer(object_index(act["invoice_id"]))
     known = act_row >= 0
     actions = pd.DataFrame(
         {
@@ -83,9 +93,8 @@ def prepare(ledger: Ledger) -> PreparedLedger:
             "promised_day": days(act["promised_date"])[known],
         }
     )
-    clients = ledger.clients.drop_duplicates("client_id").set_index(
-        pd.Index(ledger.clients["client_id"].drop_duplicates().astype(object))
-    )
+    unique_clients = ledger.clients.drop_duplicates("client_id")
+    clients = unique_clients.set_index(object_index(unique_clients["client_id"]))
     return PreparedLedger(
         client_ids=client_ids,
         clients=clients.reindex(client_ids),

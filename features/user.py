@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.prepared import Pairs, PreparedLedger
+from features.categories import Categories
+from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec
 from ledger.contract import Ledger, user_columns
 
@@ -36,15 +37,19 @@ class UserFeatures:
         self.invoice_columns_ = user_columns(ledger.invoices)
         self.client_columns_ = user_columns(ledger.clients)
         self.numeric_: dict[str, bool] = {}
-        self.categories_: dict[str, list[str]] = {}
+        self.categories_: dict[str, Categories] = {}
         sources = [(c, ledger.invoices[c]) for c in self.invoice_columns_] + [
-            (CLIENT_PREFIX + c, ledger.clients[c]) for c in self.client_columns_
+            (CLIENT_PREFIX + c, prepared.clients[c]) for c in self.client_columns_
         ]
         for name, values in sources:
             self.numeric_[name] = _is_numeric(values)
             if not self.numeric_[name]:
-                self.categories_[name] = sorted(values.dropna().astype(str).unique().tolist())
-        self.client_values_ = prepared.clients[self.client_columns_].reset_index(drop=True)
+                self.categories_[name] = Categories(values)
+        # Client values as arrays by client code, one missing row at the end for the unknown.
+        self.client_values_ = {
+            CLIENT_PREFIX + c: np.append(prepared.clients[c].to_numpy(dtype=object), [None])
+            for c in self.client_columns_
+        }
         return self
 
     @property
@@ -52,28 +57,23 @@ class UserFeatures:
         """Registry entries of the user columns found."""
         return [_spec(name, numeric) for name, numeric in self.numeric_.items()]
 
-    def _typed(self, name: str, values: pd.Series) -> pd.Series:
+    def _typed(self, name: str, values: np.ndarray) -> np.ndarray | pd.Categorical:
         if self.numeric_[name]:
-            return pd.to_numeric(values, errors="coerce").astype("float64")
-        as_text = values.astype(object).where(values.notna(), None)
-        return pd.Series(
-            pd.Categorical(
-                as_text.map(lambda v: None if v is None else str(v)),
-                categories=self.categories_[name],
-            ),
-            index=values.index,
-        )
+            return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64")
+        return self.categories_[name].encode(values)
 
-    def transform(self, pairs: Pairs) -> pd.DataFrame:
+    def transform(self, pairs: Pairs) -> Columns:
         """User columns of each pair's invoice and client."""
         rows = pairs.invoices
-        out = pd.DataFrame(index=pairs.index)
+        out: Columns = {}
         for column in self.invoice_columns_:
-            values = rows[column] if column in rows else pd.Series(None, index=rows.index)
-            out[column] = self._typed(column, values.set_axis(pairs.index))
-        known = pairs.code >= 0
-        for column in self.client_columns_:
-            values = self.client_values_[column].to_numpy()[np.maximum(pairs.code, 0)]
-            values = pd.Series(np.where(known, values, None), index=pairs.index)
-            out[CLIENT_PREFIX + column] = self._typed(CLIENT_PREFIX + column, values)
+            values = (
+                rows[column].to_numpy(dtype=object)
+                if column in rows
+                else np.full(len(rows), None, dtype=object)
+            )
+            out[column] = self._typed(column, values)
+        for name, by_code in self.client_values_.items():
+            row = np.where(pairs.code >= 0, pairs.code, len(by_code) - 1)
+            out[name] = self._typed(name, by_code[row])
         return out
