@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import warnings
@@ -34,14 +35,14 @@ class Registration:
 
 @contextlib.contextmanager
 def quiet_mlflow() -> Iterator[None]:
-    """Silence MLflow's chatter (migrations, env warnings) around a block."""
+    """Silence MLflow's chatter (migrations, env warnings, registry notices) around a block."""
     os.environ.setdefault("MLFLOW_ENABLE_LOGGED_MODEL_PROGRESS_BAR", "false")
     loggers = [logging.getLogger(n) for n in ("mlflow", "alembic")]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.ERROR)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")
             yield
     finally:
