@@ -301,6 +301,75 @@ def train(
 
 
 @app.command()
+def lettrage(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="CSV of bank lines: line_id,date,amount,label[,client_id][,currency]",
+        ),
+    ],
+    threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="confidence at or above which to apply")
+    ] = 0.9,
+    as_json: JsonFlag = False,
+) -> None:
+    """Match bank-statement lines to open invoices (lettrage); apply the sure matches.
+
+    Invoice numbers in the labels (despite spaces, prefixes, a typo), amounts against the
+    client's open invoices (one, or several summing to it), partial payments, bank fees,
+    clients found from the payer's name. Matches at or above --threshold become payments;
+    the others wait for review. Running it again on the same file applies nothing twice.
+    """
+    from ledger.bank_statement import read_bank_lines
+    from ledger.errors import ImportRejected
+    from ledger.lettrage import LettrageConfig
+    from ledger.lettrage_store import apply_lettrage
+    from ledger.money import cents_to_decimal
+    from ledger.storage import migrate
+
+    engine = _engine()
+    migrate(engine)
+    try:
+        with errors.status("lettrage", spinner="dots"):
+            lines = read_bank_lines(file)
+            run = apply_lettrage(engine, lines, LettrageConfig(auto_threshold=threshold))
+    except ImportRejected as rejected:
+        if as_json:
+            _print_json({"rejected": True, "problems": [p.__dict__ for p in rejected.problems]})
+            raise typer.Exit(1) from None
+        _fail("; ".join(str(p) for p in rejected.problems))
+    if as_json:
+        _print_json(run.as_json())
+        return
+    title = (
+        f"lettrage: {len(run.applied)} applied, {len(run.review)} to review, "
+        f"{run.skipped} of {run.lines} lines already done"
+    )
+    table = Table(
+        "line",
+        "invoice",
+        Column("amount", justify="right"),
+        "rule",
+        Column("confidence", justify="right"),
+        "status",
+        title=title,
+        title_justify="left",
+    )
+    for r in run.proposals.itertuples(index=False):
+        table.add_row(
+            str(r.line_id),
+            str(r.invoice_id or "—"),
+            _money(cents_to_decimal(int(str(r.amount_cents)))),
+            str(r.rule),
+            f"{r.confidence:.2f}",
+            str(r.status),
+        )
+    console.print(table)
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,

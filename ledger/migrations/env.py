@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import ledger.lettrage_store  # noqa: F401  (registers bank_lines and lettrage_proposals)
 from ledger.schema import metadata
 
 config = context.config

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from encours.settings import Settings
 from ledger.storage import make_engine, migrate
 from serving.api.problems import add_problem_handlers
-from serving.api.routes import health, kpis, scores
+from serving.api.routes import health, kpis, lettrage, scores
 from serving.api.state import AppState
 from serving.ledger_source import LedgerSource
 from serving.models import load_late_model
@@ -49,6 +49,6 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     add_problem_handlers(app)
-    for module in (health, scores, kpis):
+    for module in (health, scores, kpis, lettrage):
         app.include_router(module.router)
     return app

@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
+import ledger.lettrage_store  # noqa: F401  (registers bank_lines and lettrage_proposals)
 from ledger.contract import Ledger
 from ledger.schema import metadata
 from ledger.storage import load_ledger, save_ledger, table_counts

@@ -107,3 +107,23 @@ def test_bad_requests_are_422_problems(client: TestClient, body: dict, field: st
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert field in {e["field"] for e in response.json()["errors"]}
+
+
+def test_lettrage_applies_once_then_nothing(client: TestClient) -> None:
+    # F2 (C2, 550.50, 200.00 already paid) has 350.50 open: a transfer naming it settles it.
+    line = {
+        "line_id": "B1",
+        "date": "2024-03-20",
+        "amount": "350.50",
+        "label": "VIR SEPA VILLE DE X REF F2",
+        "client_id": "C2",
+    }
+    first = client.post("/v1/lettrage", json=[line])
+    assert first.status_code == 200, first.text
+    assert first.json()["applied"] == 1
+    again = client.post("/v1/lettrage", json=[line])
+    assert again.status_code == 200
+    assert again.json()["applied"] == 0
+    changed = client.post("/v1/lettrage", json=[line | {"amount": "351.00"}])
+    assert changed.status_code == 422
+    assert changed.headers["content-type"] == "application/problem+json"
