@@ -112,3 +112,32 @@ def test_features_list_prints_the_registry() -> None:
     assert families == {"history", "exposure", "invoice", "client", "dunning"}
     assert all(row["description"] for row in listed)
     assert "hist_p90_days_late" in {row["name"] for row in listed}
+
+
+def test_import_a_fec_export_it_and_reject_a_bad_one(env: str, tmp_path: Path) -> None:
+    from ledger.fec import write_fec
+
+    assert runner.invoke(app, ["export", "--help"]).exit_code == 0
+    assert runner.invoke(app, ["import"]).exit_code == 2  # neither a folder nor --fec
+    fec = tmp_path / "FEC.txt"
+    write_fec(small_ledger(), fec)
+    first = runner.invoke(app, ["import", "--fec", str(fec), "--terms-days", "45", "--json"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output)["tables"]["invoices"]["inserted"] == 3
+
+    out = tmp_path / "again.txt"
+    exported = runner.invoke(app, ["export", "--fec", str(out), "--json"])
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(exported.output)["lines"] == len(out.read_bytes().splitlines()) - 1
+
+    bad = tmp_path / "bad.txt"
+    lines = fec.read_bytes().splitlines()
+    fields = lines[1].split(b"\t")
+    fields[11] = b"12,3x"  # Debit
+    bad.write_bytes(b"\n".join([*lines, b"\t".join(fields)]))
+    counts = table_counts(make_engine(env))
+    rejected = runner.invoke(app, ["import", "--fec", str(bad), "--json"])
+    assert rejected.exit_code == 1
+    [problem] = json.loads(rejected.output)["problems"]
+    assert (problem["row"], problem["field"]) == (len(lines), "Debit")
+    assert table_counts(make_engine(env)) == counts
