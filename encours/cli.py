@@ -91,23 +91,62 @@ def simulate(
 @app.command("import")
 def import_(
     directory: Annotated[
-        Path, typer.Argument(exists=True, file_okay=False, help="folder of CSV or Parquet files")
-    ],
+        Path | None,
+        typer.Argument(
+            exists=True,
+            file_okay=False,
+            help="folder of CSV or Parquet files (optional with --fec)",
+            show_default=False,
+        ),
+    ] = None,
+    fec: Annotated[
+        Path | None,
+        typer.Option(
+            "--fec",
+            exists=True,
+            dir_okay=False,
+            help="a FEC (fichier des écritures comptables) as your accounting software exports it",
+            show_default=False,
+        ),
+    ] = None,
+    terms_days: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="with --fec: days from invoice to due date for clients without payment terms",
+        ),
+    ] = 30,
     as_json: JsonFlag = False,
 ) -> None:
-    """Import clients, invoices, payments, advances, unbilled and actions files.
+    """Import clients, invoices, payments, advances, unbilled and actions files, or a FEC.
 
     Each file is checked first; a file with any bad row is rejected whole, every bad row
     is listed with its column and the reason, and nothing is written (exit code 1).
     Importing the same files again changes nothing; a row whose values changed (a
     paid_date newly filled, say) is updated.
+
+    [bold]--fec FILE[/] reads the FEC of your accounting (tab or pipe separated, UTF-8 or
+    ISO-8859-15): clients from the 411 accounts, factures, avoirs and règlements with their
+    lettrage (the settlement dates), acomptes on 4191, à-nouveaux. A FEC has no due dates:
+    each invoice is due its client's payment terms after its date, or --terms-days. A
+    folder given with --fec may add a clients file (terms, sectors, credit limits),
+    unbilled and actions.
     """
     from ledger.errors import ImportRejected
+    from ledger.fec import import_fec
     from ledger.importing import import_directory
 
+    if directory is None and fec is None:
+        _fail("say what to import: a folder of files, or --fec FILE", 2)
     try:
         with errors.status("importing", spinner="dots"):
-            report = import_directory(_engine(), directory)
+            if fec is not None:
+                report = import_fec(
+                    _engine(), fec, directory=directory, default_terms_days=terms_days
+                )
+            else:
+                assert directory is not None
+                report = import_directory(_engine(), directory)
     except ImportRejected as rejected:
         if as_json:
             _print_json({"rejected": True, "problems": [p.__dict__ for p in rejected.problems]})
@@ -127,6 +166,45 @@ def import_(
     for name, c in report.summary.tables.items():
         table.add_row(name, f"{c.inserted:,}", f"{c.updated:,}", f"{c.unchanged:,}")
     console.print(table)
+
+
+@app.command()
+def export(
+    fec: Annotated[
+        Path,
+        typer.Option("--fec", dir_okay=False, help="FEC file to write", show_default=False),
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Write the ledger as a FEC (fichier des écritures comptables).
+
+    The 18 legal columns, tab-separated, in ISO-8859-15, every entry balanced: factures
+    and avoirs in the journal VT (411000 per client against 706000 and TVA 445710),
+    règlements and acomptes in BQ (512000, 419100), créances irrécouvrables in OD
+    (654000). Lettrage codes and dates tie each règlement to the facture it settles, so
+    that [bold]encours import --fec FILE[/] reads the same invoices back. Unbilled
+    deliveries, relances and disputes have no place in a FEC and are left out.
+    """
+    from ledger.errors import LedgerError
+    from ledger.fec import write_fec
+    from ledger.storage import load_ledger, migrate
+
+    engine = _engine()
+    migrate(engine)
+    ledger = load_ledger(engine)
+    if ledger.invoices.empty:
+        _fail("the ledger has no invoices: run `encours import` first")
+    try:
+        with errors.status("writing the FEC", spinner="dots"):
+            written = write_fec(ledger, fec)
+    except LedgerError as exc:
+        _fail(str(exc))
+    if as_json:
+        _print_json({"fec": str(fec), "lines": written.lines, "entries": written.entries})
+        return
+    console.print(
+        f"{written.entries:,} entries ({written.lines:,} lines) written to [bold]{fec}[/]"
+    )
 
 
 def _money(value: Decimal | None) -> str:
@@ -241,30 +319,29 @@ def features(
     console.print("… plus your own x_* columns of invoices and clients.")
 
 
-@app.command()
-def train(
-    cutoff: Annotated[
-        dt.datetime | None,
-        typer.Option(
-            formats=["%Y-%m-%d"],
-            help="train on what was known before this date (YYYY-MM-DD), test on invoices "
-            "issued after it; default: six months before the end of the ledger",
-            show_default=False,
-        ),
-    ] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Train the late-payment model out of time, log it to MLflow, register it.
+CutoffOption = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d"],
+        help="train on what was known before this date (YYYY-MM-DD), test on invoices "
+        "issued from it on; default: six months before the end of the ledger",
+        show_default=False,
+    ),
+]
+PredictionsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--predictions",
+        help="write one row per test invoice (invoice_id, p_late, expected_days_to_pay, "
+        "p10_date, p50_date, p90_date) to this CSV file",
+        show_default=False,
+    ),
+]
 
-    The new model becomes the [bold]champion[/] that the API serves only if it beats the
-    current champion on the same out-of-time test; otherwise it is the challenger.
-    """
-    import pandas as pd
-    from rich.progress import Progress
 
+def _loaded_ledger() -> Any:
     from ledger.storage import load_ledger, migrate
     from training.tracking import use_store
-    from training.train import train_late_payment
 
     settings = get_settings()
     engine = _engine()
@@ -273,31 +350,149 @@ def train(
     if ledger.invoices.empty:
         _fail("the ledger has no invoices: run `encours import DIR` first")
     use_store(settings.tracking_uri, settings.artifacts_uri)
+    return ledger
+
+
+def _figure(value: Any, digits: int = 3) -> str:
+    return "—" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def _print_evaluation(report: dict[str, Any]) -> None:
+    """The out-of-time figures of the model beside the baselines (and the truth)."""
+    keys = ("roc_auc", "pr_auc", "brier", "ece", "mae_days", "coverage_p10_p90")
+    table = Table(
+        "",
+        *(Column(k, justify="right") for k in keys),
+        title=f"out-of-time test: invoices issued from {report['cutoff']} to {report['end']}",
+        title_justify="left",
+    )
+    table.add_row("model", *(_figure(report.get(k)) for k in keys))
+    for name, figs in report["baselines"].items():
+        table.add_row(f"baseline: {name}", *(_figure(figs.get(k)) for k in keys))
+    for name, figs in report["unseen_clients"].items():
+        table.add_row(f"new clients: {name}", *(_figure(figs.get(k)) for k in keys))
+    if report.get("oracle"):
+        table.add_row(
+            "simulator's truth (best possible)", *(_figure(report["oracle"].get(k)) for k in keys)
+        )
+    console.print(table)
+    censoring = report.get("censoring") or {}
+    if censoring:
+        console.print(
+            f"Paid within {censoring['days_after_due']:.0f} days of the due date: observed "
+            f"{censoring['observed_share_paid']:.1%}; predicted "
+            f"{censoring['with_censored']:.1%} with open invoices as censored, "
+            f"{censoring['dropping_open']:.1%} if they were dropped."
+        )
+
+
+@app.command()
+def train(
+    cutoff: CutoffOption = None,
+    as_json: JsonFlag = False,
+    predictions: PredictionsOption = None,
+) -> None:
+    """Train the late-payment, payment-time and onboarding models out of time; register them.
+
+    Each model is tested on the invoices issued after the cut-off, beside baselines, logged
+    to MLflow with its plots, and becomes the [bold]champion[/] that the API serves only if it
+    beats the current champion on the same test; otherwise it is the challenger.
+    """
+    import pandas as pd
+    from rich.progress import Progress
+
+    from training.train import train_models
+
+    ledger = _loaded_ledger()
     with Progress(console=errors, transient=True, disable=as_json) as progress:
-        task = progress.add_task("training", total=3)
+        task = progress.add_task("training", total=4)
 
         def step(name: str) -> None:
             progress.update(task, description=name, advance=1 if name != "features" else 0)
 
         try:
-            report = train_late_payment(ledger, pd.Timestamp(cutoff) if cutoff else None, step=step)
+            report = train_models(ledger, pd.Timestamp(cutoff) if cutoff else None, step=step)
         except ValueError as exc:
             _fail(str(exc))
+    if predictions is not None:
+        report.evaluation.predictions.to_csv(predictions, index=False)
+    payload = report.as_json()
     if as_json:
-        _print_json(report.as_json())
+        _print_json(payload)
         return
-    reg = report.registration
     console.print(
-        f"late-payment v{reg.version}: trained on {report.n_train:,} invoices issued before "
-        f"{report.cutoff.date()}, tested on {report.n_test:,} issued after"
+        f"Trained on {payload['n_train']:,} invoices issued before {payload['cutoff']}, "
+        f"tested on {payload['n_test']:,} issued after."
     )
-    table = Table("", "ROC AUC", "Brier", title="out-of-time test", title_justify="left")
-    table.add_row("model", f"{report.metrics['roc_auc']:.3f}", f"{report.metrics['brier']:.3f}")
-    for name, m in report.baselines.items():
-        table.add_row(f"baseline: {name}", f"{m['roc_auc']:.3f}", f"{m['brier']:.3f}")
+    _print_evaluation(payload)
+    for reg in report.registrations:
+        status = "now the champion" if reg.promoted else "registered as challenger"
+        console.print(f"{reg.name} v{reg.version} is {status}.")
+
+
+@app.command()
+def evaluate(
+    cutoff: CutoffOption = None,
+    as_json: JsonFlag = False,
+    predictions: PredictionsOption = None,
+) -> None:
+    """Evaluate the registered champions out of time: invoices issued after the cut-off.
+
+    The same figures as `encours train`, beside the same baselines. A champion trained on a
+    later cut-off has seen part of this test: choose the cut-off it was trained with.
+    """
+    import pandas as pd
+
+    from training.train import evaluate_champions
+
+    ledger = _loaded_ledger()
+    try:
+        split, evaluation = evaluate_champions(ledger, pd.Timestamp(cutoff) if cutoff else None)
+    except ValueError as exc:
+        _fail(str(exc))
+    if predictions is not None:
+        evaluation.predictions.to_csv(predictions, index=False)
+    payload = {
+        "cutoff": split.cutoff.date().isoformat(),
+        "end": split.end.date().isoformat(),
+        "n_test": len(split.test),
+        **evaluation.as_json(),
+    }
+    if as_json:
+        _print_json(payload)
+        return
+    _print_evaluation(payload)
+
+
+@app.command()
+def models(as_json: JsonFlag = False) -> None:
+    """List the registered models: versions, aliases (champion, challenger) and figures."""
+    from training.models import MODEL_NAMES
+    from training.tracking import model_versions, quiet_mlflow, use_store
+
+    settings = get_settings()
+    use_store(settings.tracking_uri, settings.artifacts_uri)
+    with quiet_mlflow():
+        rows = [row for name in MODEL_NAMES for row in model_versions(name)]
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        console.print("No model registered yet: run `encours train`.")
+        return
+    table = Table("model", "version", "aliases", "ROC AUC", "Brier", "MAE days", "coverage")
+    for row in rows:
+        m = row["metrics"]
+        table.add_row(
+            row["name"],
+            row["version"],
+            ", ".join(row["aliases"]),
+            _figure(m.get("roc_auc")),
+            _figure(m.get("brier")),
+            _figure(m.get("mae_days"), 1),
+            _figure(m.get("coverage_p10_p90"), 2),
+        )
     console.print(table)
-    status = "now the champion" if reg.promoted else "registered as challenger"
-    console.print(f"late-payment v{reg.version} is {status}.")
 
 
 @app.command()

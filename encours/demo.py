@@ -14,7 +14,7 @@ from ledger.kpis import compute_kpis
 from ledger.simulate import SimulationConfig, simulate, write_simulation
 from ledger.storage import load_ledger, make_engine
 from training.tracking import use_store
-from training.train import train_late_payment
+from training.train import train_models
 
 
 def run_demo(
@@ -44,7 +44,7 @@ def run_demo(
         progress.update(task, description="training", completed=months + 2)
         ledger = load_ledger(engine)
         use_store(settings.tracking_uri, settings.artifacts_uri)
-        trained = train_late_payment(ledger)
+        trained = train_models(ledger, truth=sim.truth)
         progress.update(task, completed=months + 3)
     n_invoices = len(sim.ledger.invoices)
     console.print(

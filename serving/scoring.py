@@ -24,13 +24,13 @@ class LoadedModel:
     @property
     def feature_names(self) -> list[str]:
         """The columns the model was trained on, in order."""
-        return list(self.model.feature_name_)
+        return list(self.model.feature_names_in_)
 
     def predict_late(self, x: pd.DataFrame) -> np.ndarray:
         """Probability of late payment for each row of ``x`` (one thread per request)."""
         # A column the model knows but the ledger no longer has is missing, not an error.
         columns = x.reindex(columns=self.feature_names)
-        return np.asarray(self.model.predict_proba(columns, num_threads=1)[:, 1])
+        return np.asarray(self.model.predict_proba(columns)[:, 1])
 
 
 def check_clients(ledger: Ledger, client_ids: pd.Series) -> None:

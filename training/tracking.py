@@ -9,6 +9,7 @@ import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -67,44 +68,68 @@ def champion_uri(name: str) -> str:
 
 
 def load_champion(name: str) -> Any:
-    """The champion LightGBM model of ``name``, or None when there is none yet."""
-    import mlflow.lightgbm
+    """The champion model of ``name`` (as logged), or None when there is none yet."""
+    import mlflow.sklearn
 
     try:
-        return mlflow.lightgbm.load_model(champion_uri(name))
+        return mlflow.sklearn.load_model(champion_uri(name))
+    except (MlflowException, OSError, AttributeError, ModuleNotFoundError):
+        return None  # none registered, or one this code can no longer read: replace it
+
+
+def champion_version(name: str) -> str | None:
+    """The version number behind ``name@champion``, or None."""
+    try:
+        return str(MlflowClient().get_model_version_by_alias(name, CHAMPION).version)
     except MlflowException:
         return None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What one model's run logs: its parameters, figures, pictures and report."""
+
+    params: dict[str, object]
+    metrics: dict[str, float]
+    plots: list[Path]
+    report: dict[str, Any]
 
 
 def log_and_register(
     name: str,
     model: Any,
-    params: dict[str, object],
-    metrics: dict[str, float],
+    record: RunRecord,
     example: pd.DataFrame,
     score: float,
     champion_score: float | None,
 ) -> Registration:
     """Log a run with the model, register it, and promote it if it beats the champion.
 
-    ``score`` and ``champion_score`` are the new model's and the champion's figure on the
-    same out-of-time test (higher is better); with no champion the new model is promoted.
+    ``score`` and ``champion_score`` are the new model's and the champion's loss on the
+    same out-of-time test (lower is better); with no champion the new model is promoted.
     """
-    import mlflow.lightgbm
+    import mlflow.sklearn
 
+    method = "predict_proba" if hasattr(model, "predict_proba") else "predict"
+    output = getattr(model, method)(example.head(50))
     with mlflow.start_run(run_name=name) as run:
-        mlflow.log_params(params)
-        mlflow.log_metrics({k: v for k, v in metrics.items() if v == v})
+        mlflow.log_params({k: str(v) for k, v in record.params.items()})
+        mlflow.log_metrics({k: v for k, v in record.metrics.items() if v == v})
         mlflow.log_dict({"features": list(example.columns)}, "features.json")
-        info = mlflow.lightgbm.log_model(
+        mlflow.log_dict(record.report, "evaluation.json")
+        for plot in record.plots:
+            mlflow.log_artifact(str(plot), artifact_path="plots")
+        info = mlflow.sklearn.log_model(
             model,
             name="model",
-            signature=infer_signature(example, model.predict_proba(example)[:, 1]),
+            serialization_format="cloudpickle",
+            signature=infer_signature(example.head(50), output),
             input_example=example.head(3),
+            pyfunc_predict_fn=method,
             registered_model_name=name,
         )
     version = str(info.registered_model_version)
-    promoted = champion_score is None or score > champion_score
+    promoted = champion_score is None or score < champion_score
     client = MlflowClient()
     client.set_registered_model_alias(name, CHAMPION if promoted else CHALLENGER, version)
     return Registration(name, version, run.info.run_id, promoted, champion_score)

@@ -1,24 +1,52 @@
-"""Train, evaluate out of time, log to MLflow and register: the ``encours train`` workflow."""
+"""Train, evaluate out of time, log to MLflow and register: ``encours train`` / ``evaluate``.
+
+The three models are fitted on what was known before the cut-off and tested on the
+invoices issued after it. Each is registered as a new version; it becomes the
+``champion`` only if its loss on the very same test beats the current champion's
+(Brier score for the late-payment and onboarding models, MAE in days for the payment
+time), else it is the ``challenger``.
+"""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ledger.contract import Ledger
-from training.late_payment import (
-    DEFAULT_PARAMS,
-    fit_late_model,
-    last_delay_baseline,
-    late_metrics,
-    out_of_time_split,
+from training.dataset import Split, ledger_end, out_of_time_split
+from training.evaluation import (
+    Evaluation,
+    Outcomes,
+    Predictions,
+    evaluate,
+    figures,
+    from_distribution,
 )
-from training.tracking import Registration, load_champion, log_and_register, quiet_mlflow
+from training.late_payment import DEFAULT_PARAMS as LATE_PARAMS
+from training.models import (
+    LATE_MODEL,
+    ONBOARDING_MODEL,
+    TIME_MODEL,
+    FittedModels,
+    fit_models,
+)
+from training.payment_time import DEFAULT_PARAMS as TIME_PARAMS
+from training.payment_time import EDGES
+from training.plots import evaluation_plots
+from training.tracking import (
+    Registration,
+    RunRecord,
+    load_champion,
+    log_and_register,
+    quiet_mlflow,
+)
 
-LATE_MODEL = "late-payment"
 DEFAULT_TEST_DAYS = 183
 
 
@@ -26,34 +54,43 @@ DEFAULT_TEST_DAYS = 183
 class TrainReport:
     """What a training run did and measured."""
 
-    cutoff: pd.Timestamp
-    end: pd.Timestamp
-    n_train: int
-    n_test: int
-    metrics: dict[str, float]
-    baselines: dict[str, dict[str, float]]
-    registration: Registration
+    split: Split
+    evaluation: Evaluation
+    registrations: list[Registration]
 
-    def as_json(self) -> dict[str, object]:
+    @property
+    def registration(self) -> Registration:
+        """The late-payment model's registration (the one the demo talks about)."""
+        return self.registrations[0]
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """The late-payment and payment-time figures on the out-of-time test."""
+        return self.evaluation.metrics
+
+    @property
+    def baselines(self) -> dict[str, dict[str, Any]]:
+        """The baselines' figures on the same test."""
+        return self.evaluation.baselines
+
+    def as_json(self) -> dict[str, Any]:
         """The report as one JSON-ready object."""
         return {
-            "model": self.registration.name,
-            "version": self.registration.version,
-            "promoted": self.registration.promoted,
-            "cutoff": self.cutoff.date().isoformat(),
-            "end": self.end.date().isoformat(),
-            "n_train": self.n_train,
-            "n_test": self.n_test,
-            **self.metrics,
-            "baselines": self.baselines,
-            "champion_roc_auc": self.registration.champion_score,
+            "cutoff": self.split.cutoff.date().isoformat(),
+            "end": self.split.end.date().isoformat(),
+            "n_train": len(self.split.train),
+            "n_test": len(self.split.test),
+            **self.evaluation.as_json(),
+            "models": [
+                {
+                    "name": r.name,
+                    "version": r.version,
+                    "promoted": r.promoted,
+                    "champion_loss": r.champion_score,
+                }
+                for r in self.registrations
+            ],
         }
-
-
-def ledger_end(ledger: Ledger) -> pd.Timestamp:
-    """The last date the ledger knows of (latest issue or payment date), plus one day."""
-    dates = pd.concat([ledger.invoices["issue_date"], ledger.invoices["paid_date"]]).dropna()
-    return pd.Timestamp(dates.max()) + pd.Timedelta(days=1)
 
 
 def default_cutoff(end: pd.Timestamp) -> pd.Timestamp:
@@ -61,56 +98,125 @@ def default_cutoff(end: pd.Timestamp) -> pd.Timestamp:
     return end - pd.Timedelta(days=DEFAULT_TEST_DAYS)
 
 
-def train_late_payment(
+def _losses(evaluation: Evaluation) -> dict[str, float]:
+    unseen = evaluation.unseen_clients["onboarding"]
+    onboarding = unseen["brier"] if unseen["n_late_known"] else float("nan")
+    return {
+        LATE_MODEL: evaluation.metrics["brier"],
+        TIME_MODEL: evaluation.metrics["mae_days"],
+        ONBOARDING_MODEL: onboarding,
+    }
+
+
+def _champion_losses(split: Split, out: Outcomes) -> dict[str, float | None]:
+    """Each current champion's loss on this test; None without one (or one that can't run)."""
+    test, x = split.test, split.x_test
+    losses: dict[str, float | None] = {}
+    unseen = split.unseen_test.to_numpy()
+    for name in (LATE_MODEL, TIME_MODEL, ONBOARDING_MODEL):
+        champion = load_champion(name)
+        losses[name] = None
+        if champion is None:
+            continue
+        try:
+            if name == TIME_MODEL:
+                dist = champion.distribution(x, test["issue_date"], test["due_date"])
+                pred = from_distribution(np.zeros(len(x)), dist)
+                losses[name] = figures(out, pred)["mae_days"]
+            else:
+                pred = Predictions(champion.predict_proba(x)[:, 1], np.zeros(len(x)))
+                rows = unseen if name == ONBOARDING_MODEL else None
+                losses[name] = figures(out, pred, rows)["brier"]
+        except (ValueError, KeyError, AttributeError):
+            losses[name] = None  # the champion reads other features: replace it
+    return losses
+
+
+def _records(
+    split: Split, models: FittedModels, evaluation: Evaluation, folder: Path
+) -> dict[str, RunRecord]:
+    report = evaluation.as_json()
+    plots = evaluation_plots(evaluation, models.late, split.x_test, folder)
+    common = {"cutoff": str(split.cutoff.date()), "end": str(split.end.date())}
+    flat = {k: float(v) for k, v in evaluation.metrics.items() if isinstance(v, float | int)} | {
+        f"{b}_{k}": float(v)
+        for b, figs in evaluation.baselines.items()
+        for k, v in figs.items()
+        if isinstance(v, float)
+    }
+    unseen = evaluation.unseen_clients["onboarding"]
+    return {
+        LATE_MODEL: RunRecord(common | LATE_PARAMS, flat, plots, report),
+        TIME_MODEL: RunRecord(
+            common | TIME_PARAMS | {"edges": list(EDGES)}, flat, plots[2:3], report
+        ),
+        ONBOARDING_MODEL: RunRecord(
+            common | {"features": len(split.onboarding_features)},
+            {k: float(v) for k, v in unseen.items() if isinstance(v, float | int)},
+            [],
+            {"unseen_clients": evaluation.unseen_clients},
+        ),
+    }
+
+
+def train_models(
     ledger: Ledger,
     cutoff: pd.Timestamp | None = None,
     step: Callable[[str], None] = lambda _: None,
+    truth: pd.DataFrame | None = None,
 ) -> TrainReport:
-    """Fit the late-payment model before ``cutoff``, test after it, register it.
+    """Fit the three models before ``cutoff``, test them after it, log and register them.
 
     The MLflow store must already be selected (``training.tracking.use_store``).
+    ``truth`` (simulated ledgers only) adds the best achievable figures to the report.
     """
     end = ledger_end(ledger)
     cutoff = cutoff if cutoff is not None else default_cutoff(end)
     step("features")
-    data = out_of_time_split(ledger, cutoff, end)
-    if data.train_y.nunique() < 2 or data.test_y.empty:
+    split = out_of_time_split(ledger, cutoff, end)
+    if split.test.empty:
         raise ValueError(
-            f"not enough history to train: {len(data.train_y)} invoices with a known outcome "
-            f"before {cutoff.date()}, {len(data.test_y)} after; choose another --cutoff"
+            f"no invoice issued on or after {cutoff.date()}: choose an earlier --cutoff"
         )
     step("fit")
-    model = fit_late_model(data.train_x, data.train_y, DEFAULT_PARAMS)
-    metrics = late_metrics(data.test_y, np.asarray(model.predict_proba(data.test_x))[:, 1])
-    baselines = {
-        "client_last_delay": late_metrics(data.test_y, last_delay_baseline(data.test_x)),
-    }
+    models = fit_models(split)
+    step("evaluate")
+    evaluation = evaluate(split, models, truth)
     step("register")
+    losses = _losses(evaluation)
+    fitted = {LATE_MODEL: models.late, TIME_MODEL: models.time, ONBOARDING_MODEL: models.onboarding}
+    with quiet_mlflow(), tempfile.TemporaryDirectory() as folder:
+        champions = _champion_losses(split, evaluation.outcomes)
+        records = _records(split, models, evaluation, Path(folder))
+        registrations = [
+            log_and_register(
+                name,
+                fitted[name],
+                records[name],
+                example=split.x_test
+                if name != ONBOARDING_MODEL
+                else split.x_test[split.onboarding_features],
+                score=losses[name],
+                champion_score=champions[name],
+            )
+            for name in (LATE_MODEL, TIME_MODEL, ONBOARDING_MODEL)
+        ]
+    return TrainReport(split=split, evaluation=evaluation, registrations=registrations)
+
+
+def evaluate_champions(
+    ledger: Ledger, cutoff: pd.Timestamp | None = None, truth: pd.DataFrame | None = None
+) -> tuple[Split, Evaluation]:
+    """The registered champions evaluated on the out-of-time test after ``cutoff``."""
+    end = ledger_end(ledger)
+    cutoff = cutoff if cutoff is not None else default_cutoff(end)
+    split = out_of_time_split(ledger, cutoff, end)
     with quiet_mlflow():
-        champion = load_champion(LATE_MODEL)
-        champion_score = None
-        if champion is not None:
-            try:
-                champion_p = np.asarray(champion.predict_proba(data.test_x))[:, 1]
-                champion_score = late_metrics(data.test_y, champion_p)["roc_auc"]
-            except (ValueError, KeyError):
-                champion_score = None  # the champion reads other features: replace it
-        registration = log_and_register(
-            LATE_MODEL,
-            model,
-            params=DEFAULT_PARAMS | {"cutoff": str(cutoff.date())},
-            metrics=metrics
-            | {f"baseline_last_delay_{k}": v for k, v in baselines["client_last_delay"].items()},
-            example=data.test_x,
-            score=metrics["roc_auc"],
-            champion_score=champion_score,
-        )
-    return TrainReport(
-        cutoff=cutoff,
-        end=end,
-        n_train=len(data.train_y),
-        n_test=len(data.test_y),
-        metrics=metrics,
-        baselines=baselines,
-        registration=registration,
+        loaded = {name: load_champion(name) for name in (LATE_MODEL, TIME_MODEL, ONBOARDING_MODEL)}
+    missing = [name for name, model in loaded.items() if model is None]
+    if missing:
+        raise ValueError(f"no champion registered for {', '.join(missing)}: run `encours train`")
+    models = FittedModels(
+        late=loaded[LATE_MODEL], time=loaded[TIME_MODEL], onboarding=loaded[ONBOARDING_MODEL]
     )
+    return split, evaluate(split, models, truth, check=False)

@@ -18,7 +18,7 @@ from ledger.kpis import compute_kpis
 from ledger.simulate import SimulationConfig, simulate, write_simulation
 from ledger.storage import load_ledger, make_engine
 from training.tracking import use_store
-from training.train import train_late_payment
+from training.train import train_models
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +54,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Sett
     engine = make_engine(settings.database_url)
     import_directory(engine, root / "data")
     use_store(settings.tracking_uri, settings.artifacts_uri)
-    train_late_payment(load_ledger(engine))
+    train_models(load_ledger(engine))
     port = _free_port()
     env = os.environ | {
         "ENCOURS_DATABASE_URL": settings.database_url,

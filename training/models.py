@@ -1,0 +1,87 @@
+"""The three models fitted together on one out-of-time split.
+
+``late-payment`` and ``payment-time`` read every feature; ``onboarding`` reads only what
+is known of a client with no history (its attributes and the invoice itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from training.dataset import Split
+from training.late_payment import LatePaymentModel
+from training.payment_time import PaymentDistribution, PaymentTimeModel
+from training.targets import late_outcome, payment_durations
+
+LATE_MODEL = "late-payment"
+TIME_MODEL = "payment-time"
+ONBOARDING_MODEL = "onboarding"
+MODEL_NAMES = (LATE_MODEL, TIME_MODEL, ONBOARDING_MODEL)
+
+
+class OnboardingModel:
+    """Late probability and payment-time distribution from a client's attributes alone."""
+
+    def __init__(self, features: list[str], max_invoices: int = 150_000) -> None:
+        self.features = features
+        self.max_invoices = max_invoices
+
+    def fit(
+        self, x: pd.DataFrame, y: pd.Series, order: pd.Series, durations: pd.DataFrame
+    ) -> OnboardingModel:
+        """Fit both parts on the onboarding features of labelled invoices."""
+        known = y.notna().to_numpy()
+        cols = x[self.features]
+        self.late_ = LatePaymentModel().fit(cols[known], y[known], order[known])
+        self.time_ = PaymentTimeModel(max_invoices=self.max_invoices).fit(cols, durations)
+        self.feature_names_in_ = list(self.features)
+        return self
+
+    def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
+        """Calibrated probabilities of on time / late."""
+        return self.late_.predict_proba(x[self.features])
+
+    def predict(self, x: pd.DataFrame) -> np.ndarray:
+        """1 where late payment is more likely than not."""
+        return (self.predict_proba(x)[:, 1] >= 0.5).astype(int)
+
+    def distribution(
+        self, x: pd.DataFrame, issue_date: pd.Series, due_date: pd.Series
+    ) -> PaymentDistribution:
+        """Payment-date distributions from the onboarding features."""
+        return self.time_.distribution(x[self.features], issue_date, due_date)
+
+
+@dataclass
+class FittedModels:
+    """The three models of one training run."""
+
+    late: LatePaymentModel
+    time: PaymentTimeModel
+    onboarding: OnboardingModel
+
+
+def training_targets(split: Split) -> tuple[pd.Series, pd.DataFrame]:
+    """Late outcomes and payment durations of the training invoices, as known at the cut-off."""
+    return late_outcome(split.train, split.cutoff), payment_durations(split.train, split.cutoff)
+
+
+def fit_models(split: Split, max_invoices: int = 150_000) -> FittedModels:
+    """Fit the three models on the training side of ``split``."""
+    y, durations = training_targets(split)
+    known = y.notna().to_numpy()
+    if known.sum() == 0 or y[known].nunique() < 2:
+        raise ValueError(
+            f"not enough history to train: {int(known.sum())} invoices with a known outcome "
+            f"before {split.cutoff.date()}; choose a later --cutoff"
+        )
+    order = split.train["issue_date"]
+    late = LatePaymentModel().fit(split.x_train[known], y[known], order[known])
+    time = PaymentTimeModel(max_invoices=max_invoices).fit(split.x_train, durations)
+    onboarding = OnboardingModel(split.onboarding_features, max_invoices).fit(
+        split.x_train, y, order, durations
+    )
+    return FittedModels(late=late, time=time, onboarding=onboarding)

@@ -1,0 +1,230 @@
+"""The payment-time model: a discrete-time hazard model with open invoices as censored rows.
+
+Time is counted in days from the due date (the *offset*), cut into periods at
+:data:`EDGES`. Each invoice gives one row per period it was at risk in: from the period
+of its issue date up to the period it was paid in (event) or, while still open, up to
+the last period wholly observed (censored: no event, and no row for the period running
+at the cut-off). LightGBM learns the hazard, P(paid in period k | unpaid at its start),
+from the invoice's features and the period. Survival to any offset is the product of
+``1 - hazard`` up to it, linear within a period; from it come P(paid by any date), the
+bucket probabilities, the expected payment date and the P10 / P50 / P90 dates, also
+conditional on being still open at a later date (an open invoice seen today).
+
+Dropping the open invoices instead keeps only those paid quickly enough to be paid by
+the cut-off and biases every distribution toward fast payment: see
+:func:`training.evaluation.censoring_check`, which measures both against the truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from training.targets import BUCKET_EDGES
+
+EDGES = np.array(
+    [-30, -14, -7, -3, 0, 3, 7, 14, 21, 30, 45, 60, 75, 90, 120, 150, 180, 240, 365],
+    dtype="int64",
+)
+"""Period ends in days from the due date: period k covers offsets (EDGES[k-1], EDGES[k]]."""
+HORIZON = int(EDGES[-1])
+"""Offsets beyond this are "not paid within a year of the due date" (censored at it)."""
+N_PERIODS = len(EDGES)
+PERIOD_COLUMNS = ("period", "period_days_after_issue")
+
+DEFAULT_PARAMS: dict[str, object] = {
+    "n_estimators": 250,
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "max_depth": 8,
+    "min_child_samples": 50,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.9,
+    "random_state": 42,
+    "verbosity": -1,
+    "n_jobs": 2,
+}
+
+
+def period_of(offset: np.ndarray) -> np.ndarray:
+    """Index of the period holding each offset; ``N_PERIODS`` past the horizon."""
+    return np.searchsorted(EDGES, offset, side="left")
+
+
+def last_full_period(offset: np.ndarray) -> np.ndarray:
+    """Last period wholly observed by an offset (-1 when none)."""
+    return np.searchsorted(EDGES, offset, side="right") - 1
+
+
+def period_rows(x: pd.DataFrame, durations: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The invoice × period rows at risk, with their event flags.
+
+    ``durations`` has ``offset``, ``paid`` and ``start`` per invoice (see
+    :func:`training.targets.payment_durations`).
+    """
+    offset = durations["offset"].to_numpy()
+    paid = durations["paid"].to_numpy(dtype=bool)
+    start = durations["start"].to_numpy()
+    first = period_of(start)
+    event_period = period_of(offset)
+    paid_in_horizon = paid & (event_period < N_PERIODS)
+    last = np.where(paid_in_horizon, event_period, last_full_period(np.minimum(offset, HORIZON)))
+    counts = np.maximum(last - first + 1, 0)
+    owner = np.repeat(np.arange(len(x)), counts)
+    steps = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    period = first[owner] + steps
+    event = paid_in_horizon[owner] & (period == last[owner])
+    rows = _with_period(x.iloc[owner].reset_index(drop=True), period, start[owner])
+    return rows, event.astype("int8")
+
+
+def _with_period(x: pd.DataFrame, period: np.ndarray, start: np.ndarray) -> pd.DataFrame:
+    return x.assign(
+        period=period.astype("float64"),
+        period_days_after_issue=(EDGES[period] - start).astype("float64"),
+    )
+
+
+@dataclass(frozen=True)
+class PaymentDistribution:
+    """Survival curves of invoices: piecewise linear through ``knots`` (offsets).
+
+    ``survival[i, j]`` is P(not paid by offset ``knots[i, j]``), conditional on being
+    open at ``knots[i, 0]``; ``due_day`` converts offsets to dates (days since 1970).
+    """
+
+    knots: np.ndarray
+    survival: np.ndarray
+    due_day: np.ndarray
+    issue_offset: np.ndarray
+
+    def survival_at(self, offset: np.ndarray) -> np.ndarray:
+        """P(not paid by ``offset``), one offset per invoice (clipped to the curve)."""
+        x = np.clip(offset, self.knots[:, 0], self.knots[:, -1]).astype("float64")
+        hi = np.minimum((self.knots <= x[:, None]).sum(axis=1), self.knots.shape[1] - 1)
+        lo = np.maximum(hi - 1, 0)
+        rows = np.arange(len(x))
+        x0, x1 = self.knots[rows, lo], self.knots[rows, hi]
+        y0, y1 = self.survival[rows, lo], self.survival[rows, hi]
+        width = np.where(x1 > x0, x1 - x0, 1.0)
+        return np.where(x1 > x0, y0 + (y1 - y0) * (x - x0) / width, y1)
+
+    def paid_by(self, offset: np.ndarray) -> np.ndarray:
+        """P(paid by ``offset`` days after the due date)."""
+        return 1.0 - self.survival_at(offset)
+
+    def quantile(self, q: float) -> np.ndarray:
+        """Offset by which the invoice is paid with probability ``q``; NaN past the horizon."""
+        cdf = 1.0 - self.survival
+        reached = cdf >= q - 1e-12
+        hi = reached.argmax(axis=1)
+        ok = reached.any(axis=1)
+        lo = np.maximum(hi - 1, 0)
+        rows = np.arange(len(hi))
+        x0, x1 = self.knots[rows, lo], self.knots[rows, hi]
+        f0, f1 = cdf[rows, lo], cdf[rows, hi]
+        frac = np.where(f1 > f0, (q - f0) / np.where(f1 > f0, f1 - f0, 1.0), 1.0)
+        out = np.ceil(x0 + np.clip(frac, 0, 1) * (x1 - x0))
+        return np.where(ok, np.maximum(out, self.knots[:, 0] + 1), np.nan)
+
+    def expected_offset(self) -> np.ndarray:
+        """Mean payment offset among payments within the horizon (NaN when none is likely)."""
+        mass = self.survival[:, :-1] - self.survival[:, 1:]
+        middle = (self.knots[:, :-1] + self.knots[:, 1:] + 1) / 2
+        total = mass.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 1e-9, (mass * middle).sum(axis=1) / total, np.nan)
+
+    def bucket_probabilities(self) -> np.ndarray:
+        """P(on_time), P(1_30), P(31_60), P(61_90), P(over_90 or never), one row per invoice."""
+        cdf = np.column_stack([self.paid_by(np.full(len(self.knots), e)) for e in BUCKET_EDGES])
+        return np.diff(np.column_stack([np.zeros(len(cdf)), cdf, np.ones(len(cdf))]), axis=1)
+
+    def dates(self, offset: np.ndarray) -> pd.Series:
+        """Dates of offsets (NaT where NaN)."""
+        day = self.due_day + np.nan_to_num(offset, nan=0).astype("int64")
+        out = pd.Series(day.astype("datetime64[D]").astype("datetime64[ns]"))
+        return out.mask(np.isnan(offset))
+
+
+class PaymentTimeModel:
+    """Censoring-aware distribution of the payment date, scikit-learn style."""
+
+    def __init__(self, params: dict[str, object] | None = None, max_invoices: int = 150_000):
+        self.params = params
+        self.max_invoices = max_invoices
+
+    def fit(self, x: pd.DataFrame, durations: pd.DataFrame) -> PaymentTimeModel:
+        """Learn the hazard per period from invoices paid or still open (censored)."""
+        if len(x) > self.max_invoices:  # a seeded sample keeps training time bounded
+            keep = np.random.default_rng(42).choice(len(x), self.max_invoices, replace=False)
+            keep.sort()
+            x, durations = x.iloc[keep], durations.iloc[keep]
+        rows, event = period_rows(x, durations)
+        if event.min(initial=1) == event.max(initial=0):
+            raise ValueError("the payment-time model needs both paid and unpaid periods")
+        self.booster_ = lgb.LGBMClassifier(**(self.params or DEFAULT_PARAMS))  # type: ignore[arg-type]
+        self.booster_.fit(rows, event)
+        self.feature_names_in_ = list(x.columns)
+        return self
+
+    def hazards(self, x: pd.DataFrame, start: np.ndarray) -> np.ndarray:
+        """Hazard of every period for each invoice (0 before its issue date's period)."""
+        n = len(x)
+        owner = np.repeat(np.arange(n), N_PERIODS)
+        period = np.tile(np.arange(N_PERIODS), n)
+        rows = _with_period(x.iloc[owner].reset_index(drop=True), period, start[owner])
+        h = np.asarray(self.booster_.predict_proba(rows, num_threads=self._threads(n)))[:, 1]
+        h = h.reshape(n, N_PERIODS)
+        return np.where(np.arange(N_PERIODS)[None, :] >= period_of(start)[:, None], h, 0.0)
+
+    def predict(self, x: pd.DataFrame) -> np.ndarray:
+        """Expected days from issue to payment (within the horizon), from the features alone.
+
+        The terms feature (``inv_terms_days``) places the due date; this is what the
+        registry's signature and a plain ``pyfunc`` call give.
+        """
+        terms = x["inv_terms_days"].to_numpy(dtype="float64")
+        issue = pd.Series(np.zeros(len(x), dtype="datetime64[D]"))
+        due = issue + pd.to_timedelta(np.nan_to_num(terms, nan=30.0), unit="D")
+        dist = self.distribution(x, issue, due)
+        return dist.expected_offset() - dist.issue_offset
+
+    @staticmethod
+    def _threads(n: int) -> int:
+        return 1 if n <= 4 else 0
+
+    def distribution(
+        self,
+        x: pd.DataFrame,
+        issue_date: pd.Series,
+        due_date: pd.Series,
+        open_at: pd.Series | None = None,
+    ) -> PaymentDistribution:
+        """Payment-date distributions of invoices, given unpaid before ``open_at`` if given."""
+        due_day = _days(due_date)
+        start = _days(issue_date) - due_day
+        h = self.hazards(x, start)
+        surv = np.cumprod(1.0 - h, axis=1)
+        knots = np.maximum(EDGES[None, :], (start - 1)[:, None]).astype("float64")
+        knots = np.column_stack([start - 1, knots]).astype("float64")
+        survival = np.column_stack([np.ones(len(x)), surv])
+        dist = PaymentDistribution(knots, survival, due_day, start)
+        if open_at is None:
+            return dist
+        seen = np.maximum(_days(open_at) - due_day - 1, start - 1).astype("float64")
+        base = np.maximum(dist.survival_at(seen), 1e-12)
+        clipped = np.maximum(knots, seen[:, None])
+        cond = (
+            np.column_stack([dist.survival_at(clipped[:, j]) for j in range(clipped.shape[1])])
+            / base[:, None]
+        )
+        return PaymentDistribution(clipped, np.minimum(cond, 1.0), due_day, start)
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    return pd.to_datetime(values).to_numpy().astype("datetime64[D]").astype("int64")
