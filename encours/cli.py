@@ -430,11 +430,55 @@ def train(
         console.print(f"{reg.name} v{reg.version} is {status}.")
 
 
+IBM_CUTOFF = "2013-07-01"
+
+
+def _evaluate_outside(data: Path, cutoff: Any, as_json: bool, predictions: Path | None) -> None:
+    """``evaluate --data``: fresh models on IBM's public sample, beside published figures."""
+    import pandas as pd
+
+    from ledger.ibm import read_ibm_ar
+    from training.train import evaluate_dataset
+
+    try:
+        ledger = read_ibm_ar(data)
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot read {data}: {exc}")
+    report = evaluate_dataset(ledger, pd.Timestamp(cutoff or IBM_CUTOFF))
+    frame = report.pop("_predictions")
+    if predictions is not None:
+        frame.to_csv(predictions, index=False)
+    report["end"] = report.get("end", report["cutoff"])
+    if as_json:
+        _print_json(report)
+        return
+    keys = ("roc_auc", "accuracy", "rmse_days")
+    table = Table("", *(Column(k, justify="right") for k in keys), title=f"{data}")
+    table.add_row(f"out of time (from {report['cutoff']})", *(_figure(report[k]) for k in keys))
+    for name, figs in report["baselines"].items():
+        table.add_row(f"  baseline: {name}", *(_figure(figs.get(k)) for k in keys))
+    table.add_row(
+        "random 80/20, point in time", *(_figure(report["random_80_20"][k]) for k in keys)
+    )
+    for name, figs in report["published"].items():
+        table.add_row(f"published: {name}", *(_figure(figs.get(k)) for k in keys))
+    console.print(table)
+
+
 @app.command()
 def evaluate(
     cutoff: CutoffOption = None,
     as_json: JsonFlag = False,
     predictions: PredictionsOption = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="evaluate fresh models on IBM's public receivables sample (the folder or the "
+            "CSV) instead of the champions on your ledger; default cut-off 2013-07-01",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Evaluate the registered champions out of time: invoices issued after the cut-off.
 
@@ -445,6 +489,9 @@ def evaluate(
 
     from training.train import evaluate_champions
 
+    if data is not None:
+        _evaluate_outside(data, cutoff, as_json, predictions)
+        return
     ledger = _loaded_ledger()
     try:
         split, evaluation = evaluate_champions(ledger, pd.Timestamp(cutoff) if cutoff else None)
