@@ -1,9 +1,11 @@
 """The late-payment model: calibrated LightGBM probability that an invoice is paid late.
 
-The booster learns on the earlier part of the training period; an isotonic calibration
-learns on the latest slice of it (held back, out of time too), so that a predicted 30 %
-means 30 % of such invoices are late. Bucket probabilities split the late mass the way
-the payment-time model distributes it (:func:`bucket_probabilities`).
+The booster learns on the earlier part of the training period; a calibration learns on
+the latest slice of it (held back, out of time too), so that a predicted 30 % means
+30 % of such invoices are late: isotonic when the slice is large, a sigmoid (Platt)
+when it is small, since isotonic steps then overfit and tie distinct invoices. Bucket
+probabilities split the late mass the way the payment-time model distributes it
+(:func:`bucket_probabilities`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 
 DEFAULT_PARAMS: dict[str, object] = {
     "n_estimators": 1000,  # an upper bound: early stopping on the held-back slice decides
@@ -59,11 +62,10 @@ class LatePaymentModel:
             eval_y=(labels[cal_rows],) if can_stop else None,
             callbacks=[lgb.early_stopping(50, verbose=False)] if can_stop else None,
         )
-        self.calibrator_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-        if can_stop:
-            self.calibrator_.fit(self.raw_proba(x.iloc[cal_rows]), labels[cal_rows])
-        else:  # too little to calibrate on: identity
-            self.calibrator_.fit([0.0, 1.0], [0.0, 1.0])
+        self.calibrator_ = _calibrator(
+            self.raw_proba(x.iloc[cal_rows]) if can_stop else np.zeros(0),
+            labels[cal_rows] if can_stop else np.zeros(0, dtype=int),
+        )
         self.feature_names_in_ = list(x.columns)
         self.classes_ = np.array([0, 1])
         return self
@@ -86,6 +88,38 @@ class LatePaymentModel:
         """Signed TreeSHAP contributions (log-odds of the booster), last column the bias."""
         threads = 1 if len(x) <= 4 else 0
         return np.asarray(self.booster_.predict(x, pred_contrib=True, num_threads=threads))
+
+
+ISOTONIC_MIN_ROWS = 1000
+"""Below this many held-back invoices, isotonic steps overfit: a sigmoid is used instead."""
+
+
+class SigmoidCalibrator:
+    """Platt scaling: a logistic regression on the booster's log-odds (keeps the ranking)."""
+
+    def fit(self, raw: np.ndarray, y: np.ndarray) -> SigmoidCalibrator:
+        """Learn slope and intercept on held-back probabilities ``raw`` and outcomes ``y``."""
+        self.model_ = LogisticRegression(C=1e6).fit(_logit(raw)[:, None], y)
+        return self
+
+    def predict(self, raw: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of the raw ones."""
+        return np.asarray(self.model_.predict_proba(_logit(raw)[:, None])[:, 1])
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    q = np.clip(np.asarray(p, dtype="float64"), 1e-6, 1 - 1e-6)
+    return np.log(q / (1 - q))
+
+
+def _calibrator(raw: np.ndarray, y: np.ndarray) -> IsotonicRegression | SigmoidCalibrator:
+    """Isotonic on a large held-back slice, sigmoid on a small one, identity on none."""
+    if len(y) >= ISOTONIC_MIN_ROWS:
+        return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+    if len(y) >= 50 and len(np.unique(y)) == 2:
+        return SigmoidCalibrator().fit(raw, y)
+    identity = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    return identity.fit([0.0, 1.0], [0.0, 1.0])
 
 
 def bucket_probabilities(p_late: np.ndarray, time_buckets: np.ndarray) -> np.ndarray:
