@@ -13,7 +13,7 @@ import pandas as pd
 
 from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
-from features.timeline import NEVER, Timeline, keys
+from features.timeline import NEVER, Timeline, keys, search
 
 FAMILY = "exposure"
 
@@ -81,7 +81,10 @@ def _count_events(prepared: PreparedLedger) -> pd.DataFrame:
             pd.DataFrame(
                 {
                     "row": np.flatnonzero(settled),
-                    "day": inv["paid_day"].to_numpy()[settled],
+                    # A paid date before the issue date closes the invoice as it opens.
+                    "day": np.maximum(inv["paid_day"].to_numpy(), inv["issue_day"].to_numpy())[
+                        settled
+                    ],
                     "delta": -1,
                 }
             ),
@@ -139,8 +142,7 @@ class ExposureFeatures:
         return self
 
     def _oldest_open_days(self, pairs: Pairs) -> np.ndarray:
-        query = keys(pairs.code, pairs.t)
-        pos = np.searchsorted(self.oldest_keys_, query, side="left")
+        pos = search(self.oldest_keys_, keys(pairs.code, pairs.t), pairs.order)
         safe = np.minimum(pos, max(len(self.oldest_keys_) - 1, 0))
         if len(self.oldest_keys_) == 0:
             return np.full(len(pairs.t), np.nan)
@@ -156,7 +158,8 @@ class ExposureFeatures:
         """Exposure features of each pair."""
         out: Columns = {}
         for name, timeline in self.timelines_.items():
-            value = timeline.take("v", timeline.positions(pairs.code, pairs.t), missing=0.0)
+            pos = timeline.positions(pairs.code, pairs.t, pairs.order)
+            value = timeline.take("v", pos, missing=0.0)
             out[name] = value / 100 if name.endswith("amount") else value
         limit = np.where(pairs.code >= 0, self.credit_limit_[np.maximum(pairs.code, 0)], np.nan)
         out["exp_open_vs_credit_limit"] = np.asarray(out["exp_open_amount"]) / limit

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.api.indexers import BaseIndexer
 
 from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
@@ -50,8 +51,95 @@ SPECS = register(
 NAMES = [s.name for s in SPECS]
 
 
+def _settlement_order(settled: pd.DataFrame) -> np.ndarray:
+    """Positions of ``settled`` in (code, paid day, issue day, invoice id) order, stable.
+
+    The three day and code columns are sorted as integers; only rows tied on all three go
+    through the (slower) sort on invoice ids, with the same stable multi-column sort.
+    """
+    code, paid, issue = (settled[c].to_numpy() for c in ("code", "paid_day", "issue_day"))
+    order = np.lexsort((issue, paid, code))
+    same = (
+        (code[order][1:] == code[order][:-1])
+        & (paid[order][1:] == paid[order][:-1])
+        & (issue[order][1:] == issue[order][:-1])
+    )
+    tied = np.zeros(len(order), dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    if tied.any():
+        # Tie blocks are contiguous and keep their places: re-sort the rows inside them.
+        rows = order[tied]
+        block = settled.iloc[rows].reset_index(drop=True)
+        inside = block.sort_values(["code", "paid_day", "issue_day", "invoice_id"], kind="stable")
+        order[tied] = rows[inside.index.to_numpy()]
+    return order
+
+
+def _first_of_client(code: np.ndarray) -> np.ndarray:
+    """Whether each row of a ``code``-sorted array is its client's first."""
+    return np.r_[True, code[1:] != code[:-1]] if len(code) else np.zeros(0, dtype=bool)
+
+
+def _client_starts(code: np.ndarray) -> np.ndarray:
+    """For each row of a ``code``-sorted array, the position of its client's first row."""
+    first = np.where(_first_of_client(code), np.arange(len(code)), 0)
+    return np.maximum.accumulate(first).astype(np.int64)
+
+
+class _SinceClientStart(BaseIndexer):
+    """Rolling windows from each row's client's first row (``start``) to the row itself."""
+
+    start: np.ndarray
+
+    def get_window_bounds(
+        self,
+        num_values: int = 0,
+        min_periods: int | None = None,
+        center: bool | None = None,
+        closed: str | None = None,
+        step: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Window ``[start[i], i + 1)`` of each row ``i``."""
+        return self.start, np.arange(1, num_values + 1, dtype=np.int64)
+
+
+def _ewm_mean(values: np.ndarray, code: np.ndarray, halflife: float) -> np.ndarray:
+    """Expanding exponentially weighted mean per client (``adjust=True``), as pandas does it.
+
+    ``code`` is sorted. The recursion runs over the position within each client, all
+    clients at once, with pandas' float operations in pandas' order (values are never
+    missing here), so the results are the very same floats.
+    """
+    decay = 1 - np.exp(np.log(0.5) / halflife)
+    alpha = 1.0 / (1.0 + float(1 / decay - 1))
+    old_wt_factor = 1.0 - alpha
+    starts = np.flatnonzero(_first_of_client(code))
+    sizes = np.diff(np.r_[starts, len(code)])
+    by_size = np.argsort(-sizes, kind="stable")  # clients still running form a prefix
+    starts, sizes = starts[by_size], sizes[by_size]
+    out = values.astype("float64")
+    weighted = out[starts].copy()
+    old_wt = np.ones(len(starts))
+    for i in range(1, int(sizes.max()) if len(sizes) else 0):
+        running = int(np.searchsorted(-sizes, -i, side="left"))  # clients with size > i
+        at = starts[:running] + i
+        cur = out[at]
+        wt = old_wt[:running]
+        wt *= old_wt_factor
+        w = weighted[:running]
+        # pandas skips the update when the mean already equals the value (constant series)
+        w[:] = np.where(w != cur, (wt * w + cur) / (wt + 1.0), w)
+        wt += 1.0
+        out[at] = w
+    return out
+
+
 def _running_history(settled: pd.DataFrame) -> pd.DataFrame:
-    """Running statistics after each settlement, in settlement order per client."""
+    """Running statistics after each settlement, in settlement order per client.
+
+    ``settled`` is sorted by client code, then in settlement order.
+    """
     code = settled["code"].to_numpy()
     late_days = settled["days_late"].astype("float64")
     by = late_days.groupby(code, sort=False)
@@ -60,11 +148,17 @@ def _running_history(settled: pd.DataFrame) -> pd.DataFrame:
     late = (late_days > 0).astype("float64")
     weighted = (late_days * amount).groupby(code, sort=False).cumsum()
 
-    def windowed(series: pd.Series) -> np.ndarray:
-        return series.reset_index(level=0, drop=True).sort_index().to_numpy()
-
-    mean = by.cumsum().to_numpy() / n
-    recent = windowed(by.rolling(RECENT, min_periods=1).mean())
+    # Expanding windows of each client as one rolling window over all rows: pandas' own
+    # kernels, without a Python call per client.
+    window = _SinceClientStart(start=_client_starts(code))
+    since_client_start = late_days.rolling(window, min_periods=1)
+    running_sum = by.cumsum().to_numpy()
+    mean = running_sum / n
+    # Mean of the last RECENT: days late are whole numbers, so these sums are exact and
+    # equal to pandas' rolling ones.
+    behind = np.arange(len(code)) - RECENT
+    in_window = np.where(n > RECENT, running_sum[np.maximum(behind, 0)], 0.0)
+    recent = (running_sum - in_window) / np.minimum(n, RECENT)
     last_late_day = (
         pd.Series(np.where(late > 0, settled["paid_day"].astype("float64"), np.nan))
         .groupby(code, sort=False)
@@ -74,12 +168,12 @@ def _running_history(settled: pd.DataFrame) -> pd.DataFrame:
         {
             "hist_n_paid": n,
             "hist_mean_days_late": mean,
-            "hist_median_days_late": windowed(by.expanding().median()),
-            "hist_p90_days_late": windowed(by.expanding().quantile(0.9)),
+            "hist_median_days_late": since_client_start.median().to_numpy(),
+            "hist_p90_days_late": since_client_start.quantile(0.9).to_numpy(),
             "hist_share_late": late.groupby(code, sort=False).cumsum().to_numpy() / n,
             "hist_amount_weighted_days_late": weighted.to_numpy()
             / amount.groupby(code, sort=False).cumsum().to_numpy(),
-            "hist_ewm_days_late": windowed(by.ewm(halflife=EWM_HALFLIFE, adjust=True).mean()),
+            "hist_ewm_days_late": _ewm_mean(late_days.to_numpy(), code, EWM_HALFLIFE),
             "hist_recent_mean_days_late": recent,
             "hist_trend_days_late": recent - mean,
             "hist_max_days_late": by.cummax().to_numpy(),
@@ -98,9 +192,7 @@ class HistoryFeatures:
         settled = inv[inv["paid_day"] != NEVER].assign(
             days_late=lambda f: f["paid_day"] - f["due_day"]
         )
-        settled = settled.sort_values(
-            ["code", "paid_day", "issue_day", "invoice_id"], kind="stable"
-        ).reset_index(drop=True)
+        settled = settled.iloc[_settlement_order(settled)].reset_index(drop=True)
         running = _running_history(settled)
         self.timeline_ = Timeline.from_running(
             settled["code"].to_numpy(), settled["paid_day"].to_numpy(), running
@@ -109,7 +201,7 @@ class HistoryFeatures:
 
     def transform(self, pairs: Pairs) -> Columns:
         """History features of each pair."""
-        pos = self.timeline_.positions(pairs.code, pairs.t)
+        pos = self.timeline_.positions(pairs.code, pairs.t, pairs.order)
         out: Columns = {name: self.timeline_.take(name, pos) for name in NAMES[:-1]}
         out["hist_n_paid"] = self.timeline_.take("hist_n_paid", pos, missing=0.0)
         out["hist_days_since_last_late"] = pairs.t - self.timeline_.take("last_late_day", pos)

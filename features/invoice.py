@@ -12,6 +12,12 @@ from features.timeline import Timeline, days
 from ledger.contract import DEFAULT_CURRENCY
 
 FAMILY = "invoice"
+CURRENCIES = (
+    *("EUR", "USD", "GBP", "CHF", "JPY", "CNY", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN"),
+    *("CZK", "HUF", "RON", "BGN", "TRY", "MAD", "TND", "DZD", "XOF", "XAF", "XPF", "BRL"),
+    *("MXN", "INR", "SGD", "HKD", "ZAR", "AED", "SAR", "ILS", "KRW", "NZD", "ISK", "RSD"),
+)
+"""Currencies always among the categories of ``inv_currency``, besides the ledger's."""
 
 SPECS = register(
     FeatureSpec("inv_log_amount", "logarithm of the invoice amount", FAMILY),
@@ -57,7 +63,9 @@ class InvoiceFeatures:
             inv["issue_day"].to_numpy(),
             pd.DataFrame({"n": np.ones(len(inv)), "sum_log": log_amount}),
         )
-        self.currency_ = Categories(inv["currency"])
+        # Common currencies are known even to a ledger that has none of them yet, so a
+        # prospective invoice is described the same whatever the ledger holds.
+        self.currency_ = Categories(np.append(inv["currency"].to_numpy(object), CURRENCIES))
         return self
 
     def transform(self, pairs: Pairs) -> Columns:
@@ -65,7 +73,7 @@ class InvoiceFeatures:
         rows = pairs.invoices
         issue, due = days(rows["issue_date"]), days(rows["due_date"])
         log_amount = np.log1p(rows["amount_cents"].to_numpy(dtype="float64") / 100)
-        pos = self.timeline_.positions(pairs.code, pairs.t)
+        pos = self.timeline_.positions(pairs.code, pairs.t, pairs.order)
         n = self.timeline_.take("n", pos, missing=0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             usual = self.timeline_.take("sum_log", pos) / n

@@ -78,8 +78,11 @@ class FeatureBuilder:
         columns: Columns = {}
         for family in [*self.families_, self.user_]:
             columns.update(family.transform(pairs))
-        # One frame built once from arrays: cheap enough for a single invoice online.
-        return pd.DataFrame({name: columns[name] for name in self.feature_names}, index=pairs.index)
+        # One frame built once from arrays: cheap enough for a single invoice online. The
+        # families hand back fresh arrays, never their fitted state: no need to copy them.
+        return pd.DataFrame(
+            {name: columns[name] for name in self.feature_names}, index=pairs.index, copy=False
+        )
 
 
 def build_features(

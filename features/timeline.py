@@ -16,19 +16,54 @@ import pandas as pd
 DAY_OFFSET = 1 << 20  # keeps days since 1970 positive in the key
 NEVER = 1 << 31  # a day later than any real date (an invoice never paid)
 _SHIFT = 32
+BATCH = 1_000  # from this many queries, sorting them first pays off
 
 
 def days(values: pd.Series | pd.DatetimeIndex) -> np.ndarray:
     """Whole days since 1970-01-01 as int64; missing dates become ``NEVER``."""
-    stamps = pd.Series(values).astype("datetime64[ns]")
-    out = stamps.to_numpy().astype("datetime64[D]").astype("int64")
-    out[stamps.isna().to_numpy()] = NEVER
+    if isinstance(values, pd.Series | pd.DatetimeIndex) and values.dtype == "datetime64[ns]":
+        stamps = values.to_numpy()  # nothing to convert: microseconds for one invoice online
+    else:
+        stamps = pd.Series(values).astype("datetime64[ns]").to_numpy()
+    out = stamps.astype("datetime64[D]").astype("int64")
+    out[np.isnat(stamps)] = NEVER
     return out
 
 
 def keys(entity: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Sortable int64 keys: entity first, then day."""
     return (entity.astype("int64") << _SHIFT) + (day.astype("int64") + DAY_OFFSET)
+
+
+def query_order(entity: np.ndarray, day: np.ndarray) -> np.ndarray | None:
+    """The order that sorts the keys of a large batch of queries; None for a few queries."""
+    if len(entity) < BATCH:
+        return None
+    return np.argsort(keys(entity, day))
+
+
+def search(sorted_keys: np.ndarray, query: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    """``np.searchsorted(sorted_keys, query, side="left")``, the queries taken in ``order``."""
+    if order is None:
+        return np.searchsorted(sorted_keys, query, side="left")
+    out = np.empty(len(query), dtype=np.int64)
+    out[order] = np.searchsorted(sorted_keys, query[order], side="left")
+    return out
+
+
+def _running_sums(values: np.ndarray, entity: np.ndarray) -> np.ndarray:
+    """Running sums of ``values`` per entity (``entity`` sorted), as pandas' groupby cumsum.
+
+    Whole numbers take one running sum less each entity's start: exact, and quicker than
+    grouping (int64 wraps around and back should the total overflow). Floats are summed
+    per entity by pandas, whose rounding depends on where each sum starts.
+    """
+    if values.dtype.kind not in "iu" or len(values) == 0:
+        return pd.Series(values).groupby(entity).cumsum().to_numpy()
+    total = np.cumsum(values, dtype=np.int64)
+    first = np.flatnonzero(np.r_[True, entity[1:] != entity[:-1]])
+    before = (total - values)[first]
+    return total - np.repeat(before, np.diff(np.r_[first, len(values)]))
 
 
 @dataclass(frozen=True)
@@ -54,16 +89,23 @@ class Timeline:
     @classmethod
     def from_deltas(cls, entity: np.ndarray, day: np.ndarray, deltas: pd.DataFrame) -> Timeline:
         """A timeline whose values are the running sums of ``deltas`` per entity."""
-        order = np.lexsort((day, entity))
+        # A stable sort of the keys: the order of ``np.lexsort((day, entity))``, sooner.
+        order = np.argsort(keys(entity, day), kind="stable")
         entity, day = entity[order], day[order]
-        sorted_deltas = deltas.iloc[order].reset_index(drop=True)
-        running = sorted_deltas.groupby(entity).cumsum()
+        running = pd.DataFrame(
+            {name: _running_sums(deltas[name].to_numpy()[order], entity) for name in deltas}
+        )
         return cls.from_running(entity, day, running)
 
-    def positions(self, entity: np.ndarray, day: np.ndarray) -> np.ndarray:
-        """Index of the last event of each entity strictly before ``day``; -1 when none."""
-        query = keys(entity, day)
-        pos = np.searchsorted(self.keys, query, side="left") - 1
+    def positions(
+        self, entity: np.ndarray, day: np.ndarray, order: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Index of the last event of each entity strictly before ``day``; -1 when none.
+
+        ``order`` (from :func:`query_order`) sorts a large batch of queries first: walking
+        the keys in order is several times faster than jumping around them.
+        """
+        pos = search(self.keys, keys(entity, day), order) - 1
         found = pos >= 0
         found[found] = (self.keys[pos[found]] >> _SHIFT) == entity[found]
         return np.where(found & (entity >= 0), pos, -1)

@@ -19,8 +19,11 @@ CLIENT_PREFIX = "cli_"
 
 
 def _is_numeric(values: pd.Series) -> bool:
+    """Every value present reads as a number (a column with no values at all is numeric)."""
     present = values.dropna()
-    return bool(len(present) > 0 and pd.to_numeric(present, errors="coerce").notna().all())
+    if pd.api.types.infer_dtype(present, skipna=True) == "string":
+        present = pd.Series(present.unique())  # each distinct text parsed once
+    return bool(pd.to_numeric(present, errors="coerce").notna().all())
 
 
 def _spec(name: str, numeric: bool) -> FeatureSpec:
