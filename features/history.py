@@ -17,6 +17,7 @@ from features.timeline import NEVER, Timeline
 FAMILY = "history"
 EWM_HALFLIFE = 3  # invoices
 RECENT = 5  # invoices
+PRIOR_WEIGHT = 5  # invoices: how much the population's figures weigh in the shrunk ones
 
 SPECS = register(
     FeatureSpec("hist_n_paid", "invoices of the client settled before this date", FAMILY),
@@ -47,8 +48,20 @@ SPECS = register(
     FeatureSpec(
         "hist_days_since_last_late", "days since the client last paid an invoice late", FAMILY
     ),
+    FeatureSpec(
+        "hist_shrunk_share_late",
+        f"share paid late, pulled toward all clients' share as if {PRIOR_WEIGHT} more invoices "
+        "(a short history says little)",
+        FAMILY,
+    ),
+    FeatureSpec(
+        "hist_shrunk_mean_days_late",
+        f"mean days late, pulled toward all clients' mean as if {PRIOR_WEIGHT} more invoices",
+        FAMILY,
+    ),
 )
 NAMES = [s.name for s in SPECS]
+RUNNING = NAMES[: NAMES.index("hist_days_since_last_late")]  # read off the client's timeline
 
 
 def _settlement_order(settled: pd.DataFrame) -> np.ndarray:
@@ -197,12 +210,44 @@ class HistoryFeatures:
         self.timeline_ = Timeline.from_running(
             settled["code"].to_numpy(), settled["paid_day"].to_numpy(), running
         )
+        # Every client's settlements together: the prior a short history is shrunk toward.
+        days_late = settled["days_late"].to_numpy(dtype="float64")
+        self.population_ = Timeline.from_deltas(
+            np.zeros(len(settled), dtype="int64"),
+            settled["paid_day"].to_numpy(),
+            pd.DataFrame(
+                {
+                    "n": np.ones(len(settled)),
+                    "late": (days_late > 0).astype("float64"),
+                    "days": days_late,
+                }
+            ),
+        )
         return self
+
+    def _shrunk(self, pairs: Pairs, n: np.ndarray, share: np.ndarray, mean: np.ndarray) -> Columns:
+        everyone = np.zeros(len(pairs.t), dtype="int64")
+        pos = self.population_.positions(everyone, pairs.t)
+        total = self.population_.take("n", pos)
+        weight = PRIOR_WEIGHT
+        with np.errstate(invalid="ignore", divide="ignore"):
+            prior_share = self.population_.take("late", pos) / total
+            prior_mean = self.population_.take("days", pos) / total
+            known = n > 0
+            return {
+                "hist_shrunk_share_late": (np.where(known, n * share, 0.0) + weight * prior_share)
+                / (n + weight),
+                "hist_shrunk_mean_days_late": (np.where(known, n * mean, 0.0) + weight * prior_mean)
+                / (n + weight),
+            }
 
     def transform(self, pairs: Pairs) -> Columns:
         """History features of each pair."""
         pos = self.timeline_.positions(pairs.code, pairs.t, pairs.order)
-        out: Columns = {name: self.timeline_.take(name, pos) for name in NAMES[:-1]}
+        out: Columns = {name: self.timeline_.take(name, pos) for name in RUNNING}
         out["hist_n_paid"] = self.timeline_.take("hist_n_paid", pos, missing=0.0)
         out["hist_days_since_last_late"] = pairs.t - self.timeline_.take("last_late_day", pos)
-        return out
+        n = np.asarray(out["hist_n_paid"], dtype="float64")
+        share = np.asarray(out["hist_share_late"], dtype="float64")
+        mean = np.asarray(out["hist_mean_days_late"], dtype="float64")
+        return out | self._shrunk(pairs, n, share, mean)

@@ -31,7 +31,10 @@ HISTORY = [
     "hist_max_days_late",
     "hist_last_days_late",
     "hist_days_since_last_late",
+    "hist_shrunk_share_late",
+    "hist_shrunk_mean_days_late",
 ]
+PRIOR_WEIGHT = 5  # invoices
 EXPOSURE = [
     "exp_n_invoices",
     "exp_open_amount",
@@ -123,6 +126,23 @@ def user_columns_of(ledger: Ledger) -> list[UserColumn]:
 
 
 # --- the families, one pair at a time ---------------------------------------------------
+
+
+def shrunk_features(
+    all_invoices: pd.DataFrame, n: float, share: float, mean: float, t: pd.Timestamp
+) -> dict[str, float]:
+    """The client's share late and mean delay, pulled toward every client's before ``t``."""
+    settled = all_invoices[all_invoices["paid_date"] < t]
+    late = (settled["paid_date"] - settled["due_date"]).dt.days.astype(float)
+    if late.empty:
+        return {"hist_shrunk_share_late": NAN, "hist_shrunk_mean_days_late": NAN}
+    prior_share, prior_mean = float((late > 0).mean()), float(late.mean())
+    if n == 0:
+        return {"hist_shrunk_share_late": prior_share, "hist_shrunk_mean_days_late": prior_mean}
+    return {
+        "hist_shrunk_share_late": (n * share + PRIOR_WEIGHT * prior_share) / (n + PRIOR_WEIGHT),
+        "hist_shrunk_mean_days_late": (n * mean + PRIOR_WEIGHT * prior_mean) / (n + PRIOR_WEIGHT),
+    }
 
 
 def history_features(client_invoices: pd.DataFrame, t: pd.Timestamp) -> dict[str, float]:
@@ -277,6 +297,9 @@ def pair_features(
     limit = NAN if client is None else client["credit_limit_cents"]
     row: dict[str, Any] = {}
     row |= history_features(client_invoices, t)
+    row |= shrunk_features(
+        history, row["hist_n_paid"], row["hist_share_late"], row["hist_mean_days_late"], t
+    )
     row |= exposure_features(client_invoices, ledger.payments, limit, t)
     row |= invoice_features(invoice, client_invoices, t)
     row |= client_features(client, t)

@@ -70,6 +70,10 @@ def test_history_counts_only_settlements_before_as_of() -> None:
             "hist_max_days_late": 10.0,
             "hist_last_days_late": -6.0,
             "hist_days_since_last_late": 20.0,
+            # Everyone's settlements before 03-01 are C1's two: share 0.5, mean 2; shrunk
+            # with weight 5: (2 × 0.5 + 5 × 0.5) / 7 = 0.5 and (2 × 2 + 5 × 2) / 7 = 2.
+            "hist_shrunk_share_late": 0.5,
+            "hist_shrunk_mean_days_late": 2.0,
         },
         abs=1e-4,
     )
@@ -79,6 +83,29 @@ def test_history_counts_only_settlements_before_as_of() -> None:
     assert got.loc[2, "hist_n_paid"] == 0
     assert np.isnan(got.loc[2, "hist_mean_days_late"])
     assert np.isnan(got.loc[2, "hist_share_late"])
+    # ... but the shrunk figures fall back on everyone's: C2 starts from the population's.
+    assert got.loc[2, "hist_shrunk_share_late"] == pytest.approx(0.5)
+    assert got.loc[2, "hist_shrunk_mean_days_late"] == pytest.approx(2.0)
+    # Nobody had paid anything before 02-10: no prior either.
+    assert np.isnan(got.loc[1, "hist_shrunk_mean_days_late"])
+
+
+def test_a_short_history_is_pulled_toward_everyone_else() -> None:
+    invoices = _invoices(
+        [
+            ("C1", "2024-01-01", "2024-01-31", "2024-01-31"),  # on time
+            ("C1", "2024-01-02", "2024-02-01", "2024-02-01"),  # on time
+            ("C1", "2024-01-03", "2024-02-02", "2024-02-02"),  # on time
+            ("C2", "2024-01-01", "2024-01-31", "2024-03-01"),  # 30 days late
+            ("C2", "2024-04-01", "2024-05-01", None),
+        ]
+    )
+    got = build_features(_ledger(invoices), invoices.iloc[[4]], dates("2024-04-01"))
+    # C2: one invoice, 30 days late. Everyone: 4 settled, 1 late (share 0.25), mean 7.5.
+    # Shrunk: (1 × 1 + 5 × 0.25) / 6 = 0.375 and (1 × 30 + 5 × 7.5) / 6 = 11.25.
+    assert got.iloc[0]["hist_share_late"] == 1.0
+    assert got.iloc[0]["hist_shrunk_share_late"] == pytest.approx(0.375)
+    assert got.iloc[0]["hist_shrunk_mean_days_late"] == pytest.approx(11.25)
 
 
 def test_every_feature_is_registered_with_a_description() -> None:
