@@ -1,0 +1,106 @@
+"""Benchmark training: the three models on a simulated ledger of about a million invoices.
+
+Run: ``.venv/bin/python bench/train.py [--invoices N]``. Simulates the ledger (20,000
+clients over 24 months for 1M; clients scale with N), builds the out-of-time split (the
+features of every invoice at its issue date), then fits each model in a forked child
+process and prints its wall time and the child's peak resident memory (which includes
+the split it inherits from the parent). The last line is machine-readable:
+``split_s=<float> late_s=<float> time_s=<float> onboarding_s=<float> total_s=<float>
+peak_mb=<float>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+# Run as a script, this folder would shadow the project's `features` package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
+
+
+def _timed_child(work: Callable[[], object], queue: mp.Queue) -> None:  # type: ignore[type-arg]
+    started = time.perf_counter()
+    work()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    queue.put((time.perf_counter() - started, usage.ru_maxrss / 1024))
+
+
+def run_in_child(work: Callable[[], object]) -> tuple[float, float]:
+    """Seconds and peak MB of ``work`` run in a forked child."""
+    context = mp.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_timed_child, args=(work, queue))
+    child.start()
+    seconds, peak = queue.get()
+    child.join()
+    return float(seconds), float(peak)
+
+
+def main() -> None:
+    """Parse the arguments, simulate, split, fit each model, print the figures."""
+    import numpy as np
+    import pandas as pd
+
+    from ledger.simulate import SimulationConfig, simulate
+    from training.dataset import ledger_end, out_of_time_split
+    from training.late_payment import LatePaymentModel
+    from training.models import OnboardingModel, training_targets
+    from training.payment_time import PaymentTimeModel
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=1_000_000, help="about this many")
+    parser.add_argument("--seed", type=int, default=42, help="random seed")
+    args = parser.parse_args()
+
+    clients = max(20, round(20_000 * args.invoices / 1_000_000))
+    started = time.perf_counter()
+    sim = simulate(SimulationConfig(n_clients=clients, n_months=24, seed=args.seed))
+    print(
+        f"simulated {len(sim.ledger.invoices):,} invoices, {clients:,} clients in "
+        f"{time.perf_counter() - started:.1f} s (not counted)"
+    )
+    end = ledger_end(sim.ledger)
+    started = time.perf_counter()
+    split = out_of_time_split(sim.ledger, end - pd.Timedelta(days=183), end)
+    split_s = time.perf_counter() - started
+    print(
+        f"split:      {len(split.train):,} train / {len(split.test):,} test invoices, "
+        f"features at issue dates in {split_s:.1f} s"
+    )
+    y, durations = training_targets(split)
+    known = y.notna().to_numpy()
+    order = split.train["issue_date"]
+
+    def late() -> object:
+        return LatePaymentModel().fit(split.x_train[known], y[known], order[known])
+
+    def payment_time() -> object:
+        return PaymentTimeModel().fit(split.x_train, durations)
+
+    def onboarding() -> object:
+        return OnboardingModel(split.onboarding_features).fit(split.x_train, y, order, durations)
+
+    figures = {}
+    for name, work in (("late", late), ("time", payment_time), ("onboarding", onboarding)):
+        seconds, peak = run_in_child(work)
+        figures[name] = (seconds, peak)
+        print(f"{name:<11} fit in {seconds:6.1f} s, peak {peak:,.0f} MB resident")
+    total = split_s + sum(s for s, _ in figures.values())
+    peak_mb = float(np.max([p for _, p in figures.values()]))
+    target = "ok" if total < 180 else "MISSED"
+    print(
+        f"total:      {total:.1f} s for the split and the three models [target < 180 s: {target}]"
+    )
+    print(
+        f"split_s={split_s:.2f} late_s={figures['late'][0]:.2f} time_s={figures['time'][0]:.2f} "
+        f"onboarding_s={figures['onboarding'][0]:.2f} total_s={total:.2f} peak_mb={peak_mb:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
