@@ -58,8 +58,14 @@ def use_store(tracking_uri: str, artifacts_uri: str) -> str:
     with quiet_mlflow():  # the first use creates the store's tables, noisily
         experiment = mlflow.get_experiment_by_name(EXPERIMENT)
         if experiment is not None:
-            return str(experiment.experiment_id)
-        return str(mlflow.create_experiment(EXPERIMENT, artifact_location=artifacts_uri))
+            experiment_id = str(experiment.experiment_id)
+        else:
+            experiment_id = str(
+                mlflow.create_experiment(EXPERIMENT, artifact_location=artifacts_uri)
+            )
+        # Runs go to this experiment, whose artifacts live in the store (not ./mlruns).
+        mlflow.set_experiment(experiment_id=experiment_id)
+    return experiment_id
 
 
 def champion_uri(name: str) -> str:
@@ -140,6 +146,8 @@ def model_versions(name: str) -> list[dict[str, Any]]:
     client = MlflowClient()
     try:
         versions = client.search_model_versions(f"name='{name}'")
+        # Searched versions come without their aliases: the registered model holds them.
+        aliases = client.get_registered_model(name).aliases if versions else {}
     except MlflowException:
         return []
     rows = []
@@ -148,8 +156,8 @@ def model_versions(name: str) -> list[dict[str, Any]]:
         rows.append(
             {
                 "name": name,
-                "version": v.version,
-                "aliases": list(v.aliases),
+                "version": str(v.version),
+                "aliases": sorted(a for a, n in aliases.items() if str(n) == str(v.version)),
                 "run_id": v.run_id,
                 "metrics": dict(run.data.metrics) if run else {},
             }
