@@ -6,6 +6,10 @@ import os
 import uuid
 from collections.abc import Iterator
 
+# LightGBM trains with OpenMP threads; on a busy 2-core machine their default active wait
+# spins against the other load (a 0.2 s fit then takes 15 s). Set before LightGBM loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import pytest
 from sqlalchemy import Engine, create_engine, text
 

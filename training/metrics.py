@@ -51,7 +51,7 @@ def time_metrics(
 ) -> dict[str, float]:
     """MAE and RMSE of days-to-pay on paid invoices; P10-P90 coverage, censoring-aware.
 
-    An open invoice (``paid`` false, known unpaid for ``censored_after`` days) counts in
+    An open invoice (``paid`` false, known unpaid through day ``censored_after``) counts in
     the coverage only when its place is certain: already past P90 (outside), never when
     it could still land inside.
     """
@@ -65,7 +65,7 @@ def time_metrics(
         return out
     upper = np.where(np.isnan(p90_days), np.inf, p90_days)
     inside_paid = paid & (actual_days >= p10_days) & (actual_days <= upper)
-    decided = paid | (censored_after > upper)
+    decided = paid | (censored_after >= upper)  # paid on a later day: past P90
     if decided.any():
         out["coverage_p10_p90"] = float(inside_paid[decided].sum() / decided.sum())
     return out

@@ -25,7 +25,7 @@ MODEL_NAMES = (LATE_MODEL, TIME_MODEL, ONBOARDING_MODEL)
 class OnboardingModel:
     """Late probability and payment-time distribution from a client's attributes alone."""
 
-    def __init__(self, features: list[str], max_invoices: int = 150_000) -> None:
+    def __init__(self, features: list[str], max_invoices: int = 100_000) -> None:
         self.features = features
         self.max_invoices = max_invoices
 
@@ -69,7 +69,7 @@ def training_targets(split: Split) -> tuple[pd.Series, pd.DataFrame]:
     return late_outcome(split.train, split.cutoff), payment_durations(split.train, split.cutoff)
 
 
-def fit_models(split: Split, max_invoices: int = 150_000) -> FittedModels:
+def fit_models(split: Split, max_invoices: int = 100_000) -> FittedModels:
     """Fit the three models on the training side of ``split``."""
     y, durations = training_targets(split)
     known = y.notna().to_numpy()

@@ -36,8 +36,8 @@ N_PERIODS = len(EDGES)
 PERIOD_COLUMNS = ("period", "period_days_after_issue")
 
 DEFAULT_PARAMS: dict[str, object] = {
-    "n_estimators": 250,
-    "learning_rate": 0.05,
+    "n_estimators": 200,
+    "learning_rate": 0.08,
     "num_leaves": 31,
     "max_depth": 8,
     "min_child_samples": 50,
@@ -154,7 +154,7 @@ class PaymentDistribution:
 class PaymentTimeModel:
     """Censoring-aware distribution of the payment date, scikit-learn style."""
 
-    def __init__(self, params: dict[str, object] | None = None, max_invoices: int = 150_000):
+    def __init__(self, params: dict[str, object] | None = None, max_invoices: int = 100_000):
         self.params = params
         self.max_invoices = max_invoices
 
@@ -217,7 +217,7 @@ class PaymentTimeModel:
         if open_at is None:
             return dist
         seen = np.maximum(_days(open_at) - due_day - 1, start - 1).astype("float64")
-        base = np.maximum(dist.survival_at(seen), 1e-12)
+        base = np.maximum(dist.survival_at(seen), np.finfo(np.float64).tiny)  # S(t) / S(seen)
         clipped = np.maximum(knots, seen[:, None])
         cond = (
             np.column_stack([dist.survival_at(clipped[:, j]) for j in range(clipped.shape[1])])

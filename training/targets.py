@@ -39,13 +39,17 @@ def late_outcome(invoices: pd.DataFrame, known_at: pd.Timestamp) -> pd.Series:
 
 
 def bucket_outcome(invoices: pd.DataFrame, known_at: pd.Timestamp) -> pd.Series:
-    """Index into :data:`BUCKETS` of each invoice, NaN while not yet decided at ``known_at``."""
+    """Index into :data:`BUCKETS` of each invoice, NaN until its due date is 90 days past.
+
+    Paid or not: counting the recent invoices already paid but not the open ones would
+    fill the early buckets with the fast payers (as for :func:`late_outcome`).
+    """
     paid = _paid_before(invoices, known_at)
     days_late = (invoices["paid_date"] - invoices["due_date"]).dt.days
     bucket = pd.Series(np.searchsorted(BUCKET_EDGES, days_late.fillna(0)), index=invoices.index)
     decided = invoices["due_date"] + pd.Timedelta(days=BUCKET_EDGES[-1]) < known_at
     out = pd.Series(np.nan, index=invoices.index)
-    out[paid] = bucket[paid].astype(float)
+    out[decided & paid] = bucket[decided & paid].astype(float)
     out[decided & ~paid] = float(len(BUCKETS) - 1)
     return out
 

@@ -101,6 +101,14 @@ class RunRecord:
     report: dict[str, Any]
 
 
+def _requirements() -> list[str]:
+    """The packages a logged model needs, pinned to the versions that trained it."""
+    from importlib.metadata import version
+
+    packages = ("lightgbm", "scikit-learn", "pandas", "numpy", "scipy", "cloudpickle")
+    return [f"{p}=={version(p)}" for p in packages]
+
+
 def log_and_register(
     name: str,
     model: Any,
@@ -132,6 +140,7 @@ def log_and_register(
             signature=infer_signature(example.head(50), output),
             input_example=example.head(3),
             pyfunc_predict_fn=method,
+            pip_requirements=_requirements(),  # inferring them costs a subprocess per model
             registered_model_name=name,
         )
     version = str(info.registered_model_version)

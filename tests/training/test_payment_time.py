@@ -1,0 +1,262 @@
+"""The payment-time hazard model: its rows, its distributions, and why open invoices stay in."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from training.dataset import Split
+from training.evaluation import censoring_check
+from training.payment_time import (
+    N_PERIODS,
+    PaymentDistribution,
+    PaymentTimeModel,
+    period_rows,
+)
+from training.targets import payment_durations
+
+# --- invoice × period rows ------------------------------------------------------------
+# Periods end at EDGES = -30, -14, -7, -3, 0, 3, 7, 14, ... 365 days from the due date:
+# period 0 holds offsets up to -30, period 4 (-3, 0], period 6 (3, 7], period 18 (240, 365].
+
+
+def test_period_rows_by_hand() -> None:
+    durations = pd.DataFrame(
+        [
+            (5, True, -30),  # paid 5 days late: at risk in periods 0-6, paid in 6
+            (9, False, -30),  # open, known unpaid through day 9: 0-6, not 7 (running)
+            (400, True, -30),  # paid past the horizon: 0-18, never an event
+            (0, True, -10),  # paid on the due date, issued in period 2: 2-4, paid in 4
+            (7, False, -30),  # open through day 7, the end of period 6: 0-6
+            (500, False, -30),  # open past the horizon: 0-18
+            (-9, False, -10),  # issued yesterday: period 2 still running, no row at all
+        ],
+        columns=["offset", "paid", "start"],
+        index=[70, 60, 50, 40, 30, 20, 10],
+    )
+    x = pd.DataFrame({"f": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]}, index=durations.index)
+    rows, event = period_rows(x, durations)
+    expected = (
+        [(1.0, k, int(k == 6)) for k in range(7)]
+        + [(2.0, k, 0) for k in range(7)]
+        + [(3.0, k, 0) for k in range(19)]
+        + [(4.0, k, int(k == 4)) for k in (2, 3, 4)]
+        + [(5.0, k, 0) for k in range(7)]
+        + [(6.0, k, 0) for k in range(19)]
+    )
+    got = list(zip(rows["f"], rows["period"].astype(int), event.tolist(), strict=True))
+    assert got == expected
+    assert list(rows.index) == list(range(len(expected)))
+    # Days from the issue date to each period's end: period 0 ends on the issue date of an
+    # invoice issued 30 days before its due date; for the one issued 10 days before, the
+    # periods 2-4 end 3, 7 and 10 days after it.
+    assert rows["period_days_after_issue"].tolist()[:7] == [0, 16, 23, 27, 30, 33, 37]
+    assert rows["period_days_after_issue"].tolist()[33:36] == [3, 7, 10]
+
+
+def test_fit_needs_paid_and_unpaid_periods() -> None:
+    x = pd.DataFrame({"f": [1.0, 2.0]})
+    all_open = pd.DataFrame({"offset": [40, 50], "paid": [False, False], "start": [-30, -30]})
+    with pytest.raises(ValueError, match="both paid and unpaid"):
+        PaymentTimeModel().fit(x, all_open)
+
+
+# --- distributions from given hazards ------------------------------------------------
+
+
+class _Hazards:
+    """Stands for the booster: the given hazard of each invoice × period row."""
+
+    def __init__(self, hazards: np.ndarray) -> None:
+        self.hazards = hazards
+
+    def predict_proba(self, rows: pd.DataFrame, num_threads: int = 0) -> np.ndarray:
+        n = len(self.hazards)
+        assert rows["period"].tolist() == list(range(N_PERIODS)) * n
+        h = self.hazards.reshape(-1)
+        return np.column_stack([1 - h, h])
+
+
+def _distribution(
+    hazards: np.ndarray,
+    issue: list[str],
+    due: list[str],
+    open_at: list[str] | None = None,
+) -> PaymentDistribution:
+    model = PaymentTimeModel()
+    model.booster_ = _Hazards(hazards)  # type: ignore[assignment]
+    x = pd.DataFrame({"f": np.zeros(len(hazards))})
+    return model.distribution(
+        x,
+        pd.Series(pd.to_datetime(issue)),
+        pd.Series(pd.to_datetime(due)),
+        None if open_at is None else pd.Series(pd.to_datetime(open_at)),
+    )
+
+
+def _hand_hazards() -> np.ndarray:
+    """Half pay in (-3, 0], half the rest in (0, 3], all the rest in (3, 7]."""
+    h = np.zeros((1, N_PERIODS))
+    h[0, 4], h[0, 5], h[0, 6] = 0.5, 0.5, 1.0
+    return h
+
+
+def test_distribution_from_hazards_by_hand() -> None:
+    # Issued 2024-03-31, due 2024-04-30 (30 days): survival 1 up to day -3, then 0.5 at the
+    # due date, 0.25 three days after, 0 at day 7; linear in between.
+    dist = _distribution(_hand_hazards(), ["2024-03-31"], ["2024-04-30"])
+    offsets = np.array([-31.0, -3.0, 0.0, 1.5, 3.0, 7.0, 100.0])
+    got = [dist.paid_by(np.array([o]))[0] for o in offsets]
+    assert got == pytest.approx([0.0, 0.0, 0.5, 0.625, 0.75, 1.0, 1.0])
+    # P10: 0.1 of the 0.5 paid over (-3, 0] -> -3 + 0.2 × 3 = -2.4, rounded up to -2.
+    # P50: reached at the due date. P90: 0.75 at day 3, 1 at day 7: 3 + 0.6 × 4 = 5.4 -> 6.
+    assert dist.quantile(0.1).tolist() == [-2.0]
+    assert dist.quantile(0.5).tolist() == [0.0]
+    assert dist.quantile(0.9).tolist() == [6.0]
+    # Mass 0.5 over days -2..0 (mean -1), 0.25 over 1..3 (mean 2), 0.25 over 4..7 (5.5).
+    assert dist.expected_offset() == pytest.approx([-0.5 + 0.5 + 1.375])
+    assert dist.bucket_probabilities() == pytest.approx(np.array([[0.5, 0.5, 0, 0, 0]]))
+    assert dist.dates(dist.quantile(0.9)).tolist() == [pd.Timestamp("2024-05-06")]
+    assert dist.issue_offset.tolist() == [-30]
+
+
+def test_distribution_given_still_open_by_hand() -> None:
+    # Still open on 2024-05-02: not paid through day 1, where survival is 0.5 - 0.25 / 3.
+    dist = _distribution(_hand_hazards(), ["2024-03-31"], ["2024-04-30"], ["2024-05-02"])
+    base = 0.5 - 0.25 / 3
+    at = [dist.paid_by(np.array([o]))[0] for o in (-10.0, 1.0, 2.0, 3.0, 7.0)]
+    assert at == pytest.approx([0.0, 0.0, 1 - (base - 0.25 / 3) / base, 1 - 0.25 / base, 1.0])
+    # Conditional cdf 0.4 at day 3, 1 at day 7: P50 = 3 + (0.1 / 0.6) × 4 = 3.67 -> 4.
+    assert dist.quantile(0.5).tolist() == [4.0]
+    assert dist.quantile(0.1).tolist() == [2.0]  # 1 + 0.25 × 2 = 1.5 -> 2
+    # Mass 0.4 over days 2..3 (mean 2.5) and 0.6 over days 4..7 (mean 5.5).
+    assert dist.expected_offset() == pytest.approx([0.4 * 2.5 + 0.6 * 5.5])
+    assert dist.bucket_probabilities() == pytest.approx(np.array([[0, 1, 0, 0, 0]]))
+
+
+def test_nothing_is_paid_before_the_issue_date() -> None:
+    # Issued 10 days before the due date: periods 0 and 1 end before it, whatever the
+    # booster says of them.
+    h = np.full((1, N_PERIODS), 0.3)
+    dist = _distribution(h, ["2024-04-20"], ["2024-04-30"])
+    assert dist.paid_by(np.array([-11.0])).tolist() == [0.0]
+    assert dist.paid_by(np.array([-7.0])) == pytest.approx([0.3])  # period 2 alone
+    assert dist.quantile(0.01).tolist() == [-10.0]  # not before the issue day
+
+
+def _check_proper(dist: PaymentDistribution, seen: np.ndarray | None = None) -> None:
+    """Survival curves that are distributions: monotone, in [0, 1], ordered quantiles."""
+    n = len(dist.knots)
+    assert np.all(np.diff(dist.knots, axis=1) >= 0)
+    assert np.all(np.diff(dist.survival, axis=1) <= 1e-12)
+    assert np.all((dist.survival >= 0) & (dist.survival <= 1))
+    grid = np.arange(-130, 420, 7)
+    paid = np.column_stack([dist.paid_by(np.full(n, g)) for g in grid])
+    assert np.all((paid >= 0) & (paid <= 1))
+    assert np.all(np.diff(paid, axis=1) >= -1e-12)
+    assert np.all(dist.paid_by(dist.issue_offset - 1.0) == 0.0)
+    q10, q50, q90 = dist.quantile(0.1), dist.quantile(0.5), dist.quantile(0.9)
+    assert np.all(np.isnan(q50[np.isnan(q10)])) and np.all(np.isnan(q90[np.isnan(q50)]))
+    assert np.all(q10[~np.isnan(q50)] <= q50[~np.isnan(q50)])
+    assert np.all(q50[~np.isnan(q90)] <= q90[~np.isnan(q90)])
+    assert np.all(q10[~np.isnan(q10)] >= dist.issue_offset[~np.isnan(q10)])
+    buckets = dist.bucket_probabilities()
+    assert np.all(buckets >= -1e-12)
+    np.testing.assert_allclose(buckets.sum(axis=1), 1.0)
+    if seen is not None:  # open through day `seen`: nothing paid by then
+        assert np.all(dist.paid_by(seen) == 0.0)
+        assert np.all(dist.paid_by(seen - 30.0) == 0.0)
+        assert np.all(q10[~np.isnan(q10)] > seen[~np.isnan(q10)])
+        expected = dist.expected_offset()
+        assert np.all(expected[~np.isnan(expected)] > seen[~np.isnan(expected)])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    hazards=hnp.arrays(
+        np.float64,
+        (3, N_PERIODS),
+        elements=st.floats(0.0, 1.0, exclude_max=True, allow_subnormal=False),
+    ),
+    terms=st.lists(st.integers(0, 120), min_size=3, max_size=3),
+    open_after_due=st.lists(st.integers(-120, 420), min_size=3, max_size=3),
+)
+def test_any_hazards_give_proper_distributions(
+    hazards: np.ndarray, terms: list[int], open_after_due: list[int]
+) -> None:
+    due = pd.Timestamp("2024-06-01")
+    issue = [(due - pd.Timedelta(days=t)).isoformat() for t in terms]
+    # Open at a date on or after the issue date, up to 420 days past the due date.
+    open_at = [
+        (due + pd.Timedelta(days=max(o, -t))).isoformat()
+        for o, t in zip(open_after_due, terms, strict=True)
+    ]
+    dues = [due.isoformat()] * 3
+    plain = _distribution(hazards, issue, dues)
+    _check_proper(plain)
+    given_open = _distribution(hazards, issue, dues, open_at)
+    seen = np.array([max(o, -t) for o, t in zip(open_after_due, terms, strict=True)]) - 1.0
+    _check_proper(given_open, seen)
+    # Given open through day `seen`, later survival is the plain one divided by S(seen).
+    later = seen + 5.0
+    s_seen = plain.survival_at(seen)
+    ok = s_seen > 1e-300
+    np.testing.assert_allclose(
+        given_open.survival_at(later)[ok],
+        plain.survival_at(later)[ok] / s_seen[ok],
+        rtol=1e-9,
+        atol=1e-12,
+    )
+
+
+# --- fitted on a simulated ledger ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model(split: Split) -> PaymentTimeModel:
+    """The censoring-aware model fitted on the training side of the shared split."""
+    return PaymentTimeModel().fit(split.x_train, payment_durations(split.train, split.cutoff))
+
+
+def test_fitted_distributions_are_proper(model: PaymentTimeModel, split: Split) -> None:
+    test = split.test
+    dist = model.distribution(split.x_test, test["issue_date"], test["due_date"])
+    _check_proper(dist)
+    # Payment-time figures are spread: not every invoice paid at once.
+    q50 = dist.quantile(0.5)
+    assert np.nanstd(q50) > 1
+    days = model.predict(split.x_test.head(200))
+    assert np.all(np.isfinite(days) & (days >= 0))
+
+
+def test_open_invoices_are_not_paid_before_they_are_seen_open(
+    model: PaymentTimeModel, split: Split
+) -> None:
+    durations = payment_durations(split.test, split.end)
+    still_open = ~durations["paid"].to_numpy()
+    test = split.test[still_open]
+    assert len(test) > 50
+    open_at = pd.Series(split.end, index=test.index)
+    x = split.x_test[still_open]
+    dist = model.distribution(x, test["issue_date"], test["due_date"], open_at)
+    seen = durations["offset"].to_numpy()[still_open].astype(float)  # the day before the end
+    _check_proper(dist, seen)
+    p50 = dist.dates(dist.quantile(0.5)).dropna()
+    assert (p50 >= split.end).all()
+
+
+def test_dropping_open_invoices_biases_toward_fast_payment(
+    model: PaymentTimeModel, split: Split
+) -> None:
+    check = censoring_check(split, model)
+    observed = check["observed_share_paid"]
+    assert check["days_after_due"] == 30
+    assert 0.7 < observed < 0.98
+    # Only the invoices paid by the cut-off: every payment looks fast.
+    assert check["dropping_open"] > check["with_censored"]
+    assert check["dropping_open"] > observed
+    assert abs(check["dropping_open"] - observed) > abs(check["with_censored"] - observed)
