@@ -58,13 +58,13 @@ def run_demo(
         f"   At {sim.end.date()}: encours client {figures.encours:,.2f} {figures.currency}, "
         f"DSO {figures.dso} days.  Try: .venv/bin/encours kpis --as-of {sim.end.date()}"
     )
-    m, base = trained.metrics, trained.baselines
+    m, baselines = trained.metrics, trained.baselines
     oracle = trained.evaluation.oracle or {}
     console.print(
         f"[bold]3. Trained[/] {', '.join(f'{r.name} v{r.version}' for r in trained.registrations)}"
         f" out of time: late-payment ROC AUC {m['roc_auc']:.3f} (client's last delay "
-        f"{base['client_last_delay']['roc_auc']:.3f}, logistic regression "
-        f"{base['logistic_regression']['roc_auc']:.3f}, the simulator's truth "
+        f"{baselines['client_last_delay']['roc_auc']:.3f}, logistic regression "
+        f"{baselines['logistic_regression']['roc_auc']:.3f}, the simulator's truth "
         f"{oracle.get('roc_auc', float('nan')):.3f}); calibration error {m['ece']:.3f}; "
         f"payment date within P10–P90 for {m['coverage_p10_p90']:.0%} of invoices."
     )
