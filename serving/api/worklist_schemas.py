@@ -1,0 +1,129 @@
+"""Request and response bodies of the worklist and actions routes, every field described."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from serving.api.schemas import ModelRef
+from serving.scenarios import ACTION_LABELS
+
+Channel = Literal["email", "call", "letter", "formal_notice", "legal"]
+Outcome = Literal["promise_to_pay", "dispute", "no_answer", "paid"]
+StepName = Literal["preventive_reminder", "email", "call", "letter", "formal_notice", "legal"]
+_STEPS_HELP = ", ".join(f"`{k}` ({v})" for k, v in ACTION_LABELS.items())
+
+
+class WorklistRow(BaseModel):
+    """One invoice to chase; money in the invoice's currency unless said otherwise."""
+
+    invoice_id: str = Field(description="invoice number", examples=["F0001234"])
+    client_id: str = Field(description="client billed", examples=["C00042"])
+    client_name: str | None = Field(description="client name", examples=["Boulangerie Martin"])
+    currency: str = Field(description="ISO 4217 currency of the money fields", examples=["EUR"])
+    open: float = Field(description="amount still open (restant dû) TTC", examples=[12500.0])
+    issue_date: dt.date = Field(description="date of issue")
+    due_date: dt.date = Field(description="due date")
+    days_past_due: int = Field(description="as_of − due date in days; negative before it")
+    disputed: bool = Field(description="the client disputes the invoice (litige)")
+    p_late: float = Field(
+        ge=0, le=1, description="the late-payment model's probability of payment after the due date"
+    )
+    risk: float = Field(
+        ge=0,
+        le=1,
+        description="probability used for the amount at risk: `p_late` before the due date; "
+        "once overdue, the probability of being still unpaid in 30 days (payment-time model), "
+        "or `p_late` without that model",
+    )
+    risk_basis: Literal["p_late", "unpaid_in_30_days"] = Field(description="which risk applies")
+    amount_at_risk: float = Field(description="open × risk: the ranking key", examples=[8750.0])
+    profile: Literal["strategic", "public_sector", "risky", "standard"] = Field(
+        description="client profile that picks the relance scenario"
+    )
+    recommended_step: StepName | None = Field(
+        description=f"relance to do now: {_STEPS_HELP}; empty when the steps due are done or "
+        "a promise to pay is pending"
+    )
+    next_step: StepName | None = Field(description="the scenario's next step, if any")
+    next_step_date: dt.date | None = Field(description="date the next step becomes due")
+    promised_date: dt.date | None = Field(description="pending promise to pay, if any")
+    penalties: float = Field(
+        description="pénalités de retard so far: open × rate × days past due / 365 (ECB rate "
+        "+ 10 points, public buyers + 8)",
+        examples=[124.71],
+    )
+    indemnity_eur: float = Field(
+        description="indemnité forfaitaire pour frais de recouvrement, in euros: 40 once overdue",
+        examples=[40.0],
+    )
+    expected_payment_date: dt.date | None = Field(
+        description="median payment date given the invoice is open today (payment-time model)"
+    )
+
+
+class WorklistOut(BaseModel):
+    """The worklist at one date, largest amount at risk first."""
+
+    as_of: dt.date = Field(description="date of the worklist (open amounts at the end of it)")
+    model: ModelRef = Field(description="late-payment model that gave `p_late`")
+    payment_time_model: bool = Field(
+        description="whether the payment-time model gave the overdue risks and expected dates"
+    )
+    total: int = Field(description="invoices on the worklist before the limit")
+    rows: list[WorklistRow] = Field(description="the invoices, at most `limit`")
+
+
+class ActionIn(BaseModel):
+    """A relance the collector did on an invoice, and what came of it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    invoice_id: str = Field(
+        min_length=1, max_length=64, description="invoice chased", examples=["F0001234"]
+    )
+    action_date: dt.date = Field(description="date of the action", examples=["2025-06-02"])
+    channel: Channel = Field(
+        description="email (also for a preventive reminder), call, letter, formal_notice "
+        "(mise en demeure) or legal (contentieux)",
+        examples=["call"],
+    )
+    outcome: Outcome | None = Field(
+        default=None,
+        description="promise_to_pay, dispute, no_answer or paid",
+        examples=["promise_to_pay"],
+    )
+    promised_date: dt.date | None = Field(
+        default=None,
+        description="date the client promised to pay by; required with promise_to_pay",
+        examples=["2025-06-15"],
+    )
+
+    @model_validator(mode="after")
+    def promise_has_a_date(self) -> Self:
+        """A promise names its date; a date without a promise means nothing."""
+        # A day of slack: the collector's today may be the server's tomorrow.
+        if self.action_date > dt.date.today() + dt.timedelta(days=1):
+            raise ValueError("action_date is in the future: record actions once done")
+        if self.outcome == "promise_to_pay" and self.promised_date is None:
+            raise ValueError("promise_to_pay needs a promised_date")
+        if self.outcome != "promise_to_pay" and self.promised_date is not None:
+            raise ValueError("promised_date goes with outcome promise_to_pay only")
+        if self.promised_date is not None and self.promised_date < self.action_date:
+            raise ValueError("promised_date is before action_date")
+        return self
+
+
+class ActionOut(BaseModel):
+    """The action as stored in the ledger's actions table."""
+
+    invoice_id: str = Field(description="invoice chased")
+    action_date: dt.date = Field(description="date of the action")
+    channel: Channel = Field(description="channel used")
+    outcome: Outcome | None = Field(description="what came of it")
+    promised_date: dt.date | None = Field(description="date promised, with promise_to_pay")
+    created: bool = Field(
+        description="false when the very same action was already recorded (nothing written)"
+    )

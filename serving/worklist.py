@@ -1,0 +1,407 @@
+"""The relance worklist: which invoices to chase today, how, and what lateness costs the client.
+
+Rows are the invoices open at the end of ``as_of`` that are overdue or due within the
+scenarios' ``soon_due_days``; credit notes and written-off invoices are left out (nothing
+to chase). Each row is ranked by its amount at risk, the open amount times a risk:
+
+- not yet due: ``p_late``, the late-payment model's probability of payment after the due
+  date;
+- overdue: being late is no longer a question, so the risk is the probability that the
+  invoice is still unpaid 30 days from now (given it is open today), from the payment-time
+  model; without that model, ``p_late`` stands in (an overdue invoice of a client the model
+  finds late-paying stays high on the list). ``risk_basis`` says which one a row used.
+
+The client's profile (strategic, public sector, risky, standard) picks the scenario; a
+client is risky when the mean ``p_late`` of its invoices on the list reaches the
+scenarios' threshold. The recommended step follows :func:`serving.scenarios.recommend_steps`,
+except that nothing is recommended while a promise to pay is pending (promised date on or
+after ``as_of``): chasing a client who promised to pay on Friday helps nobody.
+
+Everything is computed on whole columns. The payment-time model is the costly part (about
+20 predictions per invoice), so with a ``limit`` only the overdue invoices that could
+still enter the list are scored (see :func:`_overdue_risks`). Measured on a simulated
+ledger of 1.1 million invoices (20,000 clients, 24 months; 34,467 on the worklist) on two
+busy cores: 4 s with the late-payment model alone, 6 s with both models and a limit of
+100 or 1,000, 18 s for every row; ``open_amounts`` takes 2.5 s of each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from features.pipeline import FeatureBuilder
+from features.timeline import NEVER
+from ledger.contract import Ledger
+from ledger.kpis import open_amounts
+from serving.penalties import PenaltyRates, late_penalty_cents, recovery_indemnity_cents
+from serving.scenarios import Scenarios, channel_strength, client_profiles, recommend_steps
+from training.payment_time import PaymentDistribution
+
+EPOCH = dt.date(1970, 1, 1)
+RISK_HORIZON_DAYS = 30
+"""An overdue invoice's risk: the probability it is still unpaid this many days from now."""
+
+COLUMNS = (
+    "invoice_id",
+    "client_id",
+    "client_name",
+    "currency",
+    "open_cents",
+    "issue_date",
+    "due_date",
+    "days_past_due",
+    "disputed",
+    "p_late",
+    "risk",
+    "risk_basis",
+    "amount_at_risk_cents",
+    "profile",
+    "recommended_step",
+    "next_step",
+    "next_step_date",
+    "promised_date",
+    "penalties_cents",
+    "indemnity_cents",
+    "expected_payment_date",
+)
+"""Columns of :attr:`Worklist.rows`. Money in integer cents of the row's ``currency``,
+except ``indemnity_cents``: euro cents, the indemnity being fixed in euros."""
+
+
+class LateModel(Protocol):
+    """The late-payment model as the worklist uses it."""
+
+    def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
+        """Probabilities of on time / late, one row per invoice."""
+        ...
+
+
+class TimeModel(Protocol):
+    """The payment-time model as the worklist uses it."""
+
+    def distribution(
+        self,
+        x: pd.DataFrame,
+        issue_date: pd.Series,
+        due_date: pd.Series,
+        open_at: pd.Series | None = None,
+    ) -> PaymentDistribution:
+        """Payment-date distributions, conditional on being open before ``open_at``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Worklist:
+    """The ranked rows of one worklist and how many invoices qualified before the limit."""
+
+    as_of: dt.date
+    rows: pd.DataFrame
+    n_candidates: int
+    with_payment_time: bool
+
+    def export_frame(self) -> pd.DataFrame:
+        """The rows for people and files: money in currency units, dates as dates."""
+        rows = self.rows
+        out = rows.drop(columns=[c for c in rows.columns if c.endswith("_cents")])
+        for name in ("open", "amount_at_risk", "penalties", "indemnity"):
+            out.insert(list(rows.columns).index(f"{name}_cents"), name, rows[f"{name}_cents"] / 100)
+        out = out.rename(columns={"indemnity": "indemnity_eur"})
+        out["p_late"] = out["p_late"].round(4)
+        out["risk"] = out["risk"].round(4)
+        return out.reset_index(drop=True)
+
+    def records(self) -> list[dict[str, Any]]:
+        """The rows as JSON-ready dicts (dates as ISO text, missing as None)."""
+        frame = self.export_frame()
+        for column in ("issue_date", "due_date", "next_step_date", "promised_date"):
+            frame[column] = _iso(frame[column])
+        frame["expected_payment_date"] = _iso(frame["expected_payment_date"])
+        return [
+            {str(k): (None if _missing(v) else v) for k, v in row.items()}
+            for row in frame.to_dict("records")
+        ]
+
+
+def _iso(dates: pd.Series) -> pd.Series:
+    return pd.Series(
+        np.where(dates.notna(), dates.dt.strftime("%Y-%m-%d"), None), index=dates.index
+    )
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
+def _epoch_days(dates: pd.Series) -> np.ndarray:
+    return dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def _no_dates(n: int) -> np.ndarray:
+    return np.full(n, np.datetime64("NaT", "ns"))
+
+
+def _from_epoch_days(days: np.ndarray) -> np.ndarray:
+    """Days since 1970 as datetime64[ns]; NaT where negative (none)."""
+    out = np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[ns]")
+    return np.where(np.asarray(days) >= 0, out, np.datetime64("NaT"))
+
+
+def _for_model(model: object, x: pd.DataFrame) -> pd.DataFrame:
+    """``x`` with the model's own columns, in its order; a column it lacks is missing."""
+    names = getattr(model, "feature_names_in_", None)
+    return x if names is None else x.reindex(columns=list(names))
+
+
+def _candidates(
+    ledger: Ledger, as_of: dt.date, soon_days: int, currency: str | None
+) -> pd.DataFrame:
+    """Open invoices, overdue or due within ``soon_days`` days, with their ledger columns."""
+    open_docs = open_amounts(ledger, as_of)
+    keep = (
+        (open_docs["doc_type"] == "invoice")
+        & (open_docs["open_cents"] > 0)
+        & ~open_docs["written_off"].astype(bool)
+        & (open_docs["days_past_due"] >= -soon_days)
+    )
+    if currency is not None:
+        keep &= open_docs["currency"] == currency
+    chosen = open_docs[keep]
+    invoices = ledger.invoices.loc[chosen.index].copy()
+    invoices["open_cents"] = chosen["open_cents"].astype(np.int64)
+    invoices["days_past_due"] = chosen["days_past_due"].astype(np.int64)
+    return invoices
+
+
+def _actions_on(features: FeatureBuilder, invoices: pd.DataFrame, as_of_day: int) -> pd.DataFrame:
+    """Actions recorded by ``as_of`` on ``invoices``, with the invoice's row position.
+
+    Read from the builder's prepared ledger, where each action already knows its invoice.
+    """
+    prepared = features.prepared_
+    codes = prepared.invoice_codes(invoices["invoice_id"])
+    position = np.full(len(prepared.invoices) + 1, -1, dtype=np.int64)  # last: unknown (-1)
+    position[codes] = np.arange(len(invoices))
+    act = prepared.actions
+    row = position[act["row"].to_numpy()]
+    keep = (row >= 0) & (act["day"].to_numpy() <= as_of_day)
+    act = act[keep]
+    return pd.DataFrame(
+        {
+            "row": row[keep],
+            "day": act["day"].to_numpy(),
+            "strength": channel_strength(act["channel"].to_numpy()),
+            "promise": (act["outcome"] == "promise_to_pay").to_numpy(),
+            "promised_day": act["promised_day"].to_numpy(),
+        }
+    )
+
+
+def _pending_promises(actions: pd.DataFrame, n: int, as_of_day: int) -> np.ndarray:
+    """Latest promised date of each invoice when on or after ``as_of``; NaT otherwise."""
+    promises = actions[actions["promise"] & (actions["promised_day"] != NEVER)]
+    latest = promises.sort_values(["day", "promised_day"], kind="stable").drop_duplicates(
+        "row", keep="last"
+    )
+    pending = latest[latest["promised_day"] >= as_of_day]
+    days = np.full(n, -1, dtype=np.int64)
+    days[pending["row"].to_numpy()] = pending["promised_day"].to_numpy()
+    return _from_epoch_days(days)
+
+
+def _time_figures(
+    time_model: TimeModel, x: pd.DataFrame, inv: pd.DataFrame, rows: np.ndarray, as_of: dt.date
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(still unpaid in 30 days) and the median payment date of ``rows``, open at ``as_of``."""
+    chosen = inv.iloc[rows]
+    # Open at the end of as_of: unpaid before the next day.
+    open_at = pd.Series(pd.Timestamp(as_of) + pd.Timedelta(days=1), index=chosen.index)
+    dist = time_model.distribution(
+        _for_model(time_model, x.iloc[rows]), chosen["issue_date"], chosen["due_date"], open_at
+    )
+    later = chosen["days_past_due"].to_numpy() + RISK_HORIZON_DAYS
+    return dist.survival_at(later.astype("float64")), dist.dates(dist.quantile(0.5)).to_numpy()
+
+
+@dataclass
+class _Risks:
+    """Each row's risk (NaN: not computed) and median payment date (NaT: not computed)."""
+
+    risk: np.ndarray
+    expected: np.ndarray
+    done: np.ndarray
+
+    def add(
+        self, rows: np.ndarray, unpaid: np.ndarray, expected: np.ndarray, overdue: np.ndarray
+    ) -> None:
+        """Take the payment-time figures of ``rows``: the risk of the overdue ones, all dates."""
+        self.risk[rows] = np.where(overdue[rows], unpaid, self.risk[rows])
+        self.expected[rows] = expected
+        self.done[rows] = True
+
+
+def _overdue_risks(
+    time_model: TimeModel,
+    x: pd.DataFrame,
+    inv: pd.DataFrame,
+    p_late: np.ndarray,
+    as_of: dt.date,
+    limit: int | None,
+) -> _Risks:
+    """Risks from the payment-time model, for as many overdue rows as the ranking needs.
+
+    The model costs ~20 rows of predictions per invoice. An overdue invoice's amount at
+    risk is at most its open amount, so with a limit they are scored by decreasing open
+    amount, in growing batches, until the next one could not enter the top ``limit``: the
+    rows left out keep a NaN risk and are exactly those that cannot make the list.
+    """
+    n = len(inv)
+    open_cents = inv["open_cents"].to_numpy()
+    overdue = inv["days_past_due"].to_numpy() > 0
+    risks = _Risks(
+        np.where(overdue, np.nan, p_late),
+        _no_dates(n),
+        np.zeros(n, dtype=bool),
+    )
+    queue = np.flatnonzero(overdue)
+    queue = queue[np.argsort(-open_cents[queue], kind="stable")]
+    k = n if limit is None else min(limit, n)
+    start, batch = 0, len(queue) if limit is None else max(4 * k, 2_000)
+    while start < len(queue):
+        rows = queue[start : start + batch]
+        risks.add(rows, *_time_figures(time_model, x, inv, rows, as_of), overdue)
+        start, batch = start + len(rows), 2 * batch
+        known = ~np.isnan(risks.risk)
+        if start < len(queue) and known.sum() >= k:
+            amounts = np.rint(open_cents[known] * risks.risk[known])
+            kth = np.partition(amounts, len(amounts) - k)[len(amounts) - k]
+            if open_cents[queue[start]] < kth:
+                break
+    return risks
+
+
+def build_worklist(
+    ledger: Ledger,
+    features: FeatureBuilder,
+    late_model: LateModel,
+    scenarios: Scenarios,
+    as_of: dt.date,
+    *,
+    time_model: TimeModel | None = None,
+    rates: PenaltyRates | None = None,
+    limit: int | None = None,
+    currency: str | None = None,
+) -> Worklist:
+    """The invoices to chase at ``as_of``, ranked by amount at risk (largest first).
+
+    Args:
+        ledger: the receivables ledger.
+        features: the feature builder fitted on ``ledger``.
+        late_model: gives ``predict_proba(x)[:, 1]``, the late probability.
+        scenarios: profiles and steps (:func:`serving.scenarios.load_scenarios`).
+        as_of: the day the worklist is for (figures at the end of that day).
+        time_model: the payment-time model, for overdue invoices' risk and the expected
+            payment date; without it, ``risk`` is ``p_late`` and the date is empty.
+        rates: the penalty rates (default: ECB 2.15 % + 10 points, public buyers + 8).
+        limit: keep this many rows at most.
+        currency: keep only invoices in this currency.
+    """
+    rates = rates or PenaltyRates()
+    inv = _candidates(ledger, as_of, scenarios.soon_due_days, currency)
+    n = len(inv)
+    as_of_day = (as_of - EPOCH).days
+    dpd = inv["days_past_due"].to_numpy()
+    overdue = dpd > 0
+    if n:
+        x = features.transform(inv, pd.Timestamp(as_of))
+        p_late = np.asarray(late_model.predict_proba(_for_model(late_model, x)))[:, 1]
+    else:
+        x, p_late = pd.DataFrame(index=inv.index), np.zeros(0)
+    p_late = p_late.astype("float64")
+    if time_model is not None:
+        risks = _overdue_risks(time_model, x, inv, p_late, as_of, limit)
+    else:
+        risks = _Risks(p_late.copy(), _no_dates(n), np.ones(n, dtype=bool))
+    basis = np.where(overdue & (time_model is not None), "unpaid_in_30_days", "p_late")
+
+    client_ids = inv["client_id"].astype(object)
+    mean_p = pd.Series(p_late, index=client_ids.to_numpy()).groupby(level=0).mean()
+    profiles = client_profiles(scenarios, ledger.clients, mean_p)
+    profile = profiles.reindex(client_ids.to_numpy()).to_numpy()
+
+    actions = _actions_on(features, inv, as_of_day)
+    steps = recommend_steps(
+        scenarios,
+        profile,
+        dpd,
+        _epoch_days(inv["due_date"]),
+        actions["row"].to_numpy(),
+        actions["day"].to_numpy(),
+        actions["strength"].to_numpy(),
+    )
+    promised = _pending_promises(actions, n, as_of_day)
+    recommended = steps["recommended_step"].to_numpy(dtype=object).copy()
+    recommended[pd.notna(promised)] = None
+
+    risk = np.clip(risks.risk, 0.0, 1.0)
+    clients = ledger.clients.drop_duplicates("client_id").set_index("client_id")
+    names = clients["name"].reindex(client_ids.to_numpy()).to_numpy(dtype=object).copy()
+    names[pd.isna(names)] = None
+    public = clients["is_public_sector"].reindex(client_ids.to_numpy()).fillna(False)
+    rate = np.full(n, rates.rate_percent, dtype=object)
+    rate[public.to_numpy(dtype=bool)] = rates.public_rate_percent
+    open_cents = inv["open_cents"].to_numpy()
+
+    rows = pd.DataFrame(
+        {
+            "invoice_id": inv["invoice_id"].to_numpy(dtype=object),
+            "client_id": client_ids.to_numpy(),
+            "client_name": names,
+            "currency": inv["currency"].to_numpy(dtype=object),
+            "open_cents": open_cents,
+            "issue_date": inv["issue_date"].to_numpy(),
+            "due_date": inv["due_date"].to_numpy(),
+            "days_past_due": dpd,
+            "disputed": inv["disputed"].to_numpy(dtype=bool),
+            "p_late": p_late,
+            "risk": risk,
+            "risk_basis": basis,
+            # Rows left unscored (NaN) cannot make the list: ranked last, cut by the limit.
+            "amount_at_risk_cents": np.rint(np.nan_to_num(open_cents * risk, nan=-1.0)).astype(
+                np.int64
+            ),
+            "profile": profile,
+            "recommended_step": recommended,
+            "next_step": steps["next_step"].to_numpy(),
+            "next_step_date": _from_epoch_days(steps["next_step_day"].to_numpy()),
+            "promised_date": promised,
+            "penalties_cents": late_penalty_cents(open_cents, dpd, rate),
+            "indemnity_cents": recovery_indemnity_cents(dpd),
+            "expected_payment_date": risks.expected,
+            "_done": risks.done,
+        },
+        columns=[*COLUMNS, "_done"],
+    )
+    rows = rows.sort_values(
+        ["amount_at_risk_cents", "days_past_due", "invoice_id"],
+        ascending=[False, False, True],
+        kind="stable",
+    )
+    if limit is not None:
+        rows = rows.head(limit)
+    missing = rows.index[~rows["_done"].to_numpy()].to_numpy()
+    if time_model is not None and len(missing):  # dates of the rows not scored above
+        rows.loc[missing, "expected_payment_date"] = _time_figures(
+            time_model, x, inv, missing, as_of
+        )[1]
+    rows = rows.drop(columns="_done")
+    return Worklist(
+        as_of=as_of,
+        rows=rows.reset_index(drop=True),
+        n_candidates=n,
+        with_payment_time=time_model is not None,
+    )
