@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +19,10 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from encours.settings import get_settings
+
+# LightGBM's OpenMP threads wait passively: actively spinning, they slow everything else
+# on a small machine (a busy core made a 0.7 s fit take 14 s). Read when LightGBM loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 app = typer.Typer(
     help="encours: how and when your B2B customers will pay their invoices.\n\n"
@@ -641,3 +646,254 @@ def demo(
     code = run_demo(get_settings(), console, clients, months, seed, data, serve_api)
     if code:
         sys.exit(code)
+
+
+SCREEN_ROWS = 50
+
+
+def _worklist_files(frame: Any, csv: Path | None, excel: Path | None) -> None:
+    """Write the worklist rows to CSV and Excel (dates as dates, money in currency units)."""
+    if csv is not None:
+        frame.to_csv(csv, index=False)
+    if excel is not None:
+        dated = frame.copy()
+        for column in dated.columns[dated.dtypes.astype(str).str.startswith("datetime64")]:
+            dated[column] = dated[column].dt.date
+        dated.to_excel(excel, index=False, sheet_name="relances")
+
+
+@app.command()
+def worklist(
+    as_of: DateOption = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help=f"at most this many invoices; default {SCREEN_ROWS} on screen and in --json, "
+            "every one in --csv and --excel files",
+            show_default=False,
+        ),
+    ] = None,
+    currency: Annotated[
+        str | None, typer.Option(help="only invoices in this currency", show_default=False)
+    ] = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option("--csv", dir_okay=False, help="write the rows to this CSV file"),
+    ] = None,
+    excel: Annotated[
+        Path | None,
+        typer.Option("--excel", dir_okay=False, help="write the rows to this Excel (.xlsx) file"),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The relance worklist: open invoices to chase, largest amount at risk first.
+
+    Invoices overdue at --as-of (default: today), or due within a few days, ranked by open
+    amount × risk (late probability; once overdue, the chance of being still unpaid in 30
+    days). Each shows its client's profile (stratégique, secteur public, à risque,
+    standard), the relance the scenarios recommend now (relance préventive, e-mail,
+    téléphone, lettre, mise en demeure, contentieux) and the next one, the pénalités de
+    retard (ECB rate + 10 points; public buyers + 8) and the 40 € indemnité forfaitaire
+    owed so far, and the expected payment date. Scenarios: the YAML file named by
+    ENCOURS_SCENARIOS_FILE, by default the packaged serving/scenarios.yaml.
+    """
+    import pandas as pd
+
+    from features.pipeline import FeatureBuilder
+    from ledger.money import cents_to_decimal
+    from serving.penalties import rates_from_settings
+    from serving.scenarios import ACTION_LABELS, PROFILE_LABELS, ScenarioError, load_scenarios
+    from serving.worklist import build_worklist
+    from training.models import LATE_MODEL, TIME_MODEL
+    from training.tracking import load_champion, quiet_mlflow
+
+    settings = get_settings()
+    day = (as_of or dt.datetime.now()).date()
+    try:
+        scenarios = load_scenarios(settings.scenarios_file)
+    except ScenarioError as exc:
+        _fail(str(exc))
+    ledger = _loaded_ledger()
+    with errors.status("loading the models", spinner="dots"), quiet_mlflow():
+        late_model, time_model = load_champion(LATE_MODEL), load_champion(TIME_MODEL)
+    if late_model is None:
+        _fail("no late-payment model is registered yet: run `encours train` first")
+    to_files = csv is not None or excel is not None
+    with errors.status("building the worklist", spinner="dots"):
+        built = build_worklist(
+            ledger,
+            FeatureBuilder().fit(ledger),
+            late_model,
+            scenarios,
+            day,
+            time_model=time_model,
+            rates=rates_from_settings(settings),
+            limit=limit if limit is not None or to_files else SCREEN_ROWS,
+            currency=currency,
+        )
+    frame = built.export_frame()
+    _worklist_files(frame, csv, excel)
+    shown = limit or SCREEN_ROWS
+    if as_json:
+        _print_json(
+            {
+                "as_of": day.isoformat(),
+                "total": built.n_candidates,
+                "payment_time_model": built.with_payment_time,
+                "rows": built.records()[:shown],
+            }
+        )
+        return
+    rows = built.rows.head(shown)
+    table = Table(
+        "facture",
+        "client",
+        "profil",
+        "échéance",
+        Column("retard (j)", justify="right"),
+        Column("restant dû", justify="right"),
+        "dev.",
+        Column("risque", justify="right"),
+        Column("montant à risque", justify="right"),
+        "relance conseillée",
+        "étape suivante",
+        Column("pénalités", justify="right"),
+        Column("indemnité €", justify="right"),
+        "paiement attendu",
+        title=f"Relances au {day}: {len(rows):,} factures sur {built.n_candidates:,}, "
+        "par montant à risque décroissant",
+        title_justify="left",
+    )
+    for r in rows.to_dict("records"):
+        step = ACTION_LABELS.get(str(r["recommended_step"]), "—")
+        if pd.notna(r["promised_date"]):
+            step = f"promesse au {r['promised_date'].date()}"
+        following = "—"
+        if pd.notna(r["next_step"]):
+            following = f"{ACTION_LABELS[str(r['next_step'])]} le {r['next_step_date'].date()}"
+        expected = r["expected_payment_date"]
+        table.add_row(
+            str(r["invoice_id"]),
+            str(r["client_name"] if pd.notna(r["client_name"]) else r["client_id"]),
+            PROFILE_LABELS[str(r["profile"])],
+            str(r["due_date"].date()),
+            str(r["days_past_due"]),
+            _money(cents_to_decimal(r["open_cents"])),
+            str(r["currency"]),
+            f"{r['risk']:.0%}",
+            _money(cents_to_decimal(r["amount_at_risk_cents"])),
+            step,
+            following,
+            _money(cents_to_decimal(r["penalties_cents"])),
+            _money(cents_to_decimal(r["indemnity_cents"])),
+            str(expected.date()) if pd.notna(expected) else "—",
+        )
+    console.print(table)
+    if not built.with_payment_time:
+        console.print(
+            "No payment-time model: overdue invoices are ranked by their late probability "
+            "and no payment date is expected; run `encours train`."
+        )
+    for path in (csv, excel):
+        if path is not None:
+            console.print(f"{len(frame):,} rows written to [bold]{path}[/]")
+
+
+keys_app = typer.Typer(
+    help="API keys of the HTTP API: one per person or program, each with a role.\n\n"
+    "Roles are ordered: [bold]viewer[/] reads scores, KPIs, the balance âgée, forecasts, the "
+    "models served and the metrics; [bold]collector[/] also works the relance worklist, "
+    "dunning actions and lettrage; [bold]admin[/] also imports, reloads models and manages "
+    "keys. Only /healthz and /readyz answer without a key.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[
+        str,
+        typer.Option(
+            help="viewer, collector or admin",
+            metavar="[viewer|collector|admin]",
+            show_default=False,
+        ),
+    ],
+    name: Annotated[
+        str | None,
+        typer.Option(help="who or what holds the key, to tell keys apart", show_default=False),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an API key and print its token, this once: only its SHA-256 is stored.
+
+    Send it as [bold]Authorization: Bearer <token>[/] (or [bold]X-API-Key: <token>[/]).
+    """
+    from ledger.storage import migrate
+    from serving.api_keys import Role, create_key
+
+    if role not in {r.value for r in Role}:
+        _fail(f"--role must be viewer, collector or admin, not {role!r}", 2)
+    engine = _engine()
+    migrate(engine)
+    new = create_key(engine, role, name)
+    if as_json:
+        _print_json({**new.key.as_json(), "token": new.token})
+        return
+    label = f" ({new.key.name})" if new.key.name else ""
+    console.print(f"API key {new.key.id}{label} created, role [bold]{new.key.role}[/]. Token:")
+    typer.echo(new.token)
+    console.print("Keep it now: it is not stored and cannot be shown again.")
+
+
+@keys_app.command("list")
+def keys_list(as_json: JsonFlag = False) -> None:
+    """List the API keys, revoked ones included (never their tokens)."""
+    from ledger.storage import migrate
+    from serving.api_keys import list_keys
+
+    engine = _engine()
+    migrate(engine)
+    keys = list_keys(engine)
+    if as_json:
+        _print_json([key.as_json() for key in keys])
+        return
+    if not keys:
+        console.print("No API key yet: `encours keys create --role viewer`.")
+        return
+    table = Table(
+        "id", "name", "role", "created (UTC)", "revoked (UTC)", title=f"{len(keys)} API keys"
+    )
+    for key in keys:
+        revoked = f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "—"
+        created = f"{key.created_at:%Y-%m-%d %H:%M}"
+        table.add_row(str(key.id), key.name or "—", key.role.value, created, revoked)
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="number of the key, as `keys list` shows it")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Revoke an API key: every running server refuses it from the next request on."""
+    from ledger.storage import migrate
+    from serving.api_keys import UnknownApiKey, revoke_key
+
+    engine = _engine()
+    migrate(engine)
+    try:
+        key = revoke_key(engine, key_id)
+    except UnknownApiKey as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        _print_json(key.as_json())
+        return
+    assert key.revoked_at is not None
+    console.print(
+        f"API key {key.id} revoked (since {key.revoked_at.isoformat(timespec='seconds')})."
+    )

@@ -13,6 +13,7 @@ from ledger.importing import import_directory
 from ledger.kpis import compute_kpis
 from ledger.simulate import SimulationConfig, simulate, write_simulation
 from ledger.storage import load_ledger, make_engine
+from serving.api_keys import Role, create_key
 from training.tracking import use_store
 from training.train import train_models
 
@@ -74,7 +75,13 @@ def run_demo(
     if not serve_api:
         return 0
     base = f"http://{settings.host}:{settings.port}"
+    key = create_key(engine, Role.COLLECTOR, "demo")
     console.print(f"[bold]4. Serving[/] the API at {base}  —  docs: {base}/docs")
+    console.print(f"   A collector's API key for the demo (shown once): {key.token}")
+    console.print(
+        f"   curl -H 'Authorization: Bearer {key.token}' "
+        f"'{base}/v1/worklist?as_of={sim.end.date()}&limit=20'"
+    )
     console.print(f"   KPIs: {base}/v1/kpis?as_of={sim.end.date()}")
     from encours.serve import run_server
 

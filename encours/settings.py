@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +32,29 @@ class Settings(BaseSettings):
         default=30.0, description="the API rereads the ledger when its copy is older than this"
     )
     max_batch: int = Field(default=10_000, description="largest batch of invoices per request")
+    scenarios_file: Path | None = Field(
+        default=None,
+        description="YAML file of the relance scenarios (profiles and steps); empty means "
+        "the packaged serving/scenarios.yaml",
+    )
+    ecb_rate_percent: Decimal = Field(
+        default=Decimal("2.15"),
+        ge=0,
+        description="ECB main refinancing rate in force on 1 January or 1 July, in percent: "
+        "update it each half-year (2.15 from 11 June 2025)",
+    )
+    penalty_margin_points: Decimal = Field(
+        default=Decimal("10"),
+        ge=0,
+        description="points added to the ECB rate for late-payment penalties between "
+        "businesses (Code de commerce L441-10: 10 unless the terms say otherwise)",
+    )
+    public_penalty_margin_points: Decimal = Field(
+        default=Decimal("8"),
+        ge=0,
+        description="points added to the ECB rate for public buyers' intérêts moratoires "
+        "(Code de la commande publique R2192-31: 8)",
+    )
 
     @property
     def tracking_uri(self) -> str:

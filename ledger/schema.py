@@ -12,8 +12,10 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
+    DateTime,
     ForeignKey,
     Integer,
     MetaData,
@@ -81,3 +83,29 @@ def _table(spec: TableSpec) -> Table:
 
 
 TABLE_OBJECTS: dict[str, Table] = {name: _table(spec) for name, spec in TABLES.items()}
+
+
+API_ROLES = ("viewer", "collector", "admin")
+"""Roles of API keys, least to most allowed (``serving.api_keys.Role`` orders them)."""
+
+API_KEYS = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=True, comment="key number"),
+    Column("name", String(100), nullable=True, comment="who or what holds the key"),
+    Column("role", String(16), nullable=False, comment="viewer, collector or admin"),
+    Column(
+        "key_hash",
+        String(64),
+        nullable=False,
+        unique=True,
+        index=True,
+        comment="SHA-256 of the token, hex; the token itself is never stored",
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False, comment="when created (UTC)"),
+    Column("revoked_at", DateTime(timezone=True), nullable=True, comment="when revoked (UTC)"),
+    CheckConstraint(
+        "role IN (" + ", ".join(f"'{role}'" for role in API_ROLES) + ")", name="ck_api_keys_role"
+    ),
+    comment="keys of the HTTP API, each with a role",
+)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,11 +16,12 @@ from ledger.errors import UnknownClient
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A model taken from the registry, with where it came from."""
+    """A model taken from the registry, with where it came from and when."""
 
     name: str
     version: str
     model: Any
+    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC), compare=False)
 
     @property
     def feature_names(self) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,34 +10,56 @@ from fastapi import FastAPI
 
 from encours.settings import Settings
 from ledger.storage import make_engine, migrate
+from serving.api.metrics import Metrics, MetricsMiddleware
 from serving.api.problems import add_problem_handlers
-from serving.api.routes import health, kpis, lettrage, scores
+from serving.api.routes import (
+    actions,
+    health,
+    kpis,
+    lettrage,
+    metrics,
+    models,
+    scores,
+    worklist,
+)
 from serving.api.state import AppState
 from serving.ledger_source import LedgerSource
-from serving.models import load_late_model
+from serving.models import ModelSet, RegistryUnavailable, load_models
+
+logger = logging.getLogger("encours.api")
 
 
-def build_state(settings: Settings) -> AppState:
-    """Open the database and load the champion model."""
+def build_state(settings: Settings, app_metrics: Metrics | None = None) -> AppState:
+    """Open the database and load the champion models.
+
+    An unreadable registry does not stop the app: it starts without models, not ready,
+    and says why on /readyz until a reload succeeds.
+    """
     engine = make_engine(settings.database_url)
     migrate(engine)
-    late_model = load_late_model(
-        settings.tracking_uri, settings.artifacts_uri, settings.late_model_name
-    )
-    return AppState(
+    try:
+        served = load_models(settings)
+    except RegistryUnavailable as exc:
+        logger.warning("no model loaded at start: %s", exc)
+        served = ModelSet().failed("load", exc)
+    state = AppState(
         settings=settings,
         engine=engine,
         ledger=LedgerSource(engine, settings.ledger_refresh_seconds),
-        late_model=late_model,
+        models=served,
+        metrics=app_metrics or Metrics(),
     )
+    state.metrics.show_models(served.models.values())
+    return state
 
 
 def create_app(settings: Settings) -> FastAPI:
     """The encours API for ``settings``."""
+    app_metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.encours = build_state(settings)
+        app.state.encours = build_state(settings, app_metrics)
         try:
             yield
         finally:
@@ -46,9 +69,15 @@ def create_app(settings: Settings) -> FastAPI:
         title="encours",
         version="0.1.0",
         summary="How and when your B2B customers will pay their invoices.",
+        description="Every route but /healthz and /readyz needs an API key (`encours keys "
+        "create --role viewer|collector|admin`), sent as `Authorization: Bearer <key>` or "
+        "`X-API-Key: <key>`. Roles are ordered: a collector may do what a viewer may, an "
+        "admin what a collector may; each route's security requirement names the least "
+        "role it lets in.",
         lifespan=lifespan,
     )
     add_problem_handlers(app)
-    for module in (health, scores, kpis, lettrage):
+    app.add_middleware(MetricsMiddleware, metrics=app_metrics)
+    for module in (health, scores, kpis, lettrage, worklist, actions, models, metrics):
         app.include_router(module.router)
     return app

@@ -38,6 +38,14 @@ def require_model(model: LoadedModel | None) -> LoadedModel:
     return model
 
 
+def require_batch(size: int, limit: int, what: str = "invoices") -> None:
+    """413 when a request carries more than ``limit`` items (``Settings.max_batch``)."""
+    if size > limit:
+        raise HTTPException(
+            413, f"too many {what} in one request: {size:,}; send at most {limit:,} per request"
+        )
+
+
 StateDep = Annotated[AppState, Depends(get_state)]
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
 LateModelDep = Annotated[LoadedModel | None, Depends(get_late_model)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -17,11 +18,13 @@ PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("encours.api")
 
 
-def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
-    """A problem+json response with the standard fields."""
+def problem(
+    status: int, detail: str, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    """A problem+json response with the standard fields (and ``headers``, if any)."""
     body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
     body |= {"detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -37,7 +40,8 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    return problem(exc.status_code, str(exc.detail))
+    # Headers carry meaning here: WWW-Authenticate on a 401, Allow on a 405.
+    return problem(exc.status_code, str(exc.detail), headers=exc.headers)
 
 
 async def _ledger(_: Request, exc: Exception) -> JSONResponse:

@@ -82,6 +82,25 @@ class ModelRef(BaseModel):
     version: str = Field(description="registered model version", examples=["3"])
 
 
+class ServedModel(ModelRef):
+    """A champion model the API serves now."""
+
+    loaded_at: dt.datetime = Field(description="when this version was loaded (UTC)")
+
+
+class ModelsOut(BaseModel):
+    """The champion models served, and why the last (re)load failed if it did."""
+
+    models: list[ServedModel] = Field(
+        description="champions served now; a model without a champion is absent"
+    )
+    failure: str | None = Field(
+        description="why the last load or reload from the registry failed, while the models "
+        "above are still served; empty once one succeeds",
+        examples=[None],
+    )
+
+
 class ScoreResponse(BaseModel):
     """Scores of the invoices sent, in the order sent."""
 
@@ -105,6 +124,22 @@ class AgedBalanceOut(BaseModel):
     d31_60: float = Field(description="31 to 60 days past due")
     d61_90: float = Field(description="61 to 90 days past due")
     over_90: float = Field(description="more than 90 days past due")
+
+
+class CurrencyAgedBalanceOut(AgedBalanceOut):
+    """The balance âgée of one currency, in its units."""
+
+    currency: str = Field(description="ISO 4217 currency of the amounts", examples=["EUR"])
+    total: float = Field(description="open amount: the sum of the buckets")
+
+
+class AgedBalancesOut(BaseModel):
+    """The balance âgée at one date, currency by currency (never added across currencies)."""
+
+    as_of: dt.date = Field(description="date of the figures (end of that day)")
+    balances: list[CurrencyAgedBalanceOut] = Field(
+        description="one per currency, sorted by currency"
+    )
 
 
 class KpisOut(BaseModel):

@@ -2,20 +2,66 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import threading
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from encours.settings import Settings
+from serving.api.metrics import Metrics
 from serving.ledger_source import LedgerSource
+from serving.models import ModelSet, RegistryUnavailable, load_models
 from serving.scoring import LoadedModel
+from training.models import TIME_MODEL
+
+logger = logging.getLogger("encours.api")
 
 
 @dataclass
 class AppState:
-    """Settings, database, ledger and the champion model of one running app."""
+    """Settings, database, ledger, metrics and the champion models of one running app.
+
+    ``models`` is replaced whole, never changed in place: a request reads it once and
+    keeps that set to its end, whatever a reload does meanwhile.
+    """
 
     settings: Settings
     engine: Engine
     ledger: LedgerSource
-    late_model: LoadedModel | None
+    models: ModelSet = field(default_factory=ModelSet)
+    metrics: Metrics = field(default_factory=Metrics)
+    _reloading: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def late_model(self) -> LoadedModel | None:
+        """The champion late-payment model served now, None while none is loaded."""
+        return self.models.get(self.settings.late_model_name)
+
+    @property
+    def time_model(self) -> LoadedModel | None:
+        """The champion payment-time model served now, None while none is loaded."""
+        return self.models.get(TIME_MODEL)
+
+    def reload_models(self) -> ModelSet:
+        """Load the champions again and swap them in; on failure keep serving the current ones.
+
+        One reload at a time: a second call waits, then finds the versions loaded already.
+
+        Raises:
+            RegistryUnavailable: after noting the failure in ``models.failure`` (readiness
+                shows it) and logging it.
+        """
+        with self._reloading:
+            try:
+                fresh = load_models(self.settings, self.models)
+            except RegistryUnavailable as exc:
+                self.models = self.models.failed("reload", exc)
+                self.metrics.reloads.labels("failed").inc()
+                served = ", ".join(f"{m.name} v{m.version}" for m in self.models.models.values())
+                logger.warning("model reload failed, still serving %s: %s", served or "none", exc)
+                raise
+            self.models = fresh
+            self.metrics.reloads.labels("ok").inc()
+            self.metrics.show_models(fresh.models.values())
+            return fresh

@@ -11,16 +11,20 @@ from fastapi.testclient import TestClient
 from encours.settings import Settings
 from ledger.storage import make_engine, save_ledger
 from serving.api.app import create_app
+from serving.api_keys import create_key
 from tests.ledger.factories import small_ledger
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    """An app on a small imported ledger and an empty model store."""
+    """An app on a small imported ledger and an empty model store, sending a collector key."""
     settings = Settings(database_url=f"sqlite:///{tmp_path}/l.db", models_dir=tmp_path / "m")
     app = create_app(settings)
     with TestClient(app) as test_client:  # runs the lifespan (migrates the database)
-        save_ledger(make_engine(settings.database_url), small_ledger())
+        engine = make_engine(settings.database_url)
+        save_ledger(engine, small_ledger())
+        token = create_key(engine, "collector", "tests").token
+        test_client.headers["Authorization"] = f"Bearer {token}"
         yield test_client
 
 

@@ -17,6 +17,7 @@ from ledger.importing import import_directory
 from ledger.kpis import compute_kpis
 from ledger.simulate import SimulationConfig, simulate, write_simulation
 from ledger.storage import load_ledger, make_engine
+from serving.api_keys import create_key
 from training.tracking import use_store
 from training.train import train_models
 
@@ -45,8 +46,13 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 90
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings, object]]:
-    """A trained model and an imported ledger served by `encours serve` on a free port."""
+def served(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[httpx.Client, Settings, object]]:
+    """A trained model and an imported ledger served by `encours serve` on a free port.
+
+    Yields a client that sends a viewer key, the settings and the simulation.
+    """
     root = tmp_path_factory.mktemp("e2e")
     settings = Settings(database_url=f"sqlite:///{root}/ledger.db", models_dir=root / "models")
     sim = simulate(SimulationConfig(n_clients=60, n_months=18, seed=7))
@@ -55,6 +61,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Sett
     import_directory(engine, root / "data")
     use_store(settings.tracking_uri, settings.artifacts_uri)
     train_models(load_ledger(engine))
+    token = create_key(engine, "viewer", "end to end").token
     port = _free_port()
     env = os.environ | {
         "ENCOURS_DATABASE_URL": settings.database_url,
@@ -70,14 +77,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Sett
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, process)
-        yield base, settings, sim
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as client:
+            yield client, settings, sim
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
-def test_scores_invoices_over_http(served: tuple[str, Settings, object]) -> None:
-    base, _, sim = served
+def test_scores_invoices_over_http(served: tuple[httpx.Client, Settings, object]) -> None:
+    client, _, sim = served
     client_id = str(sim.ledger.clients["client_id"].iloc[0])  # type: ignore[attr-defined]
     body = {
         "as_of": "2025-06-01",
@@ -99,7 +109,7 @@ def test_scores_invoices_over_http(served: tuple[str, Settings, object]) -> None
             },
         ],
     }
-    response = httpx.post(f"{base}/v1/invoices/score", json=body, timeout=30)
+    response = client.post("/v1/invoices/score", json=body)
     assert response.status_code == 200, response.text
     payload = response.json()
     assert payload["model"]["name"] == "late-payment"
@@ -109,8 +119,8 @@ def test_scores_invoices_over_http(served: tuple[str, Settings, object]) -> None
     assert payload["scores"][1]["p_late"] > payload["scores"][0]["p_late"]
 
 
-def test_unknown_client_is_a_404_problem(served: tuple[str, Settings, object]) -> None:
-    base, _, _ = served
+def test_unknown_client_is_a_404_problem(served: tuple[httpx.Client, Settings, object]) -> None:
+    client, _, _ = served
     body = {
         "invoices": [
             {
@@ -121,14 +131,16 @@ def test_unknown_client_is_a_404_problem(served: tuple[str, Settings, object]) -
             }
         ]
     }
-    response = httpx.post(f"{base}/v1/invoices/score", json=body, timeout=30)
+    response = client.post("/v1/invoices/score", json=body)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert "NOBODY" in response.json()["detail"]
 
 
-def test_bad_input_is_a_422_problem_naming_the_field(served: tuple[str, Settings, object]) -> None:
-    base, _, _ = served
+def test_bad_input_is_a_422_problem_naming_the_field(
+    served: tuple[httpx.Client, Settings, object],
+) -> None:
+    client, _, _ = served
     body = {
         "invoices": [
             {
@@ -139,17 +151,17 @@ def test_bad_input_is_a_422_problem_naming_the_field(served: tuple[str, Settings
             }
         ]
     }
-    response = httpx.post(f"{base}/v1/invoices/score", json=body, timeout=30)
+    response = client.post("/v1/invoices/score", json=body)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     fields = {e["field"] for e in response.json()["errors"]}
     assert {"invoices.0.issue_date", "invoices.0.amount"} <= fields
 
 
-def test_kpis_over_http_match_the_library(served: tuple[str, Settings, object]) -> None:
-    base, settings, sim = served
+def test_kpis_over_http_match_the_library(served: tuple[httpx.Client, Settings, object]) -> None:
+    client, settings, sim = served
     as_of = sim.end.date()  # type: ignore[attr-defined]
-    response = httpx.get(f"{base}/v1/kpis", params={"as_of": as_of.isoformat()}, timeout=30)
+    response = client.get("/v1/kpis", params={"as_of": as_of.isoformat()})
     assert response.status_code == 200, response.text
     expected = compute_kpis(load_ledger(make_engine(settings.database_url)), as_of)[0]
     got = response.json()
@@ -159,9 +171,22 @@ def test_kpis_over_http_match_the_library(served: tuple[str, Settings, object]) 
     assert got["dso"] == expected.dso
 
 
-def test_kpis_reject_a_malformed_date(served: tuple[str, Settings, object]) -> None:
-    base, _, _ = served
-    response = httpx.get(f"{base}/v1/kpis", params={"as_of": "31/12/2025"}, timeout=30)
+def test_kpis_reject_a_malformed_date(served: tuple[httpx.Client, Settings, object]) -> None:
+    client, _, _ = served
+    response = client.get("/v1/kpis", params={"as_of": "31/12/2025"})
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert "as_of" in response.json()["detail"]
+
+
+def test_over_http_a_key_is_needed_but_not_for_readiness(
+    served: tuple[httpx.Client, Settings, object],
+) -> None:
+    client, _, _ = served
+    keyless = httpx.get(str(client.base_url.join("/v1/kpis")), timeout=30)
+    assert keyless.status_code == 401
+    assert keyless.headers["content-type"] == "application/problem+json"
+    assert keyless.headers["www-authenticate"].startswith("Bearer")
+    assert httpx.get(str(client.base_url.join("/readyz")), timeout=30).status_code == 200
+    # A viewer may read, not reload.
+    assert client.post("/v1/models/reload").status_code == 403

@@ -20,7 +20,10 @@ def healthz() -> Health:
 
 @router.get("/readyz", summary="Readiness", responses={503: {"model": Health}})
 def readyz(state: StateDep) -> JSONResponse:
-    """Ready when the database answers and a champion model is loaded."""
+    """Ready when the database answers and a champion model is loaded.
+
+    A failed reload leaves the app ready on the models it kept, and the detail says so.
+    """
     detail: dict[str, str] = {}
     try:
         with state.engine.connect() as connection:
@@ -28,8 +31,12 @@ def readyz(state: StateDep) -> JSONResponse:
         detail["database"] = "ok"
     except Exception as exc:  # any driver error means not ready; say which
         detail["database"] = f"unreachable: {type(exc).__name__}"
-    model = state.late_model
-    detail["late_model"] = f"{model.name} v{model.version}" if model else "none registered"
+    served = state.models  # read once: a reload may swap it meanwhile
+    model = served.get(state.settings.late_model_name)
+    late = f"{model.name} v{model.version}" if model else "none registered"
+    if served.failure:  # the models above are kept; say why newer ones are not
+        late = f"{late if model else 'none loaded'} ({served.failure})"
+    detail["late_model"] = late
     ready = detail["database"] == "ok" and model is not None
     body = Health(status="ok" if ready else "not_ready", detail=detail)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from ledger.kpis import compute_kpis
+from ledger.kpis import BUCKETS, aged_balance, compute_kpis
 from serving.api.deps import SnapshotDep
-from serving.api.schemas import KpisOut
+from serving.api.schemas import AgedBalancesOut, CurrencyAgedBalanceOut, KpisOut
+from serving.api.security import AUTH_RESPONSES, require_role
 
-router = APIRouter(prefix="/v1", tags=["kpis"])
+router = APIRouter(
+    prefix="/v1", tags=["kpis"], dependencies=[require_role("viewer")], responses=AUTH_RESPONSES
+)
+AsOf = Annotated[
+    dt.date | None, Query(description="date of the figures, YYYY-MM-DD; default today")
+]
 
 
 @router.get(
@@ -23,9 +30,7 @@ router = APIRouter(prefix="/v1", tags=["kpis"])
 )
 def kpis(
     snapshot: SnapshotDep,
-    as_of: Annotated[
-        dt.date | None, Query(description="date of the figures, YYYY-MM-DD; default today")
-    ] = None,
+    as_of: AsOf = None,
     currency: Annotated[
         str, Query(pattern="^[A-Z]{3}$", description="currency of the figures")
     ] = "EUR",
@@ -33,3 +38,34 @@ def kpis(
     """The KPIs of one currency at ``as_of``."""
     figures = compute_kpis(snapshot.ledger, as_of or dt.date.today(), currency=currency)[0]
     return KpisOut.model_validate(figures.as_json())
+
+
+@router.get(
+    "/aged-balance",
+    summary="Balance âgée at a date",
+    description="Open amounts by days past due (not due, 1–30, 31–60, 61–90, over 90), one "
+    "line per currency, from what the ledger knew at the end of `as_of`: the same figures "
+    "as the `aged_balance` of /v1/kpis, for every currency at once.",
+)
+def aged_balance_route(
+    snapshot: SnapshotDep,
+    as_of: AsOf = None,
+    currency: Annotated[
+        str | None,
+        Query(pattern="^[A-Z]{3}$", description="only this currency; default every currency"),
+    ] = None,
+) -> AgedBalancesOut:
+    """The balance âgée of each currency at ``as_of``."""
+    day = as_of or dt.date.today()
+    balances = aged_balance(snapshot.ledger, day, currency)
+    return AgedBalancesOut(
+        as_of=day,
+        balances=[
+            CurrencyAgedBalanceOut(
+                currency=code,
+                total=float(sum((getattr(buckets, name) for name in BUCKETS), Decimal(0))),
+                **buckets.as_json(),
+            )
+            for code, buckets in balances.items()
+        ],
+    )

@@ -14,12 +14,17 @@ from ledger.contract import DEFAULT_CURRENCY
 from ledger.lettrage import CLIENT_SOURCES, RULES, LettrageConfig
 from ledger.lettrage_store import MAX_LINE_ID, UNALLOCATED, apply_lettrage
 from ledger.money import decimal_to_cents
-from serving.api.deps import StateDep
+from serving.api.deps import StateDep, require_batch
+from serving.api.security import AUTH_RESPONSES, require_role
 
-router = APIRouter(prefix="/v1", tags=["lettrage"])
+router = APIRouter(
+    prefix="/v1",
+    tags=["lettrage"],
+    dependencies=[require_role("collector")],
+    responses=AUTH_RESPONSES,
+)
 
 MAX_AMOUNT = Decimal("1e13")
-MAX_LINES = 10_000
 _RULE_HELP = "; ".join(f"`{k}`: {v}" for k, v in RULES.items())
 _SOURCE_HELP = "; ".join(f"`{k}`: {v}" for k, v in CLIENT_SOURCES.items())
 
@@ -113,18 +118,22 @@ def lines_frame(lines: list[BankLineIn]) -> pd.DataFrame:
     "client from the payer's name when the line does not give it. Matches at or above "
     "`threshold` are applied at once as payments; the others wait in the review queue. "
     "Sending the same lines again applies nothing twice.",
-    responses={422: {"description": "a line id already sent with other values"}},
+    responses={
+        413: {"description": "more lines than the limit (`ENCOURS_MAX_BATCH`, default 10,000)"},
+        422: {"description": "a line id already sent with other values"},
+    },
 )
 def lettrage(
     state: StateDep,
     lines: Annotated[
         list[BankLineIn],
-        Body(min_length=1, max_length=MAX_LINES, description="the bank statement's lines"),
+        Body(min_length=1, description="the bank statement's lines"),
     ],
     threshold: Annotated[
         float, Query(ge=0, le=1, description="confidence at or above which a match is applied")
     ] = 0.9,
 ) -> LettrageOut:
     """Propose and apply the matches of the lines sent."""
+    require_batch(len(lines), state.settings.max_batch, "bank lines")
     run = apply_lettrage(state.engine, lines_frame(lines), LettrageConfig(auto_threshold=threshold))
     return LettrageOut.model_validate(run.as_json())

@@ -7,11 +7,17 @@ import datetime as dt
 import pandas as pd
 from fastapi import APIRouter
 
-from serving.api.deps import LateModelDep, SnapshotDep, require_model
+from serving.api.deps import LateModelDep, SnapshotDep, StateDep, require_batch, require_model
 from serving.api.schemas import InvoiceScore, ModelRef, ScoreRequest, ScoreResponse
+from serving.api.security import AUTH_RESPONSES, require_role
 from serving.scoring import score_invoices
 
-router = APIRouter(prefix="/v1/invoices", tags=["scores"])
+router = APIRouter(
+    prefix="/v1/invoices",
+    tags=["scores"],
+    dependencies=[require_role("viewer")],
+    responses=AUTH_RESPONSES,
+)
 
 
 def request_frame(body: ScoreRequest) -> pd.DataFrame:
@@ -38,11 +44,15 @@ def request_frame(body: ScoreRequest) -> pd.DataFrame:
     "champion late-payment model and the client's payment history before `as_of`.",
     responses={
         404: {"description": "a client is not in the ledger"},
+        413: {"description": "more invoices than the limit (`ENCOURS_MAX_BATCH`, default 10,000)"},
         503: {"description": "no model is registered yet"},
     },
 )
-def score(body: ScoreRequest, snapshot: SnapshotDep, champion: LateModelDep) -> ScoreResponse:
+def score(
+    body: ScoreRequest, state: StateDep, snapshot: SnapshotDep, champion: LateModelDep
+) -> ScoreResponse:
     """Late probabilities of the invoices sent."""
+    require_batch(len(body.invoices), state.settings.max_batch)
     model = require_model(champion)
     as_of = body.as_of or dt.date.today()
     frame = request_frame(body)

@@ -1,0 +1,101 @@
+"""Prometheus metrics of one app: requests by route and status, latencies, models served.
+
+Each app has its own registry (no process-wide state), so that two apps in one process,
+as in the tests, count apart.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from serving.scoring import LoadedModel
+
+UNMATCHED = "unmatched"
+"""Route label of requests no route matched: raw paths would make one series per scan."""
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """The app's counters, histogram and gauges, and their text exposition."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        labels = ("method", "route", "status")
+        self.requests = Counter(
+            "encours_http_requests",
+            "HTTP requests answered, by method, route template and status code",
+            labels,
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "encours_http_request_duration_seconds",
+            "time to answer HTTP requests, by method, route template and status code",
+            labels,
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.model_version = Gauge(
+            "encours_model_version",
+            "registered version of the champion model served, by model name",
+            ("model",),
+            registry=self.registry,
+        )
+        self.reloads = Counter(
+            "encours_model_reloads",
+            "model reloads from the registry, by outcome (ok, failed)",
+            ("outcome",),
+            registry=self.registry,
+        )
+        self._shown: set[str] = set()
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request."""
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route, str(status)).observe(seconds)
+
+    def show_models(self, models: Iterable[LoadedModel]) -> None:
+        """Set the version gauge to the models now served (and only those)."""
+        served = {model.name: model.version for model in models}
+        for name in self._shown - served.keys():
+            self.model_version.remove(name)
+        for name, version in served.items():
+            self.model_version.labels(name).set(float(version))
+        self._shown = set(served)
+
+    def exposition(self) -> bytes:
+        """The metrics in Prometheus text format."""
+        return generate_latest(self.registry)
+
+
+class MetricsMiddleware:
+    """Times every HTTP request and counts it under its route template and status."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, then count it (as a 500 if it raised)."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            # The router puts the matched route in the scope: its template, not the raw path.
+            route = getattr(scope.get("route"), "path", None) or UNMATCHED
+            self.metrics.observe(scope["method"], route, status, time.perf_counter() - start)

@@ -1,0 +1,57 @@
+"""The champion models served: which versions, and a reload from the registry."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+from serving.api.deps import StateDep
+from serving.api.schemas import ModelsOut, ServedModel
+from serving.api.security import AUTH_RESPONSES, require_role
+from serving.models import ModelSet, RegistryUnavailable
+
+router = APIRouter(prefix="/v1/models", tags=["ops"], responses=AUTH_RESPONSES)
+
+
+def models_out(served: ModelSet) -> ModelsOut:
+    """The response body describing ``served``."""
+    return ModelsOut(
+        models=[
+            ServedModel(name=m.name, version=m.version, loaded_at=m.loaded_at)
+            for m in served.models.values()
+        ],
+        failure=served.failure,
+    )
+
+
+@router.get(
+    "",
+    summary="Models served",
+    description="The champion models the API answers with: name, registered version and "
+    "when it was loaded, and why the last reload failed if it did.",
+    dependencies=[require_role("viewer")],
+)
+def list_models(state: StateDep) -> ModelsOut:
+    """The models served now."""
+    return models_out(state.models)
+
+
+@router.post(
+    "/reload",
+    summary="Reload the champions",
+    description="Reads the `champion` aliases in the MLflow registry again and swaps in the "
+    "versions promoted since, all together and without dropping a request: requests "
+    "already running finish on the models they started with. If the registry cannot be "
+    "read or a model cannot be loaded, the API keeps serving its current models and "
+    "answers 503; /readyz says what failed.",
+    dependencies=[require_role("admin")],
+    responses={503: {"description": "the registry could not be read; current models kept"}},
+)
+def reload_models(state: StateDep) -> ModelsOut:
+    """Reload the champions; a plain ``def``, so the loading runs off the event loop."""
+    try:
+        return models_out(state.reload_models())
+    except RegistryUnavailable as exc:
+        kept = ", ".join(f"{m.name} v{m.version}" for m in state.models.models.values())
+        raise HTTPException(
+            503, f"could not reload the models ({exc}); still serving {kept or 'no model'}"
+        ) from exc

@@ -1,0 +1,125 @@
+"""Shared by the serving tests: a tiny ledger and two registered late-payment versions.
+
+``train_models`` fits, evaluates and logs three models (about a minute here, most of it in
+MLflow's logging); the serving tests need only late-payment models that score, so they fit
+two and log them lean, once per session.
+"""
+
+from __future__ import annotations
+
+import os
+
+# As in tests/training: LightGBM's OpenMP threads spin against other load unless passive.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from encours.settings import Settings
+from ledger.contract import Ledger
+from ledger.simulate import SimulationConfig, simulate
+from ledger.storage import load_ledger, make_engine, migrate, save_ledger
+from serving.api_keys import Role, create_key
+from training.models import LATE_MODEL
+
+CONFIG = SimulationConfig(n_clients=40, n_months=14, seed=11)
+
+
+@dataclass(frozen=True)
+class Store:
+    """A ledger database and an MLflow store holding late-payment versions 1 and 2."""
+
+    settings: Settings
+    ledger: Ledger
+
+    def set_champion(self, version: str) -> None:
+        """Point late-payment@champion at ``version``."""
+        from mlflow import MlflowClient
+
+        from training.tracking import CHAMPION
+
+        uri = self.settings.tracking_uri
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client.set_registered_model_alias(LATE_MODEL, CHAMPION, version)
+
+
+def _register(model: object) -> str:
+    """Log ``model`` as a new late-payment version; returns its number."""
+    import mlflow
+    import mlflow.sklearn
+
+    from training.tracking import quiet_mlflow
+
+    with quiet_mlflow(), mlflow.start_run():
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            serialization_format="cloudpickle",
+            registered_model_name=LATE_MODEL,
+            pip_requirements=[],  # inferring them takes seconds and serves nothing here
+        )
+    return str(info.registered_model_version)
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """The simulated ledger saved, and two late-payment fits registered; v1 is champion."""
+    from training.dataset import ledger_end, out_of_time_split
+    from training.late_payment import LatePaymentModel
+    from training.targets import late_outcome
+    from training.tracking import use_store
+    from training.train import default_cutoff
+
+    root = tmp_path_factory.mktemp("serving-store")
+    settings = Settings(
+        database_url=f"sqlite:///{root}/ledger.db",
+        models_dir=root / "models",
+        ledger_refresh_seconds=3600,
+    )
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    save_ledger(engine, simulate(CONFIG).ledger)
+    ledger = load_ledger(engine)
+    engine.dispose()
+    end = ledger_end(ledger)
+    split = out_of_time_split(ledger, default_cutoff(end), end)
+    y = late_outcome(split.train, split.cutoff)
+    known = y.notna().to_numpy()
+    use_store(settings.tracking_uri, settings.artifacts_uri)
+    for share in (0.2, 0.3):  # two different fits: versions 1 and 2
+        model = LatePaymentModel(calibration_share=share)
+        model.fit(split.x_train[known], y[known], split.train["issue_date"][known])
+        _register(model)
+    result = Store(settings, ledger)
+    result.set_champion("1")
+    return result
+
+
+def keys_for(settings: Settings) -> dict[str, str]:
+    """A token of each role, and of a revoked key (``revoked``), in the store's database."""
+    from serving.api_keys import revoke_key
+
+    engine = make_engine(settings.database_url)
+    tokens = {role.value: create_key(engine, role, f"test {role}").token for role in Role}
+    revoked = create_key(engine, Role.ADMIN, "revoked")
+    revoke_key(engine, revoked.key.id)
+    engine.dispose()
+    return tokens | {"revoked": revoked.token}
+
+
+def auth(token: str) -> dict[str, str]:
+    """The header carrying ``token``."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def keyed_app(store: Store) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """The app on the store (v1 loaded), and a token per role; one per test module."""
+    from serving.api.app import create_app
+
+    app = create_app(store.settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client, keys_for(store.settings)

@@ -1,0 +1,61 @@
+"""The key store, on SQLite and PostgreSQL: tokens shown once, kept only as digests."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, select
+
+from ledger.schema import API_KEYS, API_ROLES
+from serving.api_keys import (
+    TOKEN_PREFIX,
+    Role,
+    UnknownApiKey,
+    authenticate,
+    create_key,
+    hash_token,
+    list_keys,
+    revoke_key,
+)
+
+
+def test_roles_are_ordered_and_match_the_database_constraint() -> None:
+    assert tuple(Role) == API_ROLES
+    assert Role.ADMIN.covers(Role.COLLECTOR) and Role.COLLECTOR.covers(Role.VIEWER)
+    assert Role.VIEWER.covers(Role.VIEWER)
+    assert not Role.VIEWER.covers(Role.COLLECTOR) and not Role.COLLECTOR.covers(Role.ADMIN)
+
+
+def test_a_key_authenticates_until_revoked_and_its_token_is_never_stored(engine: Engine) -> None:
+    first = create_key(engine, "collector", "relances team")
+    second = create_key(engine, Role.ADMIN)
+    assert first.token.startswith(TOKEN_PREFIX) and first.token != second.token
+    assert len(first.token) > 40  # 32 random bytes, url-safe
+    with engine.connect() as connection:
+        rows = [tuple(map(str, r)) for r in connection.execute(select(API_KEYS)).all()]
+    assert not any(first.token in value for row in rows for value in row)
+    assert any(hash_token(first.token) in row for row in rows)
+
+    found = authenticate(engine, first.token)
+    assert found is not None
+    assert (found.id, found.name, found.role) == (first.key.id, "relances team", Role.COLLECTOR)
+    assert found.created_at.tzinfo is not None
+    assert authenticate(engine, "enc_guess") is None
+    assert authenticate(engine, hash_token(first.token)) is None  # the digest is no key
+
+    revoked = revoke_key(engine, first.key.id)
+    assert revoked.revoked_at is not None and not revoked.active
+    assert authenticate(engine, first.token) is None
+    assert revoke_key(engine, first.key.id).revoked_at == revoked.revoked_at  # kept its date
+    assert authenticate(engine, second.token) is not None
+    assert [(k.id, k.active) for k in list_keys(engine)] == [
+        (first.key.id, False),
+        (second.key.id, True),
+    ]
+    with pytest.raises(UnknownApiKey, match="no API key number 999"):
+        revoke_key(engine, 999)
+
+
+def test_an_unknown_role_is_refused(engine: Engine) -> None:
+    with pytest.raises(ValueError):
+        create_key(engine, "superuser")
+    assert list_keys(engine) == []

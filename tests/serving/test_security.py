@@ -1,0 +1,156 @@
+"""API keys and roles, checked on every route of the app's route table.
+
+The route table is walked, not listed by hand: a route added without a role fails here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+
+from encours.settings import Settings
+from serving.api.app import create_app
+from serving.api.security import route_role
+from serving.api_keys import Role
+from tests.serving.conftest import auth
+
+PUBLIC = {"/healthz", "/readyz"}
+# The role decided for each route so far; routes added later need only declare one.
+DECIDED = {
+    ("POST", "/v1/invoices/score"): Role.VIEWER,
+    ("GET", "/v1/kpis"): Role.VIEWER,
+    ("GET", "/v1/aged-balance"): Role.VIEWER,
+    ("GET", "/v1/models"): Role.VIEWER,
+    ("GET", "/metrics"): Role.VIEWER,
+    ("POST", "/v1/lettrage"): Role.COLLECTOR,
+    ("POST", "/v1/models/reload"): Role.ADMIN,
+}
+PROBLEM = "application/problem+json"
+
+Route = tuple[str, str, Role | None]
+
+
+def route_table(app: FastAPI) -> list[Route]:
+    """(method, path template, least role) of every API route and method of ``app``."""
+    # FastAPI keeps included routers nested in app.routes; iter_route_contexts descends
+    # into them, as FastAPI's own OpenAPI generator does.
+    rows: list[Route] = []
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute):
+            for method in sorted(context.methods):
+                rows.append((method, context.path_format, route_role(context.dependant)))
+    return rows
+
+
+def secured(app: FastAPI) -> list[tuple[str, str, Role]]:
+    """The routes that need a key, with their least role."""
+    return [(m, p, role) for m, p, role in route_table(app) if role is not None]
+
+
+def url(path: str) -> str:
+    """``path`` with its parameters filled in: the key is checked before they are used."""
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+def test_every_route_declares_its_least_role(keyed_app: tuple[TestClient, dict]) -> None:
+    client, _ = keyed_app
+    table = route_table(client.app)  # type: ignore[arg-type]
+    assert {(m, p) for m, p, _ in table} >= set(DECIDED), "a decided route went missing"
+    for method, path, role in table:
+        if path in PUBLIC:
+            assert role is None, f"{method} {path} should answer without a key"
+        else:
+            assert role is not None, f"{method} {path} declares no role: add require_role(...)"
+        if (method, path) in DECIDED:
+            assert role == DECIDED[method, path], f"{method} {path}"
+
+
+def test_without_a_valid_key_every_route_is_a_401_problem(
+    keyed_app: tuple[TestClient, dict],
+) -> None:
+    client, tokens = keyed_app
+    invalid = {
+        "no key": {},
+        "unknown key": auth("enc_not-a-key"),
+        "revoked key": auth(tokens["revoked"]),
+        "revoked key in X-API-Key": {"X-API-Key": tokens["revoked"]},
+        "not a bearer": {"Authorization": f"Basic {tokens['admin']}"},
+    }
+    failures = []
+    for method, path, _ in secured(client.app):  # type: ignore[arg-type]
+        for case, headers in invalid.items():
+            response = client.request(method, url(path), headers=headers)
+            if (
+                response.status_code != 401
+                or response.headers["content-type"] != PROBLEM
+                or not response.headers.get("www-authenticate", "").startswith("Bearer")
+            ):
+                failures.append(f"{method} {path} with {case}: {response.status_code}")
+    assert failures == []
+
+
+def test_a_role_below_the_route_is_403_and_at_or_above_passes(
+    keyed_app: tuple[TestClient, dict],
+) -> None:
+    client, tokens = keyed_app
+    failures = []
+    for method, path, needed in secured(client.app):  # type: ignore[arg-type]
+        for role in Role:
+            for headers in (auth(tokens[role]), {"X-API-Key": tokens[role]}):
+                response = client.request(method, url(path), headers=headers)
+                if role.covers(needed):
+                    ok = response.status_code not in (401, 403)  # then 200, 422 for no body...
+                else:
+                    ok = (
+                        response.status_code == 403
+                        and response.headers["content-type"] == PROBLEM
+                        and needed.value in response.json()["detail"]
+                    )
+                if not ok:
+                    failures.append(f"{method} {path} as {role}: {response.status_code}")
+    assert failures == []
+
+
+def test_health_and_readiness_answer_without_a_key(keyed_app: tuple[TestClient, dict]) -> None:
+    client, _ = keyed_app
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+
+
+def test_openapi_declares_both_schemes_and_each_route_role(
+    keyed_app: tuple[TestClient, dict],
+) -> None:
+    client, _ = keyed_app
+    schema = client.get("/openapi.json").json()  # the documentation itself is public
+    schemes = schema["components"]["securitySchemes"]
+    assert (schemes["bearer"]["type"], schemes["bearer"]["scheme"]) == ("http", "bearer")
+    assert (schemes["apiKey"]["in"], schemes["apiKey"]["name"]) == ("header", "X-API-Key")
+    table = route_table(client.app)  # type: ignore[arg-type]
+    documented = {
+        (method.upper(), path)
+        for path, operations in schema["paths"].items()
+        for method in operations
+    }
+    assert documented == {(m, p) for m, p, _ in table}, "the walk and the schema disagree"
+    for method, path, role in table:
+        operation = schema["paths"][path][method.lower()]
+        if role is None:
+            assert "security" not in operation, path
+            continue
+        assert operation["security"] == [{"bearer": [role.value]}, {"apiKey": [role.value]}]
+        assert {"401", "403"} <= set(operation["responses"]), f"{method} {path}"
+
+
+def test_the_walk_sees_a_route_added_later_without_a_role() -> None:
+    app = create_app(Settings(database_url="sqlite://"))  # no lifespan: nothing is loaded
+    extra = APIRouter(prefix="/v1/extra")
+
+    @extra.get("/{item}")
+    def item(item: int) -> int:
+        return item
+
+    app.include_router(extra)
+    assert ("GET", "/v1/extra/{item}", None) in route_table(app)
