@@ -12,6 +12,8 @@ import pandas as pd
 from features.pipeline import FeatureBuilder
 from ledger.contract import Ledger
 from ledger.errors import UnknownClient
+from serving.explanations import Reason, top_reasons
+from training.late_payment import bucket_probabilities
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,61 @@ def check_clients(ledger: Ledger, client_ids: pd.Series) -> None:
     for client_id in client_ids:
         if client_id not in known:
             raise UnknownClient(str(client_id))
+
+
+@dataclass(frozen=True)
+class InvoiceScores:
+    """Everything the models say of some invoices, in the order given."""
+
+    p_late: np.ndarray
+    buckets: np.ndarray | None
+    """P(on_time), P(1_30) .. P(over_90), when the payment-time model is loaded."""
+    dates: pd.DataFrame | None
+    """expected, p10, p50, p90 payment dates, when the payment-time model is loaded."""
+    reasons: list[list[Reason]] | None
+
+
+def full_scores(
+    features: FeatureBuilder,
+    late: LoadedModel,
+    time: LoadedModel | None,
+    invoices: pd.DataFrame,
+    as_of: pd.Timestamp,
+    explain: bool,
+) -> InvoiceScores:
+    """Late probability, buckets, payment dates and reasons of invoices seen at ``as_of``.
+
+    The payment date is conditional on the invoice being still unpaid at ``as_of`` (or at
+    its issue date, for one seen before it is issued).
+    """
+    x = features.transform(invoices, as_of)
+    columns = x.reindex(columns=late.feature_names)
+    p_late = late.predict_late(x)
+    reasons = None
+    if explain and hasattr(late.model, "contributions"):
+        specs = {s.name: s for s in features.specs}
+        reasons = top_reasons(late.model.contributions(columns), columns, specs)
+    if time is None:
+        return InvoiceScores(p_late, None, None, reasons)
+    issue = invoices["issue_date"].reset_index(drop=True)
+    open_at = issue.where(issue > as_of, as_of)
+    dist = time.model.distribution(
+        x.reindex(columns=time.feature_names),
+        issue,
+        invoices["due_date"].reset_index(drop=True),
+        open_at=open_at,
+    )
+    dates = pd.DataFrame(
+        {
+            "expected": dist.dates(np.round(dist.expected_offset())),
+            "p10": dist.dates(dist.quantile(0.1)),
+            "p50": dist.dates(dist.quantile(0.5)),
+            "p90": dist.dates(dist.quantile(0.9)),
+        }
+    )
+    return InvoiceScores(
+        p_late, bucket_probabilities(p_late, dist.bucket_probabilities()), dates, reasons
+    )
 
 
 def score_invoices(

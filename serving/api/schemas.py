@@ -67,12 +67,49 @@ class ScoreRequest(BaseModel):
     )
 
 
+class ReasonOut(BaseModel):
+    """One feature's push on the late-payment score (a signed TreeSHAP contribution)."""
+
+    feature: str = Field(description="feature name, as in `encours features --list`")
+    description: str = Field(description="what the feature means, from the registry")
+    family: str = Field(description="feature family: history, exposure, invoice, client...")
+    value: float | str | None = Field(description="the feature's value for this invoice")
+    contribution: float = Field(
+        description="push on the log-odds of late payment: > 0 raises the risk, < 0 lowers it",
+        examples=[0.21],
+    )
+
+
+class BucketsOut(BaseModel):
+    """Probability of each days-late bucket; they sum to 1."""
+
+    on_time: float = Field(ge=0, le=1, description="paid on or before the due date")
+    d1_30: float = Field(ge=0, le=1, description="paid 1 to 30 days late")
+    d31_60: float = Field(ge=0, le=1, description="paid 31 to 60 days late")
+    d61_90: float = Field(ge=0, le=1, description="paid 61 to 90 days late")
+    over_90: float = Field(ge=0, le=1, description="over 90 days late, or never paid")
+
+
 class InvoiceScore(BaseModel):
-    """The model's view of one invoice."""
+    """The models' view of one invoice."""
 
     invoice_id: str | None = Field(description="invoice number, as sent")
     client_id: str = Field(description="client billed")
     p_late: float = Field(ge=0, le=1, description="probability of payment after the due date")
+    buckets: BucketsOut | None = Field(
+        default=None, description="days-late buckets; null until a payment-time model is served"
+    )
+    expected_payment_date: dt.date | None = Field(
+        default=None, description="mean payment date (within a year of the due date)"
+    )
+    p10_date: dt.date | None = Field(default=None, description="paid by then with 10 % chance")
+    p50_date: dt.date | None = Field(default=None, description="median payment date")
+    p90_date: dt.date | None = Field(
+        default=None, description="paid by then with 90 % chance; null if later than a year"
+    )
+    reasons: list[ReasonOut] | None = Field(
+        default=None, description="the largest contributions, strongest first (when asked)"
+    )
 
 
 class ModelRef(BaseModel):

@@ -117,6 +117,20 @@ def test_scores_invoices_over_http(served: tuple[httpx.Client, Settings, object]
     assert all(0.0 <= s["p_late"] <= 1.0 for s in payload["scores"])
     # A disputed invoice due at once is riskier than an undisputed one on 30 days.
     assert payload["scores"][1]["p_late"] > payload["scores"][0]["p_late"]
+    for item in payload["scores"]:
+        # The payment-time champion is served too: buckets and dates come with the score.
+        buckets = item["buckets"]
+        assert sum(buckets.values()) == pytest.approx(1.0)
+        assert buckets["on_time"] == pytest.approx(1.0 - item["p_late"])
+        assert item["p10_date"] <= item["p50_date"] <= (item["p90_date"] or "9999")
+        assert item["p10_date"] >= "2025-06-01"  # nothing is paid before it is issued
+        # Reasons: the strongest first, each named and described from the registry.
+        strengths = [abs(r["contribution"]) for r in item["reasons"]]
+        assert len(strengths) == 5 and strengths == sorted(strengths, reverse=True)
+        assert all(r["description"] and r["family"] for r in item["reasons"])
+    quick = client.post("/v1/invoices/score", params={"reasons": "false"}, json=body).json()
+    assert all(s["reasons"] is None for s in quick["scores"])
+    assert [s["p_late"] for s in quick["scores"]] == [s["p_late"] for s in payload["scores"]]
 
 
 def test_unknown_client_is_a_404_problem(served: tuple[httpx.Client, Settings, object]) -> None:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from serving.api.deps import LateModelDep, SnapshotDep, StateDep, require_batch, require_model
-from serving.api.schemas import InvoiceScore, ModelRef, ScoreRequest, ScoreResponse
+from serving.api.schemas import (
+    BucketsOut,
+    InvoiceScore,
+    ModelRef,
+    ReasonOut,
+    ScoreRequest,
+    ScoreResponse,
+)
 from serving.api.security import AUTH_RESPONSES, require_role
-from serving.scoring import score_invoices
+from serving.scoring import InvoiceScores, check_clients, full_scores
 
 router = APIRouter(
     prefix="/v1/invoices",
@@ -18,6 +26,9 @@ router = APIRouter(
     dependencies=[require_role("viewer")],
     responses=AUTH_RESPONSES,
 )
+
+
+BUCKET_FIELDS = ("on_time", "d1_30", "d31_60", "d61_90", "over_90")
 
 
 def request_frame(body: ScoreRequest) -> pd.DataFrame:
@@ -37,11 +48,40 @@ def request_frame(body: ScoreRequest) -> pd.DataFrame:
     )
 
 
+def _date(value: pd.Timestamp) -> dt.date | None:
+    return None if pd.isna(value) else pd.Timestamp(value).date()
+
+
+def invoice_scores(
+    body: ScoreRequest, frame: pd.DataFrame, scores: InvoiceScores
+) -> list[InvoiceScore]:
+    """One response item per invoice sent."""
+    out = []
+    for i, row in enumerate(body.invoices):
+        item = InvoiceScore(
+            invoice_id=row.invoice_id, client_id=row.client_id, p_late=float(scores.p_late[i])
+        )
+        if scores.buckets is not None and scores.dates is not None:
+            probs = map(float, scores.buckets[i])
+            item.buckets = BucketsOut(**dict(zip(BUCKET_FIELDS, probs, strict=True)))
+            dates = scores.dates.iloc[i]
+            item.expected_payment_date = _date(dates["expected"])
+            item.p10_date, item.p50_date = _date(dates["p10"]), _date(dates["p50"])
+            item.p90_date = _date(dates["p90"])
+        if scores.reasons is not None:
+            item.reasons = [ReasonOut(**vars(r)) for r in scores.reasons[i]]
+        out.append(item)
+    return out
+
+
 @router.post(
     "/score",
     summary="Score invoices",
-    description="Probability that each invoice sent is paid after its due date, from the "
-    "champion late-payment model and the client's payment history before `as_of`.",
+    description="For each invoice sent (stored or prospective): the probability it is paid "
+    "after its due date (champion late-payment model, calibrated), the probability of each "
+    "days-late bucket, the expected payment date with P10–P90 (champion payment-time model, "
+    "given the invoice is unpaid at `as_of`), and the top reasons: signed TreeSHAP "
+    "contributions named from the feature registry. Only what was known before `as_of` counts.",
     responses={
         404: {"description": "a client is not in the ledger"},
         413: {"description": "more invoices than the limit (`ENCOURS_MAX_BATCH`, default 10,000)"},
@@ -49,19 +89,25 @@ def request_frame(body: ScoreRequest) -> pd.DataFrame:
     },
 )
 def score(
-    body: ScoreRequest, state: StateDep, snapshot: SnapshotDep, champion: LateModelDep
+    body: ScoreRequest,
+    state: StateDep,
+    snapshot: SnapshotDep,
+    champion: LateModelDep,
+    reasons: Annotated[
+        bool, Query(description="add the top reasons of each score (a few ms per invoice)")
+    ] = True,
 ) -> ScoreResponse:
-    """Late probabilities of the invoices sent."""
+    """Scores, buckets, payment dates and reasons of the invoices sent."""
     require_batch(len(body.invoices), state.settings.max_batch)
     model = require_model(champion)
     as_of = body.as_of or dt.date.today()
     frame = request_frame(body)
-    p_late = score_invoices(snapshot.ledger, snapshot.features, model, frame, pd.Timestamp(as_of))
+    check_clients(snapshot.ledger, frame["client_id"])
+    scores = full_scores(
+        snapshot.features, model, state.time_model, frame, pd.Timestamp(as_of), reasons
+    )
     return ScoreResponse(
         model=ModelRef(name=model.name, version=model.version),
         as_of=as_of,
-        scores=[
-            InvoiceScore(invoice_id=r.invoice_id, client_id=r.client_id, p_late=float(p))
-            for r, p in zip(body.invoices, p_late, strict=True)
-        ],
+        scores=invoice_scores(body, frame, scores),
     )

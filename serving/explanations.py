@@ -1,0 +1,65 @@
+"""Why a score is what it is: signed TreeSHAP contributions named from the feature registry.
+
+LightGBM computes the contributions natively (``pred_contrib``): the same values as the
+``shap`` package's TreeExplainer, faster, in log-odds of the booster (before calibration).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.registry import FeatureSpec
+
+TOP_REASONS = 5
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One feature's push on the late-payment score."""
+
+    feature: str
+    description: str
+    family: str
+    value: float | str | None
+    contribution: float
+
+
+def _plain(value: Any) -> float | str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    return str(value)
+
+
+def top_reasons(
+    contributions: np.ndarray,
+    x: pd.DataFrame,
+    specs: dict[str, FeatureSpec],
+    top: int = TOP_REASONS,
+) -> list[list[Reason]]:
+    """The ``top`` largest contributions of each row (last column of ``contributions``: bias)."""
+    names = list(x.columns)
+    out = []
+    for i in range(len(x)):
+        row = contributions[i, : len(names)]
+        order = np.argsort(-np.abs(row), kind="stable")[:top]
+        reasons = []
+        for j in order:
+            name = names[j]
+            spec = specs.get(name)
+            reasons.append(
+                Reason(
+                    feature=name,
+                    description=spec.description if spec else name,
+                    family=spec.family if spec else "",
+                    value=_plain(x.iat[i, j]),
+                    contribution=float(row[j]),
+                )
+            )
+        out.append(reasons)
+    return out
