@@ -14,6 +14,7 @@ from serving.api.metrics import Metrics, MetricsMiddleware
 from serving.api.problems import add_problem_handlers
 from serving.api.routes import (
     actions,
+    clients,
     health,
     kpis,
     lettrage,
@@ -78,6 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     add_problem_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
-    for module in (health, scores, kpis, lettrage, worklist, actions, models, metrics):
+    routers = (health, scores, clients, kpis, lettrage, worklist, actions, models, metrics)
+    for module in routers:
         app.include_router(module.router)
     return app

@@ -14,7 +14,11 @@ MAX_AMOUNT = Decimal("1e13")
 
 
 class InvoiceIn(BaseModel):
-    """An invoice to score: a stored one, or one about to be issued."""
+    """An invoice to score: a stored one, or one about to be issued.
+
+    Your own invoice columns (``x_channel``, ``x_sales_rep``...) may be sent in ``x``: they
+    are features, as in the imported files. Any unknown field is an error.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -45,6 +49,19 @@ class InvoiceIn(BaseModel):
         default=DEFAULT_CURRENCY, pattern="^[A-Z]{3}$", description="ISO 4217 currency"
     )
     disputed: bool = Field(default=False, description="the client disputes the invoice")
+    x: dict[str, str | float | None] = Field(
+        default_factory=dict,
+        description="your own invoice columns, named as in the invoices file (x_*)",
+        examples=[{"x_channel": "email"}],
+    )
+
+    @model_validator(mode="after")
+    def only_user_columns(self) -> Self:
+        """``x`` holds the user's own columns only: their names start with ``x_``."""
+        for name in self.x:
+            if not name.startswith("x_"):
+                raise ValueError(f"x.{name}: your own columns are named x_something")
+        return self
 
     @model_validator(mode="after")
     def due_after_issue(self) -> Self:

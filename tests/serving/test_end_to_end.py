@@ -204,3 +204,40 @@ def test_over_http_a_key_is_needed_but_not_for_readiness(
     assert httpx.get(str(client.base_url.join("/readyz")), timeout=30).status_code == 200
     # A viewer may read, not reload.
     assert client.post("/v1/models/reload").status_code == 403
+
+
+def test_a_stored_invoice_is_scored_like_the_same_one_sent(
+    served: tuple[httpx.Client, Settings, object],
+) -> None:
+    client, _, sim = served
+    invoices = sim.ledger.invoices  # type: ignore[attr-defined]
+    row = invoices[invoices["doc_type"] == "invoice"].iloc[-1]
+    as_of = str(sim.end.date())  # type: ignore[attr-defined]
+    stored = client.get(f"/v1/invoices/{row['invoice_id']}", params={"as_of": as_of})
+    assert stored.status_code == 200, stored.text
+    sent = client.post(
+        "/v1/invoices/score",
+        json={
+            "as_of": as_of,
+            "invoices": [
+                {
+                    "invoice_id": row["invoice_id"],
+                    "client_id": row["client_id"],
+                    "issue_date": str(row["issue_date"].date()),
+                    "due_date": str(row["due_date"].date()),
+                    "amount": f"{row['amount_cents'] / 100:.2f}",
+                    "currency": row["currency"],
+                    "disputed": bool(row["disputed"]),
+                    # The user's own column counts when sent, as it does when stored.
+                    "x": {"x_channel": row["x_channel"]},
+                }
+            ],
+        },
+    )
+    assert sent.status_code == 200, sent.text
+    one, other = stored.json()["scores"][0], sent.json()["scores"][0]
+    assert one["p_late"] == pytest.approx(other["p_late"], abs=1e-9)
+    assert one["p50_date"] == other["p50_date"]
+    missing = client.get("/v1/invoices/NO-SUCH-INVOICE")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"

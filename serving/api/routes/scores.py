@@ -8,6 +8,7 @@ from typing import Annotated
 import pandas as pd
 from fastapi import APIRouter, Query
 
+from ledger.errors import UnknownInvoice
 from serving.api.deps import LateModelDep, SnapshotDep, StateDep, require_batch, require_model
 from serving.api.schemas import (
     BucketsOut,
@@ -32,9 +33,9 @@ BUCKET_FIELDS = ("on_time", "d1_30", "d31_60", "d61_90", "over_90")
 
 
 def request_frame(body: ScoreRequest) -> pd.DataFrame:
-    """The invoices of a request in the ledger's in-memory form."""
+    """The invoices of a request in the ledger's in-memory form, with their x_* columns."""
     rows = body.invoices
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "invoice_id": [r.invoice_id for r in rows],
             "client_id": [r.client_id for r in rows],
@@ -46,20 +47,23 @@ def request_frame(body: ScoreRequest) -> pd.DataFrame:
             "disputed": [r.disputed for r in rows],
         }
     )
+    for name in sorted({name for r in rows for name in r.x}):
+        frame[name] = pd.Series([r.x.get(name) for r in rows], dtype=object)
+    return frame
 
 
 def _date(value: pd.Timestamp) -> dt.date | None:
     return None if pd.isna(value) else pd.Timestamp(value).date()
 
 
-def invoice_scores(
-    body: ScoreRequest, frame: pd.DataFrame, scores: InvoiceScores
-) -> list[InvoiceScore]:
-    """One response item per invoice sent."""
+def invoice_scores(frame: pd.DataFrame, scores: InvoiceScores) -> list[InvoiceScore]:
+    """One response item per invoice of ``frame``, in order."""
     out = []
-    for i, row in enumerate(body.invoices):
+    for i, (invoice_id, client_id) in enumerate(
+        zip(frame["invoice_id"], frame["client_id"], strict=True)
+    ):
         item = InvoiceScore(
-            invoice_id=row.invoice_id, client_id=row.client_id, p_late=float(scores.p_late[i])
+            invoice_id=invoice_id, client_id=client_id, p_late=float(scores.p_late[i])
         )
         if scores.buckets is not None and scores.dates is not None:
             probs = map(float, scores.buckets[i])
@@ -109,5 +113,42 @@ def score(
     return ScoreResponse(
         model=ModelRef(name=model.name, version=model.version),
         as_of=as_of,
-        scores=invoice_scores(body, frame, scores),
+        scores=invoice_scores(frame, scores),
+    )
+
+
+@router.get(
+    "/{invoice_id}",
+    summary="Score a stored invoice",
+    description="The same answer as `POST /v1/invoices/score` for one invoice of the ledger, "
+    "seen at `as_of` (default today): an open invoice's payment date is given it is still "
+    "unpaid then.",
+    responses={
+        404: {"description": "the invoice is not in the ledger"},
+        503: {"description": "no model is registered yet"},
+    },
+)
+def score_stored(
+    invoice_id: str,
+    state: StateDep,
+    snapshot: SnapshotDep,
+    champion: LateModelDep,
+    as_of: Annotated[dt.date | None, Query(description="date seen at (YYYY-MM-DD)")] = None,
+    reasons: Annotated[bool, Query(description="add the top reasons")] = True,
+) -> ScoreResponse:
+    """Scores, buckets, payment dates and reasons of one stored invoice."""
+    invoices = snapshot.ledger.invoices
+    rows = invoices[(invoices["invoice_id"] == invoice_id) & (invoices["doc_type"] == "invoice")]
+    if rows.empty:
+        raise UnknownInvoice(invoice_id)
+    model = require_model(champion)
+    seen = as_of or dt.date.today()
+    frame = rows.head(1).reset_index(drop=True)
+    scores = full_scores(
+        snapshot.features, model, state.time_model, frame, pd.Timestamp(seen), reasons
+    )
+    return ScoreResponse(
+        model=ModelRef(name=model.name, version=model.version),
+        as_of=seen,
+        scores=invoice_scores(frame, scores),
     )
