@@ -897,3 +897,138 @@ def keys_revoke(
     console.print(
         f"API key {key.id} revoked (since {key.revoked_at.isoformat(timespec='seconds')})."
     )
+
+
+@app.command()
+def forecast(
+    as_of: DateOption = None,
+    horizon_weeks: Annotated[int, typer.Option(min=1, max=26, help="weeks forecast, 1 to 26")] = 13,
+    granularity: Annotated[
+        str, typer.Option(help="`day` or `week` (7-day periods from the day after --as-of)")
+    ] = "week",
+    currency: Annotated[str, typer.Option(help="currency forecast (never added up)")] = "EUR",
+    run_backtest: Annotated[
+        bool,
+        typer.Option(
+            "--backtest",
+            help="replay 4-week forecasts made every 4 weeks over the last 6 months and show "
+            "their weekly error (WAPE) beside two baselines",
+        ),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Expected cash-in per day or week, with 80 % and 95 % bands, encours and DSO.
+
+    From the payment-time champion: every invoice open at --as-of (default: today) paid
+    on its distribution given it is still open, unbilled amounts on their due date; the
+    bands come from those distributions (a client's invoices correlated, clients
+    independent). With --backtest: WAPE of
+    the model, of "pays on the due date" and of "the client's average delay".
+    """
+    from features.pipeline import FeatureBuilder
+    from serving.forecast import backtest, forecast_cash
+    from training.models import TIME_MODEL
+    from training.tracking import load_champion, quiet_mlflow
+
+    if granularity not in ("day", "week"):
+        _fail(f"--granularity is `day` or `week`, not {granularity!r}")
+    ledger = _loaded_ledger()
+    with errors.status("loading the payment-time model", spinner="dots"), quiet_mlflow():
+        time_model = load_champion(TIME_MODEL)
+    if time_model is None:
+        _fail("no payment-time model is registered yet: run `encours train` first")
+    features = FeatureBuilder().fit(ledger)
+    if run_backtest:
+        with errors.status("replaying past forecasts", spinner="dots"):
+            result = backtest(ledger, features, time_model, currency=currency)
+        if as_json:
+            weeks = result.weeks.assign(as_of=result.weeks["as_of"].astype(str))
+            _print_json(
+                {
+                    "currency": currency,
+                    "wape": result.wape,
+                    "coverage80": result.coverage80,
+                    "weeks": weeks.to_dict("records"),
+                }
+            )
+            return
+        table = Table(
+            "prévision au",
+            Column("semaine", justify="right"),
+            Column("encaissé", justify="right"),
+            Column("modèle", justify="right"),
+            Column("bande 80 %", justify="right"),
+            Column("à l'échéance", justify="right"),
+            Column("retard moyen", justify="right"),
+            title=f"Backtest des encaissements ({currency})",
+        )
+        for row in result.weeks.to_dict("records"):
+            table.add_row(
+                str(row["as_of"]),
+                str(row["week"]),
+                f"{row['actual_cents'] / 100:,.0f}",
+                f"{row['model_cents'] / 100:,.0f}",
+                f"{row['low80_cents'] / 100:,.0f} – {row['high80_cents'] / 100:,.0f}",
+                f"{row['due_date_cents'] / 100:,.0f}",
+                f"{row['client_delay_cents'] / 100:,.0f}",
+            )
+        console.print(table)
+        wape = result.wape
+        console.print(
+            f"WAPE: modèle {_figure(wape['model'])}, à l'échéance {_figure(wape['due_date'])}, "
+            f"retard moyen du client {_figure(wape['client_delay'])}; "
+            f"semaines dans la bande 80 %: {_figure(result.coverage80 * 100, 0)} %"
+        )
+        return
+    day = (as_of or dt.datetime.now()).date()
+    with errors.status("forecasting", spinner="dots"):
+        made = forecast_cash(
+            ledger,
+            features,
+            time_model,
+            day,
+            horizon_weeks=horizon_weeks,
+            granularity="day" if granularity == "day" else "week",
+            currency=currency,
+        )
+    periods = made.periods
+    if as_json:
+        money = [c for c in periods.columns if c.endswith("_cents")]
+        rows = periods.drop(columns=money).astype({"period_start": str, "period_end": str})
+        for column in money:
+            rows[column.removesuffix("_cents")] = periods[column] / 100
+        rows["dso"] = rows["dso"].astype(object).where(rows["dso"].notna(), None)
+        _print_json(
+            {
+                "as_of": made.as_of.isoformat(),
+                "currency": made.currency,
+                "granularity": made.granularity,
+                "encours": made.encours_cents / 100,
+                "sales_12m": made.sales_12m_cents / 100,
+                "open_invoices": made.n_invoices,
+                "periods": rows.to_dict("records"),
+            }
+        )
+        return
+    table = Table(
+        "du",
+        "au",
+        Column("encaissement attendu", justify="right"),
+        Column("bande 80 %", justify="right"),
+        Column("bande 95 %", justify="right"),
+        Column("encours projeté", justify="right"),
+        Column("DSO", justify="right"),
+        title=f"Prévision d'encaissements au {made.as_of} ({made.currency}), "
+        f"{made.n_invoices} factures ouvertes",
+    )
+    for row in periods.to_dict("records"):
+        table.add_row(
+            str(row["period_start"]),
+            str(row["period_end"]),
+            f"{row['expected_cents'] / 100:,.2f}",
+            f"{row['low80_cents'] / 100:,.0f} – {row['high80_cents'] / 100:,.0f}",
+            f"{row['low95_cents'] / 100:,.0f} – {row['high95_cents'] / 100:,.0f}",
+            f"{row['encours_cents'] / 100:,.2f}",
+            _figure(row["dso"], 1),
+        )
+    console.print(table)

@@ -15,6 +15,7 @@ from serving.api.problems import add_problem_handlers
 from serving.api.routes import (
     actions,
     clients,
+    forecast,
     health,
     kpis,
     lettrage,
@@ -79,7 +80,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     add_problem_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
-    routers = (health, scores, clients, kpis, lettrage, worklist, actions, models, metrics)
-    for module in routers:
+    routers = (health, scores, clients, kpis, forecast, lettrage, worklist, actions)
+    for module in (*routers, models, metrics):
         app.include_router(module.router)
     return app

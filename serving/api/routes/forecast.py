@@ -1,0 +1,81 @@
+"""Cash-in forecast from the payment-time model's distributions of the open invoices."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+
+from serving.api.deps import SnapshotDep, StateDep
+from serving.api.forecast_schemas import ForecastOut, ForecastPeriod
+from serving.api.schemas import ModelRef
+from serving.api.security import AUTH_RESPONSES, require_role
+from serving.forecast import MAX_HORIZON_WEEKS, forecast_cash
+
+router = APIRouter(
+    prefix="/v1",
+    tags=["forecast"],
+    dependencies=[require_role("viewer")],
+    responses=AUTH_RESPONSES,
+)
+
+
+@router.get(
+    "/forecast",
+    summary="Cash-in forecast",
+    description="Expected cash-in per day or week for 1–26 weeks after `as_of`, from the "
+    "payment-time champion's distribution of every open invoice (given it is still open; "
+    "moved onto the payment runs of clients who pay at month end or on the 10th), "
+    "plus unbilled amounts at their due date; 80 % and 95 % bands from those distributions "
+    "(normal approximation; one client's invoices correlated, clients independent); "
+    "projected encours client and DSO at the end of each period. One currency per call. "
+    "Role: viewer.",
+    responses={503: {"description": "no payment-time model is registered yet"}},
+)
+def forecast(
+    state: StateDep,
+    snapshot: SnapshotDep,
+    horizon_weeks: Annotated[
+        int, Query(ge=1, le=MAX_HORIZON_WEEKS, description="weeks forecast, 1 to 26")
+    ] = 13,
+    granularity: Annotated[
+        Literal["day", "week"], Query(description="`day` or `week` (7-day periods)")
+    ] = "week",
+    as_of: Annotated[
+        dt.date | None, Query(description="date of the forecast, YYYY-MM-DD; default today")
+    ] = None,
+    currency: Annotated[
+        str, Query(pattern="^[A-Z]{3}$", description="ISO 4217 currency forecast")
+    ] = "EUR",
+) -> ForecastOut:
+    """The forecast at ``as_of``."""
+    loaded = state.time_model
+    if loaded is None:
+        raise HTTPException(503, "no payment-time model is registered yet: run `encours train`")
+    day = as_of or dt.date.today()
+    made = forecast_cash(
+        snapshot.ledger,
+        snapshot.features,
+        loaded.model,
+        day,
+        horizon_weeks=horizon_weeks,
+        granularity=granularity,
+        currency=currency,
+    )
+    periods = made.periods
+    money = [c for c in periods.columns if c.endswith("_cents")]
+    rows = periods.drop(columns=money).copy()
+    for column in money:
+        rows[column.removesuffix("_cents")] = periods[column] / 100
+    rows["dso"] = periods["dso"].astype(object).where(periods["dso"].notna(), None)
+    return ForecastOut(
+        as_of=made.as_of,
+        currency=made.currency,
+        granularity=made.granularity,
+        model=ModelRef(name=loaded.name, version=loaded.version),
+        encours=made.encours_cents / 100,
+        sales_12m=made.sales_12m_cents / 100,
+        open_invoices=made.n_invoices,
+        periods=[ForecastPeriod.model_validate(r) for r in rows.to_dict("records")],
+    )
