@@ -74,19 +74,17 @@ from ledger.schema import TABLE_OBJECTS
 from ledger.storage import known_ids, migrate, save_ledger
 from ledger.validation import (
     AT_MOST_CENTS,
-    FIRST_YEAR,
-    LAST_YEAR,
     MAX_PROBLEMS_PER_RULE,
     NOT_TOO_LARGE,
     NUMBER,
     ROWS_NAMED,
+    DateFormat,
     Failure,
-    arrow_of,
     cents_of,
     failures_where,
-    mask_of,
     quoted,
     rows_in_words,
+    strict_dates,
 )
 
 IntArray = npt.NDArray[np.int64]
@@ -122,6 +120,9 @@ KNOWN_COLUMNS = (*FEC_COLUMNS, *SIGNED_COLUMNS, *REGIME_COLUMNS)
 DEFAULT_TERMS_DAYS = 30  # LME: 30 days when nothing else is agreed
 MAX_ID_LENGTH = 64  # what the database holds (String(64))
 FEC_DATE = r"[0-9]{8}"
+FEC_DATE_FORMAT = DateFormat(
+    FEC_DATE, "%Y%m%d", 6, "YYYYMMDD", "the FEC format YYYYMMDD", "20240131"
+)
 DEBIT_WORDS = ("D", "+1", "1", "DEBIT", "DÉBIT")
 CREDIT_WORDS = ("C", "-1", "CREDIT", "CRÉDIT")
 OPENING_CODE = r"R?ANO?[0-9]*|A-?NOUV.*"
@@ -324,42 +325,7 @@ def _text_frame(table: pa.Table, positions: dict[int, str]) -> pd.DataFrame:
 
 def _fec_dates(text: pd.Series, column: str) -> tuple[pd.Series, list[Failure]]:
     """``YYYYMMDD`` texts as ``datetime64[ns]``; missing stays NaT."""
-    shaped = text.str.fullmatch(FEC_DATE)
-    given = arrow_of(text.where(shaped))
-    parsed = pc.strptime(given, format="%Y%m%d", unit="s", error_is_null=True)
-    # strptime rolls 20230229 over to March 1st: a real date keeps the day it was given.
-    day = pc.cast(pc.utf8_slice_codeunits(given, 6, 8), pa.int64())
-    real = mask_of(pc.equal(pc.day(parsed), day), text.index)
-    year = pc.year(parsed)
-    in_range = pc.and_(pc.greater_equal(year, FIRST_YEAR), pc.less_equal(year, LAST_YEAR))
-    out_of_range = real & ~mask_of(in_range, text.index)
-    kept = pc.if_else(pa.array(real & ~out_of_range), parsed, pa.scalar(None, parsed.type))
-    dates = kept.cast(pa.timestamp("ns")).to_pandas().set_axis(text.index)
-    show = quoted(text)
-    failures = [
-        *failures_where(
-            column,
-            text.notna() & ~shaped,
-            "the date is not in the YYYYMMDD format",
-            lambda r: f"{show(r)} is not a date in the FEC format YYYYMMDD (e.g. 20240131)",
-            text,
-        ),
-        *failures_where(
-            column,
-            shaped & ~real,
-            "the date does not exist in the calendar",
-            lambda r: f"{show(r)} is not a real calendar date",
-            text,
-        ),
-        *failures_where(
-            column,
-            out_of_range,
-            f"the year is not between {FIRST_YEAR} and {LAST_YEAR}",
-            lambda r: f"{show(r)} is not between the years {FIRST_YEAR} and {LAST_YEAR}",
-            text,
-        ),
-    ]
-    return dates.astype("datetime64[ns]"), failures
+    return strict_dates(text, column, FEC_DATE_FORMAT)
 
 
 def _fec_amounts(text: pd.Series, column: str) -> tuple[pd.Series, list[Failure]]:

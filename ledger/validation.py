@@ -189,13 +189,28 @@ def parse_code(col: Column, text: pd.Series, length: int, example: str) -> Parse
     return as_objects(upper), failures_where(col.name, bad, rule, lambda _: rule, text)
 
 
-def parse_date(col: Column, text: pd.Series) -> Parsed:
-    """A strict ``YYYY-MM-DD`` date as ``datetime64[ns]`` at midnight."""
-    iso = text.str.fullmatch(ISO_DATE)
-    given = arrow_of(text.where(iso))
-    parsed = pc.strptime(given, format="%Y-%m-%d", unit="s", error_is_null=True)
+@dataclass(frozen=True)
+class DateFormat:
+    """A strict date layout: its shape, how to parse it and how to name it to a person."""
+
+    shape: str  # regular expression of the whole text
+    strptime: str
+    day_at: int  # where the two digits of the day start
+    layout: str  # "YYYY-MM-DD"
+    name: str  # "the YYYY-MM-DD format"
+    example: str
+
+
+ISO = DateFormat(ISO_DATE, "%Y-%m-%d", 8, "YYYY-MM-DD", "the YYYY-MM-DD format", "2024-01-31")
+
+
+def strict_dates(text: pd.Series, column: str, fmt: DateFormat) -> Parsed:
+    """Dates in layout ``fmt`` as ``datetime64[ns]``; every bad one named (missing: NaT)."""
+    shaped = text.str.fullmatch(fmt.shape)
+    given = arrow_of(text.where(shaped))
+    parsed = pc.strptime(given, format=fmt.strptime, unit="s", error_is_null=True)
     # strptime rolls 2023-02-29 over to 03-01: a real date keeps the day it was given.
-    day = pc.cast(pc.utf8_slice_codeunits(given, 8, 10), pa.int64())
+    day = pc.cast(pc.utf8_slice_codeunits(given, fmt.day_at, fmt.day_at + 2), pa.int64())
     real = mask_of(pc.equal(pc.day(parsed), day), text.index)
     year = pc.year(parsed)
     in_range = pc.and_(pc.greater_equal(year, FIRST_YEAR), pc.less_equal(year, LAST_YEAR))
@@ -205,21 +220,21 @@ def parse_date(col: Column, text: pd.Series) -> Parsed:
     show = quoted(text)
     failures = [
         *failures_where(
-            col.name,
-            text.notna() & ~iso,
-            "the date is not in the YYYY-MM-DD format",
-            lambda r: f"{show(r)} is not a date in the YYYY-MM-DD format (e.g. 2024-01-31)",
+            column,
+            text.notna() & ~shaped,
+            f"the date is not in the {fmt.layout} format",
+            lambda r: f"{show(r)} is not a date in {fmt.name} (e.g. {fmt.example})",
             text,
         ),
         *failures_where(
-            col.name,
-            iso & ~real,
+            column,
+            shaped & ~real,
             "the date does not exist in the calendar",
             lambda r: f"{show(r)} is not a real calendar date",
             text,
         ),
         *failures_where(
-            col.name,
+            column,
             out_of_range,
             f"the year is not between {FIRST_YEAR} and {LAST_YEAR}",
             lambda r: f"{show(r)} is not between the years {FIRST_YEAR} and {LAST_YEAR}",
@@ -227,6 +242,11 @@ def parse_date(col: Column, text: pd.Series) -> Parsed:
         ),
     ]
     return dates.astype("datetime64[ns]"), failures
+
+
+def parse_date(col: Column, text: pd.Series) -> Parsed:
+    """A strict ``YYYY-MM-DD`` date as ``datetime64[ns]`` at midnight."""
+    return strict_dates(text, col.name, ISO)
 
 
 def parse_money(col: Column, text: pd.Series) -> Parsed:

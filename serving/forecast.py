@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -44,7 +44,7 @@ from features.pipeline import FeatureBuilder
 from ledger.contract import DEFAULT_CURRENCY, Ledger
 from ledger.kpis import compute_kpis, open_amounts
 from training.dataset import ledger_end
-from training.payment_time import PaymentDistribution
+from training.payment_time import PaymentDistribution, TimeModel
 
 Granularity = Literal["day", "week"]
 Z80, Z95 = 1.2816, 1.96
@@ -71,20 +71,6 @@ COLUMNS = (
     "dso",
 )
 """Columns of :attr:`Forecast.periods`: dates as ``datetime.date``, money in cents."""
-
-
-class TimeModel(Protocol):
-    """The payment-time model as the forecast uses it."""
-
-    def distribution(
-        self,
-        x: pd.DataFrame,
-        issue_date: pd.Series,
-        due_date: pd.Series,
-        open_at: pd.Series | None = None,
-    ) -> PaymentDistribution:
-        """Payment-date distributions, conditional on being open before ``open_at``."""
-        ...
 
 
 @dataclass(frozen=True)

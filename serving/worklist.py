@@ -40,7 +40,7 @@ from ledger.contract import Ledger
 from ledger.kpis import open_amounts
 from serving.penalties import PenaltyRates, late_penalty_cents, recovery_indemnity_cents
 from serving.scenarios import Scenarios, channel_strength, client_profiles, recommend_steps
-from training.payment_time import PaymentDistribution
+from training.payment_time import TimeModel
 
 EPOCH = dt.date(1970, 1, 1)
 RISK_HORIZON_DAYS = 30
@@ -78,20 +78,6 @@ class LateModel(Protocol):
 
     def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
         """Probabilities of on time / late, one row per invoice."""
-        ...
-
-
-class TimeModel(Protocol):
-    """The payment-time model as the worklist uses it."""
-
-    def distribution(
-        self,
-        x: pd.DataFrame,
-        issue_date: pd.Series,
-        due_date: pd.Series,
-        open_at: pd.Series | None = None,
-    ) -> PaymentDistribution:
-        """Payment-date distributions, conditional on being open before ``open_at``."""
         ...
 
 

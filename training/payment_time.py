@@ -18,6 +18,7 @@ the cut-off and biases every distribution toward fast payment: see
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import lightgbm as lgb
 import numpy as np
@@ -149,6 +150,20 @@ class PaymentDistribution:
         day = self.due_day + np.nan_to_num(offset, nan=0).astype("int64")
         out = pd.Series(day.astype("datetime64[D]").astype("datetime64[ns]"))
         return out.mask(np.isnan(offset))
+
+
+class TimeModel(Protocol):
+    """What the worklist and the forecast need of a payment-time model."""
+
+    def distribution(
+        self,
+        x: pd.DataFrame,
+        issue_date: pd.Series,
+        due_date: pd.Series,
+        open_at: pd.Series | None = None,
+    ) -> PaymentDistribution:
+        """Payment-date distributions, conditional on being open before ``open_at``."""
+        ...
 
 
 class PaymentTimeModel:
