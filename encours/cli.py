@@ -651,6 +651,60 @@ def demo(
 SCREEN_ROWS = 50
 
 
+@app.command()
+def risk(
+    client_id: Annotated[str, typer.Argument(help="the client's id in the ledger")],
+    as_of: DateOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """A client's risk: a 0–100 score (100 = safest), its grade A–E and the reasons.
+
+    100 less the points lost by four components: expected late share (40 × the mean late
+    probability of the client's open invoices at --as-of, default today), days late (30 ×
+    shrunk mean days late / 90), exposure (20 × open amount / credit limit / 2) and trend
+    (10 × recent minus long-run days late / 30). Grades: A ≥ 80, B ≥ 65, C ≥ 50, D ≥ 35, E.
+    The same as GET /v1/clients/{id}/risk.
+    """
+    from features.pipeline import FeatureBuilder
+    from serving.client_risk import client_risk
+    from serving.scoring import LoadedModel
+    from training.models import LATE_MODEL
+    from training.tracking import load_champion, quiet_mlflow
+
+    day = (as_of or dt.datetime.now()).date()
+    ledger = _loaded_ledger()
+    if client_id not in set(ledger.clients["client_id"]):
+        _fail(f"client {client_id!r} is not in the ledger")
+    with errors.status("loading the late-payment model", spinner="dots"), quiet_mlflow():
+        late_model = load_champion(LATE_MODEL)
+    if late_model is None:
+        _fail("no late-payment model is registered yet: run `encours train` first")
+    features = FeatureBuilder().fit(ledger)
+    loaded = LoadedModel(LATE_MODEL, "champion", late_model)
+    score, n_open = client_risk(ledger, features, loaded, client_id, day)
+    reasons = [vars(r) for r in score.reasons]
+    if as_json:
+        _print_json(
+            {
+                "client_id": client_id,
+                "as_of": day.isoformat(),
+                "score": score.score,
+                "grade": score.grade,
+                "open_invoices": n_open,
+                "reasons": reasons,
+            }
+        )
+        return
+    console.print(
+        f"Client [bold]{client_id}[/] au {day}: score [bold]{score.score:.0f}[/]/100, "
+        f"classe [bold]{score.grade}[/] ({n_open} factures ouvertes)"
+    )
+    table = Table("composante", "valeur", Column("points perdus", justify="right"))
+    for r in score.reasons:
+        table.add_row(r.description, _figure(r.value, 2), f"{r.points_lost:.1f}")
+    console.print(table)
+
+
 def _worklist_files(frame: Any, csv: Path | None, excel: Path | None) -> None:
     """Write the worklist rows to CSV and Excel (dates as dates, money in currency units)."""
     if csv is not None:
@@ -926,7 +980,7 @@ def forecast(
     the model, of "pays on the due date" and of "the client's average delay".
     """
     from features.pipeline import FeatureBuilder
-    from serving.forecast import backtest, forecast_cash
+    from serving.forecast import backtest, forecast_cash, stale_ledger_warning
     from training.models import TIME_MODEL
     from training.tracking import load_champion, quiet_mlflow
 
@@ -992,6 +1046,7 @@ def forecast(
             currency=currency,
         )
     periods = made.periods
+    warning = stale_ledger_warning(ledger, day)
     if as_json:
         money = [c for c in periods.columns if c.endswith("_cents")]
         rows = periods.drop(columns=money).astype({"period_start": str, "period_end": str})
@@ -1007,6 +1062,7 @@ def forecast(
                 "sales_12m": made.sales_12m_cents / 100,
                 "open_invoices": made.n_invoices,
                 "periods": rows.to_dict("records"),
+                "warnings": [warning] if warning else [],
             }
         )
         return
@@ -1032,3 +1088,5 @@ def forecast(
             _figure(row["dso"], 1),
         )
     console.print(table)
+    if warning:
+        errors.print(f"[yellow]Attention :[/] {warning}")

@@ -526,3 +526,29 @@ def backtest(
         else pd.Series(dtype=bool)
     )
     return Backtest(weeks_frame, wape, float(inside.mean()) if rows else float("nan"))
+
+
+STALE_AFTER_DAYS = 31
+"""A forecast made this many days or more after the ledger's last known date gets a warning."""
+
+
+def stale_ledger_warning(ledger: Ledger, as_of: dt.date) -> str | None:
+    """Why a forecast at ``as_of`` cannot be trusted when the ledger stops long before it.
+
+    Payments after the ledger's last date are not known, so invoices look open long after
+    they were paid; past the payment-time horizon their probability of paying in any later
+    period is nil and the forecast falls to zero (the usual case: a simulated or old
+    ledger forecast "today").
+    """
+    if ledger.invoices.empty:
+        return None
+    last = (ledger_end(ledger) - pd.Timedelta(days=1)).date()
+    late = (as_of - last).days
+    if late < STALE_AFTER_DAYS:
+        return None
+    return (
+        f"as_of {as_of.isoformat()} is {late} days after the last date the ledger knows "
+        f"({last.isoformat()}): payments since then are not imported, so invoices look open "
+        "for longer than they are and this forecast understates cash-in. Import recent "
+        f"payments, or pass as_of={last.isoformat()}."
+    )

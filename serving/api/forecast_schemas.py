@@ -59,3 +59,8 @@ class ForecastOut(BaseModel):
         description="open invoices forecast (credit notes, written-off left out)"
     )
     periods: list[ForecastPeriod] = Field(description="one row per period, in order")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="why the figures may mislead, in plain words; empty when nothing is "
+        "wrong (e.g. as_of long after the last date the ledger knows)",
+    )

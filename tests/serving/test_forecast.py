@@ -39,6 +39,7 @@ from serving.forecast import (
     period_ends,
     period_probabilities,
     snapped_days,
+    stale_ledger_warning,
 )
 from serving.ledger_source import LedgerSource
 from serving.models import ModelSet
@@ -239,6 +240,21 @@ def test_forecast_route(api: TestClient) -> None:
         "/v1/forecast", params={"as_of": str(AS_OF), "horizon_weeks": 1, "granularity": "day"}
     ).json()
     assert len(daily["periods"]) == 7
+    assert body["warnings"] == daily["warnings"] == []
+
+
+def test_a_forecast_long_after_the_ledger_ends_says_so() -> None:
+    ledger = small_ledger()  # its last date: a payment on 2024-02-20
+    assert stale_ledger_warning(ledger, dt.date(2024, 3, 21)) is None  # 30 days after
+    warning = stale_ledger_warning(ledger, dt.date(2024, 3, 22))
+    assert warning is not None
+    assert "31 days after the last date the ledger knows (2024-02-20)" in warning
+    assert "as_of=2024-02-20" in warning
+
+
+def test_the_route_warns_when_as_of_is_long_after_the_ledger(api: TestClient) -> None:
+    body = api.get("/v1/forecast", params={"as_of": "2026-12-02"}).json()
+    assert len(body["warnings"]) == 1 and "(2024-02-20)" in body["warnings"][0]
 
 
 @pytest.mark.parametrize(
@@ -282,6 +298,9 @@ def test_cli_forecast_and_backtest(
         assert [p["expected"] for p in payload["periods"]] == [87.62] * 4 + [0, 0, 300, 0]
         table = runner.invoke(cli_app, args)
         assert table.exit_code == 0 and "Prévision d'encaissements" in table.output
+        assert payload["warnings"] == [] and "Attention" not in table.output
+        stale = runner.invoke(cli_app, ["forecast", "--as-of", "2026-12-02"])
+        assert stale.exit_code == 0 and "Attention" in stale.output
         replayed = runner.invoke(cli_app, ["forecast", "--backtest"])
         assert replayed.exit_code == 0, replayed.output
         assert "WAPE" in replayed.output

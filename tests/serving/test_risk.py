@@ -31,6 +31,7 @@ from serving.api.routes import clients as clients_route
 from serving.api.security import RequireRole
 from serving.api.state import AppState
 from serving.api_keys import Role
+from serving.client_risk import client_risk
 from serving.ledger_source import LedgerSource
 from serving.models import ModelSet
 from serving.risk import RiskInputs, grade, risk_score, suggested_limit, suggested_terms
@@ -138,7 +139,7 @@ def test_a_client_paying_later_never_scores_better() -> None:
         later = paying_later(ledger, client_id, days)
         builder = FeatureBuilder().fit(later)
         late = LoadedModel(LATE_MODEL, "1", ConstantLate(builder.feature_names))
-        score, _ = clients_route.client_risk(later, builder, late, client_id, as_of)
+        score, _ = client_risk(later, builder, late, client_id, as_of)
         scores.append(score.score)
         delays.append(next(r.value for r in score.reasons if r.component == "days_late"))
     assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1]
@@ -297,3 +298,43 @@ def test_without_models_503_and_keys_needed(
         assert client.get(f"/v1/clients/{client_id}/risk").status_code == 401
         viewer = auth(tokens["viewer"])
         assert client.post("/v1/clients/score", json=PROSPECT, headers=viewer).status_code == 503
+
+
+def test_cli_risk_is_the_route_s_answer(
+    api: TestClient,
+    trained: tuple[Ledger, FittedModels, dt.date, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from encours.cli import app as cli_app
+    from encours.settings import get_settings
+
+    ledger, models, as_of, path = trained
+    client_id = str(ledger.clients["client_id"].iat[1])
+    monkeypatch.setenv("ENCOURS_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("ENCOURS_MODELS_DIR", str(path.parent / "m"))
+    monkeypatch.setattr("training.tracking.load_champion", {LATE_MODEL: models.late}.get)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        shown = runner.invoke(cli_app, ["risk", client_id, "--as-of", str(as_of), "--json"])
+        table = runner.invoke(cli_app, ["risk", client_id, "--as-of", str(as_of)])
+        unknown = runner.invoke(cli_app, ["risk", "NOPE"])
+    finally:
+        get_settings.cache_clear()
+    assert shown.exit_code == 0, shown.output
+    body = api.get(f"/v1/clients/{client_id}/risk", params={"as_of": str(as_of)}).json()
+    printed = json.loads(shown.stdout)
+    assert (printed["score"], printed["grade"], printed["open_invoices"]) == (
+        body["score"],
+        body["grade"],
+        body["open_invoices"],
+    )
+    assert [r["points_lost"] for r in printed["reasons"]] == [
+        r["points_lost"] for r in body["reasons"]
+    ]
+    assert table.exit_code == 0 and f"classe {body['grade']}" in table.output
+    assert unknown.exit_code == 1 and "'NOPE' is not in the ledger" in unknown.output

@@ -13,9 +13,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 
 from features.client import ClientFeatures
 from features.pipeline import FeatureBuilder
-from ledger.contract import DEFAULT_CURRENCY, Ledger
 from ledger.errors import UnknownClient
-from ledger.kpis import open_amounts
 from serving.api.client_schemas import (
     ClientRiskOut,
     OnboardingOut,
@@ -26,6 +24,7 @@ from serving.api.client_schemas import (
 from serving.api.deps import LateModelDep, SnapshotDep, StateDep, require_model
 from serving.api.schemas import ModelRef
 from serving.api.security import AUTH_RESPONSES, require_role
+from serving.client_risk import client_risk, invoice_frame
 from serving.risk import (
     MAX_DAYS_LATE,
     RiskInputs,
@@ -46,107 +45,6 @@ router = APIRouter(
 
 PROSPECT_ID = "\x00prospect"
 """A client id no ledger holds: the builder gives its client features as missing."""
-DEFAULT_TERMS_DAYS = 30
-DEFAULT_AMOUNT_CENTS = 100_000
-"""Amount of the typical invoice when the ledger holds no invoice issued before ``as_of``."""
-
-
-def _invoice_frame(
-    client_id: str,
-    issue: list[pd.Timestamp],
-    due: list[pd.Timestamp],
-    cents: list[int],
-    currency: list[str],
-    disputed: list[bool],
-) -> pd.DataFrame:
-    """Invoices in the ledger's in-memory form, as ``request_frame`` builds them."""
-    return pd.DataFrame(
-        {
-            "invoice_id": [f"risk-{i}" for i in range(len(cents))],
-            "client_id": client_id,
-            "issue_date": pd.to_datetime(issue).astype("datetime64[ns]"),
-            "due_date": pd.to_datetime(due).astype("datetime64[ns]"),
-            "amount_cents": cents,
-            "currency": currency,
-            "doc_type": "invoice",
-            "disputed": disputed,
-        }
-    )
-
-
-def client_invoices(ledger: Ledger, client_id: str, as_of: dt.date) -> tuple[pd.DataFrame, int]:
-    """The client's open invoices at ``as_of`` and their number; when it has none, one
-    typical invoice and 0: issued at ``as_of``, of the median amount of the client's
-    invoices issued before (of all clients' without any; 1,000 without any at all), on
-    its agreed terms (else its median terms, else 30 days)."""
-    open_docs = open_amounts(ledger, as_of)
-    mine = open_docs[
-        (open_docs["client_id"] == client_id)
-        & (open_docs["doc_type"] == "invoice")
-        & (open_docs["open_cents"] > 0)
-    ]
-    if len(mine):
-        frame = _invoice_frame(
-            client_id,
-            list(mine["issue_date"]),
-            list(mine["due_date"]),
-            [int(c) for c in mine["amount_cents"]],
-            list(mine["currency"]),
-            [bool(d) for d in mine["disputed"]],
-        )
-        return frame, len(mine)
-    invoices = ledger.invoices[
-        (ledger.invoices["doc_type"] == "invoice")
-        & (ledger.invoices["issue_date"] < pd.Timestamp(as_of))  # point in time
-    ]
-    history = invoices[invoices["client_id"] == client_id]
-    source = history if len(history) else invoices
-    cents = int(source["amount_cents"].median()) if len(source) else DEFAULT_AMOUNT_CENTS
-    client = ledger.clients[ledger.clients["client_id"] == client_id].iloc[0]
-    terms = client["payment_terms_days"]
-    if pd.isna(terms):
-        spans = (history["due_date"] - history["issue_date"]).dt.days
-        terms = int(spans.median()) if len(spans) else DEFAULT_TERMS_DAYS
-    currencies = history["currency"].mode()
-    issue = pd.Timestamp(as_of)
-    frame = _invoice_frame(
-        client_id,
-        [issue],
-        [issue + pd.Timedelta(days=int(terms))],
-        [cents],
-        [str(currencies.iat[0]) if len(currencies) else DEFAULT_CURRENCY],
-        [False],
-    )
-    return frame, 0
-
-
-def _first(x: pd.DataFrame, column: str) -> float | None:
-    """The client-level feature ``column`` (the same on every row), None when absent."""
-    if column not in x or not len(x):
-        return None
-    value = float(x[column].iloc[0])
-    return None if math.isnan(value) else value
-
-
-def client_risk(
-    ledger: Ledger, features: FeatureBuilder, late: LoadedModel, client_id: str, as_of: dt.date
-) -> tuple[RiskScore, int]:
-    """Risk score of a client in the ledger and the number of open invoices behind it.
-
-    Raises:
-        UnknownClient: the ledger does not hold ``client_id``.
-    """
-    if client_id not in set(ledger.clients["client_id"]):
-        raise UnknownClient(client_id)
-    frame, n_open = client_invoices(ledger, client_id, as_of)
-    x = features.transform(frame, pd.Timestamp(as_of))
-    inputs = RiskInputs(
-        p_late=float(np.mean(late.predict_late(x))),
-        days_late=_first(x, "hist_shrunk_mean_days_late"),
-        exposure=_first(x, "exp_open_vs_credit_limit"),
-        trend=_first(x, "hist_trend_days_late"),
-    )
-    return risk_score(inputs), n_open
 
 
 def prospect_features(features: FeatureBuilder, body: OnboardingRequest) -> pd.DataFrame:
@@ -154,7 +52,7 @@ def prospect_features(features: FeatureBuilder, body: OnboardingRequest) -> pd.D
     columns (``cli_*``, the client's ``x_*``) set from the request with the builder's fitted
     categories (a value never seen is missing), ``cli_relationship_days`` 0."""
     order, who = body.first_order, body.client
-    frame = _invoice_frame(
+    frame = invoice_frame(
         PROSPECT_ID,
         [pd.Timestamp(order.issue_date)],
         [pd.Timestamp(order.due_date)],

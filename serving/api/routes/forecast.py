@@ -11,7 +11,7 @@ from serving.api.deps import SnapshotDep, StateDep
 from serving.api.forecast_schemas import ForecastOut, ForecastPeriod
 from serving.api.schemas import ModelRef
 from serving.api.security import AUTH_RESPONSES, require_role
-from serving.forecast import MAX_HORIZON_WEEKS, forecast_cash
+from serving.forecast import MAX_HORIZON_WEEKS, forecast_cash, stale_ledger_warning
 
 router = APIRouter(
     prefix="/v1",
@@ -78,4 +78,5 @@ def forecast(
         sales_12m=made.sales_12m_cents / 100,
         open_invoices=made.n_invoices,
         periods=[ForecastPeriod.model_validate(r) for r in rows.to_dict("records")],
+        warnings=[w for w in (stale_ledger_warning(snapshot.ledger, day),) if w],
     )
