@@ -89,8 +89,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     y = late_outcome(split.train, split.cutoff)
     known = y.notna().to_numpy()
     use_store(settings.tracking_uri, settings.artifacts_uri)
-    for share in (0.2, 0.3):  # two different fits: versions 1 and 2
-        model = LatePaymentModel(calibration_share=share)
+    for folds in (5, 4):  # two different fits: versions 1 and 2
+        model = LatePaymentModel(calibration_folds=folds)
         model.fit(split.x_train[known], y[known], split.train["issue_date"][known])
         _register(model)
     result = Store(settings, ledger)

@@ -11,7 +11,14 @@ from hypothesis.extra import numpy as hnp
 from sklearn.isotonic import IsotonicRegression
 
 from training.dataset import Split
-from training.late_payment import LatePaymentModel, SigmoidCalibrator, bucket_probabilities
+from training.late_payment import (
+    DEFAULT_PARAMS,
+    LatePaymentModel,
+    SigmoidCalibrator,
+    bucket_probabilities,
+    held_back_raw,
+    time_slices,
+)
 from training.targets import late_outcome
 
 
@@ -19,10 +26,12 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def _held_back(order: pd.Series, share: float = 0.2) -> np.ndarray:
-    """Positions of the latest ``share`` of rows: the slice the model calibrates on."""
+def _in_time_order(
+    x: pd.DataFrame, y: pd.Series, order: pd.Series
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows sorted by issue date, as the model holds slices back."""
     ranked = np.argsort(order.to_numpy(), kind="stable")
-    return ranked[len(order) - int(len(order) * share) :]
+    return x.iloc[ranked], y.astype(int).to_numpy()[ranked]
 
 
 def _never_inverts(raw: np.ndarray, calibrated: np.ndarray) -> bool:
@@ -58,22 +67,33 @@ def test_probabilities_are_probabilities(model: LatePaymentModel, split: Split) 
     assert model.feature_names_in_ == list(split.x_train.columns)
 
 
-def test_the_latest_slice_stops_the_boosting_and_calibrates(
+def test_held_back_slices_stop_the_boosting_and_calibrate(
     model: LatePaymentModel, labelled: tuple[pd.DataFrame, pd.Series, pd.Series]
 ) -> None:
     x, y, order = labelled
-    held = _held_back(order)
-    assert len(held) < 1000  # a small ledger: Platt scaling, not isotonic steps
-    assert isinstance(model.calibrator_, SigmoidCalibrator)
-    # Stopped early, at its best round on the held-back slice.
-    assert 0 < model.booster_.best_iteration_ < model.booster_.n_estimators
-    # Fitted on the held-back slice (the latest invoices), a logistic calibration matches
-    # the late rate of that slice on average; the earlier invoices have another rate.
-    p = model.predict_proba(x.iloc[held])[:, 1]
-    assert p.mean() == pytest.approx(y.iloc[held].mean(), abs=1e-3)
-    raw = model.raw_proba(x)
-    assert _never_inverts(raw, model.predict_proba(x)[:, 1])
-    assert not np.allclose(raw, model.predict_proba(x)[:, 1], atol=1e-3)
+    # Every held-back slice stopped its booster early, at its best round; the served
+    # booster keeps the folds' mean number of trees.
+    assert len(model.fold_trees_) == 5
+    most = DEFAULT_PARAMS["n_estimators"]
+    assert isinstance(most, int)
+    assert all(0 < trees < most for trees in model.fold_trees_)
+    assert model.booster_.n_estimators == round(np.mean(model.fold_trees_))
+    # The calibration learned on the held-back predictions of the whole period: it keeps
+    # their mean (isotonic) or close to it (Platt), i.e. the training period's late rate.
+    sorted_x, labels = _in_time_order(x, y, order)
+    held = held_back_raw(sorted_x, labels, dict(DEFAULT_PARAMS), 5)
+    assert held is not None
+    raw, trees = held
+    assert trees == model.fold_trees_
+    assert model.calibrator_.predict(raw).mean() == pytest.approx(labels.mean(), abs=2e-3)
+    everyone = model.raw_proba(x)
+    assert _never_inverts(everyone, model.predict_proba(x)[:, 1])
+    assert not np.allclose(everyone, model.predict_proba(x)[:, 1], atol=1e-3)
+
+
+def test_time_slices_are_consecutive_and_cover_every_row() -> None:
+    slices = time_slices(11, 3)
+    assert [list(s) for s in slices] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10]]
 
 
 def test_contributions_add_up_to_the_boosters_log_odds(
@@ -94,14 +114,14 @@ def test_contributions_add_up_to_the_boosters_log_odds(
 
 
 def _synthetic(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    """Two features; the late rate rises over time, so the latest slice differs."""
+    """Two features; the late rate rises over time, so each slice has its own rate."""
     rng = np.random.default_rng(seed)
     x = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
     t = np.arange(n) / n
     p = 1 / (1 + np.exp(-(1.5 * x["a"] - 0.5 + 1.5 * t)))
     y = pd.Series((rng.random(n) < p).astype(float))
     order = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n) // 10, unit="D"))
-    shuffled = rng.permutation(n)  # the model must find the latest rows by their date
+    shuffled = rng.permutation(n)  # the model must put the rows in time order by their date
     return (
         x.iloc[shuffled].reset_index(drop=True),
         y.iloc[shuffled].reset_index(drop=True),
@@ -119,35 +139,39 @@ FAST: dict[str, object] = {
 """A small booster: these tests are about the calibration, not the trees."""
 
 
-def test_isotonic_on_a_large_held_back_slice() -> None:
+def test_isotonic_on_many_held_back_invoices() -> None:
     x, y, order = _synthetic(5000)
-    model = LatePaymentModel(FAST, calibration_share=0.25).fit(x, y, order)
+    model = LatePaymentModel(FAST).fit(x, y, order)
     assert isinstance(model.calibrator_, IsotonicRegression)
-    held = _held_back(order, 0.25)
-    assert len(held) == 1250
-    # Isotonic regression preserves the mean of what it is fitted on: the latest slice,
-    # whose late rate is well above the earlier invoices'.
-    assert y.iloc[held].mean() > y.mean() + 0.05
-    assert model.predict_proba(x.iloc[held])[:, 1].mean() == pytest.approx(y.iloc[held].mean())
-    raw = model.raw_proba(x)
-    assert _never_inverts(raw, model.predict_proba(x)[:, 1])
+    sorted_x, labels = _in_time_order(x, y, order)
+    held = held_back_raw(sorted_x, labels, FAST, 5)
+    assert held is not None
+    raw, _ = held
+    # Isotonic regression keeps the mean of what it is fitted on: all the held-back
+    # predictions, whose late rate is the whole period's, not the latest slice's.
+    latest = time_slices(5000, 5)[-1]
+    assert labels[latest].mean() > labels.mean() + 0.05
+    assert model.calibrator_.predict(raw).mean() == pytest.approx(labels.mean())
+    assert _never_inverts(model.raw_proba(x), model.predict_proba(x)[:, 1])
+    # Each held-back prediction comes from a booster that did not learn on its slice, not
+    # from the served booster, which learned on every invoice.
+    first = time_slices(5000, 5)[0]
+    assert not np.allclose(raw[first], model.raw_proba(sorted_x.iloc[first]))
 
 
-def test_sigmoid_on_a_small_slice_and_identity_on_none() -> None:
-    x, y, order = _synthetic(1000)
-    platt = LatePaymentModel(FAST).fit(x, y, order)  # 200 held back
+def test_sigmoid_on_few_held_back_invoices_and_identity_on_too_few() -> None:
+    x, y, order = _synthetic(800)
+    platt = LatePaymentModel(FAST).fit(x, y, order)  # 800 held back: under 1,000
     assert isinstance(platt.calibrator_, SigmoidCalibrator)
-    held = _held_back(order)
-    p = platt.predict_proba(x.iloc[held])[:, 1]
-    assert p.mean() == pytest.approx(y.iloc[held].mean(), abs=1e-3)
     raw = platt.raw_proba(x)
     calibrated = platt.predict_proba(x)[:, 1]
     # Platt scaling is strictly increasing: distinct scores stay distinct, in order.
     ranked = np.argsort(raw)
     distinct = np.diff(raw[ranked]) > 1e-9
     assert np.all(np.diff(calibrated[ranked])[distinct] > 0)
-    # Fewer than 50 held back: no early stopping, the booster's own probabilities.
-    tiny = LatePaymentModel(FAST, calibration_share=0.04).fit(x, y, order)
+    # Slices under 50 invoices: nothing held back, the booster's own probabilities.
+    tiny = LatePaymentModel(FAST, calibration_folds=20).fit(x, y, order)
+    assert tiny.fold_trees_ == []
     np.testing.assert_allclose(tiny.predict_proba(x)[:, 1], tiny.raw_proba(x))
 
 
