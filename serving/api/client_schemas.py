@@ -9,7 +9,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ledger.contract import DEFAULT_CURRENCY
-from serving.api.schemas import MAX_AMOUNT, ModelRef
+from serving.api.schemas import MAX_AMOUNT, Day, ModelRef
 
 
 class RiskReasonOut(BaseModel):
@@ -74,8 +74,10 @@ class FirstOrderIn(BaseModel):
     currency: str = Field(
         default=DEFAULT_CURRENCY, pattern="^[A-Z]{3}$", description="ISO 4217 currency"
     )
-    issue_date: dt.date = Field(description="date of issue", examples=["2025-07-01"])
-    due_date: dt.date = Field(description="due date, on or after the issue date")
+    issue_date: Day = Field(description="date of issue", examples=["2025-07-01"])
+    due_date: Day = Field(
+        description="due date, on or after the issue date", examples=["2025-07-31"]
+    )
     x: dict[str, str | float | None] = Field(
         default_factory=dict,
         description="your own invoice columns, named as in the invoices file (x_*)",

@@ -1,7 +1,9 @@
-"""Errors as ``application/problem+json`` (RFC 9457), from one place."""
+"""Errors as ``application/problem+json`` (RFC 9457), from one place: the answers, and how
+the OpenAPI schema describes them."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -10,12 +12,38 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from ledger.errors import ImportRejected, LedgerError, UnknownClient, UnknownInvoice
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("encours.api")
+
+
+class FieldProblem(BaseModel):
+    """One invalid field of a request."""
+
+    field: str = Field(
+        description="where: `query.as_of`, `invoices.0.amount`; empty for the whole body",
+        examples=["invoices.0.amount"],
+    )
+    message: str = Field(description="what is wrong with it", examples=["Input should be > 0"])
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details (``application/problem+json``)."""
+
+    type: str = Field(default="about:blank", description="always `about:blank`: see `status`")
+    title: str = Field(description="the HTTP status phrase", examples=["Not Found"])
+    status: int = Field(ge=400, le=599, description="the HTTP status code", examples=[404])
+    detail: str = Field(
+        description="what went wrong, for a person to read", examples=["unknown client C99999"]
+    )
+    errors: list[FieldProblem] | list[str] | None = Field(
+        default=None,
+        description="on a 422: each invalid field; on a rejected import: each row problem",
+    )
 
 
 def problem(
@@ -34,7 +62,10 @@ def _field(loc: tuple[Any, ...]) -> str:
 async def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [{"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    # An error of the whole body (a missing body, a rule across fields) has no field name.
+    detail = "; ".join(
+        f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
+    )
     return problem(422, detail, errors=errors)
 
 
@@ -57,9 +88,58 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return problem(500, "unexpected error on the server; it has been logged")
 
 
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_FASTAPI_422 = {"$ref": "#/components/schemas/HTTPValidationError"}
+_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+BAD_BODY = "the body is not JSON in UTF-8"
+
+
+def _undescribed(response: dict[str, Any]) -> bool:
+    """Whether an error response gives no body schema, or FastAPI's own 422 one."""
+    content = response.get("content", {})
+    schemas = [media.get("schema") for media in content.values()]
+    return not any(schemas) or schemas == [_FASTAPI_422]
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` (an OpenAPI document) with every error answer described as a problem.
+
+    The handlers below turn every error into problem+json, FastAPI's validation errors
+    included; its generator does not know that. So here, in place: each 4xx or 5xx
+    response without a body schema (or with FastAPI's 422 one) gets the Problem schema,
+    and each operation with a body gets the 400 FastAPI answers to one it cannot decode.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem_schema.pop("$defs", {}), Problem=problem_schema)
+    for item in schema.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                responses.setdefault("400", {"description": BAD_BODY})
+            for code, response in responses.items():
+                if code[0] in "45" and _undescribed(response):
+                    response["content"] = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}
+    if json.dumps(_FASTAPI_422) not in json.dumps(schema["paths"]):  # FastAPI's, now unused
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+    return schema
+
+
 def add_problem_handlers(app: FastAPI) -> None:
-    """Map validation, HTTP, ledger and unexpected errors to problem+json responses."""
+    """Map validation, HTTP, ledger and unexpected errors to problem+json responses, and
+    say so in the app's OpenAPI schema."""
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(LedgerError, _ledger)
     app.add_exception_handler(Exception, _unexpected)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ledger.contract import DEFAULT_CURRENCY
 
 MAX_AMOUNT = Decimal("1e13")
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+"""A date the API takes: 1900-01-01 to 2199-12-31. The ledger's timestamps hold 1677 to
+2262 only; the margin leaves room for the terms, horizons and delays added to a date."""
 
 
 class InvoiceIn(BaseModel):
@@ -34,8 +39,8 @@ class InvoiceIn(BaseModel):
         description="client billed; must be in the ledger",
         examples=["C00001"],
     )
-    issue_date: dt.date = Field(description="date of issue (YYYY-MM-DD)", examples=["2025-03-03"])
-    due_date: dt.date = Field(
+    issue_date: Day = Field(description="date of issue (YYYY-MM-DD)", examples=["2025-03-03"])
+    due_date: Day = Field(
         description="due date (YYYY-MM-DD), on or after the issue date", examples=["2025-04-02"]
     )
     amount: Decimal = Field(
@@ -77,7 +82,7 @@ class ScoreRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     invoices: list[InvoiceIn] = Field(min_length=1, description="the invoices to score")
-    as_of: dt.date | None = Field(
+    as_of: Day | None = Field(
         default=None,
         description="date the invoices are seen at: only payments settled before it count "
         "as history; defaults to today",

@@ -41,6 +41,12 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {
         "description": "no API key, or an unknown or revoked one",
         "content": {PROBLEM_JSON: {}},
+        "headers": {
+            "WWW-Authenticate": {
+                "description": "the scheme to authenticate with",
+                "schema": {"type": "string", "examples": ['Bearer realm="encours"']},
+            }
+        },
     },
     403: {"description": "the API key's role is below the route's", "content": {PROBLEM_JSON: {}}},
 }

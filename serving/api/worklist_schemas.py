@@ -7,7 +7,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from serving.api.schemas import ModelRef
+from serving.api.schemas import FIRST_DAY, Day, ModelRef
 from serving.scenarios import ACTION_LABELS
 
 Channel = Literal["email", "call", "letter", "formal_notice", "legal"]
@@ -84,7 +84,10 @@ class ActionIn(BaseModel):
     invoice_id: str = Field(
         min_length=1, max_length=64, description="invoice chased", examples=["F0001234"]
     )
-    action_date: dt.date = Field(description="date of the action", examples=["2025-06-02"])
+    # No upper bound but today's, checked below with a clearer message than a range's.
+    action_date: dt.date = Field(
+        ge=FIRST_DAY, description="date of the action", examples=["2025-06-02"]
+    )
     channel: Channel = Field(
         description="email (also for a preventive reminder), call, letter, formal_notice "
         "(mise en demeure) or legal (contentieux)",
@@ -95,7 +98,7 @@ class ActionIn(BaseModel):
         description="promise_to_pay, dispute, no_answer or paid",
         examples=["promise_to_pay"],
     )
-    promised_date: dt.date | None = Field(
+    promised_date: Day | None = Field(
         default=None,
         description="date the client promised to pay by; required with promise_to_pay",
         examples=["2025-06-15"],

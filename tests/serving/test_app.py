@@ -113,6 +113,19 @@ def test_bad_requests_are_422_problems(client: TestClient, body: dict, field: st
     assert field in {e["field"] for e in response.json()["errors"]}
 
 
+def test_dates_out_of_range_are_422_problems(client: TestClient) -> None:
+    # Was a 500: the bank lines' dates go into timestamps, which start in 1677.
+    line = {"line_id": "B0", "date": "0001-01-01", "amount": "10.00", "label": "F2"}
+    lettrage = client.post("/v1/lettrage", json=[line])
+    invoice = {"client_id": "C1", "issue_date": "2024-03-01", "due_date": "2024-03-31"}
+    body = {"invoices": [invoice | {"amount": "10"}], "as_of": "9999-12-31"}
+    score = client.post("/v1/invoices/score", json=body)
+    for response, field in ((lettrage, "0.date"), (score, "as_of")):
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert field in {e["field"] for e in response.json()["errors"]}
+
+
 def test_lettrage_applies_once_then_nothing(client: TestClient) -> None:
     # F2 (C2, 550.50, 200.00 already paid) has 350.50 open: a transfer naming it settles it.
     line = {

@@ -258,7 +258,14 @@ def test_the_route_warns_when_as_of_is_long_after_the_ledger(api: TestClient) ->
 
 
 @pytest.mark.parametrize(
-    "params", [{"horizon_weeks": 0}, {"horizon_weeks": 27}, {"granularity": "month"}]
+    "params",
+    [
+        {"horizon_weeks": 0},
+        {"horizon_weeks": 27},
+        {"granularity": "month"},
+        {"as_of": "9999-12-31"},  # beyond the dates a ledger can hold: once a 500
+        {"as_of": "02/12/2026"},
+    ],
 )
 def test_bad_parameters_are_422_problems(api: TestClient, params: dict[str, Any]) -> None:
     response = api.get("/v1/forecast", params=params)

@@ -223,6 +223,17 @@ def test_risk_of_every_client(
     assert early.status_code == 200 and early.json()["open_invoices"] == 0
 
 
+def test_an_as_of_out_of_range_is_a_422_problem(
+    api: TestClient, trained: tuple[Ledger, FittedModels, dt.date, Path]
+) -> None:
+    client_id = trained[0].clients["client_id"].iat[0]
+    # Was a 500: the features' timestamps end in 2262.
+    response = api.get(f"/v1/clients/{client_id}/risk", params={"as_of": "9999-12-31"})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "query.as_of" in {e["field"] for e in response.json()["errors"]}
+
+
 def test_unknown_client_is_404_problem(api: TestClient) -> None:
     response = api.get("/v1/clients/NOPE/risk")
     assert response.status_code == 404

@@ -535,8 +535,21 @@ def test_recording_an_action(api: tuple[TestClient, Settings]) -> None:
             422,
             "",
         ),
+        # Was a 500: the ledger's timestamps start in 1677 (found by schemathesis).
+        (
+            {"invoice_id": "F2", "action_date": "1600-01-01", "channel": "call"},
+            422,
+            "action_date",
+        ),
     ],
-    ids=["unknown-invoice", "before-issue", "bad-channel", "promise-without-date", "future"],
+    ids=[
+        "unknown-invoice",
+        "before-issue",
+        "bad-channel",
+        "promise-without-date",
+        "future",
+        "before-1900",
+    ],
 )
 def test_bad_actions_are_problems_and_write_nothing(
     api: tuple[TestClient, Settings], body: dict[str, Any], status: int, field: str | None

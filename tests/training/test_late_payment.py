@@ -161,7 +161,7 @@ def test_isotonic_on_many_held_back_invoices() -> None:
 
 def test_sigmoid_on_few_held_back_invoices_and_identity_on_too_few() -> None:
     x, y, order = _synthetic(800)
-    platt = LatePaymentModel(FAST).fit(x, y, order)  # 800 held back: under 1,000
+    platt = LatePaymentModel(FAST).fit(x, y, order)  # 800 held back: under 5,000
     assert isinstance(platt.calibrator_, SigmoidCalibrator)
     raw = platt.raw_proba(x)
     calibrated = platt.predict_proba(x)[:, 1]

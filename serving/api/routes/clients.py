@@ -22,7 +22,7 @@ from serving.api.client_schemas import (
     SuggestedTermsOut,
 )
 from serving.api.deps import LateModelDep, SnapshotDep, StateDep, require_model
-from serving.api.schemas import ModelRef
+from serving.api.schemas import Day, ModelRef
 from serving.api.security import AUTH_RESPONSES, require_role
 from serving.client_risk import client_risk, invoice_frame
 from serving.risk import (
@@ -116,11 +116,13 @@ def _reasons(score: RiskScore) -> list[RiskReasonOut]:
     },
 )
 def risk(
-    client_id: Annotated[str, Path(min_length=1, max_length=64, description="the client")],
+    client_id: Annotated[
+        str, Path(min_length=1, max_length=64, description="the client", examples=["C00001"])
+    ],
     snapshot: SnapshotDep,
     champion: LateModelDep,
     as_of: Annotated[
-        dt.date | None, Query(description="date the client is seen at; defaults to today")
+        Day | None, Query(description="date the client is seen at; defaults to today")
     ] = None,
 ) -> ClientRiskOut:
     """Score, grade and reasons of one client."""

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from serving.api.deps import SnapshotDep, StateDep
 from serving.api.forecast_schemas import ForecastOut, ForecastPeriod
-from serving.api.schemas import ModelRef
+from serving.api.schemas import Day, ModelRef
 from serving.api.security import AUTH_RESPONSES, require_role
 from serving.forecast import MAX_HORIZON_WEEKS, forecast_cash, stale_ledger_warning
 
@@ -43,7 +43,7 @@ def forecast(
         Literal["day", "week"], Query(description="`day` or `week` (7-day periods)")
     ] = "week",
     as_of: Annotated[
-        dt.date | None, Query(description="date of the forecast, YYYY-MM-DD; default today")
+        Day | None, Query(description="date of the forecast, YYYY-MM-DD; default today")
     ] = None,
     currency: Annotated[
         str, Query(pattern="^[A-Z]{3}$", description="ISO 4217 currency forecast")

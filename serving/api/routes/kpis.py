@@ -10,15 +10,13 @@ from fastapi import APIRouter, Query
 
 from ledger.kpis import BUCKETS, aged_balance, compute_kpis
 from serving.api.deps import SnapshotDep
-from serving.api.schemas import AgedBalancesOut, CurrencyAgedBalanceOut, KpisOut
+from serving.api.schemas import AgedBalancesOut, CurrencyAgedBalanceOut, Day, KpisOut
 from serving.api.security import AUTH_RESPONSES, require_role
 
 router = APIRouter(
     prefix="/v1", tags=["kpis"], dependencies=[require_role("viewer")], responses=AUTH_RESPONSES
 )
-AsOf = Annotated[
-    dt.date | None, Query(description="date of the figures, YYYY-MM-DD; default today")
-]
+AsOf = Annotated[Day | None, Query(description="date of the figures, YYYY-MM-DD; default today")]
 
 
 @router.get(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
@@ -15,6 +14,7 @@ from ledger.lettrage import CLIENT_SOURCES, RULES, LettrageConfig
 from ledger.lettrage_store import MAX_LINE_ID, UNALLOCATED, apply_lettrage
 from ledger.money import decimal_to_cents
 from serving.api.deps import StateDep, require_batch
+from serving.api.schemas import Day
 from serving.api.security import AUTH_RESPONSES, require_role
 
 router = APIRouter(
@@ -40,7 +40,7 @@ class BankLineIn(BaseModel):
         description="the bank's identifier of the line; sending it again changes nothing",
         examples=["RLV-2025-03-14-0007"],
     )
-    date: dt.date = Field(description="date credited (YYYY-MM-DD)", examples=["2025-03-14"])
+    date: Day = Field(description="date credited (YYYY-MM-DD)", examples=["2025-03-14"])
     amount: Decimal = Field(
         gt=0,
         lt=MAX_AMOUNT,

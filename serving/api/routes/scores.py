@@ -6,12 +6,13 @@ import datetime as dt
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from ledger.errors import UnknownInvoice
 from serving.api.deps import LateModelDep, SnapshotDep, StateDep, require_batch, require_model
 from serving.api.schemas import (
     BucketsOut,
+    Day,
     InvoiceScore,
     ModelRef,
     ReasonOut,
@@ -129,11 +130,11 @@ def score(
     },
 )
 def score_stored(
-    invoice_id: str,
+    invoice_id: Annotated[str, Path(description="the invoice number", examples=["F0000001"])],
     state: StateDep,
     snapshot: SnapshotDep,
     champion: LateModelDep,
-    as_of: Annotated[dt.date | None, Query(description="date seen at (YYYY-MM-DD)")] = None,
+    as_of: Annotated[Day | None, Query(description="date seen at (YYYY-MM-DD)")] = None,
     reasons: Annotated[bool, Query(description="add the top reasons")] = True,
 ) -> ScoreResponse:
     """Scores, buckets, payment dates and reasons of one stored invoice."""

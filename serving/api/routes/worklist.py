@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from serving.api.deps import LateModelDep, SnapshotDep, StateDep, require_model
-from serving.api.schemas import ModelRef
+from serving.api.schemas import Day, ModelRef
 from serving.api.security import AUTH_RESPONSES, require_role
 from serving.api.worklist_schemas import WorklistOut, WorklistRow
 from serving.penalties import rates_from_settings
@@ -43,7 +43,7 @@ def worklist(
     snapshot: SnapshotDep,
     champion: LateModelDep,
     as_of: Annotated[
-        dt.date | None, Query(description="date of the worklist, YYYY-MM-DD; default today")
+        Day | None, Query(description="date of the worklist, YYYY-MM-DD; default today")
     ] = None,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description="largest number of invoices returned")
