@@ -476,7 +476,7 @@ def test_worklist_without_a_model_is_503(databases: dict[str, Path], tmp_path: P
     assert "encours train" in response.json()["detail"]
 
 
-def test_a_bad_scenarios_file_is_a_500_problem_naming_the_field(
+def test_a_bad_scenarios_file_is_a_503_problem_naming_the_field(
     databases: dict[str, Path], tmp_path: Path
 ) -> None:
     bad = tmp_path / "relances.yaml"
@@ -484,7 +484,8 @@ def test_a_bad_scenarios_file_is_a_500_problem_naming_the_field(
     app = make_app(settings_on(databases, "small", tmp_path, scenarios_file=bad), StubLate())
     with TestClient(app) as client:
         response = client.get("/v1/worklist")
-    assert response.status_code == 500
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
     assert "profiles.standard.steps.3.action" in response.json()["detail"]
 
 

@@ -34,8 +34,10 @@ MAX_LIMIT = 10_000
     "late-payment penalties and the 40 € recovery indemnity owed so far, and the expected "
     "payment date (from the payment-time champion, when one is served). Role: collector.",
     responses={
-        500: {"description": "the scenarios file does not validate; the detail names the field"},
-        503: {"description": "no late-payment model is registered yet"},
+        503: {
+            "description": "no late-payment model yet, or the scenarios file does not "
+            "validate (the detail names the field): the service, not the request, is at fault"
+        },
     },
 )
 def worklist(
@@ -58,7 +60,7 @@ def worklist(
     try:
         scenarios = current_scenarios(state.settings.scenarios_file)
     except ScenarioError as exc:
-        raise HTTPException(500, f"the relance scenarios are misconfigured: {exc}") from None
+        raise HTTPException(503, f"the relance scenarios are misconfigured: {exc}") from None
     day = as_of or dt.date.today()
     built = build_worklist(
         snapshot.ledger,
