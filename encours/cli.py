@@ -965,7 +965,7 @@ def forecast(
         bool,
         typer.Option(
             "--backtest",
-            help="replay 4-week forecasts made every 4 weeks over the last 6 months and show "
+            help="replay 4-week forecasts made every 2 weeks over the last 6 months and show "
             "their weekly error (WAPE) beside two baselines",
         ),
     ] = False,

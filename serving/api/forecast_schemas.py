@@ -22,7 +22,7 @@ class ForecastPeriod(BaseModel):
     )
     std: float = Field(
         description="standard deviation of the invoices' cash-in, each invoice paid in full "
-        "in the period or not (Bernoulli); invoices of one client correlated 0.5, clients "
+        "in the period or not (Bernoulli); invoices of one client correlated 0.15, clients "
         "independent",
         examples=[18000.0],
     )

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +171,8 @@ def test_bands_contain_the_mean_and_widen_with_the_horizon() -> None:
 def test_backtest_gives_wape_for_the_model_and_both_baselines() -> None:
     ledger = simulate(SimulationConfig(n_clients=40, n_months=12, seed=11)).ledger
     dates = backtest_dates(ledger)
-    assert 4 <= len(dates) <= 7 and dates == sorted(dates)
+    assert 10 <= len(dates) <= 14 and dates == sorted(dates)
+    assert {(b - a).days for a, b in pairwise(dates)} == {14}
     end = pd.Timestamp(dates[-1]) + pd.Timedelta(days=28)
     time_model = fit_models(out_of_time_split(ledger, pd.Timestamp(dates[0]), end)).time
     result = backtest(ledger, FeatureBuilder().fit(ledger), time_model, dates[:3])
