@@ -381,6 +381,18 @@ def _print_evaluation(report: dict[str, Any]) -> None:
             "simulator's truth (best possible)", *(_figure(report["oracle"].get(k)) for k in keys)
         )
     console.print(table)
+    oracle = report.get("oracle") or {}
+    if oracle.get("model_vs_oracle_roc_auc") is not None:
+        bands = oracle.get("by_client_history") or {}
+        by_history = ", ".join(
+            f"{name} settled invoices {figs['model_vs_oracle_roc_auc']:.1%}"
+            for name, figs in bands.items()
+        )
+        console.print(
+            f"Model ROC AUC = {oracle['model_vs_oracle_roc_auc']:.1%} of the truth's"
+            + (f" (clients with {by_history})" if by_history else "")
+            + "."
+        )
     censoring = report.get("censoring") or {}
     if censoring:
         console.print(

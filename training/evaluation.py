@@ -143,6 +143,36 @@ def figures(out: Outcomes, pred: Predictions, rows: np.ndarray | None = None) ->
     return result
 
 
+HISTORY_BANDS = ((0, 10), (10, 30), (30, None))
+"""Bands of the client's settled invoices at issue (``hist_n_paid``) for the oracle ratio."""
+
+
+def oracle_ratio_by_history(
+    split: Split, out: Outcomes, model: Predictions, oracle: Predictions
+) -> dict[str, dict[str, float]]:
+    """Model ROC AUC over the truth's, by how many settled invoices the client had.
+
+    The truth knows each client's latent behaviour; a model learns it from the client's
+    settled invoices, so the gap narrows as that history grows.
+    """
+    if "hist_n_paid" not in split.x_test:
+        return {}
+    settled = split.x_test["hist_n_paid"].fillna(0).to_numpy()
+    result = {}
+    for low, high in HISTORY_BANDS:
+        rows = (settled >= low) & (settled < (np.inf if high is None else high))
+        known = rows & ~np.isnan(out.late)
+        got = late_metrics(out.late[known], model.p_late[known])["roc_auc"]
+        best = late_metrics(out.late[known], oracle.p_late[known])["roc_auc"]
+        if np.isfinite(got) and np.isfinite(best):
+            name = f"{low}+" if high is None else f"{low}-{high - 1}"
+            result[name] = {
+                "n_late_known": float(known.sum()),
+                "model_vs_oracle_roc_auc": got / best,
+            }
+    return result
+
+
 def _logistic_baseline(split: Split, y: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Logistic regression (P late) and ridge (days to pay) on the same features."""
     x_train, x_test = split.x_train, split.x_test
@@ -325,6 +355,7 @@ def evaluate(
         oracle_figures["model_vs_oracle_roc_auc"] = (
             model_figures["roc_auc"] / oracle_figures["roc_auc"]
         )
+        oracle_figures["by_client_history"] = oracle_ratio_by_history(split, out, full, oracle)
     return Evaluation(
         metrics=figures(out, full),
         baselines={name: figures(out, p) for name, p in base.items()},

@@ -176,6 +176,11 @@ def test_the_model_beats_the_naive_baseline_and_not_the_truth(first: TrainReport
     assert oracle["roc_auc"] >= report["roc_auc"] + 0.02
     assert oracle["brier"] < report["brier"]
     assert oracle["model_vs_oracle_roc_auc"] == pytest.approx(report["roc_auc"] / oracle["roc_auc"])
+    # By the client's history at issue: the bands split the invoices whose outcome is known.
+    bands = oracle["by_client_history"]
+    assert set(bands) <= {"0-9", "10-29", "30+"} and bands
+    assert sum(b["n_late_known"] for b in bands.values()) <= report["n_late_known"]
+    assert all(0 < b["model_vs_oracle_roc_auc"] < 1.5 for b in bands.values())
     # The truth's P10-P90 holds at least 80 % of payments (more: people pay on set days);
     # the model's is near 80 %.
     assert oracle["coverage_p10_p90"] >= 0.8
