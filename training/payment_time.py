@@ -187,15 +187,25 @@ class PaymentTimeModel:
         self.feature_names_in_ = list(x.columns)
         return self
 
-    def hazards(self, x: pd.DataFrame, start: np.ndarray) -> np.ndarray:
-        """Hazard of every period for each invoice (0 before its issue date's period)."""
+    def hazards(
+        self, x: pd.DataFrame, start: np.ndarray, first: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Hazard of every period for each invoice: 0 before its issue date's period, and
+        before period ``first`` when given (periods that cannot matter are not predicted)."""
         n = len(x)
-        owner = np.repeat(np.arange(n), N_PERIODS)
-        period = np.tile(np.arange(N_PERIODS), n)
-        rows = _with_period(x.iloc[owner].reset_index(drop=True), period, start[owner])
-        h = np.asarray(self.booster_.predict_proba(rows, num_threads=self._threads(n)))[:, 1]
-        h = h.reshape(n, N_PERIODS)
-        return np.where(np.arange(N_PERIODS)[None, :] >= period_of(start)[:, None], h, 0.0)
+        lowest = period_of(start) if first is None else np.maximum(period_of(start), first)
+        counts = np.maximum(N_PERIODS - lowest, 0)
+        owner = np.repeat(np.arange(n), counts)
+        period = (
+            lowest[owner] + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        )
+        h = np.zeros((n, N_PERIODS))
+        if len(owner):
+            rows = _with_period(x.iloc[owner].reset_index(drop=True), period, start[owner])
+            h[owner, period] = np.asarray(
+                self.booster_.predict_proba(rows, num_threads=self._threads(n))
+            )[:, 1]
+        return h
 
     def predict(self, x: pd.DataFrame) -> np.ndarray:
         """Expected days from issue to payment (within the horizon), from the features alone.
@@ -223,15 +233,19 @@ class PaymentTimeModel:
         """Payment-date distributions of invoices, given unpaid before ``open_at`` if given."""
         due_day = _days(due_date)
         start = _days(issue_date) - due_day
-        h = self.hazards(x, start)
+        seen = None
+        if open_at is not None:
+            seen = np.maximum(_days(open_at) - due_day - 1, start - 1).astype("float64")
+        # Given open at ``seen``, the periods ending by then cancel out of S(t) / S(seen):
+        # they are not predicted (a third of the rows of an overdue ledger's forecast).
+        h = self.hazards(x, start, None if seen is None else period_of(seen))
         surv = np.cumprod(1.0 - h, axis=1)
         knots = np.maximum(EDGES[None, :], (start - 1)[:, None]).astype("float64")
         knots = np.column_stack([start - 1, knots]).astype("float64")
         survival = np.column_stack([np.ones(len(x)), surv])
         dist = PaymentDistribution(knots, survival, due_day, start)
-        if open_at is None:
+        if seen is None:
             return dist
-        seen = np.maximum(_days(open_at) - due_day - 1, start - 1).astype("float64")
         base = np.maximum(dist.survival_at(seen), np.finfo(np.float64).tiny)  # S(t) / S(seen)
         clipped = np.maximum(knots, seen[:, None])
         cond = (

@@ -15,6 +15,7 @@ from training.payment_time import (
     N_PERIODS,
     PaymentDistribution,
     PaymentTimeModel,
+    period_of,
     period_rows,
 )
 from training.targets import payment_durations
@@ -69,15 +70,17 @@ def test_fit_needs_paid_and_unpaid_periods() -> None:
 
 
 class _Hazards:
-    """Stands for the booster: the given hazard of each invoice × period row."""
+    """Stands for the booster: the given hazard of each invoice × period row (the feature
+    ``f`` holds the invoice's position); remembers the periods it was asked."""
 
     def __init__(self, hazards: np.ndarray) -> None:
         self.hazards = hazards
+        self.asked: list[int] = []
 
     def predict_proba(self, rows: pd.DataFrame, num_threads: int = 0) -> np.ndarray:
-        n = len(self.hazards)
-        assert rows["period"].tolist() == list(range(N_PERIODS)) * n
-        h = self.hazards.reshape(-1)
+        period = rows["period"].to_numpy(dtype=int)
+        self.asked += period.tolist()
+        h = self.hazards[rows["f"].to_numpy(dtype=int), period]
         return np.column_stack([1 - h, h])
 
 
@@ -89,7 +92,7 @@ def _distribution(
 ) -> PaymentDistribution:
     model = PaymentTimeModel()
     model.booster_ = _Hazards(hazards)  # type: ignore[assignment]
-    x = pd.DataFrame({"f": np.zeros(len(hazards))})
+    x = pd.DataFrame({"f": np.arange(len(hazards), dtype="float64")})
     return model.distribution(
         x,
         pd.Series(pd.to_datetime(issue)),
@@ -136,6 +139,30 @@ def test_distribution_given_still_open_by_hand() -> None:
     # Mass 0.4 over days 2..3 (mean 2.5) and 0.6 over days 4..7 (mean 5.5).
     assert dist.expected_offset() == pytest.approx([0.4 * 2.5 + 0.6 * 5.5])
     assert dist.bucket_probabilities() == pytest.approx(np.array([[0, 1, 0, 0, 0]]))
+
+
+def test_periods_ended_before_open_at_are_not_predicted_and_change_nothing() -> None:
+    # Given open on day `seen`, P(not paid by t) = S(t) / S(seen): the earlier periods
+    # cancel out, so the model skips them. The answer is the ratio of the full curve's.
+    h = np.random.default_rng(3).uniform(0.05, 0.6, (4, N_PERIODS))
+    issue, due = ["2024-03-01"] * 4, ["2024-04-30"] * 4
+    open_at = ["2024-04-20", "2024-05-02", "2024-06-15", "2024-09-30"]
+    full = _distribution(h, issue, due)
+    model = PaymentTimeModel()
+    stub = _Hazards(h)
+    model.booster_ = stub  # type: ignore[assignment]
+    given = model.distribution(
+        pd.DataFrame({"f": np.arange(4.0)}),
+        pd.Series(pd.to_datetime(issue)),
+        pd.Series(pd.to_datetime(due)),
+        pd.Series(pd.to_datetime(open_at)),
+    )
+    seen = (pd.to_datetime(open_at) - pd.Timestamp("2024-04-30")).days.to_numpy() - 1.0
+    assert min(stub.asked) == period_of(np.array([seen.min()]))[0] > 0
+    for t in (-5.0, 0.0, 3.0, 20.0, 45.0, 100.0, 200.0, 400.0):
+        ts = np.maximum(np.full(4, t), seen)
+        expected = full.survival_at(ts) / full.survival_at(seen)
+        np.testing.assert_allclose(given.survival_at(np.full(4, t)), expected, atol=1e-12)
 
 
 def test_nothing_is_paid_before_the_issue_date() -> None:
