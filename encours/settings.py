@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="port the API listens on")
     late_model_name: str = Field(default="late-payment", description="registered model name")
     ledger_refresh_seconds: float = Field(
-        default=30.0, description="the API rereads the ledger when its copy is older than this"
+        default=30.0,
+        description="the API rereads the ledger in the background when its copy is older "
+        "than this, serving the old copy meanwhile; 0 rereads it at every request",
     )
     max_batch: int = Field(default=10_000, description="largest batch of invoices per request")
     scenarios_file: Path | None = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from sqlalchemy import Engine
 from features.pipeline import FeatureBuilder
 from ledger.contract import Ledger
 from ledger.storage import load_ledger
+
+logger = logging.getLogger("encours.api")
 
 
 @dataclass(frozen=True)
@@ -22,9 +25,13 @@ class Snapshot:
 
 
 class LedgerSource:
-    """Hands out a ledger snapshot no older than ``max_age_seconds``.
+    """Hands out a ledger snapshot, replaced once it is older than ``max_age_seconds``.
 
-    Imports made while the service runs become visible at the next refresh.
+    Imports made while the service runs become visible at the next refresh. The first
+    call loads the ledger; afterwards a stale snapshot keeps being served while a new one
+    is built in the background (a million invoices take about 45 s to read and fit: no
+    request waits for that), then swapped in. ``max_age_seconds`` 0 means no reuse: every
+    call reads the ledger anew, in the caller's thread.
     """
 
     def __init__(self, engine: Engine, max_age_seconds: float) -> None:
@@ -33,13 +40,44 @@ class LedgerSource:
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._loaded_at = 0.0
+        self._refreshing: threading.Thread | None = None
+
+    def _load(self) -> Snapshot:
+        ledger = load_ledger(self.engine)
+        return Snapshot(ledger, FeatureBuilder().fit(ledger))
 
     def current(self) -> Snapshot:
-        """The snapshot, reloaded first if it is older than the allowed age."""
+        """The snapshot held (loaded first if there is none); starts its replacement when
+        it is stale."""
         with self._lock:
+            if self._snapshot is None or self.max_age_seconds <= 0:
+                self._snapshot, self._loaded_at = self._load(), time.monotonic()
+                return self._snapshot
             stale = time.monotonic() - self._loaded_at > self.max_age_seconds
-            if self._snapshot is None or stale:
-                ledger = load_ledger(self.engine)
-                self._snapshot = Snapshot(ledger, FeatureBuilder().fit(ledger))
-                self._loaded_at = time.monotonic()
+            if stale and self._refreshing is None:
+                self._refreshing = threading.Thread(
+                    target=self._refresh, name="ledger-refresh", daemon=True
+                )
+                self._refreshing.start()
             return self._snapshot
+
+    def _refresh(self) -> None:
+        """Build a new snapshot and swap it in; on failure keep the old one until the next
+        stale call tries again."""
+        try:
+            fresh = self._load()
+        except Exception:
+            logger.exception("could not reread the ledger; serving the previous snapshot")
+            with self._lock:
+                self._loaded_at = time.monotonic()  # try again after another max age
+                self._refreshing = None
+            return
+        with self._lock:
+            self._snapshot, self._loaded_at = fresh, time.monotonic()
+            self._refreshing = None
+
+    def wait_for_refresh(self, timeout: float | None = None) -> None:
+        """Block until a background refresh under way (if any) has finished."""
+        thread = self._refreshing
+        if thread is not None:
+            thread.join(timeout)
