@@ -1060,11 +1060,6 @@ def forecast(
     periods = made.periods
     warning = stale_ledger_warning(ledger, day)
     if as_json:
-        money = [c for c in periods.columns if c.endswith("_cents")]
-        rows = periods.drop(columns=money).astype({"period_start": str, "period_end": str})
-        for column in money:
-            rows[column.removesuffix("_cents")] = periods[column] / 100
-        rows["dso"] = rows["dso"].astype(object).where(rows["dso"].notna(), None)
         _print_json(
             {
                 "as_of": made.as_of.isoformat(),
@@ -1073,7 +1068,7 @@ def forecast(
                 "encours": made.encours_cents / 100,
                 "sales_12m": made.sales_12m_cents / 100,
                 "open_invoices": made.n_invoices,
-                "periods": rows.to_dict("records"),
+                "periods": made.period_records(),
                 "warnings": [warning] if warning else [],
             }
         )

@@ -34,8 +34,9 @@ One currency per forecast (EUR by default): currencies are never added together.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -87,6 +88,16 @@ class Forecast:
     sales_12m_cents: int
     n_invoices: int
     periods: pd.DataFrame
+
+    def period_records(self) -> list[dict[Hashable, Any]]:
+        """One dict per period, money in currency units (``expected`` for
+        ``expected_cents``...), DSO None where it is not defined."""
+        money = [c for c in self.periods.columns if c.endswith("_cents")]
+        rows = self.periods.drop(columns=money)
+        for column in money:
+            rows[column.removesuffix("_cents")] = self.periods[column] / 100
+        rows["dso"] = rows["dso"].astype(object).where(rows["dso"].notna(), None)
+        return rows.to_dict("records")
 
 
 def period_ends(horizon_weeks: int, granularity: Granularity) -> np.ndarray:

@@ -46,6 +46,7 @@ from serving.ledger_source import LedgerSource
 from serving.models import ModelSet
 from serving.scoring import LoadedModel
 from tests.ledger.factories import small_ledger
+from tests.serving.stubs import paid_evenly_after_today
 from training.dataset import out_of_time_split
 from training.models import TIME_MODEL, fit_models
 from training.payment_time import PaymentDistribution
@@ -66,11 +67,7 @@ class StubTime:
         open_at: pd.Series | None = None,
     ) -> PaymentDistribution:
         assert open_at is not None
-        due = due_date.to_numpy().astype("datetime64[D]").astype(np.int64)
-        seen = open_at.to_numpy().astype("datetime64[D]").astype(np.int64) - due - 1
-        knots = np.column_stack([seen, seen + SPREAD]).astype("float64")
-        issue = issue_date.to_numpy().astype("datetime64[D]").astype(np.int64) - due
-        return PaymentDistribution(knots, np.tile([1.0, 0.0], (len(x), 1)), due, issue)
+        return paid_evenly_after_today(issue_date, due_date, open_at, SPREAD)
 
 
 def test_hand_checked_expectation_and_variance() -> None:

@@ -46,6 +46,7 @@ from serving.scenarios import (
 from serving.scoring import LoadedModel
 from serving.worklist import build_worklist
 from tests.ledger.factories import dates, small_ledger
+from tests.serving.stubs import paid_evenly_after_today
 from training.dataset import ledger_end, out_of_time_split
 from training.models import LATE_MODEL, TIME_MODEL, FittedModels, fit_models
 from training.payment_time import PaymentDistribution
@@ -79,13 +80,8 @@ class StubTime:
     ) -> PaymentDistribution:
         assert open_at is not None
         self.asked += len(x)
-        due = due_date.to_numpy().astype("datetime64[D]").astype(np.int64)
-        seen = open_at.to_numpy().astype("datetime64[D]").astype(np.int64) - due - 1
         spread = 60 + x["cli_terms_days"].to_numpy()
-        knots = np.column_stack([seen, seen + spread]).astype("float64")
-        survival = np.tile([1.0, 0.0], (len(x), 1))
-        issue = issue_date.to_numpy().astype("datetime64[D]").astype(np.int64) - due
-        return PaymentDistribution(knots, survival, due, issue)
+        return paid_evenly_after_today(issue_date, due_date, open_at, spread)
 
 
 # --- a ledger built by hand ---------------------------------------------------------------

@@ -63,12 +63,6 @@ def forecast(
         granularity=granularity,
         currency=currency,
     )
-    periods = made.periods
-    money = [c for c in periods.columns if c.endswith("_cents")]
-    rows = periods.drop(columns=money).copy()
-    for column in money:
-        rows[column.removesuffix("_cents")] = periods[column] / 100
-    rows["dso"] = periods["dso"].astype(object).where(periods["dso"].notna(), None)
     return ForecastOut(
         as_of=made.as_of,
         currency=made.currency,
@@ -77,6 +71,6 @@ def forecast(
         encours=made.encours_cents / 100,
         sales_12m=made.sales_12m_cents / 100,
         open_invoices=made.n_invoices,
-        periods=[ForecastPeriod.model_validate(r) for r in rows.to_dict("records")],
+        periods=[ForecastPeriod.model_validate(r) for r in made.period_records()],
         warnings=[w for w in (stale_ledger_warning(snapshot.ledger, day),) if w],
     )

@@ -1,0 +1,23 @@
+"""Stand-ins for the payment-time model shared by the serving tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from training.payment_time import PaymentDistribution
+
+
+def _epoch_days(dates: pd.Series) -> np.ndarray:
+    return dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def paid_evenly_after_today(
+    issue_date: pd.Series, due_date: pd.Series, open_at: pd.Series, spread: np.ndarray | int
+) -> PaymentDistribution:
+    """Each invoice paid evenly over the ``spread`` days after ``open_at − 1`` (today)."""
+    due = _epoch_days(due_date)
+    seen = _epoch_days(open_at) - due - 1
+    knots = np.column_stack([seen, seen + spread]).astype("float64")
+    survival = np.tile([1.0, 0.0], (len(due), 1))
+    return PaymentDistribution(knots, survival, due, _epoch_days(issue_date) - due)
