@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         description="the API rereads the ledger in the background when its copy is older "
         "than this, serving the old copy meanwhile; 0 rereads it at every request",
     )
+    api_key_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="the API remembers a checked API key this long before asking the "
+        "database again, so a key revoked from the command line stops working within this "
+        "delay; 0 checks the database at every request",
+    )
     max_batch: int = Field(default=10_000, description="largest batch of invoices per request")
     scenarios_file: Path | None = Field(
         default=None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -165,3 +166,37 @@ def authenticate(engine: Engine, token: str) -> ApiKey | None:
     if row is None or row.revoked_at is not None:
         return None
     return _key(row)
+
+
+class KeyCache:
+    """Keys checked lately, by token digest, so that a busy API does not ask the database
+    at every request; each answer (a key, or "unknown") is trusted ``seconds`` long.
+
+    A revoked key therefore stops working within ``seconds`` in every running server.
+    """
+
+    def __init__(self, engine: Engine, seconds: float) -> None:
+        self.engine = engine
+        self.seconds = seconds
+        self._checked: dict[str, tuple[float, ApiKey | None]] = {}
+
+    def recent(self, token: str) -> tuple[bool, ApiKey | None]:
+        """(True, the key or None) when ``token`` was checked within ``seconds``, else
+        (False, None): then :meth:`authenticate` must ask the database."""
+        found = self._checked.get(hash_token(token))
+        if found is None or time.monotonic() - found[0] > self.seconds:
+            return False, None
+        return True, found[1]
+
+    def authenticate(self, token: str) -> ApiKey | None:
+        """The active key of ``token`` from the database (see :func:`authenticate`),
+        remembered for ``seconds``."""
+        key = authenticate(self.engine, token)
+        if self.seconds > 0:
+            if len(self._checked) > MAX_CACHED_KEYS:  # guessed tokens must not fill memory
+                self._checked.clear()
+            self._checked[hash_token(token)] = (time.monotonic(), key)
+        return key
+
+
+MAX_CACHED_KEYS = 10_000

@@ -61,6 +61,13 @@ class LedgerSource:
                 self._refreshing.start()
             return self._snapshot
 
+    def ready(self) -> Snapshot | None:
+        """The snapshot :meth:`current` would hand out without reading the database now
+        (its background refresh started if it is stale), else None."""
+        if self._snapshot is None or self.max_age_seconds <= 0:
+            return None
+        return self.current()
+
     def _refresh(self) -> None:
         """Build a new snapshot and swap it in; on failure keep the old one until the next
         stale call tries again."""

@@ -71,6 +71,15 @@ class InvoiceScores:
     """expected, p10, p50, p90 payment dates, when the payment-time model is loaded."""
     reasons: list[list[Reason]] | None
 
+    def rows(self, start: int, stop: int) -> InvoiceScores:
+        """The scores of invoices ``start`` to ``stop - 1`` (a request's share of a batch)."""
+        return InvoiceScores(
+            self.p_late[start:stop],
+            None if self.buckets is None else self.buckets[start:stop],
+            None if self.dates is None else self.dates.iloc[start:stop].reset_index(drop=True),
+            None if self.reasons is None else self.reasons[start:stop],
+        )
+
 
 def full_scores(
     features: FeatureBuilder,

@@ -15,11 +15,15 @@ payment-time model distributes it (:func:`bucket_probabilities`).
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
+
+from training.booster_input import BoosterInput, threads_for
 
 DEFAULT_PARAMS: dict[str, object] = {
     "n_estimators": 600,  # an upper bound: early stopping on the held-back slices decides
@@ -78,10 +82,16 @@ class LatePaymentModel:
         self.classes_ = np.array([0, 1])
         return self
 
+    @cached_property
+    def booster_input(self) -> BoosterInput:
+        """How the booster reads a feature frame (its categorical columns' categories)."""
+        return BoosterInput.of(self.booster_.booster_)
+
     def raw_proba(self, x: pd.DataFrame) -> np.ndarray:
         """The booster's uncalibrated probability of late payment."""
-        threads = 1 if len(x) <= 4 else 0
-        return np.asarray(self.booster_.predict_proba(x, num_threads=threads))[:, 1]
+        threads = threads_for(len(x))
+        matrix = self.booster_input.matrix(x)
+        return np.asarray(self.booster_.booster_.predict(matrix, num_threads=threads))
 
     def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
         """Calibrated probabilities of on time / late, one row per invoice."""
@@ -94,8 +104,11 @@ class LatePaymentModel:
 
     def contributions(self, x: pd.DataFrame) -> np.ndarray:
         """Signed TreeSHAP contributions (log-odds of the booster), last column the bias."""
-        threads = 1 if len(x) <= 4 else 0
-        return np.asarray(self.booster_.predict(x, pred_contrib=True, num_threads=threads))
+        threads = threads_for(len(x))
+        matrix = self.booster_input.matrix(x)
+        return np.asarray(
+            self.booster_.booster_.predict(matrix, pred_contrib=True, num_threads=threads)
+        )
 
 
 MIN_HELD_BACK = 50

@@ -5,24 +5,32 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from serving.api.state import AppState
 from serving.ledger_source import Snapshot
 from serving.scoring import LoadedModel
 
+# The dependencies are coroutines where they never block: FastAPI runs a plain function
+# dependency in the thread pool, a hop that costs more than these lookups.
 
-def get_state(request: Request) -> AppState:
+
+async def get_state(request: Request) -> AppState:
     """The running app's state."""
     state: AppState = request.app.state.encours
     return state
 
 
-def get_snapshot(state: Annotated[AppState, Depends(get_state)]) -> Snapshot:
-    """The current ledger snapshot and its fitted feature builder."""
-    return state.ledger.current()
+async def get_snapshot(state: Annotated[AppState, Depends(get_state)]) -> Snapshot:
+    """The current ledger snapshot and its fitted feature builder.
+
+    Read in the thread pool only when it must be read from the database first.
+    """
+    held = state.ledger.ready()
+    return held if held is not None else await run_in_threadpool(state.ledger.current)
 
 
-def get_late_model(state: Annotated[AppState, Depends(get_state)]) -> LoadedModel | None:
+async def get_late_model(state: Annotated[AppState, Depends(get_state)]) -> LoadedModel | None:
     """The champion late-payment model, None while none is registered."""
     return state.late_model
 

@@ -16,10 +16,11 @@ from fastapi import HTTPException, Security, params
 from fastapi.dependencies.models import Dependant
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from serving.api.deps import StateDep
 from serving.api.problems import PROBLEM_JSON
-from serving.api_keys import ApiKey, Role, authenticate
+from serving.api_keys import ApiKey, Role
 
 logger = logging.getLogger("encours.api")
 
@@ -59,21 +60,27 @@ class RequireRole:
 
     min_role: Role
 
-    def __call__(
+    async def __call__(
         self,
         state: StateDep,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
         header: Annotated[str | None, Security(_header)],
     ) -> ApiKey:
-        """The caller's key: 401 without a valid one, 403 when its role is too low."""
+        """The caller's key: 401 without a valid one, 403 when its role is too low.
+
+        A key checked within ``Settings.api_key_cache_seconds`` is not asked of the
+        database again (the query is in the thread pool: it may wait on the database).
+        """
         token = bearer.credentials if bearer is not None else header
         if not token:
             raise HTTPException(401, f"an API key is needed: {_HOW}", headers=CHALLENGE)
-        try:
-            key = authenticate(state.engine, token)
-        except SQLAlchemyError as exc:  # no database, no way to tell a key from a guess
-            logger.warning("cannot check an API key: %s", exc)
-            raise HTTPException(503, "cannot check the API key: database unreachable") from exc
+        cached, key = state.keys.recent(token)
+        if not cached:
+            try:
+                key = await run_in_threadpool(state.keys.authenticate, token)
+            except SQLAlchemyError as exc:  # no database, no way to tell a key from a guess
+                logger.warning("cannot check an API key: %s", exc)
+                raise HTTPException(503, "cannot check the API key: database unreachable") from exc
         if key is None:
             raise HTTPException(401, "unknown or revoked API key", headers=CHALLENGE)
         if not key.role.covers(self.min_role):

@@ -10,6 +10,8 @@ from sqlalchemy import Engine
 
 from encours.settings import Settings
 from serving.api.metrics import Metrics
+from serving.api_keys import KeyCache
+from serving.batching import ScoreBatcher
 from serving.ledger_source import LedgerSource
 from serving.models import ModelSet, RegistryUnavailable, load_models
 from serving.scoring import LoadedModel
@@ -31,7 +33,14 @@ class AppState:
     ledger: LedgerSource
     models: ModelSet = field(default_factory=ModelSet)
     metrics: Metrics = field(default_factory=Metrics)
+    batcher: ScoreBatcher = field(default_factory=ScoreBatcher)
+    """Scores the invoices of concurrent ``POST /v1/invoices/score`` requests together."""
     _reloading: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    keys: KeyCache = field(init=False, repr=False)
+    """API keys checked lately (``Settings.api_key_cache_seconds``)."""
+
+    def __post_init__(self) -> None:
+        self.keys = KeyCache(self.engine, self.settings.api_key_cache_seconds)
 
     @property
     def late_model(self) -> LoadedModel | None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import Engine, select
 
 from ledger.schema import API_KEYS, API_ROLES
 from serving.api_keys import (
     TOKEN_PREFIX,
+    KeyCache,
     Role,
     UnknownApiKey,
     authenticate,
@@ -59,3 +62,19 @@ def test_an_unknown_role_is_refused(engine: Engine) -> None:
     with pytest.raises(ValueError):
         create_key(engine, "superuser")
     assert list_keys(engine) == []
+
+
+def test_the_key_cache_trusts_an_answer_for_its_seconds_only(engine: Engine) -> None:
+    new = create_key(engine, Role.VIEWER, "cached")
+    cache, uncached = KeyCache(engine, 0.3), KeyCache(engine, 0.0)
+    assert cache.recent(new.token) == (False, None)  # never checked yet
+    assert cache.authenticate(new.token) == new.key
+    assert uncached.authenticate(new.token) == new.key
+    revoke_key(engine, new.key.id)
+    assert cache.recent(new.token) == (True, new.key)  # still trusted, within 0.3 s
+    assert uncached.recent(new.token) == (False, None)  # 0 s: always asks the database
+    assert uncached.authenticate(new.token) is None
+    time.sleep(0.35)
+    assert cache.recent(new.token) == (False, None)
+    assert cache.authenticate(new.token) is None
+    assert cache.recent(new.token) == (True, None)  # "unknown" is remembered too
