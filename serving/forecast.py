@@ -141,6 +141,9 @@ RUN_SHARE = 0.8
 """A client pays in runs when this share of its past payments (at least ``RUN_MIN``) fell
 on run days."""
 RUN_MIN = 3
+RUN_SNAP_DAYS = 31
+"""The CDF of a client paying in runs is read at most this many days after the day asked
+(midway to the run following it: see :func:`snapped_days`)."""
 
 
 def _month_end_runs(months: np.ndarray) -> np.ndarray:
@@ -296,8 +299,13 @@ def invoice_probabilities(
         return np.zeros((0, len(ends)))
     x = features.transform(invoices, pd.Timestamp(as_of))
     open_at = pd.Series(pd.Timestamp(as_of) + pd.Timedelta(days=1), index=invoices.index)
+    # Read up to the horizon's end, or the payment run it snaps to (within a month after).
+    until = pd.Series(
+        pd.Timestamp(as_of) + pd.Timedelta(days=int(ends[-1]) + RUN_SNAP_DAYS),
+        index=invoices.index,
+    )
     dist = model.distribution(
-        _for_model(model, x), invoices["issue_date"], invoices["due_date"], open_at
+        _for_model(model, x), invoices["issue_date"], invoices["due_date"], open_at, until
     )
     calendar = (
         invoices["client_id"]

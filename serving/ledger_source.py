@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -22,6 +23,20 @@ class Snapshot:
 
     ledger: Ledger
     features: FeatureBuilder
+
+
+def settle_heap() -> None:
+    """Collect what the last snapshot left, then exempt every object alive now (the new
+    snapshot, the models, the libraries) from Python's cyclic garbage collector.
+
+    A full collection walks every object alive: with a million-invoice snapshot held,
+    about 250 ms during which no request is answered, and it came every few dozen
+    requests. Frozen objects are still freed when nothing refers to them; they are only
+    left out of the walks. Done once per snapshot, so the 250 ms come once per refresh.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 class LedgerSource:
@@ -51,7 +66,10 @@ class LedgerSource:
         it is stale."""
         with self._lock:
             if self._snapshot is None or self.max_age_seconds <= 0:
+                first = self._snapshot is None
                 self._snapshot, self._loaded_at = self._load(), time.monotonic()
+                if first and self.max_age_seconds > 0:
+                    settle_heap()
                 return self._snapshot
             stale = time.monotonic() - self._loaded_at > self.max_age_seconds
             if stale and self._refreshing is None:
@@ -82,6 +100,8 @@ class LedgerSource:
         with self._lock:
             self._snapshot, self._loaded_at = fresh, time.monotonic()
             self._refreshing = None
+        del fresh
+        settle_heap()
 
     def wait_for_refresh(self, timeout: float | None = None) -> None:
         """Block until a background refresh under way (if any) has finished."""

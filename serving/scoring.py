@@ -32,9 +32,15 @@ class LoadedModel:
 
     def predict_late(self, x: pd.DataFrame) -> np.ndarray:
         """Probability of late payment for each row of ``x`` (one thread per request)."""
+        return np.asarray(self.model.predict_proba(self.columns_of(x))[:, 1])
+
+    def columns_of(self, x: pd.DataFrame) -> pd.DataFrame:
+        """``x`` with the model's columns in its order (as it mostly comes already)."""
+        names = self.feature_names
+        if list(x.columns) == names:
+            return x
         # A column the model knows but the ledger no longer has is missing, not an error.
-        columns = x.reindex(columns=self.feature_names)
-        return np.asarray(self.model.predict_proba(columns)[:, 1])
+        return x.reindex(columns=names)
 
 
 FEW_CLIENTS = 8
@@ -95,8 +101,8 @@ def full_scores(
     its issue date, for one seen before it is issued).
     """
     x = features.transform(invoices, as_of)
-    columns = x.reindex(columns=late.feature_names)
-    p_late = late.predict_late(x)
+    columns = late.columns_of(x)
+    p_late = late.predict_late(columns)
     reasons = None
     if explain and hasattr(late.model, "contributions"):
         specs = {s.name: s for s in features.specs}
@@ -104,9 +110,9 @@ def full_scores(
     if time is None:
         return InvoiceScores(p_late, None, None, reasons)
     issue = invoices["issue_date"].reset_index(drop=True)
-    open_at = issue.where(issue > as_of, as_of)
+    open_at = pd.Series(np.maximum(issue.to_numpy(), as_of.to_datetime64()))
     dist = time.model.distribution(
-        x.reindex(columns=time.feature_names),
+        time.columns_of(x),
         issue,
         invoices["due_date"].reset_index(drop=True),
         open_at=open_at,

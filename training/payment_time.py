@@ -149,9 +149,9 @@ class PaymentDistribution:
 
     def dates(self, offset: np.ndarray) -> pd.Series:
         """Dates of offsets (NaT where NaN)."""
-        day = self.due_day + np.nan_to_num(offset, nan=0).astype("int64")
-        out = pd.Series(day.astype("datetime64[D]").astype("datetime64[ns]"))
-        return out.mask(np.isnan(offset))
+        day = (self.due_day + np.nan_to_num(offset, nan=0).astype("int64")).astype("datetime64[D]")
+        day[np.isnan(offset)] = np.datetime64("NaT")
+        return pd.Series(day.astype("datetime64[ns]"))
 
 
 class TimeModel(Protocol):
@@ -163,8 +163,10 @@ class TimeModel(Protocol):
         issue_date: pd.Series,
         due_date: pd.Series,
         open_at: pd.Series | None = None,
+        until: pd.Series | None = None,
     ) -> PaymentDistribution:
-        """Payment-date distributions, conditional on being open before ``open_at``."""
+        """Payment-date distributions, conditional on being open before ``open_at``, right
+        up to ``until`` at least."""
         ...
 
 
@@ -190,13 +192,19 @@ class PaymentTimeModel:
         return self
 
     def hazards(
-        self, x: pd.DataFrame, start: np.ndarray, first: np.ndarray | None = None
+        self,
+        x: pd.DataFrame,
+        start: np.ndarray,
+        first: np.ndarray | None = None,
+        last: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Hazard of every period for each invoice: 0 before its issue date's period, and
-        before period ``first`` when given (periods that cannot matter are not predicted)."""
+        """Hazard of every period for each invoice: 0 before its issue date's period,
+        before period ``first`` and after period ``last`` when given (periods that cannot
+        matter are not predicted)."""
         n = len(x)
         lowest = period_of(start) if first is None else np.maximum(period_of(start), first)
-        counts = np.maximum(N_PERIODS - lowest, 0)
+        highest = N_PERIODS - 1 if last is None else np.minimum(last, N_PERIODS - 1)
+        counts = np.maximum(highest - lowest + 1, 0)
         owner = np.repeat(np.arange(n), counts)
         period = (
             lowest[owner] + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -238,8 +246,14 @@ class PaymentTimeModel:
         issue_date: pd.Series,
         due_date: pd.Series,
         open_at: pd.Series | None = None,
+        until: pd.Series | None = None,
     ) -> PaymentDistribution:
-        """Payment-date distributions of invoices, given unpaid before ``open_at`` if given."""
+        """Payment-date distributions of invoices, given unpaid before ``open_at`` if given.
+
+        With ``until``, the distributions are right only up to those dates (nobody pays
+        after them): for callers that read nothing later, the later periods are not
+        predicted.
+        """
         due_day = _days(due_date)
         start = _days(issue_date) - due_day
         seen = None
@@ -247,7 +261,8 @@ class PaymentTimeModel:
             seen = np.maximum(_days(open_at) - due_day - 1, start - 1).astype("float64")
         # Given open at ``seen``, the periods ending by then cancel out of S(t) / S(seen):
         # they are not predicted (a third of the rows of an overdue ledger's forecast).
-        h = self.hazards(x, start, None if seen is None else period_of(seen))
+        last = None if until is None else period_of(_days(until) - due_day)
+        h = self.hazards(x, start, None if seen is None else period_of(seen), last)
         surv = np.cumprod(1.0 - h, axis=1)
         knots = np.maximum(EDGES[None, :], (start - 1)[:, None]).astype("float64")
         knots = np.column_stack([start - 1, knots]).astype("float64")
@@ -265,4 +280,6 @@ class PaymentTimeModel:
 
 
 def _days(values: pd.Series) -> np.ndarray:
-    return pd.to_datetime(values).to_numpy().astype("datetime64[D]").astype("int64")
+    if values.dtype.kind != "M":  # dates as objects or text
+        values = pd.to_datetime(values)
+    return values.to_numpy().astype("datetime64[D]").astype("int64")

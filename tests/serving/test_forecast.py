@@ -65,6 +65,7 @@ class StubTime:
         issue_date: pd.Series,
         due_date: pd.Series,
         open_at: pd.Series | None = None,
+        until: pd.Series | None = None,
     ) -> PaymentDistribution:
         assert open_at is not None
         return paid_evenly_after_today(issue_date, due_date, open_at, SPREAD)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,28 @@ def test_no_reuse_at_zero_seconds(engine: Engine) -> None:
     assert name_of_c1(source) == "Boulangerie Martin"
     rename_c1(engine, "Renamed")
     assert name_of_c1(source) == "Renamed"  # read anew, in the caller's thread
+
+
+def test_a_held_snapshot_is_left_out_of_garbage_collections_and_an_old_one_freed(
+    engine: Engine,
+) -> None:
+    gc.unfreeze()
+    source = LedgerSource(engine, max_age_seconds=0.05)
+    first = source.current()
+    assert gc.get_freeze_count() > 0  # the snapshot (and all else alive) frozen
+    assert source.ready() is first
+    old = weakref.ref(first.ledger)
+    del first
+    time.sleep(0.1)
+    source.current()  # stale: starts the refresh
+    source.wait_for_refresh(timeout=10)
+    assert source.ready() is not None and old() is None  # the old snapshot was freed
+    assert gc.get_freeze_count() > 0
+    gc.unfreeze()
+
+
+def test_nothing_is_ready_before_the_first_load_nor_at_zero_seconds(engine: Engine) -> None:
+    assert LedgerSource(engine, max_age_seconds=3600).ready() is None
+    every_time = LedgerSource(engine, max_age_seconds=0)
+    every_time.current()
+    assert every_time.ready() is None  # must be read anew, in a thread that may wait

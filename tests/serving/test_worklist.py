@@ -77,6 +77,7 @@ class StubTime:
         issue_date: pd.Series,
         due_date: pd.Series,
         open_at: pd.Series | None = None,
+        until: pd.Series | None = None,
     ) -> PaymentDistribution:
         assert open_at is not None
         self.asked += len(x)

@@ -70,18 +70,21 @@ def test_fit_needs_paid_and_unpaid_periods() -> None:
 
 
 class _Hazards:
-    """Stands for the booster: the given hazard of each invoice × period row (the feature
-    ``f`` holds the invoice's position); remembers the periods it was asked."""
+    """Stands for the classifier and its LightGBM booster: the given hazard of each
+    invoice × period row (column 0, the feature ``f``, holds the invoice's position; the
+    period is the next-to-last column); remembers the periods it was asked."""
+
+    pandas_categorical = None
 
     def __init__(self, hazards: np.ndarray) -> None:
         self.hazards = hazards
         self.asked: list[int] = []
+        self.booster_ = self
 
-    def predict_proba(self, rows: pd.DataFrame, num_threads: int = 0) -> np.ndarray:
-        period = rows["period"].to_numpy(dtype=int)
+    def predict(self, rows: np.ndarray, num_threads: int = 0) -> np.ndarray:
+        period = rows[:, -2].astype(int)
         self.asked += period.tolist()
-        h = self.hazards[rows["f"].to_numpy(dtype=int), period]
-        return np.column_stack([1 - h, h])
+        return np.asarray(self.hazards[rows[:, 0].astype(int), period])
 
 
 def _distribution(
@@ -163,6 +166,37 @@ def test_periods_ended_before_open_at_are_not_predicted_and_change_nothing() -> 
         ts = np.maximum(np.full(4, t), seen)
         expected = full.survival_at(ts) / full.survival_at(seen)
         np.testing.assert_allclose(given.survival_at(np.full(4, t)), expected, atol=1e-12)
+
+
+def test_periods_starting_after_until_are_not_predicted_and_change_nothing_before_it() -> None:
+    # The forecast reads the curves up to its horizon only: the periods after it are not
+    # predicted, and the curves up to it are those of the whole model.
+    h = np.random.default_rng(5).uniform(0.05, 0.6, (4, N_PERIODS))
+    issue, due = ["2024-03-01"] * 4, ["2024-04-30"] * 4
+    open_at = ["2024-04-20", "2024-05-02", "2024-06-15", "2024-09-30"]
+    until = ["2024-06-01", "2024-08-10", "2024-12-31", "2026-01-01"]
+
+    def dist_and_periods(until_dates: list[str] | None) -> tuple[PaymentDistribution, list]:
+        model = PaymentTimeModel()
+        stub = _Hazards(h)
+        model.booster_ = stub  # type: ignore[assignment]
+        dist = model.distribution(
+            pd.DataFrame({"f": np.arange(4.0)}),
+            pd.Series(pd.to_datetime(issue)),
+            pd.Series(pd.to_datetime(due)),
+            pd.Series(pd.to_datetime(open_at)),
+            None if until_dates is None else pd.Series(pd.to_datetime(until_dates)),
+        )
+        return dist, stub.asked
+
+    full, every = dist_and_periods(None)
+    cut, asked = dist_and_periods(until)
+    limit = (pd.to_datetime(until) - pd.Timestamp("2024-04-30")).days.to_numpy().astype(float)
+    assert max(asked) == min(period_of(np.array([limit.max()]))[0], N_PERIODS - 1)
+    assert len(asked) < len(every)  # fewer invoice × period rows predicted
+    for t in (-5.0, 0.0, 20.0, 32.0, 45.0, 100.0, 200.0, 245.0, 400.0):
+        ts = np.minimum(np.full(4, t), limit)
+        np.testing.assert_allclose(cut.paid_by(ts), full.paid_by(ts), atol=1e-12)
 
 
 def test_nothing_is_paid_before_the_issue_date() -> None:
