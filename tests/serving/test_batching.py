@@ -167,3 +167,21 @@ def test_an_unknown_client_among_concurrent_requests_is_its_own_404(
     for thread in threads:
         thread.join()
     assert statuses == {known: 200, "NO-SUCH-CLIENT": 404}
+
+
+def test_small_batches_are_scored_on_the_event_loop_large_ones_in_the_thread_pool() -> None:
+    threads: list[int] = []
+
+    def scorer(frame: pd.DataFrame) -> InvoiceScores:
+        threads.append(threading.get_ident())
+        return InvoiceScores(frame["v"].to_numpy(), None, None, None)
+
+    batcher = ScoreBatcher(inline_rows=2)
+
+    async def main() -> int:
+        await batcher.score(ScoreJob("a", lambda: pd.DataFrame({"v": [1.0, 2.0]}), scorer), 2)
+        await batcher.score(ScoreJob("a", lambda: pd.DataFrame({"v": [1.0] * 3}), scorer), 3)
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(main())
+    assert threads[0] == loop_thread and threads[1] != loop_thread
