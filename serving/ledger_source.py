@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import Engine
 
@@ -23,6 +24,11 @@ class Snapshot:
 
     ledger: Ledger
     features: FeatureBuilder
+
+    @cached_property
+    def client_ids(self) -> frozenset[str]:
+        """The ledger's client ids, for lookups (built at the first one)."""
+        return frozenset(self.ledger.clients["client_id"].astype(str).tolist())
 
 
 def settle_heap() -> None:

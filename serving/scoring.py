@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,18 +49,24 @@ FEW_CLIENTS = 8
 column; beyond, it hashes the column into a set once."""
 
 
-def check_clients(ledger: Ledger, client_ids: pd.Series) -> None:
+def check_clients(
+    ledger: Ledger, client_ids: pd.Series, known: AbstractSet[str] | None = None
+) -> None:
     """Raise ``UnknownClient`` for the first client id the ledger does not hold.
 
-    A request mostly names one client: comparing it with the column takes a fifth of the
-    time of hashing every client into a set (0.3 against 1.3 ms for 20,000 clients).
+    ``known``, the ledger's client ids as a set when the caller keeps one (a served
+    snapshot does), makes the check a lookup. Without it, a request mostly names one
+    client: comparing it with the column takes a fifth of the time of hashing every
+    client into a set (0.3 against 1.3 ms for 20,000 clients).
     """
-    known = ledger.clients["client_id"].to_numpy()
     wanted = pd.unique(client_ids.to_numpy())  # in order of first appearance
-    if len(wanted) <= FEW_CLIENTS:
-        held = [bool((known == client_id).any()) for client_id in wanted]
+    if known is not None:
+        held = [client_id in known for client_id in wanted]
+    elif len(wanted) <= FEW_CLIENTS:
+        column = ledger.clients["client_id"].to_numpy()
+        held = [bool((column == client_id).any()) for client_id in wanted]
     else:
-        every = set(known.tolist())
+        every = set(ledger.clients["client_id"].tolist())
         held = [client_id in every for client_id in wanted]
     for client_id, found in zip(wanted, held, strict=True):
         if not found:

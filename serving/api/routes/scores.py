@@ -114,7 +114,7 @@ async def score(
 
     def prepare() -> pd.DataFrame:
         frame = request_frame(body)
-        check_clients(snapshot.ledger, frame["client_id"])
+        check_clients(snapshot.ledger, frame["client_id"], snapshot.client_ids)
         return frame
 
     def compute(frame: pd.DataFrame) -> InvoiceScores:
