@@ -82,8 +82,9 @@ class ScoreBatcher:
     """Scores the jobs of concurrent requests in batches, one batch at a time.
 
     Lives in the app's state and on its event loop: ``score`` is awaited by the route; a
-    drain task, started by the first job to find the batcher idle, runs each batch in
-    the thread pool until no job waits.
+    drain task, started by the first job to find the batcher idle, scores batch after
+    batch (on the loop or in the thread pool, by size: ``inline_rows``) until no job
+    waits.
     """
 
     max_rows: int = 2_000
@@ -100,7 +101,7 @@ class ScoreBatcher:
     _waiting: list[tuple[ScoreJob, asyncio.Future[None], int]] = field(default_factory=list)
     _drain: asyncio.Task[None] | None = None
     batches: int = 0
-    """Batches scored so far (for tests and the metrics)."""
+    """Batches scored so far (the tests read it)."""
 
     async def score(self, job: ScoreJob, rows: int) -> InvoiceScores:
         """The scores of ``job`` (``rows`` invoices), scored with whatever else waits."""

@@ -10,6 +10,7 @@ categorical column, in a few tens of microseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import lightgbm as lgb
 import numpy as np
@@ -39,17 +40,16 @@ class BoosterInput:
     """
 
     categories: tuple[pd.Index, ...]
-    codes: tuple[dict[object, int], ...] = ()
-    """Each categorical column's code by category (from ``categories``)."""
 
     @classmethod
     def of(cls, booster: lgb.Booster) -> BoosterInput:
         """The input of a booster trained on a pandas frame."""
-        categories = booster.pandas_categorical or []
-        return cls(
-            tuple(pd.Index(c) for c in categories),
-            tuple({value: code for code, value in enumerate(c)} for c in categories),
-        )
+        return cls(tuple(pd.Index(c) for c in (booster.pandas_categorical or [])))
+
+    @cached_property
+    def codes(self) -> tuple[dict[object, int], ...]:
+        """Each categorical column's code by category, for :meth:`_few_rows`'s lookups."""
+        return tuple({value: code for code, value in enumerate(c)} for c in self.categories)
 
     def matrix(self, x: pd.DataFrame) -> np.ndarray:
         """``x`` as a float64 matrix: numeric columns as they are, categorical ones as codes."""

@@ -87,21 +87,39 @@ class _Hazards:
         return np.asarray(self.hazards[rows[:, 0].astype(int), period])
 
 
+def _distribution_and_periods(
+    hazards: np.ndarray,
+    issue: list[str],
+    due: list[str],
+    open_at: list[str] | None = None,
+    until: list[str] | None = None,
+) -> tuple[PaymentDistribution, list[int]]:
+    """The model's distributions on the given hazards, and the periods it predicted."""
+    model = PaymentTimeModel()
+    stub = _Hazards(hazards)
+    model.booster_ = stub  # type: ignore[assignment]
+    x = pd.DataFrame({"f": np.arange(len(hazards), dtype="float64")})
+
+    def dates(values: list[str]) -> pd.Series:
+        return pd.Series(pd.to_datetime(values))
+
+    dist = model.distribution(
+        x,
+        dates(issue),
+        dates(due),
+        None if open_at is None else dates(open_at),
+        None if until is None else dates(until),
+    )
+    return dist, stub.asked
+
+
 def _distribution(
     hazards: np.ndarray,
     issue: list[str],
     due: list[str],
     open_at: list[str] | None = None,
 ) -> PaymentDistribution:
-    model = PaymentTimeModel()
-    model.booster_ = _Hazards(hazards)  # type: ignore[assignment]
-    x = pd.DataFrame({"f": np.arange(len(hazards), dtype="float64")})
-    return model.distribution(
-        x,
-        pd.Series(pd.to_datetime(issue)),
-        pd.Series(pd.to_datetime(due)),
-        None if open_at is None else pd.Series(pd.to_datetime(open_at)),
-    )
+    return _distribution_and_periods(hazards, issue, due, open_at)[0]
 
 
 def _hand_hazards() -> np.ndarray:
@@ -151,17 +169,9 @@ def test_periods_ended_before_open_at_are_not_predicted_and_change_nothing() -> 
     issue, due = ["2024-03-01"] * 4, ["2024-04-30"] * 4
     open_at = ["2024-04-20", "2024-05-02", "2024-06-15", "2024-09-30"]
     full = _distribution(h, issue, due)
-    model = PaymentTimeModel()
-    stub = _Hazards(h)
-    model.booster_ = stub  # type: ignore[assignment]
-    given = model.distribution(
-        pd.DataFrame({"f": np.arange(4.0)}),
-        pd.Series(pd.to_datetime(issue)),
-        pd.Series(pd.to_datetime(due)),
-        pd.Series(pd.to_datetime(open_at)),
-    )
+    given, asked = _distribution_and_periods(h, issue, due, open_at)
     seen = (pd.to_datetime(open_at) - pd.Timestamp("2024-04-30")).days.to_numpy() - 1.0
-    assert min(stub.asked) == period_of(np.array([seen.min()]))[0] > 0
+    assert min(asked) == period_of(np.array([seen.min()]))[0] > 0
     for t in (-5.0, 0.0, 3.0, 20.0, 45.0, 100.0, 200.0, 400.0):
         ts = np.maximum(np.full(4, t), seen)
         expected = full.survival_at(ts) / full.survival_at(seen)
@@ -176,21 +186,8 @@ def test_periods_starting_after_until_are_not_predicted_and_change_nothing_befor
     open_at = ["2024-04-20", "2024-05-02", "2024-06-15", "2024-09-30"]
     until = ["2024-06-01", "2024-08-10", "2024-12-31", "2026-01-01"]
 
-    def dist_and_periods(until_dates: list[str] | None) -> tuple[PaymentDistribution, list]:
-        model = PaymentTimeModel()
-        stub = _Hazards(h)
-        model.booster_ = stub  # type: ignore[assignment]
-        dist = model.distribution(
-            pd.DataFrame({"f": np.arange(4.0)}),
-            pd.Series(pd.to_datetime(issue)),
-            pd.Series(pd.to_datetime(due)),
-            pd.Series(pd.to_datetime(open_at)),
-            None if until_dates is None else pd.Series(pd.to_datetime(until_dates)),
-        )
-        return dist, stub.asked
-
-    full, every = dist_and_periods(None)
-    cut, asked = dist_and_periods(until)
+    full, every = _distribution_and_periods(h, issue, due, open_at)
+    cut, asked = _distribution_and_periods(h, issue, due, open_at, until)
     limit = (pd.to_datetime(until) - pd.Timestamp("2024-04-30")).days.to_numpy().astype(float)
     assert max(asked) == min(period_of(np.array([limit.max()]))[0], N_PERIODS - 1)
     assert len(asked) < len(every)  # fewer invoice × period rows predicted
