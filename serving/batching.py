@@ -14,28 +14,51 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
-import pandas as pd
 from starlette.concurrency import run_in_threadpool
 
 from serving.scoring import InvoiceScores
+
+Columns = dict[str, list[Any]]
+"""Invoices as plain lists, one per column: a request's share of a batch costs no frame."""
 
 
 @dataclass
 class ScoreJob:
     """One request's invoices: how to build them, and how to score a batch of them.
 
-    ``prepare`` builds the request's invoice frame and checks it (it may raise, for this
-    request alone); ``score`` scores any frame of invoices. Jobs of one ``key`` (same
-    models, same ledger snapshot, same date, same options) are scored in one call.
+    ``prepare`` checks the request and gives its invoices as columns (it may raise, for
+    this request alone); ``score`` scores any such columns, the batch's frame built once
+    inside. Jobs of one ``key`` (same models, same ledger snapshot, same date, same
+    options) are scored in one call.
     """
 
     key: Hashable
-    prepare: Callable[[], pd.DataFrame]
-    score: Callable[[pd.DataFrame], InvoiceScores]
-    frame: pd.DataFrame | None = None
+    prepare: Callable[[], Columns]
+    score: Callable[[Columns], InvoiceScores]
+    columns: Columns | None = None
     result: InvoiceScores | None = None
     error: BaseException | None = None
+
+
+def rows_of(columns: Columns) -> int:
+    """How many invoices ``columns`` hold."""
+    return len(next(iter(columns.values()), []))
+
+
+def merged_columns(parts: list[Columns]) -> Columns:
+    """The columns of ``parts`` one after the other; a column some part lacks is None there."""
+    sizes = [rows_of(part) for part in parts]
+    names = list(dict.fromkeys(name for part in parts for name in part))
+    return {
+        name: [
+            value
+            for part, size in zip(parts, sizes, strict=True)
+            for value in part.get(name, [None] * size)
+        ]
+        for name in names
+    }
 
 
 def score_jobs(jobs: list[ScoreJob]) -> None:
@@ -47,7 +70,7 @@ def score_jobs(jobs: list[ScoreJob]) -> None:
     groups: dict[Hashable, list[ScoreJob]] = {}
     for job in jobs:
         try:
-            job.frame = job.prepare()
+            job.columns = job.prepare()
         except Exception as exc:  # handed to the request, which re-raises it
             job.error = exc
             continue
@@ -56,23 +79,24 @@ def score_jobs(jobs: list[ScoreJob]) -> None:
         if len(group) == 1:
             _score_alone(group[0])
             continue
-        frames = [job.frame for job in group if job.frame is not None]
+        parts = [job.columns for job in group if job.columns is not None]
         try:
-            scores = group[0].score(pd.concat(frames, ignore_index=True))
+            scores = group[0].score(merged_columns(parts))
         except Exception:  # found again below, job by job
             for job in group:
                 _score_alone(job)
             continue
         start = 0
-        for job, frame in zip(group, frames, strict=True):
-            job.result = scores.rows(start, start + len(frame))
-            start += len(frame)
+        for job, part in zip(group, parts, strict=True):
+            stop = start + rows_of(part)
+            job.result = scores.rows(start, stop)
+            start = stop
 
 
 def _score_alone(job: ScoreJob) -> None:
-    assert job.frame is not None
+    assert job.columns is not None
     try:
-        job.result = job.score(job.frame)
+        job.result = job.score(job.columns)
     except Exception as exc:  # handed to the request, which re-raises it
         job.error = exc
 

@@ -29,7 +29,7 @@ def invoice_frame(
     currency: list[str],
     disputed: list[bool],
 ) -> pd.DataFrame:
-    """Invoices in the ledger's in-memory form, as ``request_frame`` builds them."""
+    """Invoices in the ledger's in-memory form, as the score route builds them."""
     return pd.DataFrame(
         {
             "invoice_id": [f"risk-{i}" for i in range(len(cents))],

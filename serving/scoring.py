@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -26,7 +28,7 @@ class LoadedModel:
     model: Any
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC), compare=False)
 
-    @property
+    @cached_property
     def feature_names(self) -> list[str]:
         """The columns the model was trained on, in order."""
         return list(self.model.feature_names_in_)
@@ -50,7 +52,7 @@ column; beyond, it hashes the column into a set once."""
 
 
 def check_clients(
-    ledger: Ledger, client_ids: pd.Series, known: AbstractSet[str] | None = None
+    ledger: Ledger, client_ids: Iterable[str], known: AbstractSet[str] | None = None
 ) -> None:
     """Raise ``UnknownClient`` for the first client id the ledger does not hold.
 
@@ -59,7 +61,7 @@ def check_clients(
     client: comparing it with the column takes a fifth of the time of hashing every
     client into a set (0.3 against 1.3 ms for 20,000 clients).
     """
-    wanted = pd.unique(client_ids.to_numpy())  # in order of first appearance
+    wanted = list(dict.fromkeys(client_ids))  # in order of first appearance
     if known is not None:
         held = [client_id in known for client_id in wanted]
     elif len(wanted) <= FEW_CLIENTS:
@@ -73,6 +75,10 @@ def check_clients(
             raise UnknownClient(str(client_id))
 
 
+DATE_COLUMNS = ("expected", "p10", "p50", "p90")
+"""The payment dates of :class:`InvoiceScores`, in the order of its ``dates`` columns."""
+
+
 @dataclass(frozen=True)
 class InvoiceScores:
     """Everything the models say of some invoices, in the order given."""
@@ -80,8 +86,10 @@ class InvoiceScores:
     p_late: np.ndarray
     buckets: np.ndarray | None
     """P(on_time), P(1_30) .. P(over_90), when the payment-time model is loaded."""
-    dates: pd.DataFrame | None
-    """expected, p10, p50, p90 payment dates, when the payment-time model is loaded."""
+    dates: np.ndarray | None
+    """Expected, P10, P50 and P90 payment dates (``DATE_COLUMNS``), one row per invoice,
+    as ``datetime64[D]`` (NaT when later than the model's horizon), when the payment-time
+    model is loaded."""
     reasons: list[list[Reason]] | None
 
     def rows(self, start: int, stop: int) -> InvoiceScores:
@@ -89,7 +97,7 @@ class InvoiceScores:
         return InvoiceScores(
             self.p_late[start:stop],
             None if self.buckets is None else self.buckets[start:stop],
-            None if self.dates is None else self.dates.iloc[start:stop].reset_index(drop=True),
+            None if self.dates is None else self.dates[start:stop],
             None if self.reasons is None else self.reasons[start:stop],
         )
 
@@ -116,22 +124,13 @@ def full_scores(
         reasons = top_reasons(late.model.contributions(columns), columns, specs)
     if time is None:
         return InvoiceScores(p_late, None, None, reasons)
-    issue = invoices["issue_date"].reset_index(drop=True)
-    open_at = pd.Series(np.maximum(issue.to_numpy(), as_of.to_datetime64()))
+    issue = invoices["issue_date"].to_numpy()
+    open_at = np.maximum(issue, as_of.to_datetime64())
     dist = time.model.distribution(
-        time.columns_of(x),
-        issue,
-        invoices["due_date"].reset_index(drop=True),
-        open_at=open_at,
+        time.columns_of(x), issue, invoices["due_date"].to_numpy(), open_at=open_at
     )
-    dates = pd.DataFrame(
-        {
-            "expected": dist.dates(np.round(dist.expected_offset())),
-            "p10": dist.dates(dist.quantile(0.1)),
-            "p50": dist.dates(dist.quantile(0.5)),
-            "p90": dist.dates(dist.quantile(0.9)),
-        }
-    )
+    offsets = [np.round(dist.expected_offset()), *(dist.quantile(q) for q in (0.1, 0.5, 0.9))]
+    dates = np.column_stack([dist.days(offset) for offset in offsets])
     return InvoiceScores(
         p_late, bucket_probabilities(p_late, dist.bucket_probabilities()), dates, reasons
     )

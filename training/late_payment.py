@@ -95,7 +95,7 @@ class LatePaymentModel:
 
     def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
         """Calibrated probabilities of on time / late, one row per invoice."""
-        p = np.asarray(self.calibrator_.predict(self.raw_proba(x)), dtype="float64")
+        p = calibrated(self.calibrator_, self.raw_proba(x))
         return np.column_stack([1.0 - p, p])
 
     def predict(self, x: pd.DataFrame) -> np.ndarray:
@@ -180,6 +180,18 @@ def _calibrator(raw: np.ndarray, y: np.ndarray) -> IsotonicRegression | SigmoidC
         return SigmoidCalibrator().fit(raw, y)
     identity = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
     return identity.fit([0.0, 1.0], [0.0, 1.0])
+
+
+def calibrated(calibrator: IsotonicRegression | SigmoidCalibrator, raw: np.ndarray) -> np.ndarray:
+    """The calibrator's probabilities of ``raw`` probabilities.
+
+    An isotonic calibrator is read off its steps with ``np.interp``: what its ``predict``
+    gives (linear between thresholds, clipped beyond), without the input checks that cost
+    a tenth of a millisecond on every online call.
+    """
+    if isinstance(calibrator, IsotonicRegression):
+        return np.interp(raw, calibrator.X_thresholds_, calibrator.y_thresholds_)
+    return np.asarray(calibrator.predict(raw), dtype="float64")
 
 
 def bucket_probabilities(p_late: np.ndarray, time_buckets: np.ndarray) -> np.ndarray:

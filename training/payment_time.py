@@ -36,6 +36,8 @@ EDGES = np.array(
 HORIZON = int(EDGES[-1])
 """Offsets beyond this are "not paid within a year of the due date" (censored at it)."""
 N_PERIODS = len(EDGES)
+Dates = pd.Series | np.ndarray
+"""Dates of invoices: a pandas column, or a ``datetime64`` array (no Series to build online)."""
 PERIOD_COLUMNS = ("period", "period_days_after_issue")
 
 DEFAULT_PARAMS: dict[str, object] = {
@@ -106,15 +108,19 @@ class PaymentDistribution:
     issue_offset: np.ndarray
 
     def survival_at(self, offset: np.ndarray) -> np.ndarray:
-        """P(not paid by ``offset``), one offset per invoice (clipped to the curve)."""
-        x = np.clip(offset, self.knots[:, 0], self.knots[:, -1]).astype("float64")
-        hi = np.minimum((self.knots <= x[:, None]).sum(axis=1), self.knots.shape[1] - 1)
+        """P(not paid by ``offset``) (clipped to the curve): one offset per invoice, or a
+        row of offsets per invoice (a matrix, answered alike)."""
+        one = np.ndim(offset) == 1
+        x = np.asarray(offset, dtype="float64")
+        x = np.clip(x[:, None] if one else x, self.knots[:, :1], self.knots[:, -1:])
+        last = self.knots.shape[1] - 1
+        hi = np.minimum((self.knots[:, None, :] <= x[:, :, None]).sum(axis=2), last)
         lo = np.maximum(hi - 1, 0)
-        rows = np.arange(len(x))
-        x0, x1 = self.knots[rows, lo], self.knots[rows, hi]
-        y0, y1 = self.survival[rows, lo], self.survival[rows, hi]
+        x0, x1 = (np.take_along_axis(self.knots, i, axis=1) for i in (lo, hi))
+        y0, y1 = (np.take_along_axis(self.survival, i, axis=1) for i in (lo, hi))
         width = np.where(x1 > x0, x1 - x0, 1.0)
-        return np.where(x1 > x0, y0 + (y1 - y0) * (x - x0) / width, y1)
+        out = np.where(x1 > x0, y0 + (y1 - y0) * (x - x0) / width, y1)
+        return out[:, 0] if one else out
 
     def paid_by(self, offset: np.ndarray) -> np.ndarray:
         """P(paid by ``offset`` days after the due date)."""
@@ -144,14 +150,19 @@ class PaymentDistribution:
 
     def bucket_probabilities(self) -> np.ndarray:
         """P(on_time), P(1_30), P(31_60), P(61_90), P(over_90 or never), one row per invoice."""
-        cdf = np.column_stack([self.paid_by(np.full(len(self.knots), e)) for e in BUCKET_EDGES])
+        edges = np.asarray(BUCKET_EDGES, dtype="float64")
+        cdf = self.paid_by(np.broadcast_to(edges, (len(self.knots), len(edges))))
         return np.diff(np.column_stack([np.zeros(len(cdf)), cdf, np.ones(len(cdf))]), axis=1)
+
+    def days(self, offset: np.ndarray) -> np.ndarray:
+        """Days of offsets as ``datetime64[D]`` (NaT where NaN)."""
+        day = (self.due_day + np.nan_to_num(offset, nan=0).astype("int64")).astype("datetime64[D]")
+        day[np.isnan(offset)] = np.datetime64("NaT")
+        return day
 
     def dates(self, offset: np.ndarray) -> pd.Series:
         """Dates of offsets (NaT where NaN)."""
-        day = (self.due_day + np.nan_to_num(offset, nan=0).astype("int64")).astype("datetime64[D]")
-        day[np.isnan(offset)] = np.datetime64("NaT")
-        return pd.Series(day.astype("datetime64[ns]"))
+        return pd.Series(self.days(offset).astype("datetime64[ns]"))
 
 
 class TimeModel(Protocol):
@@ -160,10 +171,10 @@ class TimeModel(Protocol):
     def distribution(
         self,
         x: pd.DataFrame,
-        issue_date: pd.Series,
-        due_date: pd.Series,
-        open_at: pd.Series | None = None,
-        until: pd.Series | None = None,
+        issue_date: Dates,
+        due_date: Dates,
+        open_at: Dates | None = None,
+        until: Dates | None = None,
     ) -> PaymentDistribution:
         """Payment-date distributions, conditional on being open before ``open_at``, right
         up to ``until`` at least."""
@@ -243,10 +254,10 @@ class PaymentTimeModel:
     def distribution(
         self,
         x: pd.DataFrame,
-        issue_date: pd.Series,
-        due_date: pd.Series,
-        open_at: pd.Series | None = None,
-        until: pd.Series | None = None,
+        issue_date: Dates,
+        due_date: Dates,
+        open_at: Dates | None = None,
+        until: Dates | None = None,
     ) -> PaymentDistribution:
         """Payment-date distributions of invoices, given unpaid before ``open_at`` if given.
 
@@ -272,14 +283,10 @@ class PaymentTimeModel:
             return dist
         base = np.maximum(dist.survival_at(seen), np.finfo(np.float64).tiny)  # S(t) / S(seen)
         clipped = np.maximum(knots, seen[:, None])
-        cond = (
-            np.column_stack([dist.survival_at(clipped[:, j]) for j in range(clipped.shape[1])])
-            / base[:, None]
-        )
+        cond = dist.survival_at(clipped) / base[:, None]
         return PaymentDistribution(clipped, np.minimum(cond, 1.0), due_day, start)
 
 
-def _days(values: pd.Series) -> np.ndarray:
-    if values.dtype.kind != "M":  # dates as objects or text
-        values = pd.to_datetime(values)
-    return values.to_numpy().astype("datetime64[D]").astype("int64")
+def _days(values: Dates) -> np.ndarray:
+    stamps = values if values.dtype.kind == "M" else pd.to_datetime(values)  # objects, text
+    return np.asarray(stamps).astype("datetime64[D]").astype("int64")

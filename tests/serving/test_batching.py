@@ -6,10 +6,10 @@ import asyncio
 import threading
 from collections.abc import Callable
 
-import pandas as pd
+import numpy as np
 
 from ledger.errors import UnknownClient
-from serving.batching import ScoreBatcher, ScoreJob, score_jobs
+from serving.batching import Columns, ScoreBatcher, ScoreJob, merged_columns, score_jobs
 from serving.scoring import InvoiceScores
 from tests.serving.conftest import Store, auth
 from tests.serving.test_ops import Served
@@ -17,24 +17,25 @@ from tests.serving.test_ops import Served
 
 class Doubler:
     """A scorer whose p_late is twice the invoice's value, counting its calls; it fails on
-    any frame holding a negative value."""
+    any batch holding a negative value."""
 
     def __init__(self) -> None:
         self.calls: list[int] = []
 
-    def __call__(self, frame: pd.DataFrame) -> InvoiceScores:
-        self.calls.append(len(frame))
-        if (frame["v"] < 0).any():
+    def __call__(self, columns: Columns) -> InvoiceScores:
+        values = np.array(columns["v"])
+        self.calls.append(len(values))
+        if (values < 0).any():
             raise ValueError("negative value")
-        return InvoiceScores(frame["v"].to_numpy() * 2.0, None, None, None)
+        return InvoiceScores(values * 2.0, None, None, None)
 
 
 def job(key: str, values: list[float], scorer: Doubler) -> ScoreJob:
-    return ScoreJob(key, lambda: pd.DataFrame({"v": values}), scorer)
+    return ScoreJob(key, lambda: {"v": values}, scorer)
 
 
 def failing_prepare(scorer: Doubler) -> ScoreJob:
-    def prepare() -> pd.DataFrame:
+    def prepare() -> Columns:
         raise UnknownClient("C404")
 
     return ScoreJob("a", prepare, scorer)
@@ -53,6 +54,19 @@ def test_jobs_of_one_key_are_scored_in_one_call_each_with_its_rows() -> None:
     results = [None if j.result is None else list(j.result.p_late) for j in jobs]
     assert results == [[2.0, 4.0], [20.0], None, [6.0]]
     assert isinstance(jobs[2].error, UnknownClient)
+
+
+def test_merged_columns_follow_each_other_with_none_where_a_request_lacks_a_column() -> None:
+    parts: list[Columns] = [
+        {"v": [1, 2], "x_channel": ["email", "post"]},
+        {"v": [3]},
+        {"v": [4], "x_region": ["nord"]},
+    ]
+    assert merged_columns(parts) == {
+        "v": [1, 2, 3, 4],
+        "x_channel": ["email", "post", None, None],
+        "x_region": [None, None, None, "nord"],
+    }
 
 
 def test_a_failing_batch_is_scored_again_job_by_job_so_only_its_culprit_fails() -> None:
@@ -172,15 +186,15 @@ def test_an_unknown_client_among_concurrent_requests_is_its_own_404(
 def test_small_batches_are_scored_on_the_event_loop_large_ones_in_the_thread_pool() -> None:
     threads: list[int] = []
 
-    def scorer(frame: pd.DataFrame) -> InvoiceScores:
+    def scorer(columns: Columns) -> InvoiceScores:
         threads.append(threading.get_ident())
-        return InvoiceScores(frame["v"].to_numpy(), None, None, None)
+        return InvoiceScores(np.array(columns["v"]), None, None, None)
 
     batcher = ScoreBatcher(inline_rows=2)
 
     async def main() -> int:
-        await batcher.score(ScoreJob("a", lambda: pd.DataFrame({"v": [1.0, 2.0]}), scorer), 2)
-        await batcher.score(ScoreJob("a", lambda: pd.DataFrame({"v": [1.0] * 3}), scorer), 3)
+        await batcher.score(ScoreJob("a", lambda: {"v": [1.0, 2.0]}, scorer), 2)
+        await batcher.score(ScoreJob("a", lambda: {"v": [1.0] * 3}, scorer), 3)
         return threading.get_ident()
 
     loop_thread = asyncio.run(main())

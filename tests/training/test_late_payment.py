@@ -16,6 +16,7 @@ from training.late_payment import (
     LatePaymentModel,
     SigmoidCalibrator,
     bucket_probabilities,
+    calibrated,
     held_back_raw,
     time_slices,
 )
@@ -152,6 +153,12 @@ def test_isotonic_on_many_held_back_invoices() -> None:
     latest = time_slices(5000, 5)[-1]
     assert labels[latest].mean() > labels.mean() + 0.05
     assert model.calibrator_.predict(raw).mean() == pytest.approx(labels.mean())
+    # Served probabilities are read off the isotonic steps: exactly what predict gives,
+    # within the fitted range and clipped beyond it.
+    probe = np.concatenate([raw, np.linspace(-0.5, 1.5, 101)])
+    np.testing.assert_allclose(
+        calibrated(model.calibrator_, probe), model.calibrator_.predict(probe), atol=1e-15
+    )
     assert _never_inverts(model.raw_proba(x), model.predict_proba(x)[:, 1])
     # Each held-back prediction comes from a booster that did not learn on its slice, not
     # from the served booster, which learned on every invoice.
@@ -164,11 +171,11 @@ def test_sigmoid_on_few_held_back_invoices_and_identity_on_too_few() -> None:
     platt = LatePaymentModel(FAST).fit(x, y, order)  # 800 held back: under 5,000
     assert isinstance(platt.calibrator_, SigmoidCalibrator)
     raw = platt.raw_proba(x)
-    calibrated = platt.predict_proba(x)[:, 1]
+    served = platt.predict_proba(x)[:, 1]
     # Platt scaling is strictly increasing: distinct scores stay distinct, in order.
     ranked = np.argsort(raw)
     distinct = np.diff(raw[ranked]) > 1e-9
-    assert np.all(np.diff(calibrated[ranked])[distinct] > 0)
+    assert np.all(np.diff(served[ranked])[distinct] > 0)
     # Slices under 50 invoices: nothing held back, the booster's own probabilities.
     tiny = LatePaymentModel(FAST, calibration_folds=20).fit(x, y, order)
     assert tiny.fold_trees_ == []

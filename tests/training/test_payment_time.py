@@ -214,6 +214,8 @@ def _check_proper(dist: PaymentDistribution, seen: np.ndarray | None = None) -> 
     assert np.all((dist.survival >= 0) & (dist.survival <= 1))
     grid = np.arange(-130, 420, 7)
     paid = np.column_stack([dist.paid_by(np.full(n, g)) for g in grid])
+    # A row of offsets per invoice is answered as each offset alone.
+    np.testing.assert_array_equal(dist.paid_by(np.tile(grid.astype(float), (n, 1))), paid)
     assert np.all((paid >= 0) & (paid <= 1))
     assert np.all(np.diff(paid, axis=1) >= -1e-12)
     assert np.all(dist.paid_by(dist.issue_offset - 1.0) == 0.0)

@@ -21,7 +21,7 @@ from serving.api.schemas import (
     ScoreResponse,
 )
 from serving.api.security import AUTH_RESPONSES, require_role
-from serving.batching import ScoreJob
+from serving.batching import Columns, ScoreJob
 from serving.scoring import InvoiceScores, check_clients, full_scores
 
 router = APIRouter(
@@ -35,44 +35,48 @@ router = APIRouter(
 BUCKET_FIELDS = ("on_time", "d1_30", "d31_60", "d61_90", "over_90")
 
 
-def request_frame(body: ScoreRequest) -> pd.DataFrame:
-    """The invoices of a request in the ledger's in-memory form, with their x_* columns."""
+def request_columns(body: ScoreRequest) -> Columns:
+    """The invoices of a request as plain columns, with their x_* columns (None where absent)."""
     rows = body.invoices
-    columns: dict[str, object] = {
+    columns: Columns = {
         "invoice_id": [r.invoice_id for r in rows],
         "client_id": [r.client_id for r in rows],
-        "issue_date": np.array([r.issue_date for r in rows], "datetime64[D]").astype("<M8[ns]"),
-        "due_date": np.array([r.due_date for r in rows], "datetime64[D]").astype("<M8[ns]"),
+        "issue_date": [r.issue_date for r in rows],
+        "due_date": [r.due_date for r in rows],
         "amount_cents": [int(r.amount * 100) for r in rows],
         "currency": [r.currency for r in rows],
-        "doc_type": "invoice",
         "disputed": [r.disputed for r in rows],
     }
     for name in sorted({name for r in rows for name in r.x}):
-        columns[name] = pd.Series([r.x.get(name) for r in rows], dtype=object)
-    return pd.DataFrame(columns)
+        columns[name] = [r.x.get(name) for r in rows]
+    return columns
 
 
-def _date(value: pd.Timestamp) -> dt.date | None:
-    return None if pd.isna(value) else pd.Timestamp(value).date()
+def invoice_frame(columns: Columns) -> pd.DataFrame:
+    """Invoices given as columns (:func:`request_columns`) in the ledger's in-memory form."""
+    frame: dict[str, object] = {
+        name: pd.Series(values, dtype=object) if name.startswith("x_") else values
+        for name, values in columns.items()
+    }
+    for name in ("issue_date", "due_date"):
+        frame[name] = np.array(columns[name], "datetime64[D]").astype("<M8[ns]")
+    frame["doc_type"] = "invoice"
+    return pd.DataFrame(frame)
 
 
-def invoice_scores(frame: pd.DataFrame, scores: InvoiceScores) -> list[InvoiceScore]:
-    """One response item per invoice of ``frame``, in order."""
+def invoice_scores(ids: list[tuple[str | None, str]], scores: InvoiceScores) -> list[InvoiceScore]:
+    """One response item per (invoice id, client id) of ``ids``, in order."""
+    p_late = scores.p_late.tolist()
+    buckets = None if scores.buckets is None else scores.buckets.tolist()
+    dates = None if scores.dates is None else scores.dates.tolist()  # dates, None for NaT
     out = []
-    for i, (invoice_id, client_id) in enumerate(
-        zip(frame["invoice_id"], frame["client_id"], strict=True)
-    ):
-        item = InvoiceScore(
-            invoice_id=invoice_id, client_id=client_id, p_late=float(scores.p_late[i])
-        )
-        if scores.buckets is not None and scores.dates is not None:
-            probs = map(float, scores.buckets[i])
-            item.buckets = BucketsOut(**dict(zip(BUCKET_FIELDS, probs, strict=True)))
-            dates = scores.dates.iloc[i]
-            item.expected_payment_date = _date(dates["expected"])
-            item.p10_date, item.p50_date = _date(dates["p10"]), _date(dates["p50"])
-            item.p90_date = _date(dates["p90"])
+    for i, (invoice_id, client_id) in enumerate(ids):
+        item = InvoiceScore(invoice_id=invoice_id, client_id=client_id, p_late=p_late[i])
+        if buckets is not None and dates is not None:
+            item.buckets = BucketsOut(**dict(zip(BUCKET_FIELDS, buckets[i], strict=True)))
+            expected, p10, p50, p90 = dates[i]
+            item.expected_payment_date = expected
+            item.p10_date, item.p50_date, item.p90_date = p10, p50, p90
         if scores.reasons is not None:
             item.reasons = [ReasonOut(**vars(r)) for r in scores.reasons[i]]
         out.append(item)
@@ -112,25 +116,28 @@ async def score(
     as_of = body.as_of or dt.date.today()
     time_model = state.time_model
 
-    def prepare() -> pd.DataFrame:
-        frame = request_frame(body)
-        check_clients(snapshot.ledger, frame["client_id"], snapshot.client_ids)
-        return frame
+    invoices = body.invoices
 
-    def compute(frame: pd.DataFrame) -> InvoiceScores:
+    def prepare() -> Columns:
+        check_clients(snapshot.ledger, (r.client_id for r in invoices), snapshot.client_ids)
+        return request_columns(body)
+
+    def compute(columns: Columns) -> InvoiceScores:
         return full_scores(
-            snapshot.features, model, time_model, frame, pd.Timestamp(as_of), reasons
+            snapshot.features,
+            model,
+            time_model,
+            invoice_frame(columns),
+            pd.Timestamp(as_of),
+            reasons,
         )
 
     key = (id(snapshot), id(model), id(time_model), as_of, reasons)
-    job = ScoreJob(key, prepare, compute)
-    scores = await state.batcher.score(job, len(body.invoices))
-    frame = job.frame
-    assert frame is not None
+    scores = await state.batcher.score(ScoreJob(key, prepare, compute), len(invoices))
     return ScoreResponse(
         model=ModelRef(name=model.name, version=model.version),
         as_of=as_of,
-        scores=invoice_scores(frame, scores),
+        scores=invoice_scores([(r.invoice_id, r.client_id) for r in invoices], scores),
     )
 
 
@@ -164,8 +171,9 @@ def score_stored(
     scores = full_scores(
         snapshot.features, model, state.time_model, frame, pd.Timestamp(seen), reasons
     )
+    ids = list(zip(frame["invoice_id"], frame["client_id"], strict=True))
     return ScoreResponse(
         model=ModelRef(name=model.name, version=model.version),
         as_of=seen,
-        scores=invoice_scores(frame, scores),
+        scores=invoice_scores(ids, scores),
     )
