@@ -33,9 +33,29 @@ class LoadedModel:
         """The columns the model was trained on, in order."""
         return list(self.model.feature_names_in_)
 
-    def predict_late(self, x: pd.DataFrame) -> np.ndarray:
-        """Probability of late payment for each row of ``x`` (one thread per request)."""
-        return np.asarray(self.model.predict_proba(self.columns_of(x))[:, 1])
+    def predict_late(self, x: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:
+        """Probability of late payment for each row of ``x`` (one thread per request);
+        ``matrix``, from :meth:`matrix`, saves converting ``x`` again."""
+        columns = self.columns_of(x)
+        if matrix is None:
+            return np.asarray(self.model.predict_proba(columns)[:, 1])
+        return np.asarray(self.model.predict_proba(columns, matrix=matrix)[:, 1])
+
+    def matrix(self, x: pd.DataFrame) -> np.ndarray | None:
+        """``x`` as the model's booster reads it; None for a model that reads frames only."""
+        reader = getattr(self.model, "booster_input", None)
+        return None if reader is None else np.asarray(reader.matrix(self.columns_of(x)))
+
+    def reads_like(self, other: LoadedModel) -> bool:
+        """Whether both models' boosters read a feature frame as the very same matrix."""
+        mine = getattr(self.model, "booster_input", None)
+        theirs = getattr(other.model, "booster_input", None)
+        return (
+            mine is not None
+            and theirs is not None
+            and self.feature_names == other.feature_names
+            and mine.reads_like(theirs)
+        )
 
     def columns_of(self, x: pd.DataFrame) -> pd.DataFrame:
         """``x`` with the model's columns in its order (as it mostly comes already)."""
@@ -117,17 +137,22 @@ def full_scores(
     """
     x = features.transform(invoices, as_of)
     columns = late.columns_of(x)
-    p_late = late.predict_late(columns)
+    matrix = late.matrix(columns)  # converted once for all the models that read it alike
+    p_late = late.predict_late(columns, matrix)
     reasons = None
     if explain and hasattr(late.model, "contributions"):
         specs = {s.name: s for s in features.specs}
-        reasons = top_reasons(late.model.contributions(columns), columns, specs)
+        reasons = top_reasons(late.model.contributions(columns, matrix=matrix), columns, specs)
     if time is None:
         return InvoiceScores(p_late, None, None, reasons)
     issue = invoices["issue_date"].to_numpy()
     open_at = np.maximum(issue, as_of.to_datetime64())
     dist = time.model.distribution(
-        time.columns_of(x), issue, invoices["due_date"].to_numpy(), open_at=open_at
+        time.columns_of(x),
+        issue,
+        invoices["due_date"].to_numpy(),
+        open_at=open_at,
+        matrix=matrix if time.reads_like(late) else None,
     )
     offsets = [np.round(dist.expected_offset()), *(dist.quantile(q) for q in (0.1, 0.5, 0.9))]
     dates = np.column_stack([dist.days(offset) for offset in offsets])

@@ -46,6 +46,12 @@ class BoosterInput:
         """The input of a booster trained on a pandas frame."""
         return cls(tuple(pd.Index(c) for c in (booster.pandas_categorical or [])))
 
+    def reads_like(self, other: BoosterInput) -> bool:
+        """Whether ``other`` turns a frame into the very matrix this one does."""
+        pairs = zip(self.categories, other.categories, strict=False)
+        same = all(mine.equals(theirs) for mine, theirs in pairs)
+        return len(self.categories) == len(other.categories) and same
+
     @cached_property
     def codes(self) -> tuple[dict[object, int], ...]:
         """Each categorical column's code by category, for :meth:`_few_rows`'s lookups."""

@@ -70,3 +70,23 @@ def test_a_frame_with_other_categorical_columns_is_refused(fitted: tuple) -> Non
     model, x = fitted
     with pytest.raises(ValueError, match="2 categorical columns"):
         BoosterInput.of(model.booster_).matrix(x.drop(columns="country"))
+
+
+def test_boosters_read_alike_only_with_the_same_categories_in_the_same_order(
+    fitted: tuple,
+) -> None:
+    model, x = fitted
+    mine = BoosterInput.of(model.booster_)
+    other = lgb.LGBMClassifier(n_estimators=5, num_leaves=3, verbosity=-1, random_state=1)
+    other.fit(x, np.arange(len(x)) % 2)  # another booster on the same frame: same categories
+    assert mine.reads_like(BoosterInput.of(other.booster_))
+    np.testing.assert_array_equal(mine.matrix(x), BoosterInput.of(other.booster_).matrix(x))
+    reordered = x.assign(
+        sector=x["sector"].cat.reorder_categories(["public", "industry", "retail", "services"])
+    )
+    shuffled = lgb.LGBMClassifier(n_estimators=5, num_leaves=3, verbosity=-1, random_state=1)
+    shuffled.fit(reordered, np.arange(len(x)) % 2)
+    assert not mine.reads_like(BoosterInput.of(shuffled.booster_))
+    fewer = lgb.LGBMClassifier(n_estimators=5, num_leaves=3, verbosity=-1, random_state=1)
+    fewer.fit(x.drop(columns="country"), np.arange(len(x)) % 2)
+    assert not mine.reads_like(BoosterInput.of(fewer.booster_))
