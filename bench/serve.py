@@ -458,7 +458,8 @@ def echo_app() -> FastAPI:
 
     @app.post(SCORE_PATH)
     def echo(body: dict[str, Any]) -> dict[str, Any]:
-        # A plain def, as the score route: both run in the thread pool.
+        # A plain def, FastAPI's everyday form (it runs in the thread pool). The score
+        # route is a coroutine: it scores small batches on the event loop.
         return body
 
     return app
