@@ -72,17 +72,22 @@ class FeatureBuilder:
 
         Numeric features are float64, categorical ones pandas ``category``.
         """
+        # The families hand back fresh arrays, never their fitted state: no need to copy.
+        return pd.DataFrame(self.columns(invoices, as_of), index=invoices.index, copy=False)
+
+    def columns(self, invoices: pd.DataFrame, as_of: pd.Series | pd.Timestamp) -> Columns:
+        """The columns of :meth:`transform`, by name in its order, without their frame.
+
+        Online, for a few invoices, building the frame and reading it back into the
+        numbers a booster reads cost more than the features themselves.
+        """
         if not isinstance(as_of, pd.Series):
             as_of = pd.Series(as_of, index=invoices.index)
         pairs = make_pairs(self.prepared_, invoices, as_of)
         columns: Columns = {}
         for family in [*self.families_, self.user_]:
             columns.update(family.transform(pairs))
-        # One frame built once from arrays: cheap enough for a single invoice online. The
-        # families hand back fresh arrays, never their fitted state: no need to copy them.
-        return pd.DataFrame(
-            {name: columns[name] for name in self.feature_names}, index=pairs.index, copy=False
-        )
+        return {name: columns[name] for name in self.feature_names}
 
 
 def build_features(

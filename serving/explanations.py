@@ -6,6 +6,7 @@ LightGBM computes the contributions natively (``pred_contrib``): the same values
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,26 +39,32 @@ def _plain(value: Any) -> float | str | None:
 
 def top_reasons(
     contributions: np.ndarray,
-    x: pd.DataFrame,
+    columns: Mapping[str, Any] | pd.DataFrame,
+    names: Sequence[str],
     specs: dict[str, FeatureSpec],
     top: int = TOP_REASONS,
 ) -> list[list[Reason]]:
-    """The ``top`` largest contributions of each row (last column of ``contributions``: bias)."""
-    names = list(x.columns)
+    """The ``top`` largest contributions of each row (last column of ``contributions``: bias).
+
+    ``names`` are the features of the contributions' columns, ``columns`` their values by
+    name (a feature frame, or ``FeatureBuilder.columns``); a feature it lacks has no value.
+    """
+    values: dict[str, np.ndarray] = {}  # a column read once, when a reason names it
     out = []
-    for i in range(len(x)):
-        row = contributions[i, : len(names)]
-        order = np.argsort(-np.abs(row), kind="stable")[:top]
+    for i, row in enumerate(contributions[:, : len(names)]):
         reasons = []
-        for j in order:
+        for j in np.argsort(-np.abs(row), kind="stable")[:top]:
             name = names[j]
+            if name not in values:
+                found = columns[name] if name in columns else np.full(len(contributions), None)
+                values[name] = np.asarray(found, dtype=object)
             spec = specs.get(name)
             reasons.append(
                 Reason(
                     feature=name,
                     description=spec.description if spec else name,
                     family=spec.family if spec else "",
-                    value=_plain(x.iat[i, j]),
+                    value=_plain(values[name][i]),
                     contribution=float(row[j]),
                 )
             )

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from features.pipeline import FeatureBuilder
+from features.prepared import Columns
 from ledger.contract import Ledger
 from ledger.errors import UnknownClient
 from serving.explanations import Reason, top_reasons
@@ -33,18 +34,14 @@ class LoadedModel:
         """The columns the model was trained on, in order."""
         return list(self.model.feature_names_in_)
 
-    def predict_late(self, x: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:
-        """Probability of late payment for each row of ``x`` (one thread per request);
-        ``matrix``, from :meth:`matrix`, saves converting ``x`` again."""
-        columns = self.columns_of(x)
-        if matrix is None:
-            return np.asarray(self.model.predict_proba(columns)[:, 1])
-        return np.asarray(self.model.predict_proba(columns, matrix=matrix)[:, 1])
+    def predict_late(self, x: pd.DataFrame) -> np.ndarray:
+        """Probability of late payment for each row of ``x`` (one thread per request)."""
+        return np.asarray(self.model.predict_proba(self.columns_of(x))[:, 1])
 
-    def matrix(self, x: pd.DataFrame) -> np.ndarray | None:
-        """``x`` as the model's booster reads it; None for a model that reads frames only."""
-        reader = getattr(self.model, "booster_input", None)
-        return None if reader is None else np.asarray(reader.matrix(self.columns_of(x)))
+    def matrix_of(self, columns: Columns) -> np.ndarray:
+        """Feature columns (``FeatureBuilder.columns``) as the model's booster reads them:
+        a model of :mod:`training` (one with a ``booster_input``)."""
+        return np.asarray(self.model.booster_input.matrix_of(columns, self.feature_names))
 
     def reads_like(self, other: LoadedModel) -> bool:
         """Whether both models' boosters read a feature frame as the very same matrix."""
@@ -130,29 +127,28 @@ def full_scores(
     as_of: pd.Timestamp,
     explain: bool,
 ) -> InvoiceScores:
-    """Late probability, buckets, payment dates and reasons of invoices seen at ``as_of``.
+    """Late probability, buckets, payment dates and reasons of invoices seen at ``as_of``,
+    from models of :mod:`training` (they read the features as one matrix, built once).
 
     The payment date is conditional on the invoice being still unpaid at ``as_of`` (or at
     its issue date, for one seen before it is issued).
     """
-    x = features.transform(invoices, as_of)
-    columns = late.columns_of(x)
-    matrix = late.matrix(columns)  # converted once for all the models that read it alike
-    p_late = late.predict_late(columns, matrix)
+    columns = features.columns(invoices, as_of)
+    matrix = late.matrix_of(columns)  # no frame: online, it costs more than the features
+    p_late = late.model.predict_proba_of(matrix)[:, 1]
     reasons = None
-    if explain and hasattr(late.model, "contributions"):
+    if explain:
         specs = {s.name: s for s in features.specs}
-        reasons = top_reasons(late.model.contributions(columns, matrix=matrix), columns, specs)
+        contributions = late.model.contributions_of(matrix)
+        reasons = top_reasons(contributions, columns, late.feature_names, specs)
     if time is None:
         return InvoiceScores(p_late, None, None, reasons)
     issue = invoices["issue_date"].to_numpy()
-    open_at = np.maximum(issue, as_of.to_datetime64())
-    dist = time.model.distribution(
-        time.columns_of(x),
+    dist = time.model.distribution_of(
+        matrix if time.reads_like(late) else time.matrix_of(columns),
         issue,
         invoices["due_date"].to_numpy(),
-        open_at=open_at,
-        matrix=matrix if time.reads_like(late) else None,
+        open_at=np.maximum(issue, as_of.to_datetime64()),
     )
     offsets = [np.round(dist.expected_offset()), *(dist.quantile(q) for q in (0.1, 0.5, 0.9))]
     dates = np.column_stack([dist.days(offset) for offset in offsets])

@@ -9,6 +9,7 @@ categorical column, in a few tens of microseconds.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -73,13 +74,32 @@ class BoosterInput:
             out[:, numeric] = x.take(numeric, axis=1).to_numpy(dtype="float64", na_value=np.nan)
         names = list(x.columns)
         for j, trained in zip(np.flatnonzero(is_category), self.categories, strict=True):
-            column = x[names[int(j)]]
-            if column.cat.categories.equals(trained):
-                codes = column.cat.codes.to_numpy()
-            else:  # categories in another order, or values training never saw
-                codes = trained.get_indexer(column.cat.categories)[column.cat.codes.to_numpy()]
-                codes[column.isna().to_numpy()] = -1
-            out[:, j] = np.where(codes < 0, np.nan, codes)
+            out[:, j] = _trained_codes(x[names[int(j)]].array, trained)
+        return out
+
+    def matrix_of(
+        self, columns: Mapping[str, np.ndarray | pd.Categorical], names: Sequence[str]
+    ) -> np.ndarray:
+        """The frame of ``columns`` (arrays by name, as ``FeatureBuilder.columns`` gives
+        them) and ``names`` its columns, as :meth:`matrix` reads it, without the frame:
+        online, building the frame and reading it back cost more than the features. A name
+        missing from ``columns`` is a column of NaN (as reindexing the frame makes it)."""
+        rows = len(next(iter(columns.values()), ()))
+        out = np.full((rows, len(names)), np.nan)
+        categorical = []
+        for j, name in enumerate(names):
+            values = columns.get(name)
+            if isinstance(values, pd.Categorical):
+                categorical.append((j, values))
+            elif values is not None:
+                out[:, j] = values
+        if len(categorical) != len(self.categories):
+            raise ValueError(
+                f"the booster was trained with {len(self.categories)} categorical columns, "
+                f"the columns hold {len(categorical)}"
+            )
+        for (j, values), trained in zip(categorical, self.categories, strict=True):
+            out[:, j] = _trained_codes(values, trained)
         return out
 
     def _few_rows(self, x: pd.DataFrame, is_category: np.ndarray) -> np.ndarray:
@@ -92,3 +112,12 @@ class BoosterInput:
         for j, codes in zip(np.flatnonzero(is_category), self.codes, strict=True):
             out[:, j] = [codes.get(value, np.nan) for value in values[:, j]]
         return out
+
+
+def _trained_codes(values: pd.Categorical, trained: pd.Index) -> np.ndarray:
+    """Codes of ``values`` among the ``trained`` categories, as floats: NaN for a missing
+    value or one training never saw, as LightGBM reads them."""
+    codes = np.asarray(values.codes)
+    if not values.categories.equals(trained):  # another order, or values training never saw
+        codes = np.where(codes < 0, -1, trained.get_indexer(values.categories)[codes])
+    return np.where(codes < 0, np.nan, codes)

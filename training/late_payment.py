@@ -87,29 +87,35 @@ class LatePaymentModel:
         """How the booster reads a feature frame (its categorical columns' categories)."""
         return BoosterInput.of(self.booster_.booster_)
 
-    def raw_proba(self, x: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:
-        """The booster's uncalibrated probability of late payment.
+    def raw_proba(self, x: pd.DataFrame) -> np.ndarray:
+        """The booster's uncalibrated probability of late payment."""
+        return self.raw_proba_of(self.booster_input.matrix(x))
 
-        ``matrix``, ``x`` as :attr:`booster_input` reads it, saves converting ``x`` again
-        when the caller has it already (see :meth:`BoosterInput.matrix`).
-        """
-        threads = threads_for(len(x))
-        matrix = self.booster_input.matrix(x) if matrix is None else matrix
+    def raw_proba_of(self, matrix: np.ndarray) -> np.ndarray:
+        """:meth:`raw_proba` of features already read by :attr:`booster_input`."""
+        threads = threads_for(len(matrix))
         return np.asarray(self.booster_.booster_.predict(matrix, num_threads=threads))
 
-    def predict_proba(self, x: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:
+    def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
         """Calibrated probabilities of on time / late, one row per invoice."""
-        p = calibrated(self.calibrator_, self.raw_proba(x, matrix))
+        return self.predict_proba_of(self.booster_input.matrix(x))
+
+    def predict_proba_of(self, matrix: np.ndarray) -> np.ndarray:
+        """:meth:`predict_proba` of features already read by :attr:`booster_input`."""
+        p = calibrated(self.calibrator_, self.raw_proba_of(matrix))
         return np.column_stack([1.0 - p, p])
 
     def predict(self, x: pd.DataFrame) -> np.ndarray:
         """1 where late payment is more likely than not."""
         return (self.predict_proba(x)[:, 1] >= 0.5).astype(int)
 
-    def contributions(self, x: pd.DataFrame, matrix: np.ndarray | None = None) -> np.ndarray:
+    def contributions(self, x: pd.DataFrame) -> np.ndarray:
         """Signed TreeSHAP contributions (log-odds of the booster), last column the bias."""
-        threads = threads_for(len(x))
-        matrix = self.booster_input.matrix(x) if matrix is None else matrix
+        return self.contributions_of(self.booster_input.matrix(x))
+
+    def contributions_of(self, matrix: np.ndarray) -> np.ndarray:
+        """:meth:`contributions` of features already read by :attr:`booster_input`."""
+        threads = threads_for(len(matrix))
         return np.asarray(
             self.booster_.booster_.predict(matrix, pred_contrib=True, num_threads=threads)
         )

@@ -204,17 +204,16 @@ class PaymentTimeModel:
 
     def hazards(
         self,
-        x: pd.DataFrame,
+        matrix: np.ndarray,
         start: np.ndarray,
         first: np.ndarray | None = None,
         last: np.ndarray | None = None,
-        matrix: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Hazard of every period for each invoice: 0 before its issue date's period,
-        before period ``first`` and after period ``last`` when given (periods that cannot
-        matter are not predicted). ``matrix``: ``x`` as :attr:`booster_input` reads it,
-        when the caller has it already."""
-        n = len(x)
+        """Hazard of every period for each invoice (a row of features as
+        :attr:`booster_input` reads them): 0 before its issue date's period, before period
+        ``first`` and after period ``last`` when given (periods that cannot matter are not
+        predicted)."""
+        n = len(matrix)
         lowest = period_of(start) if first is None else np.maximum(period_of(start), first)
         highest = N_PERIODS - 1 if last is None else np.minimum(last, N_PERIODS - 1)
         counts = np.maximum(highest - lowest + 1, 0)
@@ -228,7 +227,7 @@ class PaymentTimeModel:
             # (as _with_period appends them): LightGBM's pandas path would cost ms per call.
             rows = np.column_stack(
                 [
-                    (self.booster_input.matrix(x) if matrix is None else matrix)[owner],
+                    matrix[owner],
                     period.astype("float64"),
                     (EDGES[period] - start[owner]).astype("float64"),
                 ]
@@ -260,14 +259,25 @@ class PaymentTimeModel:
         due_date: Dates,
         open_at: Dates | None = None,
         until: Dates | None = None,
-        matrix: np.ndarray | None = None,
     ) -> PaymentDistribution:
         """Payment-date distributions of invoices, given unpaid before ``open_at`` if given.
 
         With ``until``, the distributions are right only up to those dates (nobody pays
         after them): for callers that read nothing later, the later periods are not
-        predicted. ``matrix`` as in :meth:`hazards`.
+        predicted.
         """
+        matrix = self.booster_input.matrix(x)
+        return self.distribution_of(matrix, issue_date, due_date, open_at, until)
+
+    def distribution_of(
+        self,
+        matrix: np.ndarray,
+        issue_date: Dates,
+        due_date: Dates,
+        open_at: Dates | None = None,
+        until: Dates | None = None,
+    ) -> PaymentDistribution:
+        """:meth:`distribution` of features already read by :attr:`booster_input`."""
         due_day = _days(due_date)
         start = _days(issue_date) - due_day
         seen = None
@@ -276,11 +286,11 @@ class PaymentTimeModel:
         # Given open at ``seen``, the periods ending by then cancel out of S(t) / S(seen):
         # they are not predicted (a third of the rows of an overdue ledger's forecast).
         last = None if until is None else period_of(_days(until) - due_day)
-        h = self.hazards(x, start, None if seen is None else period_of(seen), last, matrix)
+        h = self.hazards(matrix, start, None if seen is None else period_of(seen), last)
         surv = np.cumprod(1.0 - h, axis=1)
         knots = np.maximum(EDGES[None, :], (start - 1)[:, None]).astype("float64")
         knots = np.column_stack([start - 1, knots]).astype("float64")
-        survival = np.column_stack([np.ones(len(x)), surv])
+        survival = np.column_stack([np.ones(len(matrix)), surv])
         dist = PaymentDistribution(knots, survival, due_day, start)
         if seen is None:
             return dist

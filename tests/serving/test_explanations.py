@@ -42,7 +42,7 @@ def test_native_contributions_equal_the_shap_package(fitted: tuple) -> None:
 def test_reasons_are_the_largest_contributions_named_from_the_registry(fitted: tuple) -> None:
     model, x, specs = fitted
     contributions = model.contributions(x)
-    reasons = top_reasons(contributions, x, specs, top=3)
+    reasons = top_reasons(contributions, x, list(x.columns), specs, top=3)
     assert len(reasons) == len(x)
     for i, row in enumerate(reasons):
         expected = np.sort(np.abs(contributions[i, :-1]))[::-1][:3]

@@ -61,6 +61,15 @@ def test_full_scores_are_what_each_model_says_of_the_invoices(store: Store) -> N
     for row, reasons in zip(contributions, scores.reasons, strict=True):
         named = dict(zip(late.feature_names, row, strict=False))
         assert [r.contribution for r in reasons] == [named[r.feature] for r in reasons]
+    for i, reasons in enumerate(scores.reasons):
+        for reason in reasons:
+            value = x[reason.feature].iloc[i]
+            if pd.isna(value):
+                assert reason.value is None
+            elif isinstance(value, str):  # a category
+                assert reason.value == value
+            else:
+                assert reason.value == pytest.approx(float(value))
     issue = some["issue_date"]
     dist = time_model.model.distribution(
         x, issue, some["due_date"], open_at=issue.where(issue > as_of, as_of)

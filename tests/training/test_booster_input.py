@@ -90,3 +90,26 @@ def test_boosters_read_alike_only_with_the_same_categories_in_the_same_order(
     fewer = lgb.LGBMClassifier(n_estimators=5, num_leaves=3, verbosity=-1, random_state=1)
     fewer.fit(x.drop(columns="country"), np.arange(len(x)) % 2)
     assert not mine.reads_like(BoosterInput.of(fewer.booster_))
+
+
+@pytest.mark.parametrize("rows", [1, FEW_ROWS + 1])
+def test_columns_without_their_frame_read_as_the_frame(fitted: tuple, rows: int) -> None:
+    model, x = fitted
+    part = x.head(rows).copy()
+    sector = part["sector"].astype(object).to_numpy().copy()
+    sector[0] = "agriculture"  # never seen in training
+    part["sector"] = pd.Categorical(sector, categories=["services", "agriculture", "retail"])
+    reader = BoosterInput.of(model.booster_)
+    columns = {
+        name: values.array if isinstance(values.dtype, pd.CategoricalDtype) else values.to_numpy()
+        for name, values in part.items()
+    }
+    names = list(part.columns)
+    np.testing.assert_array_equal(reader.matrix_of(columns, names), reader.matrix(part))
+    # A column the booster knows but the features lack is missing, as reindexing makes it.
+    wider = [*names[:2], "gone", *names[2:]]
+    np.testing.assert_array_equal(
+        reader.matrix_of(columns, wider), reader.matrix(part.reindex(columns=wider))
+    )
+    with pytest.raises(ValueError, match="2 categorical columns"):
+        reader.matrix_of({k: v for k, v in columns.items() if k != "country"}, names)
