@@ -18,7 +18,9 @@ import pyarrow.compute as pc
 from features.timeline import BATCH, NEVER, days, query_order
 from ledger.contract import Ledger
 
-_FEW = 8  # lookups of fewer values go one by one
+_FEW = 128
+"""Lookups of fewer values go one by one: a few µs each against ~0.1 ms to index the values
+first (64 values: 113 against 144 µs; even at about 250 values, on 1M invoice ids)."""
 
 # What a feature family hands back: one array (or categorical) per feature, per pair.
 Columns = dict[str, np.ndarray | pd.Categorical]

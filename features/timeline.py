@@ -21,7 +21,8 @@ BATCH = 1_000  # from this many queries, sorting them first pays off
 
 def days(values: pd.Series | pd.DatetimeIndex) -> np.ndarray:
     """Whole days since 1970-01-01 as int64; missing dates become ``NEVER``."""
-    if isinstance(values, pd.Series | pd.DatetimeIndex) and values.dtype == "datetime64[ns]":
+    plain = isinstance(values, pd.Series | pd.DatetimeIndex) and isinstance(values.dtype, np.dtype)
+    if plain and values.dtype.kind == "M":  # timestamps of any unit (a date as_of: seconds)
         stamps = values.to_numpy()  # nothing to convert: microseconds for one invoice online
     else:
         stamps = pd.Series(values).astype("datetime64[ns]").to_numpy()

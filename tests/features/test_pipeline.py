@@ -7,6 +7,7 @@ from the spec alone.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from features.pipeline import FeatureBuilder, build_features, feature_names
+from features.timeline import NEVER, days
 from ledger.contract import (
     ACTIONS,
     CHANNELS,
@@ -746,3 +748,12 @@ def test_a_prospective_invoice_equals_the_stored_one_at_its_issue_date(
         raise AssertionError(f"{error}\n{describe(ledger)}") from None
     if unseen:
         assert not_stored["x_channel"].isna().all()
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_days_of_timestamps_of_any_unit(unit: str) -> None:
+    # A date as_of comes in seconds, the ledger's dates in nanoseconds: the same days.
+    moments = ["1970-01-02 00:00", None, "2025-12-31 23:59"]
+    stamps = pd.Series(pd.to_datetime(moments).as_unit(unit))
+    last = dt.date(2025, 12, 31).toordinal() - dt.date(1970, 1, 1).toordinal()
+    assert days(stamps).tolist() == [1, NEVER, last]

