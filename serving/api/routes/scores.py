@@ -10,7 +10,14 @@ import pandas as pd
 from fastapi import APIRouter, Path, Query
 
 from ledger.errors import UnknownInvoice
-from serving.api.deps import LateModelDep, SnapshotDep, StateDep, require_batch, require_model
+from serving.api.deps import (
+    LateModelDep,
+    SnapshotDep,
+    StateDep,
+    get_snapshot,
+    require_batch,
+    require_model,
+)
 from serving.api.schemas import (
     BucketsOut,
     Day,
@@ -110,8 +117,6 @@ def invoice_scores(ids: list[tuple[str | None, str]], scores: InvoiceScores) -> 
 async def score(
     body: ScoreRequest,
     state: StateDep,
-    snapshot: SnapshotDep,
-    champion: LateModelDep,
     reasons: Annotated[
         bool, Query(description="add the top reasons of each score (a few ms per invoice)")
     ] = True,
@@ -119,10 +124,13 @@ async def score(
     """Scores, buckets, payment dates and reasons of the invoices sent.
 
     Concurrent requests are scored together (:mod:`serving.batching`): same answers,
-    fewer model calls under load.
+    fewer model calls under load. The snapshot and the model are taken here rather than
+    as dependencies: each dependency costs FastAPI's resolution on every request, and
+    this is the route that answers thousands a second.
     """
     require_batch(len(body.invoices), state.settings.max_batch)
-    model = require_model(champion)
+    model = require_model(state.late_model)
+    snapshot = await get_snapshot(state)
     as_of = body.as_of or dt.date.today()
     time_model = state.time_model
 
