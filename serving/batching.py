@@ -3,10 +3,11 @@ models in one call.
 
 Scoring one invoice costs about two milliseconds whatever the number of rows (the
 invoices' frame, the features, the models' calls, the payment-time curves); eight
-invoices cost hardly more than one (in process, 1.6 ms for eight without reasons). Requests that arrive while a batch is being scored wait for the
-next batch, which takes all of them at once: a lone request is scored at once, as
-before, and under load the fixed cost is shared (dynamic batching). Small batches are
-scored on the event loop, large ones in the thread pool.
+invoices cost hardly more than one (in process, 1.6 ms for eight without reasons).
+Requests that arrive while a batch is being scored wait for the next batch, which takes
+all of them at once: a lone request is scored at once, as before, and under load the
+fixed cost is shared (dynamic batching). Small batches are scored on the event loop,
+large ones in the thread pool.
 """
 
 from __future__ import annotations

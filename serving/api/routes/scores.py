@@ -66,18 +66,19 @@ the time Arrow's storage takes (a tenth of a millisecond per batch)."""
 
 def invoice_frame(columns: Columns) -> pd.DataFrame:
     """Invoices given as columns (:func:`request_columns`) in the ledger's in-memory form."""
-    rows = len(columns["client_id"])
     frame: dict[str, object] = {
-        name: pd.Series(values, dtype=object) if name.startswith("x_") else values
-        for name, values in columns.items()
+        "invoice_id": pd.array(columns["invoice_id"], dtype=TEXT),
+        "client_id": pd.array(columns["client_id"], dtype=TEXT),
+        "issue_date": np.array(columns["issue_date"], "datetime64[D]").astype("<M8[ns]"),
+        "due_date": np.array(columns["due_date"], "datetime64[D]").astype("<M8[ns]"),
+        "amount_cents": np.array(columns["amount_cents"], dtype="int64"),
+        "currency": pd.array(columns["currency"], dtype=TEXT),
+        "doc_type": pd.array(["invoice"] * len(columns["client_id"]), dtype=TEXT),
+        "disputed": np.array(columns["disputed"], dtype=bool),
     }
-    for name in ("invoice_id", "client_id", "currency"):
-        frame[name] = pd.array(columns[name], dtype=TEXT)
-    for name in ("issue_date", "due_date"):
-        frame[name] = np.array(columns[name], "datetime64[D]").astype("<M8[ns]")
-    frame["amount_cents"] = np.array(columns["amount_cents"], dtype="int64")
-    frame["disputed"] = np.array(columns["disputed"], dtype=bool)
-    frame["doc_type"] = pd.array(["invoice"] * rows, dtype=TEXT)
+    for name, values in columns.items():
+        if name.startswith("x_"):  # the user's own columns, of any type
+            frame[name] = pd.Series(values, dtype=object)
     return pd.DataFrame(frame, copy=False)
 
 
