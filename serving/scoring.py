@@ -44,14 +44,9 @@ class LoadedModel:
         return np.asarray(self.model.booster_input.matrix_of(columns, self.feature_names))
 
     def reads_like(self, other: LoadedModel) -> bool:
-        """Whether both models' boosters read a feature frame as the very same matrix."""
-        mine = getattr(self.model, "booster_input", None)
-        theirs = getattr(other.model, "booster_input", None)
-        return (
-            mine is not None
-            and theirs is not None
-            and self.feature_names == other.feature_names
-            and mine.reads_like(theirs)
+        """Whether both models (of :mod:`training`) read features as the very same matrix."""
+        return self.feature_names == other.feature_names and bool(
+            self.model.booster_input.reads_like(other.model.booster_input)
         )
 
     def columns_of(self, x: pd.DataFrame) -> pd.DataFrame:

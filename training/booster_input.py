@@ -49,9 +49,10 @@ class BoosterInput:
 
     def reads_like(self, other: BoosterInput) -> bool:
         """Whether ``other`` turns a frame into the very matrix this one does."""
-        pairs = zip(self.categories, other.categories, strict=False)
-        same = all(mine.equals(theirs) for mine, theirs in pairs)
-        return len(self.categories) == len(other.categories) and same
+        return len(self.categories) == len(other.categories) and all(
+            mine.equals(theirs)
+            for mine, theirs in zip(self.categories, other.categories, strict=True)
+        )
 
     @cached_property
     def codes(self) -> tuple[dict[object, int], ...]:
