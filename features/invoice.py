@@ -72,17 +72,17 @@ class InvoiceFeatures:
         """Features of each pair's invoice row."""
         rows = pairs.invoices
         issue, due = days(rows["issue_date"]), days(rows["due_date"])
-        log_amount = np.log1p(rows["amount_cents"].to_numpy(dtype="float64") / 100)
+        log_amount = np.log1p(np.asarray(rows["amount_cents"], dtype="float64") / 100)
         pos = self.timeline_.positions(pairs.code, pairs.t, pairs.order)
         n = self.timeline_.take("n", pos, missing=0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             usual = self.timeline_.take("sum_log", pos) / n
         due_month = _month(due)
-        disputed = rows["disputed"].fillna(False).to_numpy(dtype=bool)
+        disputed = _flags(rows["disputed"])
         currency = (
-            rows["currency"].to_numpy(dtype=object)
+            np.asarray(rows["currency"], dtype=object)
             if "currency" in rows
-            else np.full(len(rows), DEFAULT_CURRENCY, dtype=object)
+            else np.full(pairs.size, DEFAULT_CURRENCY, dtype=object)
         )
         return {
             "inv_log_amount": log_amount,
@@ -96,3 +96,10 @@ class InvoiceFeatures:
             "inv_disputed": disputed.astype("float64"),
             "inv_currency": self.currency_.encode(currency),
         }
+
+
+def _flags(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Yes/no values as bool, a missing one as no."""
+    if isinstance(values, np.ndarray) and values.dtype == bool:
+        return values
+    return pd.Series(values).fillna(False).to_numpy(dtype=bool)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import numpy as np
 import pandas as pd
 
 from features import client, dunning, exposure, history, invoice
@@ -17,7 +18,15 @@ from features.dunning import DunningFeatures
 from features.exposure import ExposureFeatures
 from features.history import HistoryFeatures
 from features.invoice import InvoiceFeatures
-from features.prepared import Columns, Pairs, PreparedLedger, make_pairs, prepare
+from features.prepared import (
+    Columns,
+    Invoices,
+    Pairs,
+    PreparedLedger,
+    invoice_count,
+    make_pairs,
+    prepare,
+)
 from features.registry import FeatureSpec
 from features.user import UserFeatures
 from ledger.contract import Ledger
@@ -75,15 +84,18 @@ class FeatureBuilder:
         # The families hand back fresh arrays, never their fitted state: no need to copy.
         return pd.DataFrame(self.columns(invoices, as_of), index=invoices.index, copy=False)
 
-    def columns(self, invoices: pd.DataFrame, as_of: pd.Series | pd.Timestamp) -> Columns:
+    def columns(self, invoices: Invoices, as_of: pd.Series | pd.Timestamp) -> Columns:
         """The columns of :meth:`transform`, by name in its order, without their frame.
 
-        Online, for a few invoices, building the frame and reading it back into the
-        numbers a booster reads cost more than the features themselves.
+        Online, for a few invoices, building the frames (of the invoices, of the features)
+        and reading them back into the numbers a booster reads cost more than the
+        features themselves: ``invoices`` may come as arrays.
         """
-        if not isinstance(as_of, pd.Series):
-            as_of = pd.Series(as_of, index=invoices.index)
-        pairs = make_pairs(self.prepared_, invoices, as_of)
+        if isinstance(as_of, pd.Series):
+            seen = as_of.to_numpy()
+        else:
+            seen = np.full(invoice_count(invoices), as_of.to_datetime64())
+        pairs = make_pairs(self.prepared_, invoices, seen)
         columns: Columns = {}
         for family in [*self.families_, self.user_]:
             columns.update(family.transform(pairs))

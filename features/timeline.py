@@ -19,11 +19,13 @@ _SHIFT = 32
 BATCH = 1_000  # from this many queries, sorting them first pays off
 
 
-def days(values: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+def days(values: pd.Series | pd.DatetimeIndex | np.ndarray) -> np.ndarray:
     """Whole days since 1970-01-01 as int64; missing dates become ``NEVER``."""
-    plain = isinstance(values, pd.Series | pd.DatetimeIndex) and isinstance(values.dtype, np.dtype)
-    if plain and values.dtype.kind == "M":  # timestamps of any unit (a date as_of: seconds)
-        stamps = values.to_numpy()  # nothing to convert: microseconds for one invoice online
+    typed = isinstance(values, pd.Series | pd.DatetimeIndex | np.ndarray)
+    if typed and isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
+        # Timestamps of any unit (a date as_of: seconds; a request's dates: days): nothing
+        # to convert, microseconds for one invoice online.
+        stamps = np.asarray(values)
     else:
         stamps = pd.Series(values).astype("datetime64[ns]").to_numpy()
     out = stamps.astype("datetime64[D]").astype("int64")

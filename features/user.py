@@ -71,9 +71,9 @@ class UserFeatures:
         out: Columns = {}
         for column in self.invoice_columns_:
             values = (
-                rows[column].to_numpy(dtype=object)
+                np.asarray(rows[column], dtype=object)
                 if column in rows
-                else np.full(len(rows), None, dtype=object)
+                else np.full(pairs.size, None, dtype=object)
             )
             out[column] = self._typed(column, values)
         for name, by_code in self.client_values_.items():

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from features.pipeline import FeatureBuilder
-from features.prepared import Columns
+from features.prepared import Columns, Invoices
 from ledger.contract import Ledger
 from ledger.errors import UnknownClient
 from serving.explanations import Reason, top_reasons
@@ -118,7 +118,7 @@ def full_scores(
     features: FeatureBuilder,
     late: LoadedModel,
     time: LoadedModel | None,
-    invoices: pd.DataFrame,
+    invoices: Invoices,
     as_of: pd.Timestamp,
     explain: bool,
 ) -> InvoiceScores:
@@ -138,11 +138,11 @@ def full_scores(
         reasons = top_reasons(contributions, columns, late.feature_names, specs)
     if time is None:
         return InvoiceScores(p_late, None, None, reasons)
-    issue = invoices["issue_date"].to_numpy()
+    issue = np.asarray(invoices["issue_date"])
     dist = time.model.distribution_of(
         matrix if time.reads_like(late) else time.matrix_of(columns),
         issue,
-        invoices["due_date"].to_numpy(),
+        np.asarray(invoices["due_date"]),
         open_at=np.maximum(issue, as_of.to_datetime64()),
     )
     offsets = [np.round(dist.expected_offset()), *(dist.quantile(q) for q in (0.1, 0.5, 0.9))]

@@ -750,10 +750,12 @@ def test_a_prospective_invoice_equals_the_stored_one_at_its_issue_date(
         assert not_stored["x_channel"].isna().all()
 
 
-@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
-def test_days_of_timestamps_of_any_unit(unit: str) -> None:
-    # A date as_of comes in seconds, the ledger's dates in nanoseconds: the same days.
+@pytest.mark.parametrize("unit", ["D", "s", "ms", "us", "ns"])
+@pytest.mark.parametrize("form", ["series", "array"])
+def test_days_of_timestamps_of_any_unit(unit: str, form: str) -> None:
+    # A date as_of comes in seconds, the ledger's dates in nanoseconds, a request's dates
+    # as an array of days: the same days.
     moments = ["1970-01-02 00:00", None, "2025-12-31 23:59"]
-    stamps = pd.Series(pd.to_datetime(moments).as_unit(unit))
+    stamps = np.array(pd.to_datetime(moments).to_numpy(), dtype=f"datetime64[{unit}]")
     last = dt.date(2025, 12, 31).toordinal() - dt.date(1970, 1, 1).toordinal()
-    assert days(stamps).tolist() == [1, NEVER, last]
+    assert days(pd.Series(stamps) if form == "series" else stamps).tolist() == [1, NEVER, last]
