@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -24,6 +25,7 @@ from serving.api.routes import (
     scores,
     worklist,
 )
+from serving.api.security import with_security
 from serving.api.state import AppState
 from serving.ledger_source import LedgerSource
 from serving.models import ModelSet, RegistryUnavailable, load_models
@@ -55,6 +57,16 @@ def build_state(settings: Settings, app_metrics: Metrics | None = None) -> AppSt
     return state
 
 
+class EncoursAPI(FastAPI):
+    """FastAPI whose OpenAPI schema documents the API keys each route needs."""
+
+    def openapi(self) -> dict[str, Any]:
+        """The schema, with the key schemes and each route's requirement (built once)."""
+        if self.openapi_schema is None:
+            self.openapi_schema = with_security(super().openapi(), self.routes)
+        return self.openapi_schema
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The encours API for ``settings``."""
     app_metrics = Metrics()
@@ -67,7 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             app.state.encours.engine.dispose()
 
-    app = FastAPI(
+    app = EncoursAPI(
         title="encours",
         version="0.1.0",
         summary="How and when your B2B customers will pay their invoices.",

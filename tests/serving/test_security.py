@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from encours.settings import Settings
 from serving.api.app import create_app
-from serving.api.security import route_role
+from serving.api.security import route_role, sent_token
 from serving.api_keys import Role
 from tests.serving.conftest import auth
 
@@ -154,3 +155,23 @@ def test_the_walk_sees_a_route_added_later_without_a_role() -> None:
 
     app.include_router(extra)
     assert ("GET", "/v1/extra/{item}", None) in route_table(app)
+
+
+@pytest.mark.parametrize(
+    ("headers", "token"),
+    [
+        ([(b"authorization", b"Bearer abc")], "abc"),
+        ([(b"authorization", b"bearer  abc ")], "abc"),  # the scheme in any case
+        ([(b"x-api-key", b"xyz")], "xyz"),
+        ([(b"x-api-key", b"xyz"), (b"authorization", b"Bearer abc")], "abc"),  # bearer first
+        ([(b"authorization", b"Basic dTpw"), (b"x-api-key", b"xyz")], "xyz"),
+        ([(b"authorization", b"Basic dTpw")], None),  # another scheme is no key
+        ([(b"authorization", b"Bearer "), (b"x-api-key", b"")], None),  # empty is no key
+        ([(b"authorization", b"Bearer abc"), (b"authorization", b"Bearer def")], "abc"),
+        ([(b"accept", b"*/*")], None),
+    ],
+)
+def test_the_key_sent_is_the_bearer_token_else_the_api_key_header(
+    headers: list[tuple[bytes, bytes]], token: str | None
+) -> None:
+    assert sent_token(headers) == token
