@@ -1,9 +1,9 @@
 """Requests scored together: the invoices of concurrent score requests go through the
 models in one call.
 
-Scoring one invoice costs about two milliseconds whatever the number of rows (the
-invoices' frame, the features, the models' calls, the payment-time curves); eight
-invoices cost hardly more than one (in process, 1.6 ms for eight without reasons).
+Scoring one invoice costs over a millisecond whatever the number of rows (the features,
+the models' calls, the payment-time curves); eight invoices cost hardly more than one (in
+process, 1.6 ms for eight without reasons).
 Requests that arrive while a batch is being scored wait for the next batch, which takes
 all of them at once: a lone request is scored at once, as before, and under load the
 fixed cost is shared (dynamic batching). Small batches are scored on the event loop,
@@ -30,7 +30,7 @@ class ScoreJob:
     """One request's invoices: how to build them, and how to score a batch of them.
 
     ``prepare`` checks the request and gives its invoices as columns (it may raise, for
-    this request alone); ``score`` scores any such columns, the batch's frame built once
+    this request alone); ``score`` scores any such columns, the batch's arrays built once
     inside. Jobs of one ``key`` (same models, same ledger snapshot, same date, same
     options) are scored in one call.
     """
