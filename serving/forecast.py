@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from features.pipeline import FeatureBuilder
+from features.timeline import days
 from ledger.contract import DEFAULT_CURRENCY, Ledger
 from ledger.kpis import compute_kpis, open_amounts
 from training.dataset import ledger_end
@@ -204,15 +205,15 @@ def payment_calendars(ledger: Ledger, as_of: dt.date) -> pd.Series:
     done = (
         (inv["doc_type"] == "invoice") & paid.notna() & (paid <= pd.Timestamp(as_of))
     ).to_numpy()
-    days = _days(paid[done])
-    if len(days) == 0:
+    paid_day = days(paid[done])
+    if len(paid_day) == 0:
         return pd.Series(dtype=np.int64)
-    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    months = paid_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     frame = pd.DataFrame(
         {
             "client_id": inv["client_id"].to_numpy()[done],
-            "end": days == _month_end_runs(months),
-            "tenth": days == _tenth_runs(months),
+            "end": paid_day == _month_end_runs(months),
+            "tenth": paid_day == _tenth_runs(months),
         }
     )
     frame["either"] = frame["end"] | frame["tenth"]
@@ -256,10 +257,6 @@ def bands(mean: np.ndarray, var: np.ndarray, z: float) -> tuple[np.ndarray, np.n
 
 def _epoch_day(day: dt.date) -> int:
     return (pd.Timestamp(day) - pd.Timestamp("1970-01-01")).days
-
-
-def _days(values: pd.Series) -> np.ndarray:
-    return pd.to_datetime(values).to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
 def _for_model(model: object, x: pd.DataFrame) -> pd.DataFrame:
@@ -324,7 +321,7 @@ def unbilled_cash(ledger: Ledger, as_of: dt.date, currency: str, ends: np.ndarra
         return out
     day = _epoch_day(as_of)
     delivered = pd.to_datetime(frame["delivered_date"])
-    issue = _days(frame["expected_issue_date"])
+    issue = days(frame["expected_issue_date"])
     counted = (delivered.isna() | (delivered <= pd.Timestamp(as_of))).to_numpy() & (issue > day)
     if "currency" in frame:
         counted &= (frame["currency"].fillna(DEFAULT_CURRENCY) == currency).to_numpy()
@@ -513,7 +510,7 @@ def backtest(
         )
         lo80, hi80 = bands(mean, var, Z80)
         day = _epoch_day(as_of)
-        due = _days(invoices["due_date"]) - day
+        due = days(invoices["due_date"]) - day
         delays, overall = _client_delays(ledger, as_of)
         delay = invoices["client_id"].map(delays).fillna(overall).to_numpy(dtype="float64")
         rows.append(

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from features.pipeline import FeatureBuilder
-from features.timeline import NEVER
+from features.timeline import NEVER, days
 from ledger.contract import Ledger
 from ledger.kpis import open_amounts
 from serving.penalties import PenaltyRates, late_penalty_cents, recovery_indemnity_cents
@@ -123,15 +123,11 @@ def _missing(value: object) -> bool:
     return value is None or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
-def _epoch_days(dates: pd.Series) -> np.ndarray:
-    return dates.to_numpy().astype("datetime64[D]").astype(np.int64)
-
-
 def _no_dates(n: int) -> np.ndarray:
     return np.full(n, np.datetime64("NaT", "ns"))
 
 
-def _from_epoch_days(days: np.ndarray) -> np.ndarray:
+def _fromdays(days: np.ndarray) -> np.ndarray:
     """Days since 1970 as datetime64[ns]; NaT where negative (none)."""
     out = np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[ns]")
     return np.where(np.asarray(days) >= 0, out, np.datetime64("NaT"))
@@ -196,7 +192,7 @@ def _pending_promises(actions: pd.DataFrame, n: int, as_of_day: int) -> np.ndarr
     pending = latest[latest["promised_day"] >= as_of_day]
     days = np.full(n, -1, dtype=np.int64)
     days[pending["row"].to_numpy()] = pending["promised_day"].to_numpy()
-    return _from_epoch_days(days)
+    return _fromdays(days)
 
 
 def _time_figures(
@@ -324,7 +320,7 @@ def build_worklist(
         scenarios,
         profile,
         dpd,
-        _epoch_days(inv["due_date"]),
+        days(inv["due_date"]),
         actions["row"].to_numpy(),
         actions["day"].to_numpy(),
         actions["strength"].to_numpy(),
@@ -363,7 +359,7 @@ def build_worklist(
             "profile": profile,
             "recommended_step": recommended,
             "next_step": steps["next_step"].to_numpy(),
-            "next_step_date": _from_epoch_days(steps["next_step_day"].to_numpy()),
+            "next_step_date": _fromdays(steps["next_step_day"].to_numpy()),
             "promised_date": promised,
             "penalties_cents": late_penalty_cents(open_cents, dpd, rate),
             "indemnity_cents": recovery_indemnity_cents(dpd),

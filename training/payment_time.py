@@ -25,6 +25,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from features.timeline import days
 from training.booster_input import BoosterInput, threads_for
 from training.targets import BUCKET_EDGES
 
@@ -278,14 +279,14 @@ class PaymentTimeModel:
         until: Dates | None = None,
     ) -> PaymentDistribution:
         """:meth:`distribution` of features already read by :attr:`booster_input`."""
-        due_day = _days(due_date)
-        start = _days(issue_date) - due_day
+        due_day = days(due_date)
+        start = days(issue_date) - due_day
         seen = None
         if open_at is not None:
-            seen = np.maximum(_days(open_at) - due_day - 1, start - 1).astype("float64")
+            seen = np.maximum(days(open_at) - due_day - 1, start - 1).astype("float64")
         # Given open at ``seen``, the periods ending by then cancel out of S(t) / S(seen):
         # they are not predicted (a third of the rows of an overdue ledger's forecast).
-        last = None if until is None else period_of(_days(until) - due_day)
+        last = None if until is None else period_of(days(until) - due_day)
         h = self.hazards(matrix, start, None if seen is None else period_of(seen), last)
         surv = np.cumprod(1.0 - h, axis=1)
         knots = np.maximum(EDGES[None, :], (start - 1)[:, None]).astype("float64")
@@ -298,8 +299,3 @@ class PaymentTimeModel:
         clipped = np.maximum(knots, seen[:, None])
         cond = dist.survival_at(clipped) / base[:, None]
         return PaymentDistribution(clipped, np.minimum(cond, 1.0), due_day, start)
-
-
-def _days(values: Dates) -> np.ndarray:
-    stamps = values if values.dtype.kind == "M" else pd.to_datetime(values)  # objects, text
-    return np.asarray(stamps).astype("datetime64[D]").astype("int64")
