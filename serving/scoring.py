@@ -150,19 +150,3 @@ def full_scores(
     return InvoiceScores(
         p_late, bucket_probabilities(p_late, dist.bucket_probabilities()), dates, reasons
     )
-
-
-def score_invoices(
-    ledger: Ledger,
-    features: FeatureBuilder,
-    model: LoadedModel,
-    invoices: pd.DataFrame,
-    as_of: pd.Timestamp,
-) -> pd.Series:
-    """Late probability of each invoice (in-memory contract form) seen at ``as_of``.
-
-    ``features`` is the builder fitted on ``ledger``: the very code training used.
-    """
-    check_clients(ledger, invoices["client_id"])
-    x = features.transform(invoices, as_of)
-    return pd.Series(model.predict_late(x), index=invoices.index, name="p_late")
