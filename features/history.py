@@ -59,6 +59,12 @@ SPECS = register(
         f"mean days late, pulled toward all clients' mean as if {PRIOR_WEIGHT} more invoices",
         FAMILY,
     ),
+    FeatureSpec(
+        "hist_excess_days_late",
+        "mean days late beyond all clients' for invoices of the same kind (disputed or not): "
+        "the client's own habit, a dispute's delay set apart",
+        FAMILY,
+    ),
 )
 NAMES = [s.name for s in SPECS]
 RUNNING = NAMES[: NAMES.index("hist_days_since_last_late")]  # read off the client's timeline
@@ -159,6 +165,7 @@ def _running_history(settled: pd.DataFrame) -> pd.DataFrame:
     n = by.cumcount().to_numpy() + 1.0
     amount = settled["amount_cents"].astype("float64")
     late = (late_days > 0).astype("float64")
+    disputed = settled["disputed"].astype("float64")
     weighted = (late_days * amount).groupby(code, sort=False).cumsum()
 
     # Expanding windows of each client as one rolling window over all rows: pandas' own
@@ -192,6 +199,12 @@ def _running_history(settled: pd.DataFrame) -> pd.DataFrame:
             "hist_max_days_late": by.cummax().to_numpy(),
             "hist_last_days_late": late_days.to_numpy(),
             "last_late_day": last_late_day.to_numpy(),
+            "sum_days_late": running_sum,
+            "n_disputed": disputed.groupby(code, sort=False).cumsum().to_numpy(),
+            "sum_disputed_days_late": (late_days * disputed)
+            .groupby(code, sort=False)
+            .cumsum()
+            .to_numpy(),
         }
     )
 
@@ -212,6 +225,7 @@ class HistoryFeatures:
         )
         # Every client's settlements together: the prior a short history is shrunk toward.
         days_late = settled["days_late"].to_numpy(dtype="float64")
+        disputed = settled["disputed"].to_numpy(dtype="float64")
         self.population_ = Timeline.from_deltas(
             np.zeros(len(settled), dtype="int64"),
             settled["paid_day"].to_numpy(),
@@ -220,19 +234,28 @@ class HistoryFeatures:
                     "n": np.ones(len(settled)),
                     "late": (days_late > 0).astype("float64"),
                     "days": days_late,
+                    "disputed": disputed,
+                    "disputed_days": disputed * days_late,
                 }
             ),
         )
         return self
 
-    def _shrunk(self, pairs: Pairs, n: np.ndarray, share: np.ndarray, mean: np.ndarray) -> Columns:
+    def _population(self, pairs: Pairs) -> dict[str, np.ndarray]:
+        """Every client's settlements before each pair's date: counts and days late."""
         everyone = np.zeros(len(pairs.t), dtype="int64")
         pos = self.population_.positions(everyone, pairs.t)
-        total = self.population_.take("n", pos)
+        return {name: self.population_.take(name, pos) for name in self.population_.values}
+
+    @staticmethod
+    def _shrunk(
+        population: dict[str, np.ndarray], n: np.ndarray, share: np.ndarray, mean: np.ndarray
+    ) -> Columns:
+        total = population["n"]
         weight = PRIOR_WEIGHT
         with np.errstate(invalid="ignore", divide="ignore"):
-            prior_share = self.population_.take("late", pos) / total
-            prior_mean = self.population_.take("days", pos) / total
+            prior_share = population["late"] / total
+            prior_mean = population["days"] / total
             known = n > 0
             return {
                 "hist_shrunk_share_late": (np.where(known, n * share, 0.0) + weight * prior_share)
@@ -240,6 +263,22 @@ class HistoryFeatures:
                 "hist_shrunk_mean_days_late": (np.where(known, n * mean, 0.0) + weight * prior_mean)
                 / (n + weight),
             }
+
+    @staticmethod
+    def _excess(
+        population: dict[str, np.ndarray], n: np.ndarray, client: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        """The client's days late less all clients' mean for the same kind of invoice."""
+        n_disputed = np.nan_to_num(client["n_disputed"])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            undisputed_mean = (population["days"] - population["disputed_days"]) / (
+                population["n"] - population["disputed"]
+            )
+            disputed_mean = population["disputed_days"] / population["disputed"]
+            expected = np.where(n > n_disputed, (n - n_disputed) * undisputed_mean, 0.0) + np.where(
+                n_disputed > 0, n_disputed * disputed_mean, 0.0
+            )
+            return np.where(n > 0, (client["sum_days_late"] - expected) / n, np.nan)
 
     def transform(self, pairs: Pairs) -> Columns:
         """History features of each pair."""
@@ -250,4 +289,8 @@ class HistoryFeatures:
         n = np.asarray(out["hist_n_paid"], dtype="float64")
         share = np.asarray(out["hist_share_late"], dtype="float64")
         mean = np.asarray(out["hist_mean_days_late"], dtype="float64")
-        return out | self._shrunk(pairs, n, share, mean)
+        population = self._population(pairs)
+        client = {name: self.timeline_.take(name, pos) for name in ("sum_days_late", "n_disputed")}
+        out |= self._shrunk(population, n, share, mean)
+        out["hist_excess_days_late"] = self._excess(population, n, client)
+        return out

@@ -32,7 +32,8 @@ class PreparedLedger:
     """Ledger tables with integer client codes and whole-day dates.
 
     ``invoices`` holds invoices proper (credit notes carry no payment behaviour) with
-    columns ``invoice_id, code, issue_day, due_day, paid_day, amount_cents, currency``;
+    columns ``invoice_id, code, issue_day, due_day, paid_day, amount_cents, currency,
+    disputed``;
     ``paid_day``
     is ``NEVER`` while open. ``payments`` holds the payments matched to those invoices,
     with ``row`` (position in ``invoices``), ``day`` and ``amount_cents``.
@@ -144,6 +145,7 @@ def prepare(ledger: Ledger) -> PreparedLedger:
             "paid_day": days(raw["paid_date"]),
             "amount_cents": raw["amount_cents"].astype("int64").to_numpy(),
             "currency": raw["currency"].array,
+            "disputed": raw["disputed"].fillna(False).to_numpy(dtype=bool),
         }
     )
     invoice_ids = object_index(invoices["invoice_id"])

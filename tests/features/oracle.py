@@ -33,6 +33,7 @@ HISTORY = [
     "hist_days_since_last_late",
     "hist_shrunk_share_late",
     "hist_shrunk_mean_days_late",
+    "hist_excess_days_late",
 ]
 PRIOR_WEIGHT = 5  # invoices
 EXPOSURE = [
@@ -143,6 +144,28 @@ def shrunk_features(
         "hist_shrunk_share_late": (n * share + PRIOR_WEIGHT * prior_share) / (n + PRIOR_WEIGHT),
         "hist_shrunk_mean_days_late": (n * mean + PRIOR_WEIGHT * prior_mean) / (n + PRIOR_WEIGHT),
     }
+
+
+def excess_features(
+    all_invoices: pd.DataFrame, client_invoices: pd.DataFrame, t: pd.Timestamp
+) -> dict[str, float]:
+    """Each settled invoice's days late less everyone's mean for its kind, averaged."""
+    everyone = all_invoices[all_invoices["paid_date"] < t]
+    mine = client_invoices[client_invoices["paid_date"] < t]
+    if mine.empty:
+        return {"hist_excess_days_late": NAN}
+
+    def days_late(rows: pd.DataFrame) -> pd.Series:
+        return (rows["paid_date"] - rows["due_date"]).dt.days.astype(float)
+
+    def disputed(rows: pd.DataFrame) -> pd.Series:
+        return rows["disputed"].fillna(False).astype(bool)
+
+    excess = [
+        late - days_late(everyone[disputed(everyone) == kind]).mean()
+        for late, kind in zip(days_late(mine), disputed(mine), strict=True)
+    ]
+    return {"hist_excess_days_late": float(np.mean(excess))}
 
 
 def history_features(client_invoices: pd.DataFrame, t: pd.Timestamp) -> dict[str, float]:
@@ -300,6 +323,7 @@ def pair_features(
     row |= shrunk_features(
         history, row["hist_n_paid"], row["hist_share_late"], row["hist_mean_days_late"], t
     )
+    row |= excess_features(history, client_invoices, t)
     row |= exposure_features(client_invoices, ledger.payments, limit, t)
     row |= invoice_features(invoice, client_invoices, t)
     row |= client_features(client, t)

@@ -74,6 +74,8 @@ def test_history_counts_only_settlements_before_as_of() -> None:
             # with weight 5: (2 × 0.5 + 5 × 0.5) / 7 = 0.5 and (2 × 2 + 5 × 2) / 7 = 2.
             "hist_shrunk_share_late": 0.5,
             "hist_shrunk_mean_days_late": 2.0,
+            # No dispute: each delay less everyone's mean (2): (8 + -8) / 2 = 0.
+            "hist_excess_days_late": 0.0,
         },
         abs=1e-4,
     )
@@ -106,6 +108,27 @@ def test_a_short_history_is_pulled_toward_everyone_else() -> None:
     assert got.iloc[0]["hist_share_late"] == 1.0
     assert got.iloc[0]["hist_shrunk_share_late"] == pytest.approx(0.375)
     assert got.iloc[0]["hist_shrunk_mean_days_late"] == pytest.approx(11.25)
+
+
+def test_excess_days_late_sets_a_dispute_s_delay_apart() -> None:
+    invoices = _invoices(
+        [
+            ("C1", "2024-01-01", "2024-01-31", "2024-03-01"),  # 30 days late, disputed
+            ("C1", "2024-01-02", "2024-02-01", "2024-02-05"),  # 4 days late
+            ("C2", "2024-01-01", "2024-01-31", "2024-02-20"),  # 20 days late, disputed
+            ("C2", "2024-01-02", "2024-02-01", "2024-02-01"),  # on time
+            ("C2", "2024-01-03", "2024-02-02", "2024-02-04"),  # 2 days late
+            ("C1", "2024-04-01", "2024-05-01", None),
+            ("C2", "2024-04-01", "2024-05-01", None),
+        ]
+    )
+    invoices.loc[[0, 2], "disputed"] = True
+    got = build_features(_ledger(invoices), invoices.iloc[[5, 6]], dates("2024-04-01"))
+    # Everyone before 04-01: disputed invoices 30 and 20 days late (mean 25), others
+    # 4, 0 and 2 (mean 2). C1: (30 - 25 + 4 - 2) / 2 = 3.5, slower than its peers even
+    # though its mean delay (17) is mostly the dispute's. C2: (20 - 25 + 0 - 2 + 2 - 2) / 3.
+    assert got["hist_excess_days_late"].tolist() == pytest.approx([3.5, -7 / 3])
+    assert got["hist_mean_days_late"].tolist() == pytest.approx([17.0, 22 / 3])
 
 
 def test_every_feature_is_registered_with_a_description() -> None:
