@@ -60,6 +60,11 @@ SPECS = register(
         FAMILY,
     ),
     FeatureSpec(
+        "hist_excess_share_late",
+        "share paid late beyond all clients' for invoices of the same kind (disputed or not)",
+        FAMILY,
+    ),
+    FeatureSpec(
         "hist_excess_days_late",
         "mean days late beyond all clients' for invoices of the same kind (disputed or not): "
         "the client's own habit, a dispute's delay set apart",
@@ -201,10 +206,6 @@ def _running_history(settled: pd.DataFrame) -> pd.DataFrame:
             "last_late_day": last_late_day.to_numpy(),
             "sum_days_late": running_sum,
             "n_disputed": disputed.groupby(code, sort=False).cumsum().to_numpy(),
-            "sum_disputed_days_late": (late_days * disputed)
-            .groupby(code, sort=False)
-            .cumsum()
-            .to_numpy(),
         }
     )
 
@@ -235,6 +236,7 @@ class HistoryFeatures:
                     "late": (days_late > 0).astype("float64"),
                     "days": days_late,
                     "disputed": disputed,
+                    "disputed_late": disputed * (days_late > 0),
                     "disputed_days": disputed * days_late,
                 }
             ),
@@ -266,19 +268,27 @@ class HistoryFeatures:
 
     @staticmethod
     def _excess(
-        population: dict[str, np.ndarray], n: np.ndarray, client: dict[str, np.ndarray]
+        population: dict[str, np.ndarray],
+        figure: str,
+        client_total: np.ndarray,
+        n: np.ndarray,
+        n_disputed: np.ndarray,
     ) -> np.ndarray:
-        """The client's days late less all clients' mean for the same kind of invoice."""
-        n_disputed = np.nan_to_num(client["n_disputed"])
+        """The client's mean ``figure`` less all clients' mean for the same kind of invoice.
+
+        ``figure`` names the population's running total (``days`` or ``late``); its total
+        over disputed invoices is ``disputed_<figure>``.
+        """
+        disputed_total = population[f"disputed_{figure}"]
         with np.errstate(invalid="ignore", divide="ignore"):
-            undisputed_mean = (population["days"] - population["disputed_days"]) / (
+            undisputed_mean = (population[figure] - disputed_total) / (
                 population["n"] - population["disputed"]
             )
-            disputed_mean = population["disputed_days"] / population["disputed"]
+            disputed_mean = disputed_total / population["disputed"]
             expected = np.where(n > n_disputed, (n - n_disputed) * undisputed_mean, 0.0) + np.where(
                 n_disputed > 0, n_disputed * disputed_mean, 0.0
             )
-            return np.where(n > 0, (client["sum_days_late"] - expected) / n, np.nan)
+            return np.where(n > 0, (client_total - expected) / n, np.nan)
 
     def transform(self, pairs: Pairs) -> Columns:
         """History features of each pair."""
@@ -290,7 +300,9 @@ class HistoryFeatures:
         share = np.asarray(out["hist_share_late"], dtype="float64")
         mean = np.asarray(out["hist_mean_days_late"], dtype="float64")
         population = self._population(pairs)
-        client = {name: self.timeline_.take(name, pos) for name in ("sum_days_late", "n_disputed")}
+        n_disputed = self.timeline_.take("n_disputed", pos, missing=0.0)
         out |= self._shrunk(population, n, share, mean)
-        out["hist_excess_days_late"] = self._excess(population, n, client)
+        days_total = self.timeline_.take("sum_days_late", pos)
+        out["hist_excess_share_late"] = self._excess(population, "late", n * share, n, n_disputed)
+        out["hist_excess_days_late"] = self._excess(population, "days", days_total, n, n_disputed)
         return out

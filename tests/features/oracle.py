@@ -8,6 +8,7 @@ feature with plain pandas on that small subset. Readability first, speed last.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ HISTORY = [
     "hist_days_since_last_late",
     "hist_shrunk_share_late",
     "hist_shrunk_mean_days_late",
+    "hist_excess_share_late",
     "hist_excess_days_late",
 ]
 PRIOR_WEIGHT = 5  # invoices
@@ -149,11 +151,11 @@ def shrunk_features(
 def excess_features(
     all_invoices: pd.DataFrame, client_invoices: pd.DataFrame, t: pd.Timestamp
 ) -> dict[str, float]:
-    """Each settled invoice's days late less everyone's mean for its kind, averaged."""
+    """Each settled invoice's lateness less everyone's mean for its kind, averaged."""
     everyone = all_invoices[all_invoices["paid_date"] < t]
     mine = client_invoices[client_invoices["paid_date"] < t]
     if mine.empty:
-        return {"hist_excess_days_late": NAN}
+        return {"hist_excess_share_late": NAN, "hist_excess_days_late": NAN}
 
     def days_late(rows: pd.DataFrame) -> pd.Series:
         return (rows["paid_date"] - rows["due_date"]).dt.days.astype(float)
@@ -161,11 +163,20 @@ def excess_features(
     def disputed(rows: pd.DataFrame) -> pd.Series:
         return rows["disputed"].fillna(False).astype(bool)
 
-    excess = [
-        late - days_late(everyone[disputed(everyone) == kind]).mean()
-        for late, kind in zip(days_late(mine), disputed(mine), strict=True)
-    ]
-    return {"hist_excess_days_late": float(np.mean(excess))}
+    def excess(figure: Callable[[pd.DataFrame], pd.Series]) -> float:
+        return float(
+            np.mean(
+                [
+                    value - figure(everyone[disputed(everyone) == kind]).mean()
+                    for value, kind in zip(figure(mine), disputed(mine), strict=True)
+                ]
+            )
+        )
+
+    return {
+        "hist_excess_share_late": excess(lambda rows: (days_late(rows) > 0).astype(float)),
+        "hist_excess_days_late": excess(days_late),
+    }
 
 
 def history_features(client_invoices: pd.DataFrame, t: pd.Timestamp) -> dict[str, float]:

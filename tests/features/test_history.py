@@ -74,7 +74,9 @@ def test_history_counts_only_settlements_before_as_of() -> None:
             # with weight 5: (2 × 0.5 + 5 × 0.5) / 7 = 0.5 and (2 × 2 + 5 × 2) / 7 = 2.
             "hist_shrunk_share_late": 0.5,
             "hist_shrunk_mean_days_late": 2.0,
-            # No dispute: each delay less everyone's mean (2): (8 + -8) / 2 = 0.
+            # No dispute: each delay less everyone's mean (2): (8 + -8) / 2 = 0; each late
+            # flag less everyone's share late (0.5): (0.5 - 0.5) / 2 = 0.
+            "hist_excess_share_late": 0.0,
             "hist_excess_days_late": 0.0,
         },
         abs=1e-4,
@@ -128,6 +130,9 @@ def test_excess_days_late_sets_a_dispute_s_delay_apart() -> None:
     # 4, 0 and 2 (mean 2). C1: (30 - 25 + 4 - 2) / 2 = 3.5, slower than its peers even
     # though its mean delay (17) is mostly the dispute's. C2: (20 - 25 + 0 - 2 + 2 - 2) / 3.
     assert got["hist_excess_days_late"].tolist() == pytest.approx([3.5, -7 / 3])
+    # Late or not: every disputed invoice was late (share 1), 2 of the 3 others (2/3).
+    # C1: (1 - 1 + 1 - 2/3) / 2 = 1/6. C2: (1 - 1 + 0 - 2/3 + 1 - 2/3) / 3 = -1/9.
+    assert got["hist_excess_share_late"].tolist() == pytest.approx([1 / 6, -1 / 9])
     assert got["hist_mean_days_late"].tolist() == pytest.approx([17.0, 22 / 3])
 
 

@@ -611,6 +611,7 @@ HISTORY_STATISTICS = [
     "hist_max_days_late",
     "hist_last_days_late",
     "hist_days_since_last_late",
+    "hist_excess_share_late",
     "hist_excess_days_late",
 ]
 
