@@ -6,16 +6,17 @@ on the others and stops early on it, and predicts it. The calibration learns on 
 held-back predictions, covering the whole training period (every season, every phase of
 a drift) rather than its last months alone: on simulated ledgers a calibration fitted on
 the latest slice only carried that slice's quirks into the next months (expected
-calibration error 0.024 out of time vs 0.012 cross-fitted, 1,000 clients). Isotonic when
-there are many held-back invoices, a sigmoid (Platt) when few, since isotonic steps then
-overfit and tie distinct invoices. The served booster learns on every invoice with the
-folds' mean number of trees. Bucket probabilities split the late mass the way the
-payment-time model distributes it (:func:`bucket_probabilities`).
+calibration error 0.024 out of time vs 0.012 cross-fitted, 1,000 clients). Centred
+isotonic (:class:`CenteredIsotonic`) when there are many held-back invoices, a sigmoid
+(Platt) when few, since isotonic steps then overfit. The served booster learns on every
+invoice with the folds' mean number of trees. Bucket probabilities split the late mass
+the way the payment-time model distributes it (:func:`bucket_probabilities`).
 """
 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TypeAlias
 
 import lightgbm as lgb
 import numpy as np
@@ -177,28 +178,60 @@ class SigmoidCalibrator:
         return np.asarray(self.model_.predict_proba(_logit(raw)[:, None])[:, 1])
 
 
+class CenteredIsotonic:
+    """Isotonic calibration through the centres of its steps: monotone and strictly rising.
+
+    Plain isotonic regression pools neighbouring scores into flat steps: on a simulated
+    ledger 14,545 distinct booster scores came out as 87 probabilities, and the ties cost
+    ranking (ROC AUC) and leave the worklist's order to chance within a step. Each step is
+    replaced by one point, at the mean score of the invoices it pooled, and the
+    probability is read by straight lines between those points (centred isotonic
+    regression, Oron and Flournoy 2017); beyond the first and last centre it is flat.
+    """
+
+    def fit(self, raw: np.ndarray, y: np.ndarray) -> CenteredIsotonic:
+        """Learn the steps on held-back probabilities ``raw`` and outcomes ``y``."""
+        steps = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+        level = steps.predict(raw)
+        values, step = np.unique(level, return_inverse=True)
+        self.x_ = np.bincount(step, weights=raw) / np.bincount(step)
+        self.y_ = values
+        return self
+
+    def predict(self, raw: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of the raw ones."""
+        return np.interp(raw, self.x_, self.y_)
+
+
 def _logit(p: np.ndarray) -> np.ndarray:
     q = np.clip(np.asarray(p, dtype="float64"), 1e-6, 1 - 1e-6)
     return np.log(q / (1 - q))
 
 
-def _calibrator(raw: np.ndarray, y: np.ndarray) -> IsotonicRegression | SigmoidCalibrator:
-    """Isotonic on many held-back predictions, sigmoid on few, identity on none."""
+Calibrator: TypeAlias = CenteredIsotonic | IsotonicRegression | SigmoidCalibrator
+"""What maps the booster's probabilities to calibrated ones (``IsotonicRegression``: models
+registered before the centred steps)."""
+
+
+def _calibrator(raw: np.ndarray, y: np.ndarray) -> Calibrator:
+    """Centred isotonic on many held-back predictions, sigmoid on few, identity on none."""
     if len(y) >= ISOTONIC_MIN_ROWS:
-        return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+        return CenteredIsotonic().fit(raw, y)
     if len(y) >= 50 and len(np.unique(y)) == 2:
         return SigmoidCalibrator().fit(raw, y)
     identity = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
     return identity.fit([0.0, 1.0], [0.0, 1.0])
 
 
-def calibrated(calibrator: IsotonicRegression | SigmoidCalibrator, raw: np.ndarray) -> np.ndarray:
+def calibrated(calibrator: Calibrator, raw: np.ndarray) -> np.ndarray:
     """The calibrator's probabilities of ``raw`` probabilities.
 
     An isotonic calibrator is read off its steps with ``np.interp``: what its ``predict``
     gives (linear between thresholds, clipped beyond), without the input checks that cost
     a tenth of a millisecond on every online call.
     """
+    if isinstance(calibrator, CenteredIsotonic):
+        return calibrator.predict(raw)
     if isinstance(calibrator, IsotonicRegression):
         return np.interp(raw, calibrator.X_thresholds_, calibrator.y_thresholds_)
     return np.asarray(calibrator.predict(raw), dtype="float64")

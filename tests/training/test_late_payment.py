@@ -13,6 +13,7 @@ from sklearn.isotonic import IsotonicRegression
 from training.dataset import Split
 from training.late_payment import (
     DEFAULT_PARAMS,
+    CenteredIsotonic,
     LatePaymentModel,
     SigmoidCalibrator,
     bucket_probabilities,
@@ -140,30 +141,54 @@ FAST: dict[str, object] = {
 """A small booster: these tests are about the calibration, not the trees."""
 
 
-def test_isotonic_on_many_held_back_invoices() -> None:
+def test_centred_isotonic_on_many_held_back_invoices() -> None:
     x, y, order = _synthetic(5000)
     model = LatePaymentModel(FAST).fit(x, y, order)
-    assert isinstance(model.calibrator_, IsotonicRegression)
+    assert isinstance(model.calibrator_, CenteredIsotonic)
     sorted_x, labels = _in_time_order(x, y, order)
     held = held_back_raw(sorted_x, labels, FAST, 5)
     assert held is not None
     raw, _ = held
-    # Isotonic regression keeps the mean of what it is fitted on: all the held-back
-    # predictions, whose late rate is the whole period's, not the latest slice's.
+    # It learns on all the held-back predictions, whose late rate is the whole period's,
+    # not the latest slice's, and keeps that rate.
     latest = time_slices(5000, 5)[-1]
     assert labels[latest].mean() > labels.mean() + 0.05
-    assert model.calibrator_.predict(raw).mean() == pytest.approx(labels.mean())
-    # Served probabilities are read off the isotonic steps: exactly what predict gives,
-    # within the fitted range and clipped beyond it.
-    probe = np.concatenate([raw, np.linspace(-0.5, 1.5, 101)])
-    np.testing.assert_allclose(
-        calibrated(model.calibrator_, probe), model.calibrator_.predict(probe), atol=1e-15
+    assert model.calibrator_.predict(raw).mean() == pytest.approx(labels.mean(), abs=0.01)
+    # Its points are the isotonic steps' centres: one per step, at the mean score the step
+    # pooled, with the step's rate of late invoices.
+    steps = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, labels)
+    level = steps.predict(raw)
+    assert len(model.calibrator_.y_) == len(np.unique(level))
+    top = level == level.max()
+    assert model.calibrator_.x_[-1] == pytest.approx(raw[top].mean())
+    assert model.calibrator_.y_[-1] == pytest.approx(labels[top].mean())
+    # Unlike the steps, it tells apart every two invoices between its first and last
+    # centre, in the booster's order: no tie left for the worklist to settle by chance.
+    served = model.predict_proba(x)[:, 1]
+    inside = (model.raw_proba(x) > model.calibrator_.x_[0]) & (
+        model.raw_proba(x) < model.calibrator_.x_[-1]
     )
-    assert _never_inverts(model.raw_proba(x), model.predict_proba(x)[:, 1])
+    ranked = np.argsort(model.raw_proba(x)[inside])
+    distinct = np.diff(model.raw_proba(x)[inside][ranked]) > 1e-12
+    assert np.all(np.diff(served[inside][ranked])[distinct] > 0)
+    assert len(np.unique(served)) > 3 * len(np.unique(steps.predict(model.raw_proba(x))))
+    assert calibrated(model.calibrator_, raw) == pytest.approx(model.calibrator_.predict(raw))
     # Each held-back prediction comes from a booster that did not learn on its slice, not
     # from the served booster, which learned on every invoice.
     first = time_slices(5000, 5)[0]
     assert not np.allclose(raw[first], model.raw_proba(sorted_x.iloc[first]))
+
+
+def test_models_registered_with_plain_isotonic_steps_still_read_them() -> None:
+    x, y, order = _synthetic(5000)
+    sorted_x, labels = _in_time_order(x, y, order)
+    held = held_back_raw(sorted_x, labels, FAST, 5)
+    assert held is not None
+    raw, _ = held
+    steps = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, labels)
+    # Read off the steps with np.interp: exactly what predict gives, clipped beyond.
+    probe = np.concatenate([raw, np.linspace(-0.5, 1.5, 101)])
+    np.testing.assert_allclose(calibrated(steps, probe), steps.predict(probe), atol=1e-15)
 
 
 def test_sigmoid_on_few_held_back_invoices_and_identity_on_too_few() -> None:
