@@ -405,6 +405,54 @@ def _truth_arrays(truth: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
+TENDENCY_CENTRE = 0.5
+TENDENCY_SD = 1.1
+PUBLIC_SLOWER = 0.8
+KEY_ACCOUNT_SLOWER = 0.3
+"""A client's base on-time log-odds: drawn around ``TENDENCY_CENTRE`` (spread
+``TENDENCY_SD``), lower for public buyers and key accounts (see :func:`tendency_mean`)."""
+
+
+def tendency_mean(public: npt.ArrayLike, key_account: npt.ArrayLike) -> FloatArray:
+    """Mean base on-time log-odds of clients of this kind, before each client's own draw."""
+    public_, key = np.asarray(public, dtype=np.float64), np.asarray(key_account, dtype=np.float64)
+    return TENDENCY_CENTRE - PUBLIC_SLOWER * public_ - KEY_ACCOUNT_SLOWER * key
+
+
+def true_p_late_shifted(truth: pd.DataFrame, shift: npt.ArrayLike) -> FloatArray:
+    """P(paid after the due date) had the client's base on-time log-odds been ``shift`` higher.
+
+    ``shift`` is one value per truth row (shape ``(n,)``) or a grid per row (``(n, k)``);
+    a shift of 0 gives the truth's ``p_late``. What a client's base tendency is worth,
+    for a reference that knows everything but it (``bench/oracle_ceiling.py``).
+    """
+    arrays = _truth_arrays(truth)
+    q = arrays["q"]
+    shifted = np.asarray(shift, dtype=np.float64)
+    extra = (1,) * max(shifted.ndim - 1, 0)
+    logit = np.log(np.clip(q, 1e-12, 1.0)) - np.log(np.clip(1.0 - q, 1e-12, 1.0))
+    new_q = 1.0 / (1.0 + np.exp(-(logit.reshape(q.shape + extra) + shifted)))
+
+    def paid_by_due(on_time: FloatArray) -> FloatArray:
+        return _paid_by_day(
+            arrays["due"],
+            _anchor(arrays["issue"], arrays["due"], arrays["calendar"]),
+            arrays["due"],
+            on_time,
+            arrays["early"],
+            arrays["scale"],
+            arrays["shape"],
+            arrays["plan"],
+            arrays["calendar"],
+            arrays["default_day"],
+        )
+
+    # P(paid by the due date) is linear in the on-time probability: its two ends suffice.
+    sure, never = paid_by_due(np.ones(len(q))), paid_by_due(np.zeros(len(q)))
+    by_due = new_q * sure.reshape(q.shape + extra) + (1.0 - new_q) * never.reshape(q.shape + extra)
+    return np.asarray(1.0 - by_due, dtype=np.float64)
+
+
 def true_paid_by(truth: pd.DataFrame, days_after_issue: npt.ArrayLike) -> FloatArray:
     """True probability that each invoice is paid within ``days_after_issue`` days of issue.
 
@@ -540,7 +588,11 @@ def _draw_clients(
     calendar = np.where(public, rng.choice(3, size=n, p=[0.8, 0.1, 0.1]), calendar)
     early_days = rng.uniform(0.5, 8.0, n)
 
-    on_time_logit = rng.normal(0.5, 1.1, n) - 0.8 * public - 0.3 * (segment == 0)
+    on_time_logit = (
+        rng.normal(TENDENCY_CENTRE, TENDENCY_SD, n)
+        - PUBLIC_SLOWER * public
+        - KEY_ACCOUNT_SLOWER * (segment == 0)
+    )
     late_scale = (
         10.0
         * np.exp(rng.normal(0.0, 0.5, n))

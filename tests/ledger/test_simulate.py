@@ -13,10 +13,13 @@ from hypothesis import strategies as st
 
 from ledger.contract import TABLES
 from ledger.simulate import (
+    TENDENCY_SD,
     Simulation,
     SimulationConfig,
     expected_invoices,
     simulate,
+    tendency_mean,
+    true_p_late_shifted,
     true_paid_by,
     write_simulation,
 )
@@ -309,6 +312,30 @@ def test_true_paid_by_matches_the_empirical_cdf(big: Simulation) -> None:
     for d in (10, 20, 30, 45, 60, 75, 90, 120, 180, horizon):
         empirical = (days_to_pay <= d).mean()
         assert empirical == pytest.approx(true_paid_by(truth, d).mean(), abs=0.01), d
+
+
+def test_a_shifted_base_tendency_moves_p_late_the_right_way(small: Simulation) -> None:
+    truth = small.truth
+    # No shift: the truth itself.
+    np.testing.assert_allclose(
+        true_p_late_shifted(truth, np.zeros(len(truth))), truth["p_late"], atol=1e-12
+    )
+    # Higher on-time log-odds, fewer late payments, for every invoice.
+    grid = np.tile(np.linspace(-4, 4, 9), (len(truth), 1))
+    p_late = true_p_late_shifted(truth, grid)
+    assert p_late.shape == grid.shape
+    assert (np.diff(p_late, axis=1) <= 1e-12).all()
+    assert p_late[:, 0].mean() > truth["p_late"].mean() + 0.2 > p_late[:, -1].mean() + 0.4
+
+
+def test_base_tendencies_are_drawn_around_their_kind_s_mean(big: Simulation) -> None:
+    clients = big.clients_truth.merge(
+        big.ledger.clients[["client_id", "is_public_sector", "x_segment"]], on="client_id"
+    )
+    mean = tendency_mean(clients["is_public_sector"], clients["x_segment"] == "key_account")
+    own = clients["on_time_logit"] - mean
+    assert own.mean() == pytest.approx(0.0, abs=0.1)
+    assert own.std() == pytest.approx(TENDENCY_SD, rel=0.1)
 
 
 def test_true_paid_by_is_a_cdf(small: Simulation) -> None:
