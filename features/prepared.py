@@ -33,10 +33,9 @@ class PreparedLedger:
 
     ``invoices`` holds invoices proper (credit notes carry no payment behaviour) with
     columns ``invoice_id, code, issue_day, due_day, paid_day, amount_cents, currency,
-    disputed``;
-    ``paid_day``
-    is ``NEVER`` while open. ``payments`` holds the payments matched to those invoices,
-    with ``row`` (position in ``invoices``), ``day`` and ``amount_cents``.
+    disputed``; ``paid_day`` is ``NEVER`` while open. ``payments`` holds the payments
+    matched to those invoices, with ``row`` (position in ``invoices``), ``day`` and
+    ``amount_cents``.
     """
 
     client_ids: pd.Index
