@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 GRID = np.linspace(-4.5, 4.5, 91)
 """Base tendencies tried, in standard deviations of the clients' spread around their kind."""
-BANDS = ((0, 10), (10, 30), (30, None))
 
 
 def known_outcomes(
@@ -87,7 +86,7 @@ def main() -> None:
 
     from ledger.simulate import SimulationConfig, simulate
     from training.dataset import ledger_end, out_of_time_split
-    from training.evaluation import outcomes
+    from training.evaluation import HISTORY_BANDS, outcomes
     from training.models import fit_models
     from training.train import default_cutoff
 
@@ -100,7 +99,7 @@ def main() -> None:
     end = ledger_end(sim.ledger)
     split = out_of_time_split(sim.ledger, default_cutoff(end), end)
     model = fit_models(split).late.predict_proba(split.x_test)[:, 1]
-    truth = sim.truth.set_index("invoice_id")["p_late"].reindex(split.test["invoice_id"])
+    truth = sim.truth.set_index("invoice_id")["p_late"].reindex(split.test["invoice_id"]).to_numpy()
     ceiling = history_aware_p_late(sim, split.test["invoice_id"])
     late = outcomes(split.test, split.end).late
     settled = split.x_test["hist_n_paid"].to_numpy()
@@ -108,19 +107,16 @@ def main() -> None:
         f"{args.clients:,} clients, seed {args.seed}: {len(split.test):,} test invoices from "
         f"{split.cutoff.date()}, {int((~np.isnan(late)).sum()):,} with a known outcome"
     )
+    bands = [
+        (f"{low}+" if high is None else f"{low}-{high - 1}", low, high)
+        for low, high in HISTORY_BANDS
+    ]
     summary = {}
-    for low, high in ((0, None), *BANDS):
+    for name, low, high in [("all", 0, None), *bands]:
         rows = ~np.isnan(late) & (settled >= low) & (settled < (high or np.inf))
-        best = roc_auc_score(late[rows], truth.to_numpy()[rows])
+        best = roc_auc_score(late[rows], truth[rows])
         got = roc_auc_score(late[rows], model[rows]) / best
         reachable = roc_auc_score(late[rows], ceiling[rows]) / best
-        name = (
-            "all"
-            if (low, high) == (0, None)
-            else f"{low}+"
-            if high is None
-            else f"{low}-{high - 1}"
-        )
         summary[name] = (got, reachable)
         print(
             f"{name:>5} settled before issue ({int(rows.sum()):6,} invoices): truth AUC "

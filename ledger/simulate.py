@@ -426,31 +426,16 @@ def true_p_late_shifted(truth: pd.DataFrame, shift: npt.ArrayLike) -> FloatArray
     a shift of 0 gives the truth's ``p_late``. What a client's base tendency is worth,
     for a reference that knows everything but it (``bench/oracle_ceiling.py``).
     """
-    arrays = _truth_arrays(truth)
-    q = arrays["q"]
+    q = truth["on_time_prob"].to_numpy(np.float64)
     shifted = np.asarray(shift, dtype=np.float64)
     extra = (1,) * max(shifted.ndim - 1, 0)
     logit = np.log(np.clip(q, 1e-12, 1.0)) - np.log(np.clip(1.0 - q, 1e-12, 1.0))
     new_q = 1.0 / (1.0 + np.exp(-(logit.reshape(q.shape + extra) + shifted)))
-
-    def paid_by_due(on_time: FloatArray) -> FloatArray:
-        return _paid_by_day(
-            arrays["due"],
-            _anchor(arrays["issue"], arrays["due"], arrays["calendar"]),
-            arrays["due"],
-            on_time,
-            arrays["early"],
-            arrays["scale"],
-            arrays["shape"],
-            arrays["plan"],
-            arrays["calendar"],
-            arrays["default_day"],
-        )
-
     # P(paid by the due date) is linear in the on-time probability: its two ends suffice.
-    sure, never = paid_by_due(np.ones(len(q))), paid_by_due(np.zeros(len(q)))
-    by_due = new_q * sure.reshape(q.shape + extra) + (1.0 - new_q) * never.reshape(q.shape + extra)
-    return np.asarray(1.0 - by_due, dtype=np.float64)
+    terms = (truth["due_date"] - truth["issue_date"]).dt.days.to_numpy()
+    sure = true_paid_by(truth.assign(on_time_prob=1.0), terms).reshape(q.shape + extra)
+    never = true_paid_by(truth.assign(on_time_prob=0.0), terms).reshape(q.shape + extra)
+    return np.asarray(1.0 - (new_q * sure + (1.0 - new_q) * never), dtype=np.float64)
 
 
 def true_paid_by(truth: pd.DataFrame, days_after_issue: npt.ArrayLike) -> FloatArray:

@@ -230,8 +230,6 @@ def calibrated(calibrator: Calibrator, raw: np.ndarray) -> np.ndarray:
     gives (linear between thresholds, clipped beyond), without the input checks that cost
     a tenth of a millisecond on every online call.
     """
-    if isinstance(calibrator, CenteredIsotonic):
-        return calibrator.predict(raw)
     if isinstance(calibrator, IsotonicRegression):
         return np.interp(raw, calibrator.X_thresholds_, calibrator.y_thresholds_)
     return np.asarray(calibrator.predict(raw), dtype="float64")
