@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.indexers import BaseIndexer
 
+from features.pay_runs import Run, month_end_run, on_run, tenth_run
 from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
 from features.timeline import NEVER, Timeline
@@ -45,6 +46,18 @@ SPECS = register(
     ),
     FeatureSpec("hist_max_days_late", "longest delay of the client so far, in days", FAMILY),
     FeatureSpec("hist_last_days_late", "days late of the client's last settled invoice", FAMILY),
+    FeatureSpec(
+        "hist_share_paid_month_end",
+        "share of the settled invoices paid on a month's last business day (a client paying "
+        "in month-end runs)",
+        FAMILY,
+    ),
+    FeatureSpec(
+        "hist_share_paid_tenth",
+        "share of the settled invoices paid on the 10th of a month, or the Monday after (a "
+        "client paying in runs on the 10th)",
+        FAMILY,
+    ),
     FeatureSpec(
         "hist_days_since_last_late", "days since the client last paid an invoice late", FAMILY
     ),
@@ -172,6 +185,11 @@ def _running_history(settled: pd.DataFrame) -> pd.DataFrame:
     late = (late_days > 0).astype("float64")
     disputed = settled["disputed"].astype("float64")
     weighted = (late_days * amount).groupby(code, sort=False).cumsum()
+    paid_day = settled["paid_day"].to_numpy()
+
+    def share_paid_on(run: Run) -> np.ndarray:
+        on = pd.Series(on_run(paid_day, run).astype("float64"))
+        return on.groupby(code, sort=False).cumsum().to_numpy() / n
 
     # Expanding windows of each client as one rolling window over all rows: pandas' own
     # kernels, without a Python call per client.
@@ -203,6 +221,8 @@ def _running_history(settled: pd.DataFrame) -> pd.DataFrame:
             "hist_trend_days_late": recent - mean,
             "hist_max_days_late": by.cummax().to_numpy(),
             "hist_last_days_late": late_days.to_numpy(),
+            "hist_share_paid_month_end": share_paid_on(month_end_run),
+            "hist_share_paid_tenth": share_paid_on(tenth_run),
             "last_late_day": last_late_day.to_numpy(),
             "sum_days_late": running_sum,
             "n_disputed": disputed.groupby(code, sort=False).cumsum().to_numpy(),

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from features.categories import Categories
+from features.pay_runs import month_end_run, run_in_term, tenth_run, weekday
 from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
 from features.timeline import Timeline, days
@@ -34,6 +35,18 @@ SPECS = register(
     FeatureSpec("inv_issue_month_end", "issued in the last three days of a month", FAMILY),
     FeatureSpec("inv_due_in_august", "falls due in August (congés d'été)", FAMILY),
     FeatureSpec("inv_due_in_december", "falls due in December (year-end closing)", FAMILY),
+    FeatureSpec(
+        "inv_month_end_run_in_term",
+        "a month's last business day falls after issue and on or before the due date: a "
+        "client paying at month end (fin de mois) can pay on time",
+        FAMILY,
+    ),
+    FeatureSpec(
+        "inv_tenth_run_in_term",
+        "a 10th of the month (or the Monday after) falls after issue and on or before the "
+        "due date: a client paying on the 10th can pay on time",
+        FAMILY,
+    ),
     FeatureSpec("inv_disputed", "the invoice is disputed (litige)", FAMILY),
     FeatureSpec("inv_currency", "currency of the invoice", FAMILY, "category"),
 )
@@ -88,11 +101,13 @@ class InvoiceFeatures:
             "inv_log_amount": log_amount,
             "inv_amount_vs_usual": log_amount - usual,
             "inv_terms_days": (due - issue).astype("float64"),
-            "inv_issue_weekday": ((issue + 3) % 7).astype("float64"),  # 1970-01-01: Thursday
+            "inv_issue_weekday": weekday(issue).astype("float64"),
             "inv_issue_month": _month(issue).astype("float64"),
             "inv_issue_month_end": (_days_to_month_end(issue) <= 3).astype("float64"),
             "inv_due_in_august": (due_month == 8).astype("float64"),
             "inv_due_in_december": (due_month == 12).astype("float64"),
+            "inv_month_end_run_in_term": run_in_term(issue, due, month_end_run).astype("float64"),
+            "inv_tenth_run_in_term": run_in_term(issue, due, tenth_run).astype("float64"),
             "inv_disputed": disputed.astype("float64"),
             "inv_currency": self.currency_.encode(currency),
         }

@@ -31,6 +31,8 @@ HISTORY = [
     "hist_trend_days_late",
     "hist_max_days_late",
     "hist_last_days_late",
+    "hist_share_paid_month_end",
+    "hist_share_paid_tenth",
     "hist_days_since_last_late",
     "hist_shrunk_share_late",
     "hist_shrunk_mean_days_late",
@@ -56,6 +58,8 @@ INVOICE = [
     "inv_issue_month_end",
     "inv_due_in_august",
     "inv_due_in_december",
+    "inv_month_end_run_in_term",
+    "inv_tenth_run_in_term",
     "inv_disputed",
     "inv_currency",
 ]
@@ -179,6 +183,27 @@ def excess_features(
     }
 
 
+def is_month_end_run(day: pd.Timestamp) -> bool:
+    """The last weekday of its month: no later weekday before the month ends."""
+    rest = pd.date_range(day, day + pd.offsets.MonthEnd(0))
+    return day.weekday() < 5 and not any(d.weekday() < 5 for d in rest[1:])
+
+
+def is_tenth_run(day: pd.Timestamp) -> bool:
+    """The 10th of its month, or the Monday after a 10th that fell on a weekend."""
+    tenth = day.replace(day=10)
+    if tenth.weekday() < 5:
+        return day == tenth
+    return day.weekday() == 0 and 0 < (day - tenth).days <= 2
+
+
+def run_in_term(
+    issue: pd.Timestamp, due: pd.Timestamp, is_run: Callable[[pd.Timestamp], bool]
+) -> bool:
+    """Whether a run day falls after ``issue`` and on or before ``due``."""
+    return any(is_run(d) for d in pd.date_range(issue + pd.Timedelta(days=1), due))
+
+
 def history_features(client_invoices: pd.DataFrame, t: pd.Timestamp) -> dict[str, float]:
     """History over the client's invoices settled before ``t``, in settlement order."""
     settled = client_invoices[client_invoices["paid_date"] < t]
@@ -204,6 +229,8 @@ def history_features(client_invoices: pd.DataFrame, t: pd.Timestamp) -> dict[str
         "hist_trend_days_late": recent - mean,
         "hist_max_days_late": late.max(),
         "hist_last_days_late": late.iloc[-1],
+        "hist_share_paid_month_end": float(np.mean([is_month_end_run(d) for d in paid_dates])),
+        "hist_share_paid_tenth": float(np.mean([is_tenth_run(d) for d in paid_dates])),
         "hist_days_since_last_late": (
             _days(t, late_paid_dates.iloc[-1]) if len(late_paid_dates) else NAN
         ),
@@ -265,6 +292,8 @@ def invoice_features(
         "inv_issue_month_end": float(issue.day > days_in_month - 3),
         "inv_due_in_august": float(due.month == 8),
         "inv_due_in_december": float(due.month == 12),
+        "inv_month_end_run_in_term": float(run_in_term(issue, due, is_month_end_run)),
+        "inv_tenth_run_in_term": float(run_in_term(issue, due, is_tenth_run)),
         "inv_disputed": float(bool(invoice["disputed"])),
         "inv_currency": NAN if _missing(currency) else str(currency),
     }

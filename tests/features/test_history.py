@@ -69,6 +69,9 @@ def test_history_counts_only_settlements_before_as_of() -> None:
             "hist_trend_days_late": 0.0,
             "hist_max_days_late": 10.0,
             "hist_last_days_late": -6.0,
+            # Paid on Saturday 02-10 and Sunday 02-25: neither a 10th run nor a month end.
+            "hist_share_paid_month_end": 0.0,
+            "hist_share_paid_tenth": 0.0,
             "hist_days_since_last_late": 20.0,
             # Everyone's settlements before 03-01 are C1's two: share 0.5, mean 2; shrunk
             # with weight 5: (2 × 0.5 + 5 × 0.5) / 7 = 0.5 and (2 × 2 + 5 × 2) / 7 = 2.

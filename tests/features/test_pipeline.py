@@ -610,6 +610,8 @@ HISTORY_STATISTICS = [
     "hist_trend_days_late",
     "hist_max_days_late",
     "hist_last_days_late",
+    "hist_share_paid_month_end",
+    "hist_share_paid_tenth",
     "hist_days_since_last_late",
     "hist_excess_share_late",
     "hist_excess_days_late",
