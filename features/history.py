@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 from pandas.api.indexers import BaseIndexer
 
-from features.pay_runs import Run, month_end_run, on_run, tenth_run
+from features.pay_runs import Run, month_end_run, on_run, run_in_term, tenth_run
 from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
-from features.timeline import NEVER, Timeline
+from features.timeline import NEVER, Timeline, days
 
 FAMILY = "history"
 EWM_HALFLIFE = 3  # invoices
@@ -60,6 +60,13 @@ SPECS = register(
     ),
     FeatureSpec(
         "hist_days_since_last_late", "days since the client last paid an invoice late", FAMILY
+    ),
+    FeatureSpec(
+        "hist_paydays_in_term",
+        "share of the settled invoices paid on a kind of day that falls in this invoice's "
+        "term: any other day, or a month-end or 10th run if one falls after issue and by "
+        "the due date (0: a client paying in runs has none before the due date)",
+        FAMILY,
     ),
     FeatureSpec(
         "hist_shrunk_share_late",
@@ -230,6 +237,18 @@ def _running_history(settled: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _paydays_in_term(running: Columns, pairs: Pairs) -> np.ndarray:
+    """Share of the client's payments made on a kind of day found in each pair's term."""
+    issue, due = days(pairs.invoices["issue_date"]), days(pairs.invoices["due_date"])
+    month_end = np.asarray(running["hist_share_paid_month_end"], dtype="float64")
+    tenth = np.asarray(running["hist_share_paid_tenth"], dtype="float64")
+    return (
+        1.0
+        - month_end * ~run_in_term(issue, due, month_end_run)
+        - tenth * ~run_in_term(issue, due, tenth_run)
+    )
+
+
 class HistoryFeatures:
     """The history family: fit on a prepared ledger, transform pairs."""
 
@@ -316,6 +335,7 @@ class HistoryFeatures:
         out: Columns = {name: self.timeline_.take(name, pos) for name in RUNNING}
         out["hist_n_paid"] = self.timeline_.take("hist_n_paid", pos, missing=0.0)
         out["hist_days_since_last_late"] = pairs.t - self.timeline_.take("last_late_day", pos)
+        out["hist_paydays_in_term"] = _paydays_in_term(out, pairs)
         n = np.asarray(out["hist_n_paid"], dtype="float64")
         share = np.asarray(out["hist_share_late"], dtype="float64")
         mean = np.asarray(out["hist_mean_days_late"], dtype="float64")

@@ -34,6 +34,7 @@ HISTORY = [
     "hist_share_paid_month_end",
     "hist_share_paid_tenth",
     "hist_days_since_last_late",
+    "hist_paydays_in_term",
     "hist_shrunk_share_late",
     "hist_shrunk_mean_days_late",
     "hist_excess_share_late",
@@ -204,6 +205,28 @@ def run_in_term(
     return any(is_run(d) for d in pd.date_range(issue + pd.Timedelta(days=1), due))
 
 
+def paydays_in_term(
+    client_invoices: pd.DataFrame, t: pd.Timestamp, issue: pd.Timestamp, due: pd.Timestamp
+) -> float:
+    """Share of the payments settled before ``t`` made on a kind of day found in the term."""
+    paid = client_invoices.loc[client_invoices["paid_date"] < t, "paid_date"]
+    if paid.empty:
+        return NAN
+    in_term = {
+        "month_end": run_in_term(issue, due, is_month_end_run),
+        "tenth": run_in_term(issue, due, is_tenth_run),
+    }
+
+    def found(day: pd.Timestamp) -> bool:
+        if is_month_end_run(day):
+            return in_term["month_end"]
+        if is_tenth_run(day):
+            return in_term["tenth"]
+        return True
+
+    return float(np.mean([found(d) for d in paid]))
+
+
 def history_features(client_invoices: pd.DataFrame, t: pd.Timestamp) -> dict[str, float]:
     """History over the client's invoices settled before ``t``, in settlement order."""
     settled = client_invoices[client_invoices["paid_date"] < t]
@@ -360,6 +383,9 @@ def pair_features(
     limit = NAN if client is None else client["credit_limit_cents"]
     row: dict[str, Any] = {}
     row |= history_features(client_invoices, t)
+    row["hist_paydays_in_term"] = paydays_in_term(
+        client_invoices, t, invoice["issue_date"], invoice["due_date"]
+    )
     row |= shrunk_features(
         history, row["hist_n_paid"], row["hist_share_late"], row["hist_mean_days_late"], t
     )

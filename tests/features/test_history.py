@@ -73,6 +73,8 @@ def test_history_counts_only_settlements_before_as_of() -> None:
             "hist_share_paid_month_end": 0.0,
             "hist_share_paid_tenth": 0.0,
             "hist_days_since_last_late": 20.0,
+            # ... so every payment day C1 used can come in any term.
+            "hist_paydays_in_term": 1.0,
             # Everyone's settlements before 03-01 are C1's two: share 0.5, mean 2; shrunk
             # with weight 5: (2 × 0.5 + 5 × 0.5) / 7 = 0.5 and (2 × 2 + 5 × 2) / 7 = 2.
             "hist_shrunk_share_late": 0.5,

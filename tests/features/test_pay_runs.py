@@ -65,11 +65,19 @@ def test_features_say_how_the_client_pays_and_whether_a_run_is_in_term() -> None
             ("C1", "2024-07-15", "2024-08-14", "2024-08-12"),  # Monday after Saturday 08-10
             ("C1", "2024-08-01", "2024-08-31", "2024-08-20"),  # an ordinary Tuesday
             ("C1", "2024-08-30", "2024-09-27", None),  # issued on the August run
+            ("C1", "2024-09-10", "2024-09-27", None),  # issued on the September 10th run
         ]
     )
-    got = build_features(_ledger(invoices), invoices.iloc[[4]], dates("2024-09-01")).iloc[0]
+    both = build_features(
+        _ledger(invoices), invoices.iloc[[4, 5]], dates("2024-09-01", "2024-09-10")
+    )
+    got = both.iloc[0]
     assert got["hist_share_paid_month_end"] == pytest.approx(2 / 4)
     assert got["hist_share_paid_tenth"] == pytest.approx(1 / 4)
     # September's month-end run is 09-30, after the due date; its 10th run (09-10) is in.
     assert got["inv_month_end_run_in_term"] == 0.0
     assert got["inv_tenth_run_in_term"] == 1.0
+    # Half of C1's payments came on month-end runs, none of which is in this term.
+    assert got["hist_paydays_in_term"] == pytest.approx(1 - 2 / 4)
+    # Issued on the 10th run itself: neither kind of run is left before the due date.
+    assert both.iloc[1]["hist_paydays_in_term"] == pytest.approx(1 - 2 / 4 - 1 / 4)

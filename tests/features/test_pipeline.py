@@ -613,6 +613,7 @@ HISTORY_STATISTICS = [
     "hist_share_paid_month_end",
     "hist_share_paid_tenth",
     "hist_days_since_last_late",
+    "hist_paydays_in_term",
     "hist_excess_share_late",
     "hist_excess_days_late",
 ]
