@@ -22,30 +22,53 @@ PRIOR_WEIGHT = 5  # invoices: how much the population's figures weigh in the shr
 
 SPECS = register(
     FeatureSpec("hist_n_paid", "invoices of the client settled before this date", FAMILY),
-    FeatureSpec("hist_mean_days_late", "mean days late of the client's settled invoices", FAMILY),
-    FeatureSpec("hist_median_days_late", "median days late of the settled invoices", FAMILY),
-    FeatureSpec("hist_p90_days_late", "90th percentile of days late (the bad tail)", FAMILY),
     FeatureSpec(
-        "hist_share_late", "share of the settled invoices paid after their due date", FAMILY
+        "hist_mean_days_late",
+        "mean days late of the client's settled invoices",
+        FAMILY,
+        direction=1,
     ),
-    FeatureSpec("hist_amount_weighted_days_late", "days late weighted by invoice amount", FAMILY),
+    FeatureSpec(
+        "hist_median_days_late", "median days late of the settled invoices", FAMILY, direction=1
+    ),
+    FeatureSpec(
+        "hist_p90_days_late", "90th percentile of days late (the bad tail)", FAMILY, direction=1
+    ),
+    FeatureSpec(
+        "hist_share_late",
+        "share of the settled invoices paid after their due date",
+        FAMILY,
+        direction=1,
+    ),
+    FeatureSpec(
+        "hist_amount_weighted_days_late",
+        "days late weighted by invoice amount",
+        FAMILY,
+        direction=1,
+    ),
     FeatureSpec(
         "hist_ewm_days_late",
         f"days late, recent invoices weighted most (half-life {EWM_HALFLIFE} invoices)",
         FAMILY,
+        direction=1,
     ),
     FeatureSpec(
         "hist_recent_mean_days_late",
         f"mean days late of the last {RECENT} settled invoices",
         FAMILY,
+        direction=1,
     ),
     FeatureSpec(
         "hist_trend_days_late",
         f"last {RECENT} invoices' mean days late minus the long-run mean (> 0: slowing down)",
         FAMILY,
     ),
-    FeatureSpec("hist_max_days_late", "longest delay of the client so far, in days", FAMILY),
-    FeatureSpec("hist_last_days_late", "days late of the client's last settled invoice", FAMILY),
+    FeatureSpec(
+        "hist_max_days_late", "longest delay of the client so far, in days", FAMILY, direction=1
+    ),
+    FeatureSpec(
+        "hist_last_days_late", "days late of the client's last settled invoice", FAMILY, direction=1
+    ),
     FeatureSpec(
         "hist_share_paid_month_end",
         "share of the settled invoices paid on a month's last business day (a client paying "
@@ -59,7 +82,10 @@ SPECS = register(
         FAMILY,
     ),
     FeatureSpec(
-        "hist_days_since_last_late", "days since the client last paid an invoice late", FAMILY
+        "hist_days_since_last_late",
+        "days since the client last paid an invoice late",
+        FAMILY,
+        direction=-1,
     ),
     FeatureSpec(
         "hist_paydays_in_term",
@@ -67,28 +93,33 @@ SPECS = register(
         "term: any other day, or a month-end or 10th run if one falls after issue and by "
         "the due date (0: a client paying in runs has none before the due date)",
         FAMILY,
+        direction=-1,
     ),
     FeatureSpec(
         "hist_shrunk_share_late",
         f"share paid late, pulled toward all clients' share as if {PRIOR_WEIGHT} more invoices "
         "(a short history says little)",
         FAMILY,
+        direction=1,
     ),
     FeatureSpec(
         "hist_shrunk_mean_days_late",
         f"mean days late, pulled toward all clients' mean as if {PRIOR_WEIGHT} more invoices",
         FAMILY,
+        direction=1,
     ),
     FeatureSpec(
         "hist_excess_share_late",
         "share paid late beyond all clients' for invoices of the same kind (disputed or not)",
         FAMILY,
+        direction=1,
     ),
     FeatureSpec(
         "hist_excess_days_late",
         "mean days late beyond all clients' for invoices of the same kind (disputed or not): "
         "the client's own habit, a dispute's delay set apart",
         FAMILY,
+        direction=1,
     ),
 )
 NAMES = [s.name for s in SPECS]

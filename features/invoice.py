@@ -47,7 +47,7 @@ SPECS = register(
         "due date: a client paying on the 10th can pay on time",
         FAMILY,
     ),
-    FeatureSpec("inv_disputed", "the invoice is disputed (litige)", FAMILY),
+    FeatureSpec("inv_disputed", "the invoice is disputed (litige)", FAMILY, direction=1),
     FeatureSpec("inv_currency", "currency of the invoice", FAMILY, "category"),
 )
 NAMES = [s.name for s in SPECS]

@@ -83,7 +83,7 @@ def test_held_back_slices_stop_the_boosting_and_calibrate(
     # The calibration learned on the held-back predictions of the whole period: it keeps
     # their mean (isotonic) or close to it (Platt), i.e. the training period's late rate.
     sorted_x, labels = _in_time_order(x, y, order)
-    held = held_back_raw(sorted_x, labels, dict(DEFAULT_PARAMS), 5)
+    held = held_back_raw(sorted_x, labels, model.params_for(x.columns), 5)
     assert held is not None
     raw, trees = held
     assert trees == model.fold_trees_
@@ -91,6 +91,20 @@ def test_held_back_slices_stop_the_boosting_and_calibrate(
     everyone = model.raw_proba(x)
     assert _never_inverts(everyone, model.predict_proba(x)[:, 1])
     assert not np.allclose(everyone, model.predict_proba(x)[:, 1], atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("feature", "direction"), [("hist_share_late", 1), ("hist_paydays_in_term", -1)]
+)
+def test_the_risk_moves_with_a_feature_the_registered_way(
+    model: LatePaymentModel, split: Split, feature: str, direction: int
+) -> None:
+    rows = split.x_test.dropna(subset=[feature]).head(40)
+    grid = np.linspace(0.0, 1.0, 11)
+    raw = np.column_stack([model.raw_proba(rows.assign(**{feature: v})) for v in grid])
+    steps = direction * np.diff(raw, axis=1)
+    assert np.all(steps >= -1e-12)  # never the wrong way, for any invoice
+    assert steps.sum() > 0.01  # and the feature does move it
 
 
 def test_time_slices_are_consecutive_and_cover_every_row() -> None:
