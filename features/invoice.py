@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from features.categories import Categories
-from features.pay_runs import month_end_run, run_in_term, tenth_run, weekday
+from features.pay_runs import month_end_run, month_of, run_in_term, tenth_run, weekday
 from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
 from features.timeline import Timeline, days
@@ -55,7 +55,7 @@ NAMES = [s.name for s in SPECS]
 
 def _month(day: np.ndarray) -> np.ndarray:
     """Month number (1-12) of whole days since 1970."""
-    return day.astype("datetime64[D]").astype("datetime64[M]").astype("int64") % 12 + 1
+    return month_of(day) % 12 + 1
 
 
 def _days_to_month_end(day: np.ndarray) -> np.ndarray:
