@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 from pandas.api.indexers import BaseIndexer
 
-from features.pay_runs import Run, month_end_run, on_run, run_in_term, tenth_run
+from features.pay_runs import Run, on_run, run_in_term
 from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
 from features.timeline import NEVER, Timeline, days
+from ledger.day_calendar import month_end_run, tenth_run
 
 FAMILY = "history"
 EWM_HALFLIFE = 3  # invoices

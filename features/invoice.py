@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 
 from features.categories import Categories
-from features.pay_runs import month_end_run, month_of, run_in_term, tenth_run, weekday
+from features.pay_runs import run_in_term
 from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
 from features.timeline import Timeline, days
 from ledger.contract import DEFAULT_CURRENCY
+from ledger.day_calendar import end_of_month, month_end_run, month_of_year, tenth_run, weekday
 
 FAMILY = "invoice"
 CURRENCIES = (
@@ -53,17 +54,6 @@ SPECS = register(
 NAMES = [s.name for s in SPECS]
 
 
-def _month(day: np.ndarray) -> np.ndarray:
-    """Month number (1-12) of whole days since 1970."""
-    return month_of(day) % 12 + 1
-
-
-def _days_to_month_end(day: np.ndarray) -> np.ndarray:
-    """Days from each date to the first day of the next month (1 on the last day)."""
-    next_month = day.astype("datetime64[D]").astype("datetime64[M]") + np.timedelta64(1, "M")
-    return next_month.astype("datetime64[D]").astype("int64") - day
-
-
 class InvoiceFeatures:
     """The invoice family: fit on a prepared ledger, transform pairs."""
 
@@ -90,7 +80,7 @@ class InvoiceFeatures:
         n = self.timeline_.take("n", pos, missing=0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             usual = self.timeline_.take("sum_log", pos) / n
-        due_month = _month(due)
+        due_month = month_of_year(due)
         disputed = _flags(rows["disputed"])
         currency = (
             np.asarray(rows["currency"], dtype=object)
@@ -102,8 +92,8 @@ class InvoiceFeatures:
             "inv_amount_vs_usual": log_amount - usual,
             "inv_terms_days": (due - issue).astype("float64"),
             "inv_issue_weekday": weekday(issue).astype("float64"),
-            "inv_issue_month": _month(issue).astype("float64"),
-            "inv_issue_month_end": (_days_to_month_end(issue) <= 3).astype("float64"),
+            "inv_issue_month": month_of_year(issue).astype("float64"),
+            "inv_issue_month_end": (end_of_month(issue) - issue < 3).astype("float64"),
             "inv_due_in_august": (due_month == 8).astype("float64"),
             "inv_due_in_december": (due_month == 12).astype("float64"),
             "inv_month_end_run_in_term": run_in_term(issue, due, month_end_run).astype("float64"),

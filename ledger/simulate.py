@@ -82,6 +82,15 @@ from ledger.contract import (
     UNBILLED,
     Ledger,
 )
+from ledger.day_calendar import (
+    end_of_month,
+    month_end_run,
+    month_of,
+    month_of_year,
+    month_start,
+    tenth_run,
+    weekday,
+)
 from ledger.files import FileFormat, write_ledger
 
 IntArray = npt.NDArray[np.int64]
@@ -233,46 +242,7 @@ class Simulation:
     clients_truth: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-# --- calendar on day numbers (days since 1970-01-01) ---------------------------------
-
-
-def _weekday(days: IntArray) -> IntArray:
-    """Monday = 0 ... Sunday = 6 (1970-01-01 was a Thursday)."""
-    return (days + 3) % 7
-
-
-def _month_of(days: IntArray) -> IntArray:
-    """Month number (months since 1970-01) of each day."""
-    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-
-
-def _month_start(months: IntArray) -> IntArray:
-    """First day of each month number."""
-    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-
-
-def _month_of_year(days: IntArray) -> IntArray:
-    """1 (January) ... 12 (December)."""
-    return _month_of(days) % 12 + 1
-
-
-def _end_of_month(days: IntArray) -> IntArray:
-    """Last day of each day's month."""
-    return _month_start(_month_of(days) + 1) - 1
-
-
-def _month_end_run(months: IntArray) -> IntArray:
-    """Last business day of each month."""
-    last = _month_start(months + 1) - 1
-    wd = _weekday(last)
-    return last - np.where(wd == 5, 1, np.where(wd == 6, 2, 0))
-
-
-def _tenth_run(months: IntArray) -> IntArray:
-    """The 10th of each month, or the next business day."""
-    tenth = _month_start(months) + 9
-    wd = _weekday(tenth)
-    return tenth + np.where(wd == 5, 2, np.where(wd == 6, 1, 0))
+# --- payment calendars on day numbers (see ledger.day_calendar) ----------------------
 
 
 def _run_tables(months: IntArray) -> tuple[IntArray, IntArray, int]:
@@ -284,14 +254,14 @@ def _run_tables(months: IntArray) -> tuple[IntArray, IntArray, int]:
     lo = int(months.min()) - 1 if months.size else 0
     hi = int(months.max()) + 1 if months.size else 1
     span = np.arange(lo, hi + 1, dtype=np.int64)
-    return _month_end_run(span), _tenth_run(span), lo
+    return month_end_run(span), tenth_run(span), lo
 
 
 def _next_pay_day(days: IntArray, calendar: IntArray) -> IntArray:
     """First day of the client's payment calendar on or after ``days``."""
-    wd = _weekday(days)
+    wd = weekday(days)
     business = days + np.where(wd == 5, 2, np.where(wd == 6, 1, 0))
-    month = _month_of(days)
+    month = month_of(days)
     end_runs, tenth_runs, lo = _run_tables(month)
     i = month - lo
     end_run = np.where(days > end_runs[i], end_runs[i + 1], end_runs[i])
@@ -302,9 +272,9 @@ def _next_pay_day(days: IntArray, calendar: IntArray) -> IntArray:
 
 def _prev_pay_day(days: IntArray, calendar: IntArray) -> IntArray:
     """Last day of the client's payment calendar on or before ``days``."""
-    wd = _weekday(days)
+    wd = weekday(days)
     business = days - np.where(wd == 5, 1, np.where(wd == 6, 2, 0))
-    month = _month_of(days)
+    month = month_of(days)
     end_runs, tenth_runs, lo = _run_tables(month)
     i = month - lo
     end_run = np.where(days < end_runs[i], end_runs[i - 1], end_runs[i])
@@ -639,10 +609,10 @@ def _draw_clients(
 
 def _issue_days(rng: np.random.Generator, month: int, month_end_billing: BoolArray) -> IntArray:
     """Issue days in ``month``: spread over business days, or on the last ones."""
-    first = int(_month_start(np.array([month]))[0])
-    last = int(_month_start(np.array([month + 1]))[0]) - 1
+    first = int(month_start(np.array([month]))[0])
+    last = int(month_start(np.array([month + 1]))[0]) - 1
     days = np.arange(first, last + 1, dtype=np.int64)
-    business = days[_weekday(days) < 5]
+    business = days[weekday(days) < 5]
     n = len(month_end_billing)
     spread = business[rng.integers(0, len(business), n)]
     from_end = rng.choice(3, size=n, p=[0.6, 0.25, 0.15])
@@ -652,7 +622,7 @@ def _issue_days(rng: np.random.Generator, month: int, month_end_billing: BoolArr
 
 def _due_days(issue: IntArray, terms: IntArray) -> IntArray:
     """Due dates: 30 or 60 days net, 45 days end of month (issue + 45, then month end)."""
-    return np.where(terms == 45, _end_of_month(issue + 45), issue + terms)
+    return np.where(terms == 45, end_of_month(issue + 45), issue + terms)
 
 
 def _sigmoid(x: FloatArray) -> FloatArray:
@@ -679,8 +649,8 @@ def _simulate_month(
     first_index: int,
 ) -> _Chunk:
     """Invoices issued in ``month`` and everything that follows from them up to ``end``."""
-    first_day = int(_month_start(np.array([month]))[0])
-    last_day = int(_month_start(np.array([month + 1]))[0]) - 1
+    first_day = int(month_start(np.array([month]))[0])
+    last_day = int(month_start(np.array([month + 1]))[0]) - 1
     moy = month % 12
     active = (cl.created <= last_day) & (cl.default_day > first_day)
     counts = rng.poisson(cl.rate * _SEASON[moy]) * active
@@ -708,8 +678,8 @@ def _simulate_month(
     )
 
     # The invoice's payment-time distribution, from what is known at issue.
-    slow_issue = np.isin(_month_of_year(issue), _SLOW_MONTHS)
-    slow_due = np.isin(_month_of_year(due), _SLOW_MONTHS)
+    slow_issue = np.isin(month_of_year(issue), _SLOW_MONTHS)
+    slow_due = np.isin(month_of_year(due), _SLOW_MONTHS)
     relative = np.log(ht / cl.scale_eur[client])
     drift_months = np.clip((issue - cl.drift_start[client]) / _DAYS_PER_MONTH, 0.0, 24.0)
     drift = cl.drift_slope[client] * drift_months
@@ -1013,8 +983,8 @@ def _begin(config: SimulationConfig) -> tuple[np.random.Generator, int, int, _Cl
         raise ValueError("n_clients and n_months must be at least 1")
     rng = np.random.default_rng(config.seed)
     first_month = (config.start.year - 1970) * 12 + config.start.month - 1
-    start = int(_month_start(np.array([first_month]))[0])
-    end = int(_month_start(np.array([first_month + config.n_months]))[0]) - 1
+    start = int(month_start(np.array([first_month]))[0])
+    end = int(month_start(np.array([first_month + config.n_months]))[0]) - 1
     return rng, first_month, end, _draw_clients(config, rng, start, end)
 
 
@@ -1026,7 +996,7 @@ def expected_invoices(config: SimulationConfig) -> float:
     """
     _, first_month, _, cl = _begin(config)
     months = np.arange(first_month, first_month + config.n_months + 1, dtype=np.int64)
-    bounds = _month_start(months)
+    bounds = month_start(months)
     total = 0.0
     for i in range(config.n_months):
         first, last = bounds[i], bounds[i + 1] - 1

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from features.pay_runs import month_end_run, month_of, on_run, run_in_term, tenth_run
+from features.pay_runs import on_run, run_in_term
 from features.pipeline import build_features
+from ledger.day_calendar import month_end_run, month_of, tenth_run
 from tests.features.test_history import _invoices, _ledger
 from tests.ledger.factories import dates
 
