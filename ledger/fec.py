@@ -138,6 +138,7 @@ INVOICE, CREDIT_NOTE, PAYMENT, WRITE_OFF, OTHER_DEBIT = (
     "other_debit",
 )
 OWED_ROLES = (INVOICE, OTHER_DEBIT)
+DOCUMENT_ROLES = (INVOICE, OTHER_DEBIT, CREDIT_NOTE)  # each becomes a row of invoices
 SETTLING_ROLES = (PAYMENT, CREDIT_NOTE, WRITE_OFF)
 
 # What write_fec writes: (account, label).
@@ -538,10 +539,30 @@ def _pick(values: npt.NDArray[np.object_], at: IntArray) -> npt.NDArray[np.objec
     return out
 
 
+def _entry_keys(lines: pd.DataFrame) -> pd.Series:
+    """The key of each line's entry within its journal, stable from one export to the next.
+
+    ``EcritureNum`` and ``EcritureDate`` where ``EcritureNum`` numbers the entries (the
+    date too, since packages restart the numbers each year); ``PieceRef`` and
+    ``PieceDate`` in a journal whose lines all carry one ``EcritureNum`` (``0`` on every
+    line) although they hold several pieces.
+    """
+    day = lines["entry_date"].dt.strftime("%Y%m%d").fillna("")
+    numbered = lines["entry"].fillna("") + "-" + day
+    piece_day = lines["piece_date"].dt.strftime("%Y%m%d").fillna("")
+    by_piece = lines["piece_ref"].fillna("") + "-" + piece_day
+    journal = lines["journal"].fillna("")
+    numbers = lines["entry"].groupby(journal).transform("nunique")
+    pieces = by_piece.groupby(journal).transform("nunique")
+    constant = (numbers <= 1) & (pieces > 1)
+    return by_piece.where(constant, numbered)
+
+
 def _classify(lines: pd.DataFrame) -> pd.DataFrame:
     """The lines with their entry's nature and, on client accounts, their role."""
     account = lines["account"].fillna("")
-    entry = lines.groupby(["journal", "entry"], sort=False).ngroup().to_numpy()
+    lines = lines.assign(entry_key=_entry_keys(lines))
+    entry = lines.groupby(["journal", "entry_key"], sort=False).ngroup().to_numpy()
     flags = pd.DataFrame(
         {
             "bank": account.str.match(r"5[134]"),
@@ -571,7 +592,7 @@ def _classify(lines: pd.DataFrame) -> pd.DataFrame:
     )
     has_aux = lines["aux"].notna()
     # Documents are dated by their piece, and so is whatever an opening entry carries over.
-    documents = opening | pd.Series(np.isin(role, (INVOICE, CREDIT_NOTE)), index=lines.index)
+    documents = opening | pd.Series(np.isin(role, DOCUMENT_ROLES), index=lines.index)
     return lines.assign(
         role=role,
         opening=opening,
@@ -630,26 +651,62 @@ def _in_settlement_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _document_ids(docs: pd.DataFrame) -> tuple[pd.Series, list[Failure]]:
-    """The invoice number of each invoice or credit-note line, and the rows in conflict.
+    """The id of each invoice or credit-note line, and the rows in conflict.
 
-    The number is the ``PieceRef``. Opening entries sometimes carry one piece for several
-    clients (a ``PieceRef`` such as ``AN``): those lines get ``<PieceRef>-<client>``.
+    In a journal where ``PieceRef`` numbers the invoices (each number belongs to one
+    client and one kind of document), the id is the ``PieceRef``, and the lines of one
+    number are one invoice. Where it numbers batches instead (one sales piece per month
+    holding every client's invoices, ``VE 0123``; or no number at all), an invoice is one
+    client's lines within one entry: ``<JournalCode>-<entry key>-<client>`` (see
+    :func:`_entry_keys`), ``/AV`` added for a credit note. Bank debits (refunds, rejected
+    payments) are keyed by their entry the same way. Opening entries sometimes carry one
+    piece for several clients (a ``PieceRef`` such as ``AN``): those lines get
+    ``<PieceRef>-<client>``.
     """
     ref = docs["piece_ref"]
-    failures = failures_where(
-        "PieceRef",
-        ref.isna(),
-        "the invoice number is empty",
-        _constant("PieceRef is empty: an invoice or credit note needs its number"),
-    )
+    by_entry = _entry_document_ids(docs)
+    opening = docs["opening"]
     clients_of_ref = docs.groupby("piece_ref")["client_id"].transform("nunique")
-    shared = docs["opening"] & (clients_of_ref.fillna(0) > 1)
-    ids = ref.where(~shared, ref + "-" + docs["client_id"])
-    named = ids.notna()
-    clients = docs["client_id"][named].groupby(ids[named]).transform("nunique")
-    kinds = docs["role"][named].groupby(ids[named]).transform("nunique")
-    many_clients = (clients > 1).reindex(docs.index, fill_value=False)
-    both_kinds = (kinds > 1).reindex(docs.index, fill_value=False)
+    shared = opening & (clients_of_ref.fillna(0) > 1)
+    carried = ref.where(~shared, ref + "-" + docs["client_id"]).where(ref.notna(), by_entry)
+    numbered = _journals_numbering_invoices(docs)
+    uses_ref = ~opening & docs["journal"].isin(numbered) & (docs["role"] != OTHER_DEBIT)
+    ids = by_entry.where(~uses_ref, ref).where(~opening, carried)
+    failures = _id_conflicts(docs, ids)
+    too_long = f"the invoice id is longer than {MAX_ID_LENGTH} characters"
+    failures += failures_where(
+        "PieceRef", ids.str.len() > MAX_ID_LENGTH, too_long, lambda r: f"{too_long}: {ids.at[r]}"
+    )
+    return ids, failures
+
+
+def _entry_document_ids(docs: pd.DataFrame) -> pd.Series:
+    """``<JournalCode>-<entry key>-<client>`` (``/AV`` for credit notes) for each line."""
+    base = docs["journal"] + "-" + docs["entry_key"] + "-" + docs["client_id"]
+    return base.where(docs["role"] != CREDIT_NOTE, base + "/AV")
+
+
+def _journals_numbering_invoices(docs: pd.DataFrame) -> pd.Index:
+    """Journals whose ``PieceRef`` numbers invoices, not batches of them.
+
+    A journal numbers invoices when every document line of it has a ``PieceRef`` and no
+    such number is used, anywhere outside the opening entries, for several clients or for
+    both an invoice and a credit note.
+    """
+    current = docs[~docs["opening"] & (docs["role"] != OTHER_DEBIT)]
+    ref = current["piece_ref"]
+    clients = current.groupby("piece_ref")["client_id"].transform("nunique")
+    kinds = current.groupby("piece_ref")["role"].transform("nunique")
+    batch = ref.isna() | (clients > 1) | (kinds > 1)
+    journals = current["journal"]
+    return pd.Index(journals.unique()).difference(pd.Index(journals[batch].unique()))
+
+
+def _id_conflicts(docs: pd.DataFrame, ids: pd.Series) -> list[Failure]:
+    """Rows whose id names documents of several clients, or an invoice and a credit note."""
+    clients = docs["client_id"].groupby(ids).transform("nunique")
+    kinds = docs["role"].replace(OTHER_DEBIT, INVOICE).groupby(ids).transform("nunique")
+    many_clients, both_kinds = clients > 1, kinds > 1
     conflict = many_clients | both_kinds
     shown = ids[conflict].drop_duplicates().iloc[:MAX_PROBLEMS_PER_RULE]
     among = ids[conflict & ids.isin(shown)]
@@ -659,29 +716,26 @@ def _document_ids(docs: pd.DataFrame) -> tuple[pd.Series, list[Failure]]:
         rows = rows_of.get(str(ids.at[row]), [row])
         return rows_in_words(rows[:ROWS_NAMED], len(rows))
 
-    failures += failures_where(
-        "PieceRef",
-        many_clients,
-        "the invoice number is used for several clients",
-        lambda r: (
-            f"invoice number {ids.at[r]} is used for several clients ({where(r)}): "
-            "each invoice belongs to one client"
+    return [
+        *failures_where(
+            "PieceRef",
+            many_clients,
+            "the invoice number is used for several clients",
+            lambda r: (
+                f"invoice number {ids.at[r]} is used for several clients ({where(r)}): "
+                "each invoice belongs to one client"
+            ),
         ),
-    )
-    failures += failures_where(
-        "PieceRef",
-        both_kinds & ~many_clients,
-        "the number is both an invoice and a credit note",
-        lambda r: (
-            f"{ids.at[r]} is both an invoice and a credit note ({where(r)}): "
-            "give the credit note its own number"
+        *failures_where(
+            "PieceRef",
+            both_kinds & ~many_clients,
+            "the number is both an invoice and a credit note",
+            lambda r: (
+                f"{ids.at[r]} is both an invoice and a credit note ({where(r)}): "
+                "give the credit note its own number"
+            ),
         ),
-    )
-    too_long = f"the invoice number is longer than {MAX_ID_LENGTH} characters"
-    failures += failures_where(
-        "PieceRef", named & (ids.str.len() > MAX_ID_LENGTH), too_long, _constant(too_long), ref
-    )
-    return ids, failures
+    ]
 
 
 def _constant(message: str) -> Callable[[int], str]:
@@ -741,7 +795,7 @@ def _documents(docs: pd.DataFrame, credited: pd.Series) -> pd.DataFrame:
         )
         .sort_values(["issue_date", "first_row"], kind="stable")
     )
-    is_invoice = out["role"] == INVOICE
+    is_invoice = out["role"] != CREDIT_NOTE
     written_off = out["written_off"] & is_invoice
     invoices = _contract_frame(
         INVOICES,
@@ -802,7 +856,7 @@ def _settlements(client_lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
         (-paying["signed"]).to_numpy(np.int64),
     )
     stretches = stretches[stretches["paying"] >= 0]
-    owed_ids = owed["invoice_id"].where(owed["role"] == INVOICE).to_numpy(dtype=object)
+    owed_ids = owed["invoice_id"].to_numpy(dtype=object)
     at = stretches["paying"].to_numpy()
     settling = pd.DataFrame(
         {
@@ -961,7 +1015,7 @@ def _build_ledger(text: pd.DataFrame, file: str) -> tuple[Ledger, list[str]]:
     client_lines = lines[lines["role"] != ""]
     failures += _client_id_failures(client_lines)
     client_lines = client_lines.join(_lettrage(client_lines))
-    docs = client_lines[client_lines["role"].isin((INVOICE, CREDIT_NOTE))]
+    docs = client_lines[client_lines["role"].isin(DOCUMENT_ROLES)]
     ids, more = _document_ids(docs)
     failures += more
     if failures:
@@ -975,7 +1029,8 @@ def _build_ledger(text: pd.DataFrame, file: str) -> tuple[Ledger, list[str]]:
     if refunds:
         warnings.append(
             f"{file}: {refunds} debit(s) on client accounts in bank entries (refunds, "
-            "rejected payments) are not invoices; they count in the lettrage only"
+            "rejected payments) are imported as amounts owed, numbered by their entry, so "
+            "that the encours equals the client accounts"
         )
     on_419 = lines[lines["is_advance"] & lines["aux"].notna()]
     ledger = Ledger(

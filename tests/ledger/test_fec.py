@@ -16,49 +16,7 @@ from ledger.files import write_ledger
 from ledger.simulate import SimulationConfig, simulate
 from ledger.storage import load_ledger, table_counts
 from tests.ledger.factories import small_ledger
-
-JOURNALS = {"AN": "A nouveaux", "VT": "Ventes", "BQ": "Banque", "OD": "Opérations diverses"}
-DUPONT = "Boulangerie Dupont"
-
-
-def line(
-    journal: str,
-    number: str,
-    date: str,
-    account: str,
-    debit: str = "",
-    credit: str = "",
-    *,
-    aux: str = "",
-    aux_lib: str = "",
-    piece: str = "",
-    piece_date: str | None = None,
-    lib: str = "",
-    let: str = "",
-    date_let: str = "",
-    account_lib: str = "",
-) -> dict[str, str]:
-    """One FEC line as a dict of its 18 columns."""
-    return {
-        "JournalCode": journal,
-        "JournalLib": JOURNALS[journal],
-        "EcritureNum": number,
-        "EcritureDate": date,
-        "CompteNum": account,
-        "CompteLib": account_lib,
-        "CompAuxNum": aux,
-        "CompAuxLib": aux_lib or (DUPONT if aux == "C1" else ""),
-        "PieceRef": piece,
-        "PieceDate": piece_date or date,
-        "EcritureLib": lib,
-        "Debit": debit or "0,00",
-        "Credit": credit or "0,00",
-        "EcritureLet": let,
-        "DateLet": date_let,
-        "ValidDate": date,
-        "Montantdevise": "",
-        "Idevise": "",
-    }
+from tests.ledger.fec_factory import DUPONT, line, write_fec_file
 
 
 def base_lines() -> list[dict[str, str]]:
@@ -117,21 +75,6 @@ def base_lines() -> list[dict[str, str]]:
         line("BQ", "5", "20240305", "411MARTIN", "", "300,00", account_lib="Martin SARL",
              piece="REL05", lib="VIR MARTIN", let="B"),
     ]  # fmt: skip
-
-
-def write_fec_file(
-    path: Path,
-    lines: list[dict[str, str]],
-    *,
-    sep: str = "\t",
-    encoding: str = "utf-8",
-    columns: list[str] | None = None,
-) -> Path:
-    """Write ``lines`` with the header ``columns`` (default: the 18 FEC columns)."""
-    names = columns or list(FEC_COLUMNS)
-    rows = [sep.join(names)] + [sep.join(row.get(c, "") for c in names) for row in lines]
-    path.write_bytes(("\r\n".join(rows) + "\r\n").encode(encoding))
-    return path
 
 
 def by_id(frame: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -329,14 +272,18 @@ def test_a_write_off_marks_the_invoice_written_off(tmp_path: Path) -> None:
     assert ledger.payments.empty  # a loss is not money received
 
 
-def test_a_refund_in_the_bank_is_not_an_invoice(tmp_path: Path) -> None:
+def test_a_refund_in_the_bank_is_owed_until_lettered(tmp_path: Path) -> None:
     lines = [
         *base_lines(),
         line("BQ", "6", "20240310", "411000", "100,00", aux="C1", piece="RBT", lib="Rbt avoir"),
         line("BQ", "6", "20240310", "512000", "", "100,00", piece="RBT", lib="Rbt avoir"),
     ]
     read = parse_fec(write_fec_file(tmp_path / "FEC.txt", lines))
-    assert "RBT" not in set(read.ledger.invoices["invoice_id"])
+    # The debit raises what C1 owes on the books: it is an amount owed, keyed by its entry
+    # (a refund's piece is no invoice number), open while nothing letters it.
+    refund = by_id(read.ledger.invoices, "invoice_id").loc["BQ-6-20240310-C1"]
+    assert (refund["amount_cents"], refund["doc_type"]) == (10_000, "invoice")
+    assert pd.isna(refund["paid_date"])
     assert len(read.warnings) == 1 and "refunds" in read.warnings[0]
 
 
@@ -380,9 +327,6 @@ def with_value(row: int, column: str, value: str) -> list[dict[str, str]]:
         (with_value(19, "DateLet", "22/02/2024"), {(19, "DateLet")}, "YYYYMMDD"),
         (with_value(16, "Debit", "1 000,00"), {(16, "Debit")}, "not an amount"),
         (with_value(13, "Credit", "300,001"), {(13, "Credit")}, "more than 2 decimals"),
-        (with_value(8, "PieceRef", ""), {(8, "PieceRef")}, "needs its number"),
-        (with_value(12, "PieceRef", "F1"), {(5, "PieceRef"), (12, "PieceRef")}, "several clients"),
-        (with_value(15, "PieceRef", "F2"), {(8, "PieceRef"), (15, "PieceRef")}, "credit note"),
         (with_value(9, "CompteNum", ""), {(9, "CompteNum")}, "empty"),
     ],
     ids=[
@@ -392,9 +336,6 @@ def with_value(row: int, column: str, value: str) -> list[dict[str, str]]:
         "bad-datelet",
         "thousands-separator",
         "three-decimals",
-        "no-invoice-number",
-        "one-number-two-clients",
-        "invoice-and-credit-note",
         "no-account",
     ],
 )
@@ -421,12 +362,12 @@ def test_each_bad_line_is_named_and_nothing_is_written(
 def test_every_bad_line_is_reported_at_once(tmp_path: Path) -> None:
     lines = with_value(8, "EcritureDate", "15/01/2024")
     lines[15]["Debit"] = "mille"
-    lines[11]["PieceRef"] = ""
+    lines[11]["PieceDate"] = "20240230"
     with pytest.raises(ImportRejected) as rejected:
         read_fec(write_fec_file(tmp_path / "FEC.txt", lines))
     assert [(p.row, p.field) for p in rejected.value.problems] == [
         (8, "EcritureDate"),
-        (12, "PieceRef"),
+        (12, "PieceDate"),
         (16, "Debit"),
     ]
 
