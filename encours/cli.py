@@ -275,6 +275,7 @@ def kpis(
         ("  factures non échues", _money(figures.non_echu)),
         ("  factures à émettre", _money(figures.a_emettre)),
         ("  − avances et acomptes", _money(figures.avances)),
+        ("  − non affecté (règlements et avoirs non lettrés)", _money(figures.non_affecte)),
         ("DSO (encours × 365 / CA TTC 12 mois)", _number(figures.dso, " days")),
         ("DSO count-back", _number(figures.dso_countback, " days")),
         (f"taux de recouvrement ({recovery_days} days)", _number(figures.taux_recouvrement, " %")),
@@ -292,6 +293,7 @@ def kpis(
         ("  31–60 days", aged.d31_60),
         ("  61–90 days", aged.d61_90),
         ("  > 90 days", aged.over_90),
+        ("  non affecté", aged.non_affecte),
     ]
     for label, amount in buckets:
         table.add_row(label, _money(amount))

@@ -14,21 +14,29 @@ Rules, applied the same way everywhere:
   (``invoice_id`` empty) lower no invoice until lettrage matches them.
 - **credit notes** (``doc_type == "credit_note"``, positive amount) follow the same rule
   and count negatively: their open amount is signed ``<= 0``.
-- **échu** = open amounts of documents with ``due_date < as_of``; **non échu** = the
-  others (``due_date >= as_of``); credit notes by their own due date.
+- **échu** = open amounts of invoices with ``due_date < as_of``; **non échu** = the
+  others (``due_date >= as_of``).
+- **non affecté** (unapplied cash) = what clients paid or were credited that no invoice
+  has absorbed yet, at ``as_of``: payments dated on or before ``as_of`` less the part of
+  them that their invoices (issued by ``as_of``) took, up to each invoice's amount (so
+  payments not yet matched, matched to an invoice not yet issued, or paid beyond the
+  invoice), plus the open amounts of credit notes. It lowers the encours as it lowers the
+  client accounts: the encours equals the books (411 balance) without waiting for the
+  lettrage.
 - **à émettre** = unbilled rows delivered by ``as_of`` (or with no ``delivered_date``)
   and not yet due to be invoiced (``as_of < expected_issue_date``).
 - **avances** = advances received by ``as_of`` and not applied by then (``applied_date``
   empty or after ``as_of``).
-- **encours client** = échu + non échu + à émettre − avances.
-- **balance âgée**: open amounts by days past due (``as_of − due_date``): ``not_due``
-  (<= 0), ``d1_30``, ``d31_60``, ``d61_90``, ``over_90``; the buckets sum to
-  échu + non échu.
+- **encours client** = échu + non échu + à émettre − avances − non affecté.
+- **balance âgée**: open amounts of invoices by days past due (``as_of − due_date``):
+  ``not_due`` (<= 0), ``d1_30``, ``d31_60``, ``d61_90``, ``over_90``; the buckets sum to
+  échu + non échu; ``non_affecte`` beside them, in its own column, as accounting
+  packages show unlettered credits.
 - **DSO** (the trade's formula) = encours client × 365 / CA TTC, the CA being the
   invoices issued in ``(as_of − 365 days, as_of]`` less the credit notes issued then;
   ``None`` when that CA is <= 0.
-- **count-back DSO**, on the encours of invoices (échu + non échu, net of credit notes;
-  à émettre and avances left out): period ``k`` (1, 2, ...) is
+- **count-back DSO**, on the open invoices net of open credit notes (à émettre, avances
+  and unapplied payments left out): period ``k`` (1, 2, ...) is
   ``(as_of − k months, as_of − (k − 1) months]``, where "minus k months" keeps the day of
   the month (clamped to the month's last day) and a month-end ``as_of`` steps by month
   ends, so that at 30 June the periods are exactly June, May, April... Going back from
@@ -105,10 +113,11 @@ class AgedBalance:
     d31_60: Decimal
     d61_90: Decimal
     over_90: Decimal
+    non_affecte: Decimal = Decimal(0)
 
     def as_json(self) -> dict[str, float]:
-        """The buckets as JSON numbers."""
-        return {name: float(getattr(self, name)) for name in BUCKETS}
+        """The buckets and the unapplied cash as JSON numbers."""
+        return {name: float(getattr(self, name)) for name in (*BUCKETS, "non_affecte")}
 
 
 @dataclass(frozen=True)
@@ -130,6 +139,7 @@ class Kpis:
     liquidite_immediate: float | None
     aged_balance: AgedBalance
     n_clients_with_encours: int
+    non_affecte: Decimal = Decimal(0)
 
     def as_json(self) -> dict[str, Any]:
         """The KPIs under their public JSON keys; money as numbers in currency units."""
@@ -142,6 +152,7 @@ class Kpis:
             "non_echu": float(self.non_echu),
             "a_emettre": float(self.a_emettre),
             "avances": float(self.avances),
+            "non_affecte": float(self.non_affecte),
             "dso": self.dso,
             "dso_countback": self.dso_countback,
             "taux_recouvrement": self.taux_recouvrement,
@@ -326,7 +337,13 @@ def open_amounts(ledger: Ledger, as_of: date) -> pd.DataFrame:
 # --- encours client ----------------------------------------------------------------------
 
 
-_ENCOURS_PARTS = ("echu_cents", "non_echu_cents", "a_emettre_cents", "avances_cents")
+_ENCOURS_PARTS = (
+    "echu_cents",
+    "non_echu_cents",
+    "a_emettre_cents",
+    "avances_cents",
+    "non_affecte_cents",
+)
 
 
 def _parts(client_id: np.ndarray, currency: np.ndarray, **cents: np.ndarray) -> pd.DataFrame:
@@ -361,28 +378,67 @@ def _advances_held(ledger: Ledger, currencies: _CurrencyCodes, day: int) -> pd.D
 
 
 def _invoiced(open_frame: pd.DataFrame) -> pd.DataFrame:
-    """Open documents as encours parts: échu or non échu."""
+    """Open documents as encours parts: invoices échu or non échu, credit notes non affecté."""
     signed = open_frame["open_cents"].to_numpy(dtype=np.int64)
     overdue = open_frame["days_past_due"].to_numpy() > 0
+    owed = np.maximum(signed, 0)
     return _parts(
         open_frame["client_id"].to_numpy(dtype=object),
         open_frame["currency"].to_numpy(dtype=object),
-        echu_cents=np.where(overdue, signed, 0),
-        non_echu_cents=np.where(overdue, 0, signed),
+        echu_cents=np.where(overdue, owed, 0),
+        non_echu_cents=np.where(overdue, 0, owed),
+        non_affecte_cents=np.maximum(-signed, 0),
+    )
+
+
+def _unapplied_payments(ledger: Ledger, docs: _Documents, day: int) -> pd.DataFrame:
+    """Payments by ``day`` that no invoice issued by then absorbed, as encours parts.
+
+    An invoice absorbs its matched payments up to its amount; the rest of a payment (not
+    matched, matched to an invoice issued later, paid beyond the amount) is still a credit
+    on the client's account.
+    """
+    frame = ledger.payments
+    payments = _payments(ledger, docs)
+    counted = payments.day <= day
+    matched = counted & (payments.position >= 0)
+    paid = np.zeros(len(docs.cents), dtype=np.int64)
+    np.add.at(paid, payments.position[matched], payments.cents[matched])
+    absorbed = np.where(docs.issue <= day, np.minimum(paid, docs.cents), 0)
+    # What each payment leaves over, given to its first row per invoice (the sums are what
+    # matter: a client's unapplied cash).
+    taken = np.zeros(len(payments.cents), dtype=np.int64)
+    rows = np.flatnonzero(matched)
+    first = rows[np.unique(payments.position[rows], return_index=True)[1]]
+    taken[first] = absorbed[payments.position[first]]
+    left = np.where(counted, payments.cents, 0) - taken
+    own = docs.currencies.of(frame)
+    of_invoice = docs.currency[np.maximum(payments.position, 0)] if len(docs.cents) else own
+    currency = np.where(payments.position >= 0, of_invoice, own)
+    keep = left != 0
+    return _parts(
+        frame["client_id"].to_numpy(dtype=object)[keep],
+        docs.currencies.labels(currency[keep]),
+        non_affecte_cents=left[keep],
     )
 
 
 def _encours_by_client(
-    open_frame: pd.DataFrame, ledger: Ledger, currencies: _CurrencyCodes, day: int
+    open_frame: pd.DataFrame, ledger: Ledger, docs: _Documents, day: int
 ) -> pd.DataFrame:
     """Encours client and its parts in cents, per (currency, client_id)."""
-    unbilled = _unbilled_due(ledger, currencies, day)
-    advances = _advances_held(ledger, currencies, day)
-    rows = pd.concat([_invoiced(open_frame), unbilled, advances], ignore_index=True)
+    unbilled = _unbilled_due(ledger, docs.currencies, day)
+    advances = _advances_held(ledger, docs.currencies, day)
+    unapplied = _unapplied_payments(ledger, docs, day)
+    rows = pd.concat([_invoiced(open_frame), unbilled, advances, unapplied], ignore_index=True)
     parts = list(_ENCOURS_PARTS)
     out = rows.groupby(["currency", "client_id"], sort=True, as_index=False)[parts].sum()
     out["encours_cents"] = (
-        out["echu_cents"] + out["non_echu_cents"] + out["a_emettre_cents"] - out["avances_cents"]
+        out["echu_cents"]
+        + out["non_echu_cents"]
+        + out["a_emettre_cents"]
+        - out["avances_cents"]
+        - out["non_affecte_cents"]
     )
     return out
 
@@ -391,24 +447,26 @@ def encours_by_client(ledger: Ledger, as_of: date) -> pd.DataFrame:
     """Encours client per client and currency at ``as_of``, in cents.
 
     Columns: ``currency``, ``client_id``, ``echu_cents``, ``non_echu_cents``,
-    ``a_emettre_cents``, ``avances_cents``, ``encours_cents``; one row per client and
-    currency with an open document, an unbilled row counted or an advance held.
+    ``a_emettre_cents``, ``avances_cents``, ``non_affecte_cents``, ``encours_cents``; one
+    row per client and currency with an open document, an unbilled row counted, an advance
+    held or unapplied cash.
     """
     docs = _documents(ledger)
     day = _epoch_day(as_of)
     open_frame = _open_frame(docs, _open_cents(docs, _payments(ledger, docs), day), day)
-    return _encours_by_client(open_frame, ledger, docs.currencies, day)
+    return _encours_by_client(open_frame, ledger, docs, day)
 
 
 # --- balance âgée ------------------------------------------------------------------------
 
 
-def _aged_balance(open_frame: pd.DataFrame) -> AgedBalance:
-    """The balance âgée of open documents (all of one currency)."""
+def _aged_balance(open_frame: pd.DataFrame, non_affecte_cents: int) -> AgedBalance:
+    """The balance âgée of open invoices (all of one currency), unapplied cash beside."""
     codes = open_frame["bucket"].cat.codes.to_numpy()
     cents = open_frame["open_cents"].to_numpy()
-    sums = [int(cents[codes == code].sum()) for code in range(len(BUCKETS))]
-    return AgedBalance(*(cents_to_decimal(s) for s in sums))
+    sums = [int(cents[(codes == code) & (cents > 0)].sum()) for code in range(len(BUCKETS))]
+    buckets = [cents_to_decimal(s) for s in sums]
+    return AgedBalance(*buckets, non_affecte=cents_to_decimal(non_affecte_cents))
 
 
 def aged_balance(
@@ -416,8 +474,13 @@ def aged_balance(
 ) -> dict[str, AgedBalance]:
     """The balance âgée at ``as_of`` per currency (only ``currency`` when given)."""
     frame = open_amounts(ledger, as_of)
+    by_client = encours_by_client(ledger, as_of)
     wanted = [currency] if currency is not None else sorted(set(frame["currency"]))
-    return {c: _aged_balance(frame[frame["currency"] == c]) for c in wanted}
+    unapplied = by_client.groupby("currency")["non_affecte_cents"].sum()
+    return {
+        c: _aged_balance(frame[frame["currency"] == c], int(unapplied.get(c, 0)))
+        for c in wanted
+    }
 
 
 # --- ratios ------------------------------------------------------------------------------
@@ -522,7 +585,7 @@ def _snapshot(ledger: Ledger, as_of: date, recovery_period_days: int) -> _Snapsh
         start=start,
         docs=docs,
         open_frame=open_frame,
-        by_client=_encours_by_client(open_frame, ledger, docs.currencies, day),
+        by_client=_encours_by_client(open_frame, ledger, docs, day),
         open_at_start=_open_cents(docs, payments, start),
     )
 
@@ -548,8 +611,8 @@ def _currency_kpis(
     claims = int(snap.open_at_start[in_currency].sum()) + _net_sales_cents(
         docs, in_currency, snap.start, day
     )
-    invoiced_cents = cents["echu_cents"] + cents["non_echu_cents"]
-    recovered = claims - invoiced_cents
+    net_open_cents = int(opened["open_cents"].sum())  # invoices less credit notes
+    recovered = claims - net_open_cents
     return Kpis(
         as_of=snap.as_of,
         currency=currency,
@@ -559,12 +622,13 @@ def _currency_kpis(
         a_emettre=cents_to_decimal(cents["a_emettre_cents"]),
         avances=cents_to_decimal(cents["avances_cents"]),
         dso=_ratio(encours_cents, year_sales, _YEAR_DAYS, 1),
-        dso_countback=_countback_dso(docs, in_currency, invoiced_cents, snap.as_of),
+        dso_countback=_countback_dso(docs, in_currency, net_open_cents, snap.as_of),
         taux_recouvrement=_ratio(recovered, claims, 100, 2),
         taux_creances_douteuses=_ratio(_doubtful_cents(opened, doubtful), encours_cents, 100, 2),
         encours_moyen_par_client=(encours / n_clients).quantize(CENT) if n_clients else None,
         liquidite_immediate=_liquidite(encours, cash, short_term_debt),
-        aged_balance=_aged_balance(opened),
+        non_affecte=cents_to_decimal(cents["non_affecte_cents"]),
+        aged_balance=_aged_balance(opened, cents["non_affecte_cents"]),
         n_clients_with_encours=n_clients,
     )
 

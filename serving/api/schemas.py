@@ -183,13 +183,20 @@ class AgedBalanceOut(BaseModel):
     d31_60: float = Field(description="31 to 60 days past due")
     d61_90: float = Field(description="61 to 90 days past due")
     over_90: float = Field(description="more than 90 days past due")
+    non_affecte: float = Field(
+        0.0,
+        description="unapplied cash, in its own column: payments and credit notes that no "
+        "invoice has absorbed yet (they lower the encours, not the buckets)",
+    )
 
 
 class CurrencyAgedBalanceOut(AgedBalanceOut):
     """The balance âgée of one currency, in its units."""
 
     currency: str = Field(description="ISO 4217 currency of the amounts", examples=["EUR"])
-    total: float = Field(description="open amount: the sum of the buckets")
+    total: float = Field(
+        description="open amount of the invoices: the sum of the buckets (non_affecte apart)"
+    )
 
 
 class AgedBalancesOut(BaseModel):
@@ -206,11 +213,19 @@ class KpisOut(BaseModel):
 
     as_of: dt.date = Field(description="date of the figures (end of that day)")
     currency: str = Field(description="currency of the money figures", examples=["EUR"])
-    encours: float = Field(description="encours client: échu + non échu + à émettre − avances")
+    encours: float = Field(
+        description="encours client: échu + non échu + à émettre − avances − non affecté "
+        "(+ effets escomptés non échus): what the client accounts hold on the books"
+    )
     echu: float = Field(description="open amounts of invoices past their due date")
     non_echu: float = Field(description="open amounts of invoices not yet due")
     a_emettre: float = Field(description="factures à émettre: delivered, not yet invoiced")
     avances: float = Field(description="avances et acomptes reçus still held (compte 419)")
+    non_affecte: float = Field(
+        0.0,
+        description="unapplied cash: payments not matched to an invoice (or beyond it) and "
+        "open credit notes; they lower the encours until lettrage sets them against invoices",
+    )
     dso: float | None = Field(description="encours × 365 / CA TTC of the last 12 months, days")
     dso_countback: float | None = Field(description="count-back DSO, days")
     taux_recouvrement: float | None = Field(

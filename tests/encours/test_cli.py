@@ -75,7 +75,9 @@ def test_import_twice_then_kpis_as_json(env: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
     assert set(figures) >= KPI_KEYS
-    assert set(figures["aged_balance"]) == {"not_due", "d1_30", "d31_60", "d61_90", "over_90"}
+    assert set(figures["aged_balance"]) == {
+        "not_due", "d1_30", "d31_60", "d61_90", "over_90", "non_affecte"
+    }  # fmt: skip
     # At 2024-03-15: F1 and its credit note A1 are settled (2024-02-20); F2 (550.50) is
     # open, 13 days past due, less P2 (200.00) paid 2024-03-10: échu 350.50. Unbilled
     # 300.00 (delivered 03-01, to invoice 04-01). Advances 2 × 50.00 held.

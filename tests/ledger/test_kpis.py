@@ -167,11 +167,12 @@ def test_open_amounts_by_hand() -> None:
 def test_encours_and_its_parts_by_hand() -> None:
     eur, usd = kpis_by_currency(small_ledger()).values()
     assert eur.currency == "EUR" and usd.currency == "USD"
-    assert eur.echu == D("1850.00")  # F2 600 + F4 800 + F5 300 + F0 250 − CN1 100
+    assert eur.echu == D("1950.00")  # F2 600 + F4 800 + F5 300 + F0 250
     assert eur.non_echu == D("500.00")  # F3
     assert eur.a_emettre == D("700.00")  # delivered 25/06, to be invoiced 05/07
     assert eur.avances == D("150.00")  # received 20/06, applied 10/07
-    assert eur.encours == D("2900.00")  # 1850 + 500 + 700 − 150
+    assert eur.non_affecte == D("100.00")  # CN1, a credit note set against nothing yet
+    assert eur.encours == D("2900.00")  # 1950 + 500 + 700 − 150 − 100
     assert usd.echu == D("2000.00")  # F8; F9 paid on AS_OF
     assert (usd.non_echu, usd.a_emettre, usd.avances) == (D("0.00"),) * 3
     assert usd.encours == D("2000.00")
@@ -181,10 +182,11 @@ def test_aged_balance_by_hand() -> None:
     eur, usd = kpis_by_currency(small_ledger()).values()
     assert eur.aged_balance == AgedBalance(
         not_due=D("500.00"),  # F3
-        d1_30=D("500.00"),  # F2 600 − CN1 100
+        d1_30=D("600.00"),  # F2
         d31_60=D("800.00"),  # F4
         d61_90=D("0.00"),
         over_90=D("550.00"),  # F5 300 + F0 250
+        non_affecte=D("100.00"),  # CN1, in its own column
     )
     assert usd.aged_balance == AgedBalance(*(D(x) for x in ("0", "2000", "0", "0", "0")))
     assert aged_balance(small_ledger(), AS_OF) == {"EUR": eur.aged_balance, "USD": usd.aged_balance}
@@ -314,9 +316,10 @@ def test_as_json_keys_and_values() -> None:
     assert set(data) == {
         "as_of", "currency", "encours", "echu", "non_echu", "a_emettre", "avances", "dso",
         "dso_countback", "taux_recouvrement", "taux_creances_douteuses",
-        "encours_moyen_par_client", "aged_balance", "liquidite_immediate",
+        "encours_moyen_par_client", "aged_balance", "liquidite_immediate", "non_affecte",
     }  # fmt: skip
-    assert set(data["aged_balance"]) == set(BUCKETS)
+    assert set(data["aged_balance"]) == {*BUCKETS, "non_affecte"}
+    assert data["non_affecte"] == data["aged_balance"]["non_affecte"] == 100.0
     assert data["as_of"] == "2024-06-30"
     assert data["encours"] == 2900.0
     assert data["encours_moyen_par_client"] == 1450.0
@@ -371,13 +374,36 @@ def test_overpaid_invoice_is_floored_at_zero() -> None:
     assert "F2" not in open_by_id(ledger)  # 400 + 900 > 1000
 
 
-def test_unmatched_payment_lowers_nothing_until_matched() -> None:
+def test_unmatched_payment_lowers_the_encours_as_unapplied_cash() -> None:
     ledger = small_ledger()
     extra = make_frame(PAYMENTS, [payment("PU", "C2", "2024-06-25", 10_000, None)])
     ledger = replace(ledger, payments=pd.concat([ledger.payments, extra], ignore_index=True))
     (eur,) = compute_kpis(ledger, AS_OF, currency="EUR")
-    assert eur.encours == D("2900.00")  # unchanged until lettrage matches it
+    assert eur.non_affecte == D("200.00")  # PU 100 + CN1 100
+    assert eur.encours == D("2800.00")  # 2900 − 100: C2's account is lower on the books
+    assert eur.echu == D("1950.00")  # no invoice lowered until lettrage matches it
     assert eur.taux_recouvrement == 45.98  # still 2000 / 4350: not recovered until lettré
+    before = compute_kpis(ledger, date(2024, 6, 24), currency="EUR")[0]
+    assert before.non_affecte == D("100.00")  # PU not received yet
+
+
+def test_payment_before_its_invoice_or_beyond_it_is_unapplied() -> None:
+    ledger = small_ledger()
+    extra = make_frame(
+        PAYMENTS,
+        [
+            payment("PE", "C1", "2024-06-28", 30_000, "F7"),  # F7 issued on 05/07
+            payment("PX", "C1", "2024-06-25", 90_000, "F2"),  # 400 + 900 > 1000: 300 over
+        ],
+    )
+    ledger = replace(ledger, payments=pd.concat([ledger.payments, extra], ignore_index=True))
+    (eur,) = compute_kpis(ledger, AS_OF, currency="EUR")
+    assert eur.echu == D("1350.00")  # F2 now settled: 1950 − 600
+    assert eur.non_affecte == D("700.00")  # CN1 100 + PE 300 + PX's 300 beyond F2
+    assert eur.encours == D("1700.00")  # 1350 + 500 + 700 − 150 − 700
+    (later,) = compute_kpis(ledger, date(2024, 7, 5), currency="EUR")
+    # PE absorbed by F7 (issued on 05/07); P4's 200 on 02/07 add to F2's excess: 500.
+    assert later.non_affecte == D("600.00")  # CN1 100 + 500
 
 
 def test_without_a_payments_table() -> None:
@@ -527,7 +553,30 @@ def oracle_encours_cents(ledger: Ledger, as_of: date) -> dict[str, int]:
     for row in ledger.advances.itertuples():
         held = row.received_date <= day and (pd.isna(row.applied_date) or row.applied_date > day)
         out["EUR"] -= row.amount_cents if held else 0
+    for currency, cents in oracle_unapplied_cents(ledger, as_of).items():
+        out[currency] -= cents
     return {currency: cents for currency, cents in out.items() if cents}
+
+
+def oracle_unapplied_cents(ledger: Ledger, as_of: date) -> Counter[str]:
+    """Payments by ``as_of`` that no issued invoice absorbed, per currency, one by one."""
+    day = pd.Timestamp(as_of)
+    out: Counter[str] = Counter()
+    invoices = {row.invoice_id: row for row in ledger.invoices.itertuples()}
+    paid: Counter[str] = Counter()
+    for p in ledger.payments.itertuples():
+        if p.payment_date > day:
+            continue
+        if p.invoice_id is None or pd.isna(p.invoice_id):
+            currency = getattr(p, "currency", None)
+            out["EUR" if currency is None or pd.isna(currency) else currency] += p.amount_cents
+        else:
+            paid[p.invoice_id] += p.amount_cents
+    for invoice_id, cents in paid.items():
+        row = invoices[invoice_id]
+        absorbed = min(cents, row.amount_cents) if row.issue_date <= day else 0
+        out[row.currency] += cents - absorbed
+    return out
 
 
 def future_altered(ledger: Ledger, as_of: date, seed: int) -> Ledger:
@@ -586,8 +635,9 @@ def test_encours_is_the_sum_of_its_parts(case: tuple[Ledger, date]) -> None:
     ledger, as_of = case
     clients = encours_by_client(ledger, as_of).groupby("currency")["encours_cents"].sum()
     for k in compute_kpis(ledger, as_of):
-        assert k.encours == k.echu + k.non_echu + k.a_emettre - k.avances
+        assert k.encours == k.echu + k.non_echu + k.a_emettre - k.avances - k.non_affecte
         aged = k.aged_balance
+        assert aged.non_affecte == k.non_affecte
         buckets = aged.not_due + aged.d1_30 + aged.d31_60 + aged.d61_90 + aged.over_90
         assert buckets == k.echu + k.non_echu
         assert D(int(clients.get(k.currency, 0))) / 100 == k.encours
