@@ -42,7 +42,8 @@ from ledger.errors import ImportRejected, RowProblem
 _STRUCTURED = re.compile(r"^(?:\d{3})?\?\d{2}")
 _SUBFIELD = re.compile(r"\?(\d{2})")
 _LABEL_SUBFIELDS = frozenset(("00", "32", "33", *map(str, range(20, 30)), "60", "61", "62", "63"))
-_SWIFT_LINE = 65  # longest line of a field: a line this long was wrapped mid-text
+_SWIFT_LINE = 65  # longest line of a field
+_SUBFIELD_WIDTH = 27  # longest ``?NN`` subfield
 _NO_REFERENCE = "NONREF"
 
 
@@ -143,9 +144,19 @@ def details_label(details: str) -> str:
     if _STRUCTURED.match(details):
         parts = _SUBFIELD.split("".join(lines))[1:]
         fields = zip(parts[::2], parts[1::2], strict=True)
-        return join_label(*(value for key, value in fields if key in _LABEL_SUBFIELDS))
-    # Banks wrap at 65 characters: a full line was cut mid-word, a shorter one at a space.
+        return _unwrapped(
+            [value for key, value in fields if key in _LABEL_SUBFIELDS], _SUBFIELD_WIDTH
+        )
+    return _unwrapped(lines, _SWIFT_LINE)
+
+
+def _unwrapped(pieces: list[str], width: int) -> str:
+    """Pieces of a text wrapped at ``width`` characters, joined back.
+
+    A piece of the full width was cut wherever the text reached it, mid-word or
+    mid-number: it joins the next without a space; a shorter one ended at a space.
+    """
     text = ""
-    for line in lines:
-        text += line + ("" if len(line) >= _SWIFT_LINE else " ")
+    for piece in pieces:
+        text += piece + ("" if len(piece) >= width else " ")
     return join_label(text)
