@@ -126,6 +126,7 @@ STATEMENT_FORMATS = ("csv", "camt053", "cfonb120", "mt940")
 _PARSERS = {"camt053": parse_camt053, "cfonb120": parse_cfonb120, "mt940": parse_mt940}
 _MT940_START = re.compile(rb"(?m)^:20:")
 _MT940_TAG = re.compile(rb"(?m)^:(25|28C|60F|60M|61):")
+_CFONB_START = re.compile(rb"^0[1-7]\d{5}")  # record code, bank code
 
 
 @dataclass
@@ -165,8 +166,8 @@ class StatementFile:
 
 def detect_format(data: bytes) -> str:
     """The format of a statement file from its content: XML is camt.053, ``:20:`` with
-    MT940 tags is MT940, 120-character records starting ``01``..``07`` are CFONB 120;
-    anything else is the CSV."""
+    MT940 tags is MT940, records of up to 120 characters starting with a record code
+    ``01``..``07`` and a 5-digit bank code are CFONB 120; anything else is the CSV."""
     head = data[:4096].removeprefix(b"\xef\xbb\xbf").lstrip()
     if head.startswith(b"<"):
         return "camt053"
@@ -175,7 +176,7 @@ def detect_format(data: bytes) -> str:
     first = data.lstrip().split(b"\n", 1)[0].rstrip(b"\r")
     codes = {c.encode() for c in RECORD_CODES}
     blocks = len(first) % WIDTH == 0 and first[WIDTH : WIDTH + 2] in codes
-    if first[:2] in codes and (len(first) == WIDTH or blocks):
+    if _CFONB_START.match(first) and first[:2] in codes and (len(first) <= WIDTH or blocks):
         return "cfonb120"
     return "csv"
 

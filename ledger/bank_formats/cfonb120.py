@@ -26,7 +26,8 @@ noise for lettrage and left out.
 Only credits become bank lines; debits are counted. The line id is the account, the date
 of operation and the entry number (an entry number alone restarts with each statement);
 without an entry number, a stable hash. Records may end with CR/LF, LF or nothing at all
-(a file of 120-character blocks), as banks deliver them.
+(a file of 120-character blocks), as banks deliver them; a line shorter than 120
+characters is taken as cut of its trailing blanks.
 
 Why our own parser: PyPI has no CFONB 120 reader outside Odoo add-ons (which need Odoo);
 the layout is fixed-width and a few slices read it.
@@ -51,10 +52,14 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def records(text: str) -> list[str]:
-    """The 120-character records of a file: lines, or fixed blocks when it has no breaks."""
+    """The 120-character records of a file: lines, or fixed blocks when it has no breaks.
+
+    Lines cut of their trailing blanks (as some transfers between systems leave them) are
+    padded back to 120 characters: the blanks were part of the layout.
+    """
     if "\n" not in text and "\r" not in text:
         return [text[k : k + WIDTH] for k in range(0, len(text), WIDTH)]
-    return [line.rstrip("\r") for line in text.splitlines() if line.strip()]
+    return [line.rstrip("\r").ljust(WIDTH) for line in text.splitlines() if line.strip()]
 
 
 def signed_amount(field: str, decimals: int) -> int:

@@ -361,6 +361,16 @@ def test_a_bad_camt_entry_is_named_with_its_field(tmp_path: Path) -> None:
     ]
 
 
+def test_malformed_xml_is_refused_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "cut.xml"
+    path.write_text(camt_document(2, camt_entry(2, *MOVEMENTS[0]))[:400], encoding="utf-8")
+    with pytest.raises(ImportRejected) as rejected:
+        read_statement(path)
+    problem = rejected.value.problems[0]
+    assert problem.row is not None and problem.row > 5
+    assert "not well-formed XML" in problem.message
+
+
 def test_another_iso_20022_message_is_refused_by_name(tmp_path: Path) -> None:
     path = tmp_path / "camt054.xml"
     path.write_text(camt_document(2, "").replace("camt.053", "camt.054"), encoding="utf-8")
@@ -401,7 +411,7 @@ def test_a_bad_cfonb_record_is_named_with_its_position(tmp_path: Path) -> None:
     write_cfonb(path, "\n")
     records = path.read_text(encoding="latin-1").splitlines()
     records[4] = records[4][:103] + "X" + records[4][104:]  # B2's sign character
-    records[7] = records[7][:60]  # B3 cut short
+    records[7] = "09" + records[7][2:]  # no such record
     path.write_text("\n".join(records) + "\n", encoding="latin-1")
     with pytest.raises(ImportRejected) as rejected:
         read_statement(path, "cfonb120")
@@ -409,6 +419,15 @@ def test_a_bad_cfonb_record_is_named_with_its_position(tmp_path: Path) -> None:
         (5, "amount (91-104)"),
         (8, "record"),
     ]
+
+
+def test_cfonb_lines_cut_of_their_trailing_blanks_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "trimmed.txt"
+    write_cfonb(path, "\r\n")
+    trimmed = "\r\n".join(r.rstrip() for r in path.read_text(encoding="latin-1").splitlines())
+    path.write_text(trimmed, encoding="latin-1")
+    assert detect_format(path.read_bytes()) == "cfonb120"
+    assert matches(read_statement(path).lines) == EXPECTED
 
 
 # --- MT940 -----------------------------------------------------------------------------
