@@ -12,7 +12,7 @@ import os
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -568,22 +568,30 @@ def lettrage(
         typer.Argument(
             exists=True,
             dir_okay=False,
-            help="CSV of bank lines: line_id,date,amount,label[,client_id][,currency]",
+            help="bank statement: camt.053 XML, CFONB 120, MT940, or a CSV "
+            "line_id,date,amount,label[,client_id][,currency]",
         ),
     ],
     threshold: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="confidence at or above which to apply")
     ] = 0.9,
+    statement_format: Annotated[
+        Literal["auto", "csv", "camt053", "cfonb120", "mt940"],
+        typer.Option("--format", help="format of FILE; auto detects it from the content"),
+    ] = "auto",
     as_json: JsonFlag = False,
 ) -> None:
     """Match bank-statement lines to open invoices (lettrage); apply the sure matches.
 
-    Invoice numbers in the labels (despite spaces, prefixes, a typo), amounts against the
-    client's open invoices (one, or several summing to it), partial payments, bank fees,
-    clients found from the payer's name. Matches at or above --threshold become payments;
-    the others wait for review. Running it again on the same file applies nothing twice.
+    Reads the statement as banks send it: camt.053 (ISO 20022 XML, EBICS), CFONB 120
+    (relevé 120 caractères) or MT940, detected from the content, or encours' own CSV.
+    Credits only: debits are skipped, reversals too, with a note. Invoice numbers in the
+    labels (despite spaces, prefixes, a typo), amounts against the client's open invoices
+    (one, or several summing to it), partial payments, bank fees, clients found from the
+    payer's name. Matches at or above --threshold become payments; the others wait for
+    review. Running it again on the same file applies nothing twice.
     """
-    from ledger.bank_statement import read_bank_lines
+    from ledger.bank_statement import read_statement
     from ledger.errors import ImportRejected
     from ledger.lettrage import LettrageConfig
     from ledger.lettrage_store import apply_lettrage
@@ -594,16 +602,18 @@ def lettrage(
     migrate(engine)
     try:
         with errors.status("lettrage", spinner="dots"):
-            lines = read_bank_lines(file)
-            run = apply_lettrage(engine, lines, LettrageConfig(auto_threshold=threshold))
+            statement = read_statement(file, statement_format)
+            config = LettrageConfig(auto_threshold=threshold)
+            run = apply_lettrage(engine, statement.lines, config)
     except ImportRejected as rejected:
         if as_json:
             _print_json({"rejected": True, "problems": [p.__dict__ for p in rejected.problems]})
             raise typer.Exit(1) from None
         _fail("; ".join(str(p) for p in rejected.problems))
     if as_json:
-        _print_json(run.as_json())
+        _print_json({"statement": statement.as_json(), **run.as_json()})
         return
+    errors.print(statement.summary(), markup=False)
     title = (
         f"lettrage: {len(run.applied)} applied, {len(run.review)} to review, "
         f"{run.skipped} of {run.lines} lines already done"

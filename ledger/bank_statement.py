@@ -1,5 +1,9 @@
 """Bank statements: read from a file, or simulated from a ledger with the true matches.
 
+A statement file is read by :func:`read_statement`, in the format its content shows:
+camt.053, CFONB 120 or MT940 as banks send them (parsed in :mod:`ledger.bank_formats`),
+or our own CSV (:func:`read_bank_lines`).
+
 A bank line is one credit on the company's account: ``line_id``, ``date``,
 ``amount_cents``, ``label`` (the bank's text), ``client_id`` (when the bank or the
 payment platform identifies the payer; None otherwise) and ``currency``.
@@ -37,6 +41,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ledger.bank_formats.camt053 import parse_camt053
+from ledger.bank_formats.cfonb120 import RECORD_CODES, WIDTH, parse_cfonb120
+from ledger.bank_formats.lines import ParsedStatement, line_ids
+from ledger.bank_formats.mt940 import parse_mt940
 from ledger.contract import DEFAULT_CURRENCY, Ledger
 from ledger.errors import ImportRejected, RowProblem
 from ledger.lettrage import LettrageConfig, plain_upper
@@ -111,6 +119,93 @@ class BankStatement:
 
 
 # --- reading a statement file --------------------------------------------------------
+
+STATEMENT_FORMATS = ("csv", "camt053", "cfonb120", "mt940")
+"""The statement formats :func:`read_statement` reads."""
+
+_PARSERS = {"camt053": parse_camt053, "cfonb120": parse_cfonb120, "mt940": parse_mt940}
+_MT940_START = re.compile(rb"(?m)^:20:")
+_MT940_TAG = re.compile(rb"(?m)^:(25|28C|60F|60M|61):")
+_CFONB_START = re.compile(rb"^0[1-7]\d{5}")  # record code, bank code
+
+
+@dataclass
+class StatementFile:
+    """A statement file as read: its format, its credit lines and what was left out.
+
+    Attributes:
+        format: one of :data:`STATEMENT_FORMATS`.
+        detail: the version or variant read (``camt.053.001.08``).
+        lines: the credits, :data:`BANK_LINE_COLUMNS`.
+        debits: debit lines skipped: lettrage matches customer receipts.
+        notes: other lines skipped and why (reversals, entries not booked).
+    """
+
+    format: str
+    detail: str
+    lines: pd.DataFrame
+    debits: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One sentence for the user: the format read and what was skipped."""
+        text = f"read {self.format} ({self.detail}): {len(self.lines)} credit line(s)"
+        if self.debits:
+            text += f", {self.debits} debit(s) skipped"
+        return "; ".join((text, *self.notes))
+
+    def as_json(self) -> dict[str, object]:
+        """The format and what was skipped, for ``--json``."""
+        return {
+            "format": self.format,
+            "detail": self.detail,
+            "debits_skipped": self.debits,
+            "notes": self.notes,
+        }
+
+
+def detect_format(data: bytes) -> str:
+    """The format of a statement file from its content: XML is camt.053, ``:20:`` with
+    MT940 tags is MT940, records of up to 120 characters starting with a record code
+    ``01``..``07`` and a 5-digit bank code are CFONB 120; anything else is the CSV."""
+    head = data[:4096].removeprefix(b"\xef\xbb\xbf").lstrip()
+    if head.startswith(b"<"):
+        return "camt053"
+    if _MT940_START.search(head) and _MT940_TAG.search(head):
+        return "mt940"
+    first = data.lstrip().split(b"\n", 1)[0].rstrip(b"\r")
+    codes = {c.encode() for c in RECORD_CODES}
+    blocks = len(first) % WIDTH == 0 and first[WIDTH : WIDTH + 2] in codes
+    if _CFONB_START.match(first) and first[:2] in codes and (len(first) <= WIDTH or blocks):
+        return "cfonb120"
+    return "csv"
+
+
+def read_statement(path: Path, format: str = "auto") -> StatementFile:
+    """The credit lines of a statement file in ``format`` (detected when ``auto``).
+
+    Raises:
+        ImportRejected: a line or entry that cannot be read, named with its field; then
+            no line is returned, so nothing is applied.
+        ValueError: an unknown ``format``.
+    """
+    if format not in ("auto", *STATEMENT_FORMATS):
+        raise ValueError(f"unknown statement format {format!r}")
+    data = path.read_bytes()
+    found = detect_format(data) if format == "auto" else format
+    if found == "csv":
+        return StatementFile("csv", "line_id,date,amount,label", read_bank_lines(path))
+    parsed = _PARSERS[found](data, path.name)
+    return StatementFile(parsed.format, parsed.detail, _frame(parsed), parsed.debits, parsed.notes)
+
+
+def _frame(parsed: ParsedStatement) -> pd.DataFrame:
+    """The bank lines of a parsed statement, ids given, as :func:`bank_lines_frame`."""
+    rows = [
+        (line_id, line.day, line.amount_cents, line.label, None, line.currency)
+        for line_id, line in zip(line_ids(parsed.format, parsed.lines), parsed.lines, strict=True)
+    ]
+    return bank_lines_frame(pd.DataFrame(rows, columns=list(BANK_LINE_COLUMNS)))
 
 
 def read_bank_lines(path: Path) -> pd.DataFrame:
