@@ -117,6 +117,7 @@ REQUIRED_COLUMNS = tuple(
 )
 KNOWN_COLUMNS = (*FEC_COLUMNS, *SIGNED_COLUMNS, *REGIME_COLUMNS)
 
+MIN_TAKINGS = 3  # invoices, all settled the day of issue, before a client looks like takings
 DEFAULT_TERMS_DAYS = 30  # LME: 30 days when nothing else is agreed
 MAX_ID_LENGTH = 64  # what the database holds (String(64))
 FEC_DATE = r"[0-9]{8}"
@@ -923,6 +924,12 @@ def _payments(client_lines: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _advance_clients(advances: pd.DataFrame, client_ids: pd.Index) -> pd.Series:
+    """The client of each 4191 line: its auxiliary, else the 411 account of its suffix."""
+    guessed = "411" + advances["account"].str.slice(4)
+    return advances["aux"].where(advances["aux"].notna(), guessed.where(guessed.isin(client_ids)))
+
+
 def _advances(
     lines: pd.DataFrame, client_ids: pd.Index, file: str
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -933,8 +940,7 @@ def _advances(
     aside with a warning.
     """
     adv = lines[lines["is_advance"] & (lines["signed"].fillna(0) != 0)]
-    guessed = "411" + adv["account"].str.slice(4)
-    client = adv["aux"].where(adv["aux"].notna(), guessed.where(guessed.isin(client_ids)))
+    client = _advance_clients(adv, client_ids)
     warnings = []
     if client.isna().any():
         rows = [int(r) for r in adv.index[client.isna()]]
@@ -1001,10 +1007,8 @@ def _client_id_failures(client_lines: pd.DataFrame) -> list[Failure]:
     ]
 
 
-def _build_ledger(text: pd.DataFrame, file: str) -> tuple[Ledger, list[str]]:
-    """The ledger held in the lines of a FEC read as text (see the module docstring).
-
-    Invoices are due on their issue date here: :func:`with_terms` sets their due dates.
+def _checked_lines(text: pd.DataFrame, file: str) -> pd.DataFrame:
+    """The lines typed and classified, client lines with their lettrage and document id.
 
     Raises:
         ImportRejected: carrying every problem of the file.
@@ -1020,11 +1024,27 @@ def _build_ledger(text: pd.DataFrame, file: str) -> tuple[Ledger, list[str]]:
     failures += more
     if failures:
         raise ImportRejected(_report(file, failures))
-    client_lines = client_lines.assign(invoice_id=ids.reindex(client_lines.index))
+    return lines.join(client_lines[["group", "settled_on", "written_off"]]).assign(
+        invoice_id=ids.reindex(lines.index)
+    )
+
+
+def _build_ledger(
+    lines: pd.DataFrame, file: str, excluded: Collection[str] = ()
+) -> tuple[Ledger, list[str]]:
+    """The ledger held in the checked lines of a FEC (see the module docstring).
+
+    Lines of the ``excluded`` client accounts are left out. Invoices are due on their
+    issue date here: :func:`with_terms` sets their due dates.
+    """
+    lines = lines[~lines["client_id"].isin(excluded)]
+    client_lines = lines[lines["role"] != ""]
+    docs = client_lines[client_lines["role"].isin(DOCUMENT_ROLES)]
     payment_rows, credited = _settlements(client_lines)
-    invoices = _documents(client_lines.loc[docs.index], credited)
+    invoices = _documents(docs, credited)
     client_ids = pd.Index(client_lines["client_id"].unique())
     advances, warnings = _advances(lines, client_ids, file)
+    advances = advances[~advances["client_id"].isin(excluded)].reset_index(drop=True)
     refunds = int((client_lines["role"] == OTHER_DEBIT).sum())
     if refunds:
         warnings.append(
@@ -1032,6 +1052,7 @@ def _build_ledger(text: pd.DataFrame, file: str) -> tuple[Ledger, list[str]]:
             "rejected payments) are imported as amounts owed, numbered by their entry, so "
             "that the encours equals the client accounts"
         )
+    warnings += _takings_warning(invoices, file)
     on_419 = lines[lines["is_advance"] & lines["aux"].notna()]
     ledger = Ledger(
         clients=_clients(client_lines, on_419.assign(client_id=on_419["aux"])),
@@ -1042,17 +1063,32 @@ def _build_ledger(text: pd.DataFrame, file: str) -> tuple[Ledger, list[str]]:
     return ledger, warnings
 
 
-def parse_fec(
-    path: Path,
-    *,
-    default_terms_days: int = DEFAULT_TERMS_DAYS,
-    clients: pd.DataFrame | None = None,
-) -> FecRead:
-    """Read a FEC file, separator and encoding detected, every line checked.
+def _takings_warning(invoices: pd.DataFrame, file: str) -> list[str]:
+    """A warning naming the clients whose every invoice settles the day it is issued.
+
+    Counter sales booked on 411 (``RECETTE CB``, ``RECETTE ESPECES``) look so: receivables
+    settled at once, which tell the models nothing about paying late.
+    """
+    docs = invoices[invoices["doc_type"] == "invoice"]
+    same_day = (docs["paid_date"] == docs["issue_date"]).groupby(docs["client_id"])
+    counts = same_day.agg(["all", "size"])
+    takings = counts.index[counts["all"] & (counts["size"] >= MIN_TAKINGS)].tolist()
+    if not takings:
+        return []
+    shown = ", ".join(takings[:ROWS_NAMED]) + (" ..." if len(takings) > ROWS_NAMED else "")
+    return [
+        f"{file}: {len(takings)} client account(s) have every invoice settled the day it is "
+        f"issued, like counter takings ({shown}): leave them out of the encours and the "
+        "models with --exclude-client"
+    ]
+
+
+def _file_lines(path: Path) -> tuple[pd.DataFrame, list[str], str, str]:
+    """The checked lines of a FEC file, the warnings, its encoding and separator.
 
     Raises:
         ImportRejected: the layout is unknown, some lines are bad or some entries do not
-            balance; every problem is named. Nothing is returned.
+            balance; every problem is named.
     """
     file = path.name
     if not path.is_file():
@@ -1064,6 +1100,7 @@ def parse_fec(
     positions, problems, warnings = _columns(names, file)
     if problems:
         raise ImportRejected(problems)
+    names += [""] * _trailing_fields(path, encoding, separator, len(names))
     try:
         table, bad_lines = _read_text(path, encoding, separator, is_quoted, names)
     except pa.ArrowInvalid as exc:
@@ -1071,9 +1108,66 @@ def parse_fec(
         raise ImportRejected([RowProblem(file, None, None, message)]) from exc
     if bad_lines:
         raise ImportRejected([RowProblem(file, None, None, m) for m in bad_lines])
-    ledger, more = _build_ledger(_text_frame(table, positions), file)
+    return _checked_lines(_text_frame(table, positions), file), warnings, encoding, separator
+
+
+def _trailing_fields(path: Path, encoding: str, separator: str, width: int) -> int:
+    """How many empty fields the first data line has beyond the header's ``width``.
+
+    Some packages end every line, but not the header, with a separator.
+    """
+    with path.open("rb") as handle:
+        handle.readline()
+        first = handle.readline().decode(encoding, errors="replace").rstrip("\r\n")
+    fields = first.split(separator)
+    extra = fields[width:]
+    return len(extra) if extra and not any(f.strip() for f in extra) else 0
+
+
+def parse_fec(
+    path: Path,
+    *,
+    default_terms_days: int = DEFAULT_TERMS_DAYS,
+    clients: pd.DataFrame | None = None,
+    exclude_clients: Collection[str] = (),
+) -> FecRead:
+    """Read a FEC file, separator and encoding detected, every line checked.
+
+    Args:
+        path: the FEC.
+        default_terms_days: days from invoice to due date for clients without terms.
+        clients: clients whose ``payment_terms_days`` set their invoices' due dates.
+        exclude_clients: client accounts left out (counter takings, internal accounts).
+
+    Raises:
+        ImportRejected: the layout is unknown, some lines are bad or some entries do not
+            balance; every problem is named. Nothing is returned.
+    """
+    lines, warnings, encoding, separator = _file_lines(path)
+    ledger, more = _build_ledger(lines, path.name, exclude_clients)
     ledger.invoices = with_terms(ledger.invoices, clients, default_terms_days)
     return FecRead(ledger, warnings + more, encoding, separator)
+
+
+def book_lines(path: Path) -> pd.DataFrame:
+    """The lines of a FEC on client accounts and on 4191, as the books hold them.
+
+    Columns: ``client_id`` (advances: the client found as :func:`parse_fec` finds it,
+    missing when none), ``account``, ``entry_date`` (the accounting date), ``date`` (the
+    date the ledger counts the line from: the piece date of a document), ``signed``
+    (debit minus credit, in cents), ``role`` and ``is_advance``.
+
+    Raises:
+        ImportRejected: as :func:`parse_fec`.
+    """
+    lines, _, _, _ = _file_lines(path)
+    clients = pd.Index(lines.loc[lines["role"] != "", "client_id"].unique())
+    advances = lines[lines["is_advance"]]
+    lines = lines.assign(client_id=lines["client_id"].where(~lines["is_advance"]))
+    lines.loc[advances.index, "client_id"] = _advance_clients(advances, clients)
+    kept = (lines["role"] != "") | lines["is_advance"]
+    columns = ["client_id", "account", "entry_date", "date", "signed", "role", "is_advance"]
+    return lines.loc[kept, columns].reset_index(drop=True)
 
 
 def read_fec(
