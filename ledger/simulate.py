@@ -22,9 +22,10 @@ How one invoice is paid (all times in whole days, every step is in the truth):
    multiplies the remaining delay by a factor below one. This turns ``X`` into
    ``g(X)``, a continuous increasing piecewise-linear map, so dunning *is* in the
    truth: ``P(g(X) <= x) = F(g⁻¹(x))``. The intended day is ``anchor + ceil(g(X))``.
-3. **Payment calendar** (``pay_calendar``). Transfers land on business days (weekends
-   only, public holidays ignored); many clients pay only in month-end runs (last
-   business day), on the 10th (or the next business day), or both. The paid date is
+3. **Payment calendar** (``pay_calendar``). Transfers land on business days (no
+   weekends, French public holidays or TARGET2 closing days: see
+   :mod:`ledger.day_calendar`); many clients pay only in month-end runs (last business
+   day), on the 10th (or the next business day), or both. The paid date is
    the first calendar day on or after the intended day, hence ``paid <= t`` exactly
    when ``intended <= prev_run(t)``: the snapping is in the truth too (an invoice that
    misses the run before its due date waits for the next one, late).
@@ -84,12 +85,14 @@ from ledger.contract import (
 )
 from ledger.day_calendar import (
     end_of_month,
+    is_business_day,
     month_end_run,
     month_of,
     month_of_year,
     month_start,
+    next_business_day,
+    previous_business_day,
     tenth_run,
-    weekday,
 )
 from ledger.files import FileFormat, write_ledger
 
@@ -259,8 +262,7 @@ def _run_tables(months: IntArray) -> tuple[IntArray, IntArray, int]:
 
 def _next_pay_day(days: IntArray, calendar: IntArray) -> IntArray:
     """First day of the client's payment calendar on or after ``days``."""
-    wd = weekday(days)
-    business = days + np.where(wd == 5, 2, np.where(wd == 6, 1, 0))
+    business = next_business_day(days)
     month = month_of(days)
     end_runs, tenth_runs, lo = _run_tables(month)
     i = month - lo
@@ -272,8 +274,7 @@ def _next_pay_day(days: IntArray, calendar: IntArray) -> IntArray:
 
 def _prev_pay_day(days: IntArray, calendar: IntArray) -> IntArray:
     """Last day of the client's payment calendar on or before ``days``."""
-    wd = weekday(days)
-    business = days - np.where(wd == 5, 1, np.where(wd == 6, 2, 0))
+    business = previous_business_day(days)
     month = month_of(days)
     end_runs, tenth_runs, lo = _run_tables(month)
     i = month - lo
@@ -612,7 +613,7 @@ def _issue_days(rng: np.random.Generator, month: int, month_end_billing: BoolArr
     first = int(month_start(np.array([month]))[0])
     last = int(month_start(np.array([month + 1]))[0]) - 1
     days = np.arange(first, last + 1, dtype=np.int64)
-    business = days[weekday(days) < 5]
+    business = days[is_business_day(days)]
     n = len(month_end_billing)
     spread = business[rng.integers(0, len(business), n)]
     from_end = rng.choice(3, size=n, p=[0.6, 0.25, 0.15])
