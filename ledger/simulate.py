@@ -248,26 +248,25 @@ class Simulation:
 # --- payment calendars on day numbers (see ledger.day_calendar) ----------------------
 
 
-def _run_tables(months: IntArray) -> tuple[IntArray, IntArray, int]:
-    """Month-end and 10th runs for every month from ``min - 1`` to ``max + 1``, and ``min - 1``.
+def _run_tables(months: IntArray) -> tuple[IntArray, IntArray]:
+    """Month-end and 10th runs of the month before, of and after each month (last axis 0-2).
 
-    Computing the runs once per distinct month and looking them up is much faster than
-    calendar arithmetic on every element.
+    Computed once per distinct month and looked up: much faster than calendar arithmetic
+    on every element, and than every month of the span, which reaches a century past the
+    window (delays are capped at 100 years; the "never" day is beyond).
     """
-    lo = int(months.min()) - 1 if months.size else 0
-    hi = int(months.max()) + 1 if months.size else 1
-    span = np.arange(lo, hi + 1, dtype=np.int64)
-    return month_end_run(span), tenth_run(span), lo
+    distinct, at = np.unique(months.ravel(), return_inverse=True)
+    around = distinct[:, None] + np.arange(-1, 2)
+    at = at.reshape(months.shape)
+    return month_end_run(around)[at], tenth_run(around)[at]
 
 
 def _next_pay_day(days: IntArray, calendar: IntArray) -> IntArray:
     """First day of the client's payment calendar on or after ``days``."""
     business = next_business_day(days)
-    month = month_of(days)
-    end_runs, tenth_runs, lo = _run_tables(month)
-    i = month - lo
-    end_run = np.where(days > end_runs[i], end_runs[i + 1], end_runs[i])
-    tenth = np.where(days > tenth_runs[i], tenth_runs[i + 1], tenth_runs[i])
+    end_runs, tenth_runs = _run_tables(month_of(days))
+    end_run = np.where(days > end_runs[..., 1], end_runs[..., 2], end_runs[..., 1])
+    tenth = np.where(days > tenth_runs[..., 1], tenth_runs[..., 2], tenth_runs[..., 1])
     choices = [business, end_run, tenth, np.minimum(end_run, tenth)]
     return np.choose(calendar, choices).astype(np.int64)
 
@@ -275,11 +274,9 @@ def _next_pay_day(days: IntArray, calendar: IntArray) -> IntArray:
 def _prev_pay_day(days: IntArray, calendar: IntArray) -> IntArray:
     """Last day of the client's payment calendar on or before ``days``."""
     business = previous_business_day(days)
-    month = month_of(days)
-    end_runs, tenth_runs, lo = _run_tables(month)
-    i = month - lo
-    end_run = np.where(days < end_runs[i], end_runs[i - 1], end_runs[i])
-    tenth = np.where(days < tenth_runs[i], tenth_runs[i - 1], tenth_runs[i])
+    end_runs, tenth_runs = _run_tables(month_of(days))
+    end_run = np.where(days < end_runs[..., 1], end_runs[..., 0], end_runs[..., 1])
+    tenth = np.where(days < tenth_runs[..., 1], tenth_runs[..., 0], tenth_runs[..., 1])
     choices = [business, end_run, tenth, np.maximum(end_run, tenth)]
     return np.choose(calendar, choices).astype(np.int64)
 
