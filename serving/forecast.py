@@ -9,10 +9,11 @@ conditional on being still open at ``as_of``. Period ``p`` covers whole days
 
 - expected cash-in = Σ_i a_i q_ip (a_i the open amount);
 - payment runs: many clients pay only on run days (last business day of the month, the
-  10th, or both). The model's distribution is smooth in time, so for a client whose
-  past settlements fell on such runs (:func:`payment_calendars`) the probability mass is
-  moved onto the run days (:func:`snapped_days`); weekly errors drop by about two thirds
-  on simulated ledgers, where most clients pay in runs.
+  10th, or both: :mod:`ledger.day_calendar`'s, as the features'). The model's
+  distribution is smooth in time, so for a client whose past settlements fell on such
+  runs (:func:`payment_calendars`) the probability mass is moved onto the run days
+  (:func:`snapped_days`); weekly errors drop by about two thirds on simulated ledgers,
+  where most clients pay in runs.
 - bands: each invoice is paid in the period with probability ``q_ip`` (the whole open
   amount, a Bernoulli), so the period total has mean Σ_i a_i q_ip; with independent
   invoices its variance would be Σ_i a_i² q_ip (1 − q_ip). One transfer often settles
