@@ -5,7 +5,8 @@ run on or before its due date; when no run falls between issue and due date, the
 waits for the next one and is paid late, however good the client. The history family
 says how often a client paid on such a day, the invoice family whether a run falls in
 the invoice's term. Days are whole days since 1970; the runs themselves are
-:mod:`ledger.day_calendar`'s, the simulator's too.
+:mod:`ledger.day_calendar`'s (business days: no weekends, French public holidays or
+TARGET2 closing days), the simulator's and the cash-in forecast's too.
 """
 
 from __future__ import annotations

@@ -22,9 +22,10 @@ How one invoice is paid (all times in whole days, every step is in the truth):
    multiplies the remaining delay by a factor below one. This turns ``X`` into
    ``g(X)``, a continuous increasing piecewise-linear map, so dunning *is* in the
    truth: ``P(g(X) <= x) = F(g⁻¹(x))``. The intended day is ``anchor + ceil(g(X))``.
-3. **Payment calendar** (``pay_calendar``). Transfers land on business days (weekends
-   only, public holidays ignored); many clients pay only in month-end runs (last
-   business day), on the 10th (or the next business day), or both. The paid date is
+3. **Payment calendar** (``pay_calendar``). Transfers land on business days (no
+   weekends, French public holidays or TARGET2 closing days: see
+   :mod:`ledger.day_calendar`); many clients pay only in month-end runs (last business
+   day), on the 10th (or the next business day), or both. The paid date is
    the first calendar day on or after the intended day, hence ``paid <= t`` exactly
    when ``intended <= prev_run(t)``: the snapping is in the truth too (an invoice that
    misses the run before its due date waits for the next one, late).
@@ -84,12 +85,14 @@ from ledger.contract import (
 )
 from ledger.day_calendar import (
     end_of_month,
+    is_business_day,
     month_end_run,
     month_of,
     month_of_year,
     month_start,
+    next_business_day,
+    previous_business_day,
     tenth_run,
-    weekday,
 )
 from ledger.files import FileFormat, write_ledger
 
@@ -245,40 +248,35 @@ class Simulation:
 # --- payment calendars on day numbers (see ledger.day_calendar) ----------------------
 
 
-def _run_tables(months: IntArray) -> tuple[IntArray, IntArray, int]:
-    """Month-end and 10th runs for every month from ``min - 1`` to ``max + 1``, and ``min - 1``.
+def _run_tables(months: IntArray) -> tuple[IntArray, IntArray]:
+    """Month-end and 10th runs of the month before, of and after each month (last axis 0-2).
 
-    Computing the runs once per distinct month and looking them up is much faster than
-    calendar arithmetic on every element.
+    Computed once per distinct month and looked up: much faster than calendar arithmetic
+    on every element, and than every month of the span, which reaches a century past the
+    window (delays are capped at 100 years; the "never" day is beyond).
     """
-    lo = int(months.min()) - 1 if months.size else 0
-    hi = int(months.max()) + 1 if months.size else 1
-    span = np.arange(lo, hi + 1, dtype=np.int64)
-    return month_end_run(span), tenth_run(span), lo
+    distinct, at = np.unique(months.ravel(), return_inverse=True)
+    around = distinct[:, None] + np.arange(-1, 2)
+    at = at.reshape(months.shape)
+    return month_end_run(around)[at], tenth_run(around)[at]
 
 
 def _next_pay_day(days: IntArray, calendar: IntArray) -> IntArray:
     """First day of the client's payment calendar on or after ``days``."""
-    wd = weekday(days)
-    business = days + np.where(wd == 5, 2, np.where(wd == 6, 1, 0))
-    month = month_of(days)
-    end_runs, tenth_runs, lo = _run_tables(month)
-    i = month - lo
-    end_run = np.where(days > end_runs[i], end_runs[i + 1], end_runs[i])
-    tenth = np.where(days > tenth_runs[i], tenth_runs[i + 1], tenth_runs[i])
+    business = next_business_day(days)
+    end_runs, tenth_runs = _run_tables(month_of(days))
+    end_run = np.where(days > end_runs[..., 1], end_runs[..., 2], end_runs[..., 1])
+    tenth = np.where(days > tenth_runs[..., 1], tenth_runs[..., 2], tenth_runs[..., 1])
     choices = [business, end_run, tenth, np.minimum(end_run, tenth)]
     return np.choose(calendar, choices).astype(np.int64)
 
 
 def _prev_pay_day(days: IntArray, calendar: IntArray) -> IntArray:
     """Last day of the client's payment calendar on or before ``days``."""
-    wd = weekday(days)
-    business = days - np.where(wd == 5, 1, np.where(wd == 6, 2, 0))
-    month = month_of(days)
-    end_runs, tenth_runs, lo = _run_tables(month)
-    i = month - lo
-    end_run = np.where(days < end_runs[i], end_runs[i - 1], end_runs[i])
-    tenth = np.where(days < tenth_runs[i], tenth_runs[i - 1], tenth_runs[i])
+    business = previous_business_day(days)
+    end_runs, tenth_runs = _run_tables(month_of(days))
+    end_run = np.where(days < end_runs[..., 1], end_runs[..., 0], end_runs[..., 1])
+    tenth = np.where(days < tenth_runs[..., 1], tenth_runs[..., 0], tenth_runs[..., 1])
     choices = [business, end_run, tenth, np.maximum(end_run, tenth)]
     return np.choose(calendar, choices).astype(np.int64)
 
@@ -612,7 +610,7 @@ def _issue_days(rng: np.random.Generator, month: int, month_end_billing: BoolArr
     first = int(month_start(np.array([month]))[0])
     last = int(month_start(np.array([month + 1]))[0]) - 1
     days = np.arange(first, last + 1, dtype=np.int64)
-    business = days[weekday(days) < 5]
+    business = days[is_business_day(days)]
     n = len(month_end_billing)
     spread = business[rng.integers(0, len(business), n)]
     from_end = rng.choice(3, size=n, p=[0.6, 0.25, 0.15])

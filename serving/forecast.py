@@ -9,10 +9,11 @@ conditional on being still open at ``as_of``. Period ``p`` covers whole days
 
 - expected cash-in = Σ_i a_i q_ip (a_i the open amount);
 - payment runs: many clients pay only on run days (last business day of the month, the
-  10th, or both). The model's distribution is smooth in time, so for a client whose
-  past settlements fell on such runs (:func:`payment_calendars`) the probability mass is
-  moved onto the run days (:func:`snapped_days`); weekly errors drop by about two thirds
-  on simulated ledgers, where most clients pay in runs.
+  10th, or both: :mod:`ledger.day_calendar`'s, as the features'). The model's
+  distribution is smooth in time, so for a client whose past settlements fell on such
+  runs (:func:`payment_calendars`) the probability mass is moved onto the run days
+  (:func:`snapped_days`); weekly errors drop by about two thirds on simulated ledgers,
+  where most clients pay in runs.
 - bands: each invoice is paid in the period with probability ``q_ip`` (the whole open
   amount, a Bernoulli), so the period total has mean Σ_i a_i q_ip; with independent
   invoices its variance would be Σ_i a_i² q_ip (1 − q_ip). One transfer often settles
@@ -41,9 +42,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from features.pay_runs import on_run
 from features.pipeline import FeatureBuilder
 from features.timeline import days
 from ledger.contract import DEFAULT_CURRENCY, Ledger
+from ledger.day_calendar import month_end_run, month_of, tenth_run
 from ledger.kpis import compute_kpis, open_amounts
 from training.dataset import ledger_end
 from training.payment_time import PaymentDistribution, TimeModel
@@ -147,29 +150,14 @@ RUN_SNAP_DAYS = 31
 (midway to the run following it: see :func:`snapped_days`)."""
 
 
-def _month_end_runs(months: np.ndarray) -> np.ndarray:
-    last = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - 1
-    wd = (last + 3) % 7  # Monday = 0; 1970-01-01 was a Thursday
-    return last - np.where(wd == 5, 1, np.where(wd == 6, 2, 0))
-
-
-def _tenth_runs(months: np.ndarray) -> np.ndarray:
-    tenth = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) + 9
-    wd = (tenth + 3) % 7
-    return tenth + np.where(wd == 5, 2, np.where(wd == 6, 1, 0))
-
-
 def _runs(code: int, lo: int, hi: int) -> np.ndarray:
     """Run days (epoch days) of calendar ``code`` in the months around ``[lo, hi]``."""
-    months = np.arange(
-        np.datetime64(int(lo), "D").astype("datetime64[M]").astype(np.int64) - 1,
-        np.datetime64(int(hi), "D").astype("datetime64[M]").astype(np.int64) + 3,
-    )
+    months = np.arange(int(month_of(lo)) - 1, int(month_of(hi)) + 3)
     parts = []
     if code in (1, 3):
-        parts.append(_month_end_runs(months))
+        parts.append(month_end_run(months))
     if code in (2, 3):
-        parts.append(_tenth_runs(months))
+        parts.append(tenth_run(months))
     return np.sort(np.concatenate(parts))
 
 
@@ -208,12 +196,11 @@ def payment_calendars(ledger: Ledger, as_of: dt.date) -> pd.Series:
     paid_day = days(paid[done])
     if len(paid_day) == 0:
         return pd.Series(dtype=np.int64)
-    months = paid_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     frame = pd.DataFrame(
         {
             "client_id": inv["client_id"].to_numpy()[done],
-            "end": paid_day == _month_end_runs(months),
-            "tenth": paid_day == _tenth_runs(months),
+            "end": on_run(paid_day, month_end_run),
+            "tenth": on_run(paid_day, tenth_run),
         }
     )
     frame["either"] = frame["end"] | frame["tenth"]

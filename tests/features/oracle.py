@@ -11,6 +11,7 @@ import calendar
 from collections.abc import Callable
 from typing import Any
 
+import holidays
 import numpy as np
 import pandas as pd
 
@@ -184,18 +185,26 @@ def excess_features(
     }
 
 
+FRANCE = holidays.France()  # metropolitan France; years filled in as they are asked
+TARGET2 = holidays.financial_holidays("XECB")
+
+
+def is_business_day(day: pd.Timestamp) -> bool:
+    """A weekday, neither a French public holiday nor a TARGET2 closing day."""
+    return day.weekday() < 5 and day not in FRANCE and day not in TARGET2
+
+
 def is_month_end_run(day: pd.Timestamp) -> bool:
-    """The last weekday of its month: no later weekday before the month ends."""
+    """The last business day of its month: no later business day before the month ends."""
     rest = pd.date_range(day, day + pd.offsets.MonthEnd(0))
-    return day.weekday() < 5 and not any(d.weekday() < 5 for d in rest[1:])
+    return is_business_day(day) and not any(is_business_day(d) for d in rest[1:])
 
 
 def is_tenth_run(day: pd.Timestamp) -> bool:
-    """The 10th of its month, or the Monday after a 10th that fell on a weekend."""
+    """The first business day of its month on or after the 10th."""
     tenth = day.replace(day=10)
-    if tenth.weekday() < 5:
-        return day == tenth
-    return day.weekday() == 0 and 0 < (day - tenth).days <= 2
+    before = pd.date_range(tenth, day)[:-1]  # empty unless the 10th came before ``day``
+    return day >= tenth and is_business_day(day) and not any(is_business_day(d) for d in before)
 
 
 def run_in_term(

@@ -25,9 +25,9 @@ def test_runs_move_off_weekends() -> None:
     # 2024-08-31 is a Saturday, 2024-11-30 a Saturday, 2025-05-31 a Saturday; 2024-07-31
     # a Wednesday.
     assert _dates(month_end_run(months)) == ["2024-08-30", "2024-11-29", "2025-05-30", "2024-07-31"]
-    # 2024-08-10 is a Saturday, 2024-11-10 a Sunday, 2025-05-10 a Saturday; 2024-07-10 a
-    # Wednesday.
-    assert _dates(tenth_run(months)) == ["2024-08-12", "2024-11-11", "2025-05-12", "2024-07-10"]
+    # 2024-08-10 is a Saturday, 2024-11-10 a Sunday (and Monday 11 November is Armistice
+    # Day), 2025-05-10 a Saturday; 2024-07-10 a Wednesday.
+    assert _dates(tenth_run(months)) == ["2024-08-12", "2024-11-12", "2025-05-12", "2024-07-10"]
 
 
 def test_a_day_is_on_a_run_only_on_the_run_itself() -> None:

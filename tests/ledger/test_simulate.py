@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.contract import TABLES
+from ledger.day_calendar import is_business_day
 from ledger.simulate import (
     TENDENCY_SD,
     Simulation,
@@ -264,6 +265,20 @@ def test_due_dates_follow_the_terms(small: Simulation) -> None:
     eom = (inv.loc[~net, "issue_date"] + pd.Timedelta(days=45)) + pd.offsets.MonthEnd(0)
     assert (inv.loc[~net, "due_date"] == eom).all()
     assert set(inv["payment_terms_days"]) <= {30, 45, 60}
+
+
+def test_invoices_are_issued_and_paid_on_business_days(small: Simulation) -> None:
+    # 2024 has Good Friday, Easter Monday, 1 and 8 May, Ascension, Whit Monday, 14 July
+    # (Sunday), 15 August, 1 and 11 November, 25 and 26 December: none is used.
+    inv = small.ledger.invoices
+    used = [
+        inv.loc[inv["doc_type"] == "invoice", "issue_date"],
+        inv["paid_date"].dropna(),
+        small.ledger.payments["payment_date"],
+    ]
+    for column in used:
+        day = column.to_numpy().astype("datetime64[D]").astype(np.int64)
+        assert is_business_day(day).all(), column.name
 
 
 def test_the_ledger_has_every_kind_of_row(big: Simulation) -> None:

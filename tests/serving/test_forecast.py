@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from encours.cli import app as cli_app
 from encours.settings import Settings, get_settings
-from features.pipeline import FeatureBuilder
+from features.pipeline import FeatureBuilder, build_features
 from ledger.simulate import SimulationConfig, simulate
 from ledger.storage import make_engine, migrate, save_ledger
 from serving.api.problems import add_problem_handlers
@@ -45,7 +45,8 @@ from serving.forecast import (
 from serving.ledger_source import LedgerSource
 from serving.models import ModelSet
 from serving.scoring import LoadedModel
-from tests.ledger.factories import small_ledger
+from tests.features.test_history import _invoices, _ledger
+from tests.ledger.factories import dates, small_ledger
 from tests.serving.stubs import paid_evenly_after_today
 from training.dataset import out_of_time_split
 from training.models import TIME_MODEL, fit_models
@@ -118,7 +119,8 @@ def test_clients_paying_in_month_end_runs_are_paid_on_the_run() -> None:
     np.testing.assert_allclose(q[0], [0.25] * 4)
     np.testing.assert_allclose(q[1], [0, 0, 1, 0])
     ledger = small_ledger()
-    paid = pd.to_datetime(["2024-01-31", "2024-02-29", "2024-03-29"])
+    # 2024-03-29 is Good Friday: the March run is Thursday 28 March.
+    paid = pd.to_datetime(["2024-01-31", "2024-02-29", "2024-03-28"])
     invoices = pd.concat([ledger.invoices.iloc[[0]]] * 3, ignore_index=True)
     invoices["invoice_id"], invoices["paid_date"] = ["R1", "R2", "R3"], paid
     ledger.invoices = pd.concat([ledger.invoices, invoices], ignore_index=True)
@@ -126,6 +128,23 @@ def test_clients_paying_in_month_end_runs_are_paid_on_the_run() -> None:
     assert calendars.to_dict() == {"C1": 0}  # 3 of its 4 settlements on runs: below 80 %
     ledger.invoices = pd.concat([ledger.invoices, invoices.iloc[[0]]], ignore_index=True)
     assert payment_calendars(ledger, dt.date(2024, 4, 1)).to_dict() == {"C1": 1}  # 4 of 5
+
+
+def test_the_forecast_and_the_features_read_the_same_runs() -> None:
+    # Good Friday 29 March 2024: March's month-end run is Thursday 28 March, for both.
+    paid = ["2024-01-31", "2024-02-29", "2024-03-28", "2024-04-30"]  # Wed, Thu, Thu, Tue
+    rows = [("C1", "2023-12-01", day, day) for day in paid]
+    invoices = _invoices([*rows, ("C1", "2024-05-02", "2024-06-01", None)])
+    ledger = _ledger(invoices)
+    features = build_features(ledger, invoices.iloc[[4]], dates("2024-05-02"))
+    assert features.iloc[0]["hist_share_paid_month_end"] == 1.0
+    assert payment_calendars(ledger, dt.date(2024, 5, 2)).to_dict() == {"C1": 1}
+    # Read from Wednesday 20 March: no run by Wednesday 27th; by Thursday 28th, the run
+    # (its CDF read midway to the next run, Tuesday 30 April).
+    as_of = (pd.Timestamp("2024-03-20") - pd.Timestamp("1970-01-01")).days
+    codes = np.array([1])
+    assert snapped_days(as_of, as_of + 7, codes).tolist() == [as_of]
+    assert snapped_days(as_of, as_of + 8, codes).tolist() == [as_of + 8 + 33 / 2]
 
 
 def test_forecast_of_the_small_ledger() -> None:
