@@ -121,6 +121,15 @@ def import_(
             help="with --fec: days from invoice to due date for clients without payment terms",
         ),
     ] = 30,
+    exclude_client: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude-client",
+            help="with --fec: a client account to leave out of the encours and the models "
+            "(counter takings such as RECETTE CB); repeat for several",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Import clients, invoices, payments, advances, unbilled and actions files, or a FEC.
@@ -147,7 +156,11 @@ def import_(
         with errors.status("importing", spinner="dots"):
             if fec is not None:
                 report = import_fec(
-                    _engine(), fec, directory=directory, default_terms_days=terms_days
+                    _engine(),
+                    fec,
+                    directory=directory,
+                    default_terms_days=terms_days,
+                    exclude_clients=exclude_client or (),
                 )
             else:
                 assert directory is not None
@@ -171,6 +184,80 @@ def import_(
     for name, c in report.summary.tables.items():
         table.add_row(name, f"{c.inserted:,}", f"{c.updated:,}", f"{c.unchanged:,}")
     console.print(table)
+
+
+@app.command()
+def reconcile(
+    fec: Annotated[
+        Path,
+        typer.Option(
+            "--fec", exists=True, dir_okay=False, help="the FEC to compare with", show_default=False
+        ),
+    ],
+    as_of: DateOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The balance of the client accounts (411, 4191) beside the encours, per client.
+
+    The books are computed straight from the FEC's lines dated on or before --as-of (every
+    month end of the FEC when not given); the encours is encours' own figure from its
+    database. Differences are explained (invoices dated by their piece, factures à
+    émettre given apart, accounts not imported); exit code 1 when one is not.
+    """
+    from ledger.errors import ImportRejected
+    from ledger.fec import book_lines
+    from ledger.reconcile import month_ends
+    from ledger.reconcile import reconcile as reconcile_books
+    from ledger.storage import load_ledger, migrate
+
+    engine = _engine()
+    migrate(engine)
+    try:
+        book = book_lines(fec)
+    except ImportRejected as rejected:
+        _fail("; ".join(str(p) for p in rejected.problems))
+    ledger = load_ledger(engine)
+    days = [as_of.date()] if as_of is not None else month_ends(book)
+    results = [reconcile_books(book, ledger, d) for d in days]
+    unexplained = any(r.unexplained_cents for r in results)
+    if as_json:
+        _print_json({"reconciled": not unexplained, "dates": [r.as_json() for r in results]})
+    else:
+        _print_reconciliations(results)
+    if unexplained:
+        raise typer.Exit(1)
+
+
+def _print_reconciliations(results: list[Any]) -> None:
+    """One table row per date, then the clients left unexplained."""
+    from ledger.money import cents_to_decimal
+
+    table = Table(
+        "as of",
+        *(Column(c, justify="right") for c in ("books (411 − 4191)", "encours", "explained")),
+        Column("unexplained", justify="right"),
+        title="encours beside the books",
+        title_justify="left",
+    )
+    for r in results:
+        t = r.totals
+        explained = t["piece_dates_cents"] + t["a_emettre_cents"] + t["not_imported_cents"]
+        table.add_row(
+            r.as_of.isoformat(),
+            *(_money(cents_to_decimal(t[c])) for c in ("books_cents", "encours_cents")),
+            _money(cents_to_decimal(explained)),
+            _money(cents_to_decimal(r.unexplained_cents)),
+        )
+    console.print(table)
+    for r in results:
+        wrong = r.clients[r.clients["unexplained_cents"] != 0]
+        for client_id, row in wrong.iterrows():
+            errors.print(
+                f"[bold red]{r.as_of}[/] {client_id}: books "
+                f"{_money(cents_to_decimal(int(row['books_cents'])))}, encours "
+                f"{_money(cents_to_decimal(int(row['encours_cents'])))}, unexplained "
+                f"{_money(cents_to_decimal(int(row['unexplained_cents'])))}"
+            )
 
 
 @app.command()

@@ -13,9 +13,10 @@ ISO-8859-15. The receivables ledger of the data contract is derived from it:
   are summed;
 - **payments**: the other credits on client accounts: bank receipts, and also advances
   or compensations set against an invoice, which lower what the client owes just the
-  same. Credits in entries with a 654 line are write-offs (pertes sur créances), not
-  payments. Debits in bank entries (refunds, rejected payments) are not invoices; they
-  only count in the lettrage;
+  same. Credits in entries with a 654 line are write-offs (pertes sur créances): they
+  become payment rows too (the client account is credited, the books no longer hold the
+  amount), and a group they settle marks its invoices written off. Debits in bank
+  entries (refunds, rejected payments) are amounts owed again, keyed by their entry;
 - **à-nouveaux** (opening entries: journal ``AN``/``RAN`` or labelled "à nouveaux"):
   their debits are last year's open invoices, dated by their ``PieceDate``, their
   credits open payments;
@@ -141,6 +142,7 @@ INVOICE, CREDIT_NOTE, PAYMENT, WRITE_OFF, OTHER_DEBIT = (
 OWED_ROLES = (INVOICE, OTHER_DEBIT)
 DOCUMENT_ROLES = (INVOICE, OTHER_DEBIT, CREDIT_NOTE)  # each becomes a row of invoices
 SETTLING_ROLES = (PAYMENT, CREDIT_NOTE, WRITE_OFF)
+CREDITED_ROLES = (PAYMENT, WRITE_OFF)  # each becomes payment rows: the account is credited
 
 # What write_fec writes: (account, label).
 CLIENTS_ACCOUNT = ("411000", "Clients")
@@ -870,11 +872,11 @@ def _settlements(client_lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     notes = settling[(settling["role"] == CREDIT_NOTE) & settling["invoice_id"].notna()]
     credited = notes.groupby("row")["invoice_id"].first()
 
-    payments = client_lines[client_lines["role"] == PAYMENT]
+    payments = client_lines[client_lines["role"].isin(CREDITED_ROLES)]
     unlettered = payments[payments["group"] < 0]
     split = pd.concat(
         [
-            settling[settling["role"] == PAYMENT].drop(columns="role"),
+            settling[settling["role"].isin(CREDITED_ROLES)].drop(columns="role"),
             pd.DataFrame(
                 {
                     "row": unlettered["row"].to_numpy(),
@@ -902,7 +904,7 @@ def _payments(client_lines: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     ``/k`` the k-th invoice a payment line settles (its first one keeps the plain id, so
     that an id stays when a later export splits the payment).
     """
-    lines = client_lines[client_lines["role"] == PAYMENT]
+    lines = client_lines[client_lines["role"].isin(CREDITED_ROLES)]
     day = lines["entry_date"].dt.strftime("%Y%m%d")
     base = lines["journal"] + "-" + lines["entry"] + "-" + day
     nth_line = lines.groupby(["journal", "entry"], sort=False).cumcount() + 1
@@ -1204,6 +1206,7 @@ def import_fec(
     *,
     directory: Path | None = None,
     default_terms_days: int = DEFAULT_TERMS_DAYS,
+    exclude_clients: Collection[str] = (),
 ) -> ImportReport:
     """Read a FEC (and the contract files of ``directory``), save them in one transaction.
 
@@ -1218,7 +1221,7 @@ def import_fec(
     """
     migrate(engine)
     client_ids, invoice_ids = known_ids(engine)
-    read = parse_fec(path, default_terms_days=default_terms_days)
+    read = parse_fec(path, default_terms_days=default_terms_days, exclude_clients=exclude_clients)
     fec = read.ledger
     files: dict[str, Path] = {"fec": path}
     warnings = list(read.warnings)

@@ -465,8 +465,8 @@ def _aged_balance(open_frame: pd.DataFrame, non_affecte_cents: int) -> AgedBalan
     codes = open_frame["bucket"].cat.codes.to_numpy()
     cents = open_frame["open_cents"].to_numpy()
     sums = [int(cents[(codes == code) & (cents > 0)].sum()) for code in range(len(BUCKETS))]
-    buckets = [cents_to_decimal(s) for s in sums]
-    return AgedBalance(*buckets, non_affecte=cents_to_decimal(non_affecte_cents))
+    d = [cents_to_decimal(s) for s in sums]
+    return AgedBalance(d[0], d[1], d[2], d[3], d[4], cents_to_decimal(non_affecte_cents))
 
 
 def aged_balance(
@@ -478,8 +478,7 @@ def aged_balance(
     wanted = [currency] if currency is not None else sorted(set(frame["currency"]))
     unapplied = by_client.groupby("currency")["non_affecte_cents"].sum()
     return {
-        c: _aged_balance(frame[frame["currency"] == c], int(unapplied.get(c, 0)))
-        for c in wanted
+        c: _aged_balance(frame[frame["currency"] == c], int(unapplied.get(c, 0))) for c in wanted
     }
 
 

@@ -143,3 +143,30 @@ def test_import_a_fec_export_it_and_reject_a_bad_one(env: str, tmp_path: Path) -
     [problem] = json.loads(rejected.output)["problems"]
     assert (problem["row"], problem["field"]) == (len(lines), "Debit")
     assert table_counts(make_engine(env)) == counts
+
+
+def test_reconcile_a_fec_with_takings_left_out(env: str, tmp_path: Path) -> None:
+    from tests.ledger.test_fec_variants import plain
+
+    fec = plain(tmp_path / "FEC.txt")
+    imported = runner.invoke(
+        app, ["import", "--fec", str(fec), "--exclude-client", "RECETTECB", "--json"]
+    )
+    assert imported.exit_code == 0, imported.output
+    result = runner.invoke(app, ["reconcile", "--fec", str(fec), "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["reconciled"] is True
+    assert [d["as_of"] for d in body["dates"]] == ["2024-01-31", "2024-02-29", "2024-03-20"]
+    last = body["dates"][-1]["total"]
+    assert last["books"] == last["encours"] == 400.0  # see the hand-worked 411 balance
+    one_day = runner.invoke(app, ["reconcile", "--fec", str(fec), "--as-of", "2024-02-29"])
+    assert one_day.exit_code == 0 and "2024-02-29" in one_day.output
+
+    # A payment the ledger lost: the difference is named, the exit code says so.
+    engine = make_engine(env)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM payments WHERE payment_id = 'BQ-4-20240301'")
+    broken = runner.invoke(app, ["reconcile", "--fec", str(fec), "--as-of", "2024-03-31"])
+    assert broken.exit_code == 1
+    assert "C2" in broken.output

@@ -268,8 +268,10 @@ def test_a_write_off_marks_the_invoice_written_off(tmp_path: Path) -> None:
     ledger = read_fec(write_fec_file(tmp_path / "FEC.txt", lines))
     invoice = ledger.invoices.iloc[0]
     assert (invoice["invoice_id"], bool(invoice["written_off"])) == ("F9", True)
-    assert pd.isna(invoice["paid_date"])
-    assert ledger.payments.empty  # a loss is not money received
+    assert pd.isna(invoice["paid_date"])  # never paid...
+    # ... but the books no longer hold it: the loss credits the account, as a row of its own.
+    loss = ledger.payments[["payment_date", "amount_cents", "invoice_id", "reference"]]
+    assert loss.values.tolist() == [[day("2024-06-10"), 24_000, "F9", "PERTE"]]
 
 
 def test_a_refund_in_the_bank_is_owed_until_lettered(tmp_path: Path) -> None:
@@ -513,7 +515,12 @@ def test_round_trip_gives_the_same_invoices_clients_and_settlements(
     columns += ["paid_date", "written_off", "credited_invoice_id"]
     assert _rows(back.invoices, columns) == _rows(simulated.invoices, columns)
     columns = ["client_id", "payment_date", "amount_cents", "reference", "invoice_id"]
-    assert _rows(back.payments, columns) == _rows(simulated.payments, columns)
+    # Write-offs come back as rows of their own: the loss credits the client account.
+    losses = back.payments["reference"].str.startswith("Créance irrécouvrable")
+    assert set(back.payments.loc[losses, "invoice_id"]) == set(
+        simulated.invoices.loc[simulated.invoices["written_off"], "invoice_id"]
+    )
+    assert _rows(back.payments[~losses], columns) == _rows(simulated.payments, columns)
     columns = ["client_id", "received_date", "amount_cents", "reference", "applied_date"]
     assert _rows(back.advances, columns) == _rows(simulated.advances, columns)
     active = simulated.clients[simulated.clients["client_id"].isin(simulated.invoices["client_id"])]
