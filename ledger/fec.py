@@ -118,6 +118,7 @@ REQUIRED_COLUMNS = tuple(
 )
 KNOWN_COLUMNS = (*FEC_COLUMNS, *SIGNED_COLUMNS, *REGIME_COLUMNS)
 
+CLIENT_ACCOUNTS = r"41[136]"  # clients, effets à recevoir, clients douteux
 MIN_TAKINGS = 3  # invoices, all settled the day of issue, before a client looks like takings
 DEFAULT_TERMS_DAYS = 30  # LME: 30 days when nothing else is agreed
 MAX_ID_LENGTH = 64  # what the database holds (String(64))
@@ -577,7 +578,7 @@ def _classify(lines: pd.DataFrame) -> pd.DataFrame:
     code = lines["journal"].fillna("").str.upper().str.fullmatch(OPENING_CODE)
     opening = code | lines["journal_lib"].fillna("").str.lower().str.fullmatch(OPENING_LABEL)
     bank, sales, loss = per_entry["bank"], per_entry["sales"], per_entry["loss"]
-    client = account.str.startswith("411")
+    client = account.str.match(CLIENT_ACCOUNTS)
     signed = lines["signed"].fillna(0)
     debit, credit = client & (signed > 0), client & (signed < 0)
     role = np.select(
@@ -596,15 +597,31 @@ def _classify(lines: pd.DataFrame) -> pd.DataFrame:
     has_aux = lines["aux"].notna()
     # Documents are dated by their piece, and so is whatever an opening entry carries over.
     documents = opening | pd.Series(np.isin(role, DOCUMENT_ROLES), index=lines.index)
+    client_id = lines["aux"].where(has_aux, lines["account"])
+    client_id = client_id.where(has_aux | ~account.str.match(r"41[36]"), _entry_client(lines))
     return lines.assign(
         role=role,
         opening=opening,
-        client_id=lines["aux"].where(has_aux, lines["account"]),
+        client_id=client_id.where(client_id.notna(), lines["account"]),
         client_name=lines["aux_lib"].where(has_aux, lines["account_lib"]),
         date=lines["piece_date"].where(documents, lines["entry_date"]),
         is_advance=account.str.startswith("4191"),
         row=lines.index,
     )
+
+
+def _entry_client(lines: pd.DataFrame) -> pd.Series:
+    """The one client of each line's entry on 411, missing when it has none or several.
+
+    A transfer to 416 (clients douteux) or 413 (effets à recevoir) often names no
+    auxiliary account: it belongs to the client whose 411 line it balances.
+    """
+    on_411 = lines["account"].fillna("").str.startswith("411")
+    client = lines["aux"].where(lines["aux"].notna(), lines["account"]).where(on_411)
+    keys = [lines["journal"], lines["entry_key"]]
+    count = client.groupby(keys, sort=False).transform("nunique")
+    first = client.groupby(keys, sort=False).transform("first")
+    return first.where(count == 1)
 
 
 def _allocate(
