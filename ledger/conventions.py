@@ -225,12 +225,13 @@ def detect_conventions(spec: TableSpec, text: pd.DataFrame) -> Conventions:
     present = [c for c in spec.columns if c.name in text]
     amounts = [text[c.name].dropna() for c in present if c.kind == "money"]
     mark, has_amounts = decimal_mark(amount_shapes(a) for a in amounts)
-    dates = pd.concat([text[c.name].dropna() for c in present if c.kind == "date"] or [pd.Series()])
-    layouts = date_layouts(dates.astype("str"))
-    counts = np.bincount(layouts[layouts >= 0].to_numpy(int), minlength=len(DATE_LAYOUTS))
+    given = [text[c.name].dropna() for c in present if c.kind == "date"]
+    dates = pd.concat(given or [pd.Series()], ignore_index=True).astype("str")
+    layouts = date_layouts(dates).to_numpy(int)
+    counts = np.bincount(layouts[layouts >= 0], minlength=len(DATE_LAYOUTS))
     fmt = DATE_LAYOUTS[int(counts.argmax())]  # argmax keeps the first of equals: ISO
     assumed = False
     if fmt.month_at is not None and counts.max() > 0:
-        ours = dates[layouts == DATE_LAYOUTS.index(fmt)].astype("str")
-        assumed = not (ours.str.slice(0, 2).astype(int) > 12).any()
+        days = dates[layouts == DATE_LAYOUTS.index(fmt)].str.slice(0, 2).astype(int)
+        assumed = not (days > 12).any()
     return Conventions(mark, fmt, has_amounts, len(dates) > 0, assumed)
