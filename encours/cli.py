@@ -172,7 +172,7 @@ def import_(
     for warning in report.warnings:
         errors.print(f"[yellow]warning:[/] {warning}")
     for line in report.detected:
-        console.print(f"read {line}", highlight=False, markup=False)
+        console.print(f"read {line}", highlight=False, markup=False, soft_wrap=True)
     table = Table("table", "inserted", "updated", "unchanged", title="import done")
     for name, c in report.summary.tables.items():
         table.add_row(name, f"{c.inserted:,}", f"{c.updated:,}", f"{c.unchanged:,}")
