@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ledger.contract import USER_COLUMN_PREFIX, TableSpec
@@ -184,12 +185,29 @@ def detect_separator(header: str, known: Collection[str]) -> str:
 
 def amount_shapes(text: pd.Series) -> pd.Series:
     """The shape of each amount text (``whole``, ``point``, ``comma``...; ``other``)."""
-    masks = [
-        text.str.fullmatch(f"(?:{shape})").fillna(False).to_numpy(bool)
-        for shape in AMOUNT_SHAPES.values()
-    ]
-    shapes = np.select(masks, list(AMOUNT_SHAPES), default="other")
+    names = first_match(text, [f"(?:{shape})" for shape in AMOUNT_SHAPES.values()])
+    shapes = np.array([*AMOUNT_SHAPES, "other"], dtype=object)[names]
     return pd.Series(shapes, index=text.index, dtype="object").where(text.notna())
+
+
+def first_match(text: pd.Series, patterns: list[str]) -> npt.NDArray[np.int64]:
+    """For each text, the index of the first of ``patterns`` it matches whole (-1: none).
+
+    Values already matched are not tried again, and the search stops once every value
+    has its pattern, so that a file in the contract's conventions is classified after
+    a pattern or two. Measured on a simulated ledger of 455,000 rows (3,000 clients, 24
+    months) on two busy cores: read in 4.0 s before conventions were detected, 4.5 s
+    now (5.6 s written the French way); trying every pattern on every value took 5.8 s.
+    """
+    found = np.full(len(text), -1, dtype=np.int64)
+    left = text.notna().to_numpy(bool, copy=True)
+    for position, pattern in enumerate(patterns):
+        if not left.any():
+            break
+        match = text.where(left).str.fullmatch(pattern).fillna(False).to_numpy(bool)
+        found[match] = position
+        left &= ~match
+    return found
 
 
 def decimal_mark(shapes: Iterable[pd.Series]) -> tuple[DecimalMark | None, bool]:
@@ -216,8 +234,7 @@ def canonical_amounts(text: pd.Series, shapes: pd.Series, mark: DecimalMark | No
 
 def date_layouts(text: pd.Series) -> pd.Series:
     """The index in ``DATE_LAYOUTS`` of each date text's layout (-1: none of them)."""
-    masks = [text.str.fullmatch(f.shape).fillna(False).to_numpy(bool) for f in DATE_LAYOUTS]
-    return pd.Series(np.select(masks, range(len(masks)), default=-1), index=text.index)
+    return pd.Series(first_match(text, [f.shape for f in DATE_LAYOUTS]), index=text.index)
 
 
 def detect_conventions(spec: TableSpec, text: pd.DataFrame) -> Conventions:
