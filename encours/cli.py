@@ -99,8 +99,8 @@ def import_(
         Path | None,
         typer.Argument(
             exists=True,
-            file_okay=False,
-            help="folder of CSV or Parquet files (optional with --fec)",
+            help="folder of CSV, Parquet or Excel files, or one .xlsx workbook with a sheet "
+            "per table (optional with --fec)",
             show_default=False,
         ),
     ] = None,
@@ -138,6 +138,10 @@ def import_(
     is listed with its column and the reason, and nothing is written (exit code 1).
     Importing the same files again changes nothing; a row whose values changed (a
     paid_date newly filled, say) is updated.
+
+    Files are read as French exports write them too: separator ; or tab, CP1252, decimal
+    commas (1 234,56), dates 31/01/2024; what was detected is printed for each file. A
+    workbook has one sheet per table, named like the files (clients, invoices...).
 
     [bold]--fec FILE[/] reads the FEC of your accounting (tab or pipe separated, UTF-8 or
     ISO-8859-15): clients from the 411 accounts, factures, avoirs and règlements with their
@@ -180,6 +184,8 @@ def import_(
         return
     for warning in report.warnings:
         errors.print(f"[yellow]warning:[/] {warning}")
+    for line in report.detected:
+        console.print(f"read {line}", highlight=False, markup=False, soft_wrap=True)
     table = Table("table", "inserted", "updated", "unchanged", title="import done")
     for name, c in report.summary.tables.items():
         table.add_row(name, f"{c.inserted:,}", f"{c.updated:,}", f"{c.unchanged:,}")
@@ -816,15 +822,17 @@ def risk(
     console.print(table)
 
 
-def _worklist_files(frame: Any, csv: Path | None, excel: Path | None) -> None:
-    """Write the worklist rows to CSV and Excel (dates as dates, money in currency units)."""
+def _worklist_files(
+    frame: Any, csv: Path | None, excel: Path | None, file_format: str = "en"
+) -> None:
+    """Write the worklist rows to CSV and Excel in English or French conventions."""
+    from serving.exports import ExportFormat, write_csv, write_excel
+
+    fmt: ExportFormat = "fr" if file_format == "fr" else "en"
     if csv is not None:
-        frame.to_csv(csv, index=False)
+        write_csv(frame, csv, fmt)
     if excel is not None:
-        dated = frame.copy()
-        for column in dated.columns[dated.dtypes.astype(str).str.startswith("datetime64")]:
-            dated[column] = dated[column].dt.date
-        dated.to_excel(excel, index=False, sheet_name="relances")
+        write_excel(frame, excel, fmt)
 
 
 @app.command()
@@ -850,6 +858,15 @@ def worklist(
         Path | None,
         typer.Option("--excel", dir_okay=False, help="write the rows to this Excel (.xlsx) file"),
     ] = None,
+    file_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="conventions of the --csv and --excel files: en (',', 1234.5, ISO dates) or "
+            "fr (';', 1234,50, dd/mm/yyyy, UTF-8 with BOM for Excel in French; French "
+            "headers in --excel)",
+        ),
+    ] = "en",
     as_json: JsonFlag = False,
 ) -> None:
     """The relance worklist: open invoices to chase, largest amount at risk first.
@@ -873,6 +890,8 @@ def worklist(
     from training.models import LATE_MODEL, TIME_MODEL
     from training.tracking import load_champion, quiet_mlflow
 
+    if file_format not in ("en", "fr"):
+        _fail(f"--format must be en or fr, not {file_format!r}", 2)
     settings = get_settings()
     day = (as_of or dt.datetime.now()).date()
     try:
@@ -898,7 +917,7 @@ def worklist(
             currency=currency,
         )
     frame = built.export_frame()
-    _worklist_files(frame, csv, excel)
+    _worklist_files(frame, csv, excel, file_format)
     shown = limit or SCREEN_ROWS
     if as_json:
         _print_json(

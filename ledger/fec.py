@@ -44,7 +44,6 @@ imports: row 1 is the first line after the header, i.e. line 2 of the file.
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +66,7 @@ from ledger.contract import (
     Ledger,
     TableSpec,
 )
+from ledger.conventions import DateFormat, detect_encoding
 from ledger.errors import ImportRejected, LedgerError, RowProblem
 from ledger.importing import ImportReport
 from ledger.money import format_cents
@@ -79,7 +79,6 @@ from ledger.validation import (
     NOT_TOO_LARGE,
     NUMBER,
     ROWS_NAMED,
-    DateFormat,
     Failure,
     cents_of,
     failures_where,
@@ -130,7 +129,6 @@ DEBIT_WORDS = ("D", "+1", "1", "DEBIT", "DÉBIT")
 CREDIT_WORDS = ("C", "-1", "CREDIT", "CRÉDIT")
 OPENING_CODE = r"R?ANO?[0-9]*|A-?NOUV.*"
 OPENING_LABEL = r".*(nouveau|ouverture|report).*"
-C1_BYTES = bytes(range(0x80, 0xA0))  # control codes in ISO-8859-15, letters in CP1252
 
 # Roles of the lines on client accounts.
 INVOICE, CREDIT_NOTE, PAYMENT, WRITE_OFF, OTHER_DEBIT = (
@@ -176,28 +174,6 @@ class FecWritten:
 
 
 # --- reading the file as text ----------------------------------------------------------
-
-
-def detect_encoding(path: Path) -> str:
-    """UTF-8 when the whole file decodes as UTF-8, else ISO-8859-15 (CP1252 if it has € etc.).
-
-    Bytes 0x80-0x9F are control codes in ISO-8859-15 that no text holds, but letters
-    (€, œ, ’) in Windows' CP1252, which some packages write and call "ANSI".
-    """
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            if len(chunk.translate(None, C1_BYTES)) < len(chunk):
-                return "cp1252"
-    return "iso-8859-15"
 
 
 def _header(path: Path, encoding: str) -> str:

@@ -1,11 +1,26 @@
-"""Read a directory of data-contract files into a typed ``Ledger``, or reject it whole.
+"""Read data-contract files into a typed ``Ledger``, or reject them whole.
 
-Each file (``<table>.csv`` or ``<table>.parquet``) is first read as text, every
-column a stripped string with empty meaning missing, so that nothing is guessed
-(no date or number inference, ``00123`` stays ``00123``). ``ledger.validation``
-then checks and types it. Any problem anywhere rejects the whole directory, with
-every bad row named: an import is all or nothing. The inverse is
+The files are a directory of ``<table>.csv``, ``<table>.parquet`` or ``<table>.xlsx``,
+or one Excel workbook with a sheet per table (named like the files, in any case).
+Each is first read as text, every column a stripped string with empty meaning
+missing, so that no value is guessed (no type inference, ``00123`` stays ``00123``).
+``ledger.validation`` then checks and types it. Any problem anywhere rejects the
+whole lot, with every bad row named: an import is all or nothing. The inverse is
 ``ledger.files.write_ledger``.
+
+Each file is read in the conventions it shows, detected on its own
+(``ledger.conventions``) and reported in ``ReadResult.detected``:
+
+- CSV **encoding**: UTF-8 with or without BOM, CP1252 or ISO-8859-15;
+- CSV **separator**: ``,`` ``;`` tab or ``|``;
+- **decimal mark**: point or comma (``1234,56``), thousands grouped by spaces,
+  no-break spaces (U+00A0, U+202F) or, with a decimal comma, dots (``1.234,56``);
+  English ``1,234.56`` and amounts that could be read two ways are refused;
+- **dates**: ``YYYY-MM-DD``, ``DD/MM/YYYY``, ``DD-MM-YYYY`` or ``DD.MM.YYYY``, one
+  layout per file (a file mixing them is refused, naming the rows); day-first dates
+  none of which has a day above 12 are read day first, and the report says so;
+- **booleans**: true/false, yes/no, oui/non, vrai/faux, 1/0;
+- **Excel cells** typed as dates and numbers (``ledger.workbooks``).
 """
 
 from __future__ import annotations
@@ -22,7 +37,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ledger.contract import TABLES, Ledger
+from ledger.contract import TABLES, Ledger, TableSpec
+from ledger.conventions import Conventions, detect_encoding, detect_separator, has_bom
 from ledger.errors import ImportRejected, RowProblem
 from ledger.validation import (
     MAX_PROBLEMS_PER_RULE,
@@ -30,27 +46,61 @@ from ledger.validation import (
     check_table,
     reference_failures,
 )
+from ledger.workbooks import UnreadableWorkbook, sheet_names, sheet_text
 
-SUFFIXES = (".csv", ".parquet")
+WORKBOOK = ".xlsx"
+SUFFIXES = (".csv", ".parquet", WORKBOOK)
 PANDAS_INDEX_PREFIX = "__index_level_"  # written by pandas' to_parquet(index=True)
-NOT_UTF8 = "the file is not UTF-8 text: save it again as 'CSV UTF-8'"
+SEPARATOR_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 
 
 @dataclass
 class ReadResult:
-    """A directory read and validated: the ledger, the file of each table, the warnings."""
+    """Files read and validated: the ledger, the file of each table, the warnings.
+
+    ``detected`` has one line per file saying how it was written, e.g.
+    ``invoices.csv: separator ';', encoding cp1252, decimal comma, dates dd/mm/yyyy``.
+    """
 
     ledger: Ledger
     files: dict[str, Path]
     warnings: list[str]
+    detected: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Listing:
-    """The contract files found in a directory and what is wrong with the set of them."""
+    """The contract files found and what is wrong with the set of them.
+
+    ``sheets`` names the sheet of each table read from a workbook of several tables.
+    """
 
     files: dict[str, Path] = field(default_factory=dict)
     problems: list[RowProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sheets: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one table is read from: a file, and in a workbook of several tables its sheet."""
+
+    path: Path
+    sheet: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How problems and the report name it: ``invoices.csv``, ``books.xlsx, sheet Factures``."""
+        return self.path.name if self.sheet is None else f"{self.path.name}, sheet {self.sheet}"
+
+
+@dataclass
+class TextRead:
+    """One table read as text, how it was written, and what a person should know of it."""
+
+    frame: pd.DataFrame
+    how: str  # "separator ';', encoding cp1252" or "typed cells"
+    typed: bool  # values arrived typed (Parquet, Excel): text conventions only if shown
     warnings: list[str] = field(default_factory=list)
 
 
@@ -74,8 +124,9 @@ def read_ledger_dir(
     not a directory without a clients or invoices file. Absent tables are empty.
 
     Args:
-        directory: holds ``clients.csv``, ``invoices.parquet``... Subdirectories are
-            ignored; other files draw a warning.
+        directory: holds ``clients.csv``, ``invoices.parquet``, ``payments.xlsx``...
+            Subdirectories are ignored; other files draw a warning. May also be one
+            ``.xlsx`` workbook with a sheet per table, or a single contract file.
         known_client_ids: clients already in the ledger, which rows may name.
         known_invoice_ids: invoices already in the ledger, which rows may name.
 
@@ -85,13 +136,18 @@ def read_ledger_dir(
     listing = contract_files(directory)
     problems = list(listing.problems)
     checked: dict[str, CheckedTable] = {}
+    detected: list[str] = []
+    read_warnings: list[str] = []
     for name, path in listing.files.items():
+        source = Source(path, listing.sheets.get(name))
         try:
-            text = read_text_frame(path)
+            read = read_source(source, TABLES[name])
         except UnreadableFile as exc:
-            problems += [RowProblem(path.name, None, None, m) for m in exc.messages]
+            problems += [RowProblem(source.label, None, None, m) for m in exc.messages]
             continue
-        checked[name] = check_table(TABLES[name], text, path.name)
+        checked[name] = check_table(TABLES[name], read.frame, source.label)
+        detected.append(detected_line(source, read, checked[name].conventions))
+        read_warnings += read.warnings
     known = {"clients": known_client_ids, "invoices": known_invoice_ids}
     for name, failures in reference_failures(checked, known, set(listing.files)).items():
         checked[name].failures += failures
@@ -100,55 +156,146 @@ def read_ledger_dir(
     if problems:
         raise ImportRejected(problems)
     frames = {name: table.frame.reset_index(drop=True) for name, table in checked.items()}
-    warnings = listing.warnings + [w for table in checked.values() for w in table.warnings]
-    return ReadResult(Ledger(**frames), dict(listing.files), warnings)
+    warnings = listing.warnings + read_warnings
+    warnings += [w for table in checked.values() for w in table.warnings]
+    return ReadResult(Ledger(**frames), dict(listing.files), warnings, detected)
+
+
+def detected_line(source: Source, read: TextRead, conventions: Conventions) -> str:
+    """How one file was written, in a line: ``invoices.csv: separator ';', ..., decimal comma``."""
+    parts = [read.how]
+    if not (read.typed and conventions.is_contract):
+        parts += conventions.describe()
+    return f"{source.label}: {', '.join(parts)}"
 
 
 def contract_files(directory: Path) -> Listing:
-    """The file of each contract table in ``directory``, in contract order."""
-    listing = Listing()
+    """The file of each contract table in ``directory``, in contract order.
+
+    ``directory`` may also be one file: a workbook with a sheet per table, or one
+    contract file (``payments.csv``).
+    """
     folder = directory.name or str(directory)
+    if directory.is_file() and directory.suffix.lower() == WORKBOOK:
+        return workbook_sheets(directory)
+    if directory.is_file() and directory.suffix.lower() in SUFFIXES:
+        return listing_of({directory.stem.lower(): [directory]}, folder)
     if not directory.is_dir():
+        listing = Listing()
         listing.problems.append(
             RowProblem(folder, None, None, f"folder {directory} does not exist")
         )
         return listing
     candidates: dict[str, list[Path]] = {name: [] for name in TABLES}
+    warnings = []
     for path in sorted(directory.iterdir()):
-        if path.is_dir() or path.name.startswith("."):
+        if path.is_dir() or path.name.startswith((".", "~$")):  # ~$: Excel's lock file
             continue
         table = path.stem.lower()
         if path.suffix.lower() in SUFFIXES and table in candidates:
             candidates[table].append(path)
         else:
-            listing.warnings.append(
+            warnings.append(
                 f"{path.name} is not a data-contract file and was ignored (expected "
-                f"{', '.join(TABLES)} as .csv or .parquet)"
+                f"{', '.join(TABLES)} as .csv, .parquet or .xlsx)"
             )
-    for table, paths in candidates.items():
-        if len(paths) > 1:
-            names = " and ".join(p.name for p in paths)
-            message = f"both {names} hold the {table}: keep only one of them"
-            listing.problems.append(RowProblem(folder, None, None, message))
-        elif paths:
-            listing.files[table] = paths[0]
-    if not (candidates["clients"] or candidates["invoices"]):
-        message = "the folder has neither a clients file nor an invoices file"
-        listing.problems.append(RowProblem(folder, None, None, message))
+    listing = listing_of(candidates, folder)
+    listing.warnings[:0] = warnings
     return listing
 
 
-def read_text_frame(path: Path) -> pd.DataFrame:
-    """A CSV or Parquet file as stripped text, indexed by data row number (1 = first row).
+def listing_of(candidates: dict[str, list[Path]], where: str) -> Listing:
+    """The listing of candidate files by table: one per table, clients or invoices given."""
+    listing = Listing()
+    for table in TABLES:
+        paths = candidates.get(table, [])
+        if len(paths) > 1:
+            names = " and ".join(p.name for p in paths)
+            message = f"both {names} hold the {table}: keep only one of them"
+            listing.problems.append(RowProblem(where, None, None, message))
+        elif paths:
+            listing.files[table] = paths[0]
+    unknown = set(candidates) - set(TABLES)
+    if unknown:
+        message = (
+            f"{', '.join(sorted(unknown))} is not a table of the contract ({', '.join(TABLES)})"
+        )
+        listing.problems.append(RowProblem(where, None, None, message))
+    elif not (candidates.get("clients") or candidates.get("invoices")):
+        message = "the folder has neither a clients file nor an invoices file"
+        listing.problems.append(RowProblem(where, None, None, message))
+    return listing
+
+
+def workbook_sheets(path: Path) -> Listing:
+    """The sheet of each contract table in a workbook (sheets named like the tables)."""
+    try:
+        names = sheet_names(path)
+    except UnreadableWorkbook as exc:
+        return Listing(problems=[RowProblem(path.name, None, None, str(exc))])
+    listing = Listing()
+    by_table: dict[str, list[str]] = {}
+    for name in names:
+        if name.strip().lower() in TABLES:
+            by_table.setdefault(name.strip().lower(), []).append(name)
+        else:
+            listing.warnings.append(
+                f"{path.name}: sheet {name} is not a data-contract table and was ignored "
+                f"(expected sheets named {', '.join(TABLES)})"
+            )
+    for table, sheets in by_table.items():
+        if len(sheets) > 1:
+            message = f"sheets {' and '.join(sheets)} both hold the {table}: keep only one"
+            listing.problems.append(RowProblem(path.name, None, None, message))
+        else:
+            listing.files[table], listing.sheets[table] = path, sheets[0]
+    if not ({"clients", "invoices"} & set(by_table)):
+        message = "the workbook has neither a clients sheet nor an invoices sheet"
+        listing.problems.append(RowProblem(path.name, None, None, message))
+    listing.files = {t: listing.files[t] for t in TABLES if t in listing.files}
+    return listing
+
+
+def read_source(source: Source, spec: TableSpec) -> TextRead:
+    """One table as stripped text, indexed by data row number (1 = first row).
 
     Raises:
         UnreadableFile: the file is not a table that can be read.
     """
-    if path.suffix.lower() == ".csv":
-        names, columns = csv_columns(path)
-    else:
-        names, columns = parquet_columns(path)
-    return text_frame(names, columns)
+    suffix = source.path.suffix.lower()
+    if suffix == WORKBOOK:
+        return read_sheet(source, spec)
+    if suffix == ".csv":
+        names, columns, how = csv_columns(source.path, spec.column_names)
+        return TextRead(text_frame(names, columns), how, typed=False)
+    names, columns = parquet_columns(source.path)
+    return TextRead(text_frame(names, columns), "Parquet columns", typed=True)
+
+
+def read_sheet(source: Source, spec: TableSpec) -> TextRead:
+    """A workbook sheet as text (the sheet named like the table, else the first one)."""
+    try:
+        sheet = source.sheet or table_sheet(sheet_names(source.path), spec.name)
+        read = sheet_text(source.path, sheet, [c.name for c in spec.columns if c.kind == "money"])
+    except UnreadableWorkbook as exc:
+        raise UnreadableFile(str(exc)) from exc
+    check_unique(read.names)
+    columns = [pa.chunked_array([pa.array(c, pa.string())]) for c in read.columns]
+    how = "typed cells" if source.sheet else f"typed cells of sheet {sheet}"
+    warnings = [
+        f"{source.label}: {len(rows)} amount(s) of column {name} had more than 2 decimals and "
+        f"were rounded to the cent as Excel shows them (rows {', '.join(map(str, rows[:10]))}"
+        f"{'...' if len(rows) > 10 else ''})"
+        for name, rows in read.rounded.items()
+    ]
+    return TextRead(text_frame(read.names, columns), how, typed=True, warnings=warnings)
+
+
+def table_sheet(names: list[str], table: str) -> str:
+    """The sheet named like ``table`` in any case, else the first sheet."""
+    if not names:
+        raise UnreadableFile("the workbook has no sheet")
+    return next((n for n in names if n.strip().lower() == table), names[0])
 
 
 def text_frame(names: list[str], columns: list[pa.ChunkedArray]) -> pd.DataFrame:
@@ -179,24 +326,40 @@ def stripped_text(column: pa.ChunkedArray) -> pd.Series:
     return pc.if_else(pc.equal(stripped, ""), missing, stripped).to_pandas().astype("str")
 
 
-def csv_columns(path: Path) -> tuple[list[str], list[pa.ChunkedArray]]:
-    """The header names and every column as text of a UTF-8 CSV file (BOM or not).
+def csv_columns(path: Path, known: list[str]) -> tuple[list[str], list[pa.ChunkedArray], str]:
+    """The header names, every column as text, and how a CSV file is written.
+
+    The encoding is told by the bytes, the separator by the header (``known`` are the
+    column names expected); the last part is ``separator ';', encoding cp1252``.
 
     Raises:
-        UnreadableFile: the file is not UTF-8 CSV, or some lines do not have as many
-            values as the header has columns (named by line: data row numbers after
-            such a line would be off, so its other rows are not checked).
+        UnreadableFile: the file is empty or has a column twice, or some lines do not
+            have as many values as the header has columns (named by line: data row
+            numbers after such a line would be off, so its other rows are not checked).
     """
-    names = csv_header(path)
-    table, bad_lines = csv_table(path, len(names), use_threads=True)
+    encoding = detect_encoding(path)
+    bom = encoding == "utf-8" and has_bom(path)
+    header = first_line(path, "utf-8-sig" if bom else encoding)
+    separator = detect_separator(header, known)
+    names = csv_header(header, separator)
+    table, bad_lines = csv_table(path, len(names), separator, encoding, use_threads=True)
     if bad_lines:
         # Only a single-threaded read knows line numbers: worth it on the way out.
-        _, bad_lines = csv_table(path, len(names), use_threads=False)
+        _, bad_lines = csv_table(path, len(names), separator, encoding, use_threads=False)
         raise UnreadableFile(*bad_lines)
-    return names, table.columns
+    how = f"separator {SEPARATOR_NAMES[separator]}, encoding {encoding}"
+    return names, table.columns, how + (" with BOM" if bom else "")
 
 
-def csv_table(path: Path, width: int, *, use_threads: bool) -> tuple[pa.Table, list[str]]:
+def first_line(path: Path, encoding: str) -> str:
+    """The first line of a text file, decoded, without its line break."""
+    with path.open(encoding=encoding, newline="") as handle:
+        return handle.readline().rstrip("\r\n")
+
+
+def csv_table(
+    path: Path, width: int, separator: str, encoding: str, *, use_threads: bool
+) -> tuple[pa.Table, list[str]]:
     """A CSV file after its header as ``width`` text columns, and its malformed lines."""
     positional = [f"c{i}" for i in range(width)]
     bad_lines: list[str] = []
@@ -214,10 +377,13 @@ def csv_table(path: Path, width: int, *, use_threads: bool) -> tuple[pa.Table, l
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(
-                column_names=positional, skip_rows=1, use_threads=use_threads
+                column_names=positional,
+                skip_rows=1,
+                use_threads=use_threads,
+                encoding="utf8" if encoding == "utf-8" else encoding,
             ),
             parse_options=pacsv.ParseOptions(
-                ignore_empty_lines=False, invalid_row_handler=skip_bad_line
+                delimiter=separator, ignore_empty_lines=False, invalid_row_handler=skip_bad_line
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(positional, pa.string()),
@@ -225,33 +391,20 @@ def csv_table(path: Path, width: int, *, use_threads: bool) -> tuple[pa.Table, l
                 quoted_strings_can_be_null=False,
             ),
         )
-    except pa.ArrowInvalid as exc:
-        if "UTF8" in str(exc):
-            raise UnreadableFile(NOT_UTF8) from exc
-        raise UnreadableFile(f"the file could not be read as CSV: {exc}") from exc
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise UnreadableFile(f"the file could not be read as CSV in {encoding}: {exc}") from exc
     return table, bad_lines
 
 
-def csv_header(path: Path) -> list[str]:
-    """The stripped column names of a CSV file's first line.
+def csv_header(header: str, separator: str) -> list[str]:
+    """The stripped column names of a CSV header line.
 
     Raises:
-        UnreadableFile: the file is empty, not UTF-8, separated by semicolons or has a
-            column name twice.
+        UnreadableFile: the line is empty or names a column twice.
     """
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), None)
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(NOT_UTF8) from exc
-    if not header:
+    names = [name.strip() for name in next(csv.reader([header], delimiter=separator), [])]
+    if not any(names):
         raise UnreadableFile("the file is empty: the first line must name the columns")
-    if len(header) == 1 and ";" in header[0]:
-        raise UnreadableFile(
-            "the columns are separated by semicolons: the contract uses commas "
-            "(and a dot for decimals)"
-        )
-    names = [name.strip() for name in header]
     check_unique(names)
     return names
 

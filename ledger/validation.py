@@ -25,12 +25,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ledger.contract import TABLES, USER_COLUMN_PREFIX, Column, TableSpec, user_columns
+from ledger.conventions import (
+    CONTRACT,
+    DATE_LAYOUTS,
+    ISO,
+    READABLE,
+    SHORT_YEAR,
+    Conventions,
+    DateFormat,
+    DecimalMark,
+    amount_shapes,
+    canonical_amounts,
+    date_layouts,
+    detect_conventions,
+)
 from ledger.errors import RowProblem
 
 MAX_PROBLEMS_PER_RULE = 1000
 ROWS_NAMED = 10  # rows listed in "appears 3 times (rows 3, 7 and 9)"
-TRUE_WORDS = ("true", "1", "yes", "oui")
-FALSE_WORDS = ("false", "0", "no", "non")
+TRUE_WORDS = ("true", "1", "yes", "oui", "vrai")
+FALSE_WORDS = ("false", "0", "no", "non", "faux")
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 MAX_WHOLE_DIGITS = 16  # what Numeric(18, 2) holds before the point; int64 cents too
 NON_NEGATIVE_MONEY = frozenset({"credit_limit"})  # every other money column must be > 0
@@ -42,9 +56,7 @@ DATE_ORDER: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 # [0-9], not \d: a regex engine may take other scripts' digits for \d.
-ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 NUMBER = r"[+-]?[0-9]+(?:\.[0-9]*)?"
-COMMA_NUMBER = r"[+-]?[0-9 .]*[0-9],[0-9]*"
 AT_MOST_CENTS = r"[+-]?[0-9]+(?:\.[0-9]{0,2}0*)?"  # zeros beyond the cents are harmless
 NOT_TOO_LARGE = rf"[+-]?0*[0-9]{{1,{MAX_WHOLE_DIGITS}}}(?:\.[0-9]*)?"
 WHOLE_NUMBER = r"[+-]?[0-9]{1,12}(?:\.0*)?"
@@ -99,6 +111,7 @@ class CheckedTable:
     problems: list[RowProblem] = field(default_factory=list)  # about the whole file
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    conventions: Conventions = CONTRACT  # how the file writes its amounts and dates
 
     def report(self) -> list[RowProblem]:
         """Every problem of the file: whole-file ones, then by row and column, then overflows."""
@@ -189,21 +202,6 @@ def parse_code(col: Column, text: pd.Series, length: int, example: str) -> Parse
     return as_objects(upper), failures_where(col.name, bad, rule, lambda _: rule, text)
 
 
-@dataclass(frozen=True)
-class DateFormat:
-    """A strict date layout: its shape, how to parse it and how to name it to a person."""
-
-    shape: str  # regular expression of the whole text
-    strptime: str
-    day_at: int  # where the two digits of the day start
-    layout: str  # "YYYY-MM-DD"
-    name: str  # "the YYYY-MM-DD format"
-    example: str
-
-
-ISO = DateFormat(ISO_DATE, "%Y-%m-%d", 8, "YYYY-MM-DD", "the YYYY-MM-DD format", "2024-01-31")
-
-
 def strict_dates(text: pd.Series, column: str, fmt: DateFormat) -> Parsed:
     """Dates in layout ``fmt`` as ``datetime64[ns]``; every bad one named (missing: NaT)."""
     shaped = text.str.fullmatch(fmt.shape)
@@ -244,34 +242,80 @@ def strict_dates(text: pd.Series, column: str, fmt: DateFormat) -> Parsed:
     return dates.astype("datetime64[ns]"), failures
 
 
-def parse_date(col: Column, text: pd.Series) -> Parsed:
-    """A strict ``YYYY-MM-DD`` date as ``datetime64[ns]`` at midnight."""
-    return strict_dates(text, col.name, ISO)
+def parse_date(col: Column, text: pd.Series, fmt: DateFormat = ISO) -> Parsed:
+    """A strict date in the file's layout ``fmt`` as ``datetime64[ns]`` at midnight.
 
-
-def parse_money(col: Column, text: pd.Series) -> Parsed:
-    """A decimal amount with at most 2 decimals, as ``Int64`` cents."""
-    present = text.notna()
-    number = text.str.fullmatch(NUMBER)
-    comma = present & ~number & text.str.fullmatch(COMMA_NUMBER)
-    cents_only = text.str.fullmatch(AT_MOST_CENTS)
-    too_large = number & ~text.str.fullmatch(NOT_TOO_LARGE)
-    valid = number & cents_only & ~too_large
-    cents = cents_of(text.where(valid))
+    Dates in another layout than the file's, with a 2-digit year, or that only make
+    sense month first (``01/31/2024`` in a day-first file) are named as such.
+    """
+    layouts = date_layouts(text)
+    other_layout = (layouts >= 0) & (layouts != DATE_LAYOUTS.index(fmt))
+    short_year = text.str.fullmatch(SHORT_YEAR).fillna(False).astype(bool)
+    month_first = pd.Series(False, index=text.index)
+    if fmt.month_at is not None:
+        ours = text.where(text.str.fullmatch(fmt.shape).fillna(False).astype(bool))
+        day = pd.to_numeric(ours.str.slice(0, 2))
+        month = pd.to_numeric(ours.str.slice(fmt.month_at, fmt.month_at + 2))
+        month_first = ((month > 12) & (day <= 12)).fillna(False).astype(bool)
+    named = other_layout | short_year | month_first
+    dates, failures = strict_dates(text.where(~named), col.name, fmt)
     show = quoted(text)
-    failures = [
+    failures += [
         *failures_where(
             col.name,
-            comma,
-            "the amount has a decimal comma",
-            lambda r: f"{show(r)} is not an amount: write decimals with a dot, e.g. 1234.50",
+            other_layout,
+            f"the date is not in {fmt.name} of the file's other dates",
+            lambda r: (
+                f"{show(r)} is not a date in {fmt.name} like the other dates of this file: "
+                f"write every date one way, e.g. {fmt.example}"
+            ),
             text,
         ),
         *failures_where(
             col.name,
-            present & ~number & ~comma,
+            short_year,
+            "the year has 2 digits",
+            lambda r: f"{show(r)} has a 2-digit year: write the year in full, e.g. {fmt.example}",
+            text,
+        ),
+        *failures_where(
+            col.name,
+            month_first,
+            "the date looks month first",
+            lambda r: (
+                f"{show(r)} has no month {str(text.at[r])[3:5]}: dates in this file are read "
+                f"day first ({fmt.layout}) and this one looks month first"
+            ),
+            text,
+        ),
+    ]
+    return dates, failures
+
+
+def parse_money(col: Column, text: pd.Series, mark: DecimalMark | None = ".") -> Parsed:
+    """A decimal amount with at most 2 decimals, as ``Int64`` cents.
+
+    ``mark`` is the file's decimal mark (``None``: no amount of the file shows one); the
+    amount is first brought to the contract's form (``1 234,50`` -> ``1234.50``).
+    """
+    shapes = amount_shapes(text)
+    canonical = canonical_amounts(text, shapes, mark)
+    refused = shapes.notna() & ~shapes.isin(READABLE[mark] | {"other"})
+    present = text.notna()
+    number = canonical.str.fullmatch(NUMBER).fillna(False).astype(bool) & ~refused
+    cents_only = canonical.str.fullmatch(AT_MOST_CENTS)
+    too_large = number & ~canonical.str.fullmatch(NOT_TOO_LARGE)
+    valid = number & cents_only & ~too_large
+    cents = cents_of(canonical.where(valid))
+    show = quoted(text)
+    example = "1234,50" if mark == "," else "1234.50"
+    failures = [
+        *refused_amount_failures(col, text, shapes.where(refused), mark),
+        *failures_where(
+            col.name,
+            present & ~number & ~refused,
             "the amount is not a number",
-            lambda r: f"{show(r)} is not an amount: write a number such as 1234.50",
+            lambda r: f"{show(r)} is not an amount: write a number such as {example}",
             text,
         ),
         *failures_where(
@@ -296,6 +340,48 @@ def parse_money(col: Column, text: pd.Series) -> Parsed:
         rule = f"{words(col.name)} must be greater than zero"
         failures += failures_where(col.name, cents <= 0, rule, lambda _: rule, text)
     return cents, failures
+
+
+def refused_amount_failures(
+    col: Column, text: pd.Series, shapes: pd.Series, mark: DecimalMark | None
+) -> list[Failure]:
+    """Amounts written so that the file's decimal mark cannot read them without a guess."""
+    show = quoted(text)
+    ours = {",": "comma", ".": "point"}.get(mark or ".", "point")
+    theirs = "point" if ours == "comma" else "comma"
+    example = "1234,50" if mark == "," else "1234.50"
+    return [
+        *failures_where(
+            col.name,
+            shapes == "english",
+            "the amount groups thousands with commas",
+            lambda r: (
+                f"{show(r)} groups thousands with commas, the English way: write it {example}"
+            ),
+            text,
+        ),
+        *failures_where(
+            col.name,
+            shapes.isin(["point", "comma"]),
+            f"the amount has a decimal {theirs} unlike the file's other amounts",
+            lambda r: (
+                f"{show(r)} has a decimal {theirs} while the other amounts of this file have a "
+                f"decimal {ours}: write decimals with a {'dot' if ours == 'point' else 'comma'}"
+                f", e.g. {example}"
+            ),
+            text,
+        ),
+        *failures_where(
+            col.name,
+            shapes.isin(["dot_group", "comma_group"]),
+            "the amount could be read two ways",
+            lambda r: (
+                f"{show(r)} could be a thousands separator or 3 decimals, and no other amount "
+                "of this file shows its decimal mark: write it without a thousands separator"
+            ),
+            text,
+        ),
+    ]
 
 
 def cents_of(text: pd.Series) -> pd.Series:
@@ -331,7 +417,7 @@ def parse_int(col: Column, text: pd.Series) -> Parsed:
 
 
 def parse_bool(col: Column, text: pd.Series) -> Parsed:
-    """true/false, yes/no, oui/non or 1/0 in any case, as ``bool`` (missing: false)."""
+    """true/false, yes/no, oui/non, vrai/faux or 1/0 in any case, as ``bool`` (missing: false)."""
     lower = text.str.lower()
     true = lower.isin(TRUE_WORDS)
     bad = text.notna() & ~true & ~lower.isin(FALSE_WORDS)
@@ -340,7 +426,9 @@ def parse_bool(col: Column, text: pd.Series) -> Parsed:
         col.name,
         bad,
         "the value is not true or false",
-        lambda r: f"{show(r)} is not true or false (write true/false, yes/no, oui/non or 1/0)",
+        lambda r: (
+            f"{show(r)} is not true or false (write true/false, yes/no, oui/non, vrai/faux or 1/0)"
+        ),
         text,
     )
     return true.astype(bool), failures
@@ -366,8 +454,6 @@ PARSERS: dict[str, Callable[[Column, pd.Series], Parsed]] = {
     "id": parse_text,
     "text": parse_text,
     "country": parse_country,
-    "date": parse_date,
-    "money": parse_money,
     "int": parse_int,
     "bool": parse_bool,
     "choice": parse_choice,
@@ -381,8 +467,17 @@ def default_text(default: object) -> str:
     return str(default)
 
 
-def typed_column(col: Column, text: pd.Series, *, check_required: bool = True) -> Parsed:
-    """A column in its in-memory type, defaults filled in, with the rules it breaks."""
+def typed_column(
+    col: Column,
+    text: pd.Series,
+    *,
+    check_required: bool = True,
+    conventions: Conventions = CONTRACT,
+) -> Parsed:
+    """A column in its in-memory type, defaults filled in, with the rules it breaks.
+
+    Amounts and dates are read in the file's ``conventions`` (decimal mark, date layout).
+    """
     failures: list[Failure] = []
     if col.required and check_required:
         failures += failures_where(
@@ -393,7 +488,12 @@ def typed_column(col: Column, text: pd.Series, *, check_required: bool = True) -
         )
     if col.default is not None:
         text = text.fillna(default_text(col.default))
-    values, more = PARSERS[col.kind](col, text)
+    if col.kind == "money":
+        values, more = parse_money(col, text, conventions.decimal)
+    elif col.kind == "date":
+        values, more = parse_date(col, text, conventions.dates)
+    else:
+        values, more = PARSERS[col.kind](col, text)
     return values, failures + more
 
 
@@ -475,7 +575,11 @@ def unknown_columns(spec: TableSpec, text: pd.DataFrame) -> list[str]:
 
 
 def check_table(spec: TableSpec, text: pd.DataFrame, file: str) -> CheckedTable:
-    """Check every column and row of one file and type it into its in-memory form."""
+    """Check every column and row of one file and type it into its in-memory form.
+
+    Amounts and dates are read in the conventions the file shows (``ledger.conventions``).
+    """
+    conventions = detect_conventions(spec, text)
     missing = [c.name for c in spec.columns if c.required and c.name not in text]
     problems = [
         RowProblem(file, None, name, f"required column {name} is missing") for name in missing
@@ -491,14 +595,16 @@ def check_table(spec: TableSpec, text: pd.DataFrame, file: str) -> CheckedTable:
     for col in spec.columns:
         present = col.name in text
         column = text[col.name] if present else missing_column(text.index)
-        typed[col.name], col_failures = typed_column(col, column, check_required=present)
+        typed[col.name], col_failures = typed_column(
+            col, column, check_required=present, conventions=conventions
+        )
         failures += col_failures
     failures += duplicate_failures(spec, text)
     failures += date_order_failures(spec, text, typed)
     frame = pd.DataFrame({c.memory_name: typed[c.name] for c in spec.columns}, index=text.index)
     for name in user_columns(text):
         frame[name] = as_objects(text[name])
-    return CheckedTable(spec, file, text, frame, problems, failures, warnings)
+    return CheckedTable(spec, file, text, frame, problems, failures, warnings, conventions)
 
 
 def reference_failures(

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from encours.cli import app as cli_app
@@ -689,6 +690,7 @@ def test_cli_writes_csv_and_excel_that_read_back(cli_env: dt.date, tmp_path: Pat
     payload = json.loads(shown.stdout)
     from_csv = pd.read_csv(csv, keep_default_na=False, na_values=[""])
     from_excel = pd.read_excel(excel, sheet_name="relances")
+    from_excel.columns = list(from_csv.columns)  # headers in words there, ids here
     assert len(from_csv) == len(from_excel) == payload["total"] > 0
     head = payload["rows"]
     for frame in (from_csv, from_excel):
@@ -705,6 +707,22 @@ def test_cli_writes_csv_and_excel_that_read_back(cli_env: dt.date, tmp_path: Pat
         from_excel.drop(columns=[c for c in from_excel.columns if "date" in c]),
         check_dtype=False,
     )
+
+
+def test_cli_writes_french_files(cli_env: dt.date, tmp_path: Path) -> None:
+    csv, excel = tmp_path / "relances.csv", tmp_path / "relances.xlsx"
+    args = ["worklist", "--as-of", str(cli_env), "--csv", str(csv), "--excel", str(excel)]
+    assert runner.invoke(cli_app, [*args, "--format", "fr"]).exit_code == 0
+    assert runner.invoke(cli_app, [*args[:-4], "--csv", str(tmp_path / "en.csv")]).exit_code == 0
+    english = pd.read_csv(tmp_path / "en.csv")
+
+    assert csv.read_bytes().startswith(b"\xef\xbb\xbf")
+    french = pd.read_csv(csv, sep=";", decimal=",", encoding="utf-8-sig")
+    assert french["amount_at_risk"].tolist() == english["amount_at_risk"].round(2).tolist()
+    assert french["due_date"].str.fullmatch(r"[0-9]{2}/[0-9]{2}/[0-9]{4}").all()
+    sheet = load_workbook(excel)["relances"]
+    assert sheet["A1"].value == "Facture" and sheet.freeze_panes == "A2"
+    assert runner.invoke(cli_app, [*args, "--format", "de"]).exit_code == 2
 
 
 def test_cli_fails_clearly(

@@ -1,0 +1,97 @@
+"""Worklist files: the English CSV as it always was, the French CSV Excel-FR opens, the workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from serving.exports import write_csv, write_excel
+from serving.worklist import COLUMNS, Worklist
+
+
+def exported() -> pd.DataFrame:
+    """Two worklist rows as ``Worklist.export_frame`` gives them."""
+    day = pd.Timestamp
+    rows = pd.DataFrame(
+        {
+            "invoice_id": ["F1", "F2"],
+            "client_id": ["C1", "C2"],
+            "client_name": ["Bœuf & Cie", "Mairie de Sète"],
+            "currency": ["EUR", "EUR"],
+            "open_cents": [123_456_789, 5_050],
+            "issue_date": [day("2024-01-10"), day("2024-02-01")],
+            "due_date": [day("2024-02-09"), day("2024-03-02")],
+            "days_past_due": [35, 13],
+            "disputed": [False, True],
+            "p_late": [0.81234, 0.5],
+            "risk": [0.7, 0.25],
+            "risk_basis": ["still_unpaid_30d", "p_late"],
+            "amount_at_risk_cents": [86_419_752, 1_263],
+            "profile": ["standard", "public"],
+            "recommended_step": ["call", None],
+            "next_step": ["letter", "email"],
+            "next_step_date": [day("2024-03-20"), pd.NaT],
+            "promised_date": [pd.NaT, pd.NaT],
+            "penalties_cents": [1_234_567, 0],
+            "indemnity_cents": [4_000, 4_000],
+            "expected_payment_date": [day("2024-03-31"), pd.NaT],
+        },
+        columns=list(COLUMNS),
+    )
+    return Worklist(dt.date(2024, 3, 15), rows, 2, True).export_frame()
+
+
+def test_the_english_csv_is_what_it_always_was(tmp_path: Path) -> None:
+    frame = exported()
+    write_csv(frame, tmp_path / "w.csv")
+
+    assert (tmp_path / "w.csv").read_text() == frame.to_csv(index=False)
+
+
+def test_the_french_csv_opens_in_excel_fr(tmp_path: Path) -> None:
+    path = tmp_path / "w.csv"
+    write_csv(exported(), path, "fr")
+
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM tells Excel the file is UTF-8
+    header, first = raw.decode("utf-8-sig").splitlines()[:2]
+    assert header.startswith("invoice_id;client_id;client_name;currency;open;issue_date")
+    # 1 234 567.89 open, issued 10/01/2024, p_late 0.8123, disputed non
+    assert first.startswith("F1;C1;Bœuf & Cie;EUR;1234567,89;10/01/2024;09/02/2024;35;non;0,8123")
+    back = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig")
+    assert back["open"].tolist() == [1234567.89, 50.5]
+    assert back["indemnity_eur"].tolist() == [40.0, 40.0]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "headers", "date_format"),
+    [
+        ("fr", ["Facture", "Client", "Nom du client", "Devise", "Montant ouvert"], "dd/mm/yyyy"),
+        ("en", ["Invoice", "Client", "Client name", "Currency", "Open amount"], "yyyy-mm-dd"),
+    ],
+)
+def test_the_workbook_is_for_people(
+    tmp_path: Path, fmt: str, headers: list[str], date_format: str
+) -> None:
+    path = tmp_path / "w.xlsx"
+    write_excel(exported(), path, fmt)  # type: ignore[arg-type]
+
+    sheet = load_workbook(path)["relances"]
+    assert [c.value for c in sheet[1]][:5] == headers
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:U3"
+    words = {c.value: c.column_letter for c in sheet[1]}
+    money = sheet[f"{words[headers[4]]}2"]
+    assert (money.value, money.number_format) == (1234567.89, "#,##0.00")
+    due = sheet["G2"]
+    assert due.value == dt.datetime(2024, 2, 9)
+    assert due.number_format == date_format
+    assert sheet["I3"].value is True  # disputed: a real boolean
+    assert sheet["Q3"].value is None  # no next step date
+    assert 8 <= sheet.column_dimensions["C"].width <= 40
+    if fmt == "fr":
+        assert {"Jours de retard", "Montant à risque", "Échéance"} <= set(words)
