@@ -4,13 +4,16 @@ A FEC lists every line of every accounting entry (écriture) in 18 columns, sepa
 by tabs or pipes, dates ``YYYYMMDD``, amounts with a decimal comma, often in
 ISO-8859-15. The receivables ledger of the data contract is derived from it:
 
-- **clients**: the client accounts, i.e. the lines on 411 accounts with their auxiliary
-  account (``CompAuxNum``, ``CompAuxLib``), or the 411 sub-account itself
-  (``411DUPONT``, ``CompteLib``) when a line has no auxiliary;
-- **invoices**: debits on client accounts, numbered by ``PieceRef`` and dated by
-  ``PieceDate``; **credit notes**: credits on client accounts in sales entries (entries
-  with a 70x or 4457x line and no bank line); the lines of one invoice (installments)
-  are summed;
+- **clients**: the client accounts, i.e. the lines on 411 (and 413 effets à recevoir,
+  416 clients douteux) accounts with their auxiliary account (``CompAuxNum``,
+  ``CompAuxLib``), or the 411 sub-account itself (``411DUPONT``, ``CompteLib``) when a
+  line has no auxiliary (a 413/416 line without one belongs to its entry's 411 client);
+- **invoices**: debits on client accounts, dated by ``PieceDate``; **credit notes**:
+  credits on client accounts in sales entries (entries with a 70x or 4457x line and no
+  bank line). Where ``PieceRef`` numbers invoices, an invoice is the lines of one number
+  (installments summed); where it numbers batches (one piece a month for every
+  client's invoices), an invoice is one client's lines within one entry (see
+  :func:`_document_ids`);
 - **payments**: the other credits on client accounts: bank receipts, and also advances
   or compensations set against an invoice, which lower what the client owes just the
   same. Credits in entries with a 654 line are write-offs (pertes sur créances): they
@@ -34,9 +37,38 @@ Amounts are the book's euros (``Debit``, ``Credit``); an invoice in another curr
 ``Idevise`` and ``Montantdevise`` as the user columns ``x_idevise``, ``x_montantdevise``.
 Due dates are not in a FEC: an invoice is due its client's ``payment_terms_days`` after
 its date when the clients are given, else after ``default_terms_days`` (30, the legal
-default). Ids: invoices from ``PieceRef``, clients from ``CompAuxNum`` (or the 411
-sub-account), payments from the entry (``<JournalCode>-<EcritureNum>-<EcritureDate>``),
-stable from one export of the same year to the next.
+default). Ids: invoices from ``PieceRef`` or from their entry
+(``<JournalCode>-<EcritureNum>-<EcritureDate>-<client>``), clients from ``CompAuxNum``
+(or the 411 sub-account), payments from the entry
+(``<JournalCode>-<EcritureNum>-<EcritureDate>``), stable from one export of the same
+books to the next.
+
+Variants real packages write, all read (each has a fixture in
+``tests/ledger/test_fec_variants.py`` or ``tests/ledger/test_fec.py``):
+
+- tab or pipe separators; UTF-8 (with or without BOM), ISO-8859-15 or CP1252; header
+  names in any case; fields quoted or not; CRLF or LF;
+- 18 columns, or ``Montant`` + ``Sens`` instead of ``Debit`` + ``Credit``, or 19 to 22
+  with the cash-regime columns ``DateRglt``, ``ModeRglt``, ``NatOp``, ``IdClient``;
+  other columns ignored with a warning;
+- a trailing separator on every line, with or without one on the header;
+- fields space-padded; amounts zero-padded (``0000000074,70``), with a comma or a dot,
+  a sign, or fewer than two decimals;
+- journal codes in any case; ``EcritureNum`` numbering entries (restarting each year:
+  ids carry the date), or constant (``0`` on every line: entries known by ``PieceRef``
+  and ``PieceDate``); ``PieceRef`` numbering invoices, batches, or empty;
+- ``EcritureLet`` with ``DateLet`` empty; à-nouveaux on 411 lettered or not, detailed
+  (one line per open invoice) or one line per client;
+- counter takings on 411 pseudo-clients (``RECETTE CB``): imported, named in a warning,
+  left out with ``exclude_clients``.
+
+Rejected, with the row and the reason: a header that is not a FEC's (``;`` or ``,``
+separators: a FEC is tab or pipe separated by law), a required column missing, a line
+with fewer fields than the header, dates other than ``YYYYMMDD`` (the legal format:
+another would be guessed, not read), amounts that are not numbers, with thousands
+separators or more than two decimals, entries whose debits and credits differ, ids
+longer than the database holds. Not read: the XML FEC (rare, allowed by the same
+article), the 4181 factures à établir (give them as ``unbilled``).
 
 A file with any problem is rejected whole; every problem names its row as in the other
 imports: row 1 is the first line after the header, i.e. line 2 of the file.
@@ -131,12 +163,13 @@ OPENING_CODE = r"R?ANO?[0-9]*|A-?NOUV.*"
 OPENING_LABEL = r".*(nouveau|ouverture|report).*"
 
 # Roles of the lines on client accounts.
-INVOICE, CREDIT_NOTE, PAYMENT, WRITE_OFF, OTHER_DEBIT = (
+INVOICE, CREDIT_NOTE, PAYMENT, WRITE_OFF, OTHER_DEBIT, TRANSFER = (
     "invoice",
     "credit_note",
     "payment",
     "write_off",
     "other_debit",
+    "transfer",  # between a client's 411 and its 416 (douteux) or 413 (effets)
 )
 OWED_ROLES = (INVOICE, OTHER_DEBIT)
 DOCUMENT_ROLES = (INVOICE, OTHER_DEBIT, CREDIT_NOTE)  # each becomes a row of invoices
@@ -548,17 +581,21 @@ def _classify(lines: pd.DataFrame) -> pd.DataFrame:
             "bank": account.str.match(r"5[134]"),
             "sales": account.str.match(r"70|4457"),
             "loss": account.str.startswith("654"),
+            "on_411": account.str.startswith("411"),
+            "on_413_416": account.str.match(r"41[36]"),
         }
     )
     per_entry = flags.groupby(entry).transform("any")
     code = lines["journal"].fillna("").str.upper().str.fullmatch(OPENING_CODE)
     opening = code | lines["journal_lib"].fillna("").str.lower().str.fullmatch(OPENING_LABEL)
     bank, sales, loss = per_entry["bank"], per_entry["sales"], per_entry["loss"]
+    moves = per_entry["on_411"] & per_entry["on_413_416"] & ~(bank | sales | loss)
     client = account.str.match(CLIENT_ACCOUNTS)
     signed = lines["signed"].fillna(0)
     debit, credit = client & (signed > 0), client & (signed < 0)
     role = np.select(
         [
+            (debit | credit) & moves & ~opening,
             debit & opening,
             debit & bank & ~sales,
             debit,
@@ -567,7 +604,7 @@ def _classify(lines: pd.DataFrame) -> pd.DataFrame:
             credit & sales & ~bank,
             credit,
         ],
-        [INVOICE, OTHER_DEBIT, INVOICE, PAYMENT, WRITE_OFF, CREDIT_NOTE, PAYMENT],
+        [TRANSFER, INVOICE, OTHER_DEBIT, INVOICE, PAYMENT, WRITE_OFF, CREDIT_NOTE, PAYMENT],
         default="",
     )
     has_aux = lines["aux"].notna()
@@ -739,6 +776,22 @@ def _constant(message: str) -> Callable[[int], str]:
     return lambda _: message
 
 
+def _joined_across_transfers(client_lines: pd.DataFrame, group: pd.Series) -> pd.Series:
+    """Lettrage groups, those tied by a transfer between client accounts made one.
+
+    Moving an invoice from 411 to 416 (douteux) or 413 (effets) letters it on 411 with
+    the transfer's credit, and opens it again on the other account with the transfer's
+    debit, lettered there with what finally settles it: both groups are one story.
+    """
+    moves = client_lines[(client_lines["role"] == TRANSFER) & (group >= 0)]
+    if moves.empty:
+        return group
+    keys = [moves["journal"], moves["entry_key"], moves["client_id"]]
+    lowest = group[moves.index].groupby(keys).transform("min")
+    renamed = dict(zip(group[moves.index], lowest, strict=True))
+    return group.map(lambda g: renamed.get(g, g)).astype(np.int64)
+
+
 def _lettrage(client_lines: pd.DataFrame) -> pd.DataFrame:
     """Per client line: its lettrage group (-1 if none), settlement date and write-off.
 
@@ -748,15 +801,19 @@ def _lettrage(client_lines: pd.DataFrame) -> pd.DataFrame:
     lettered = client_lines["let_code"].notna()
     keys = [client_lines["account"], client_lines["client_id"], client_lines["let_code"]]
     group = client_lines.groupby(keys, sort=False, dropna=False).ngroup().where(lettered, -1)
+    group = _joined_across_transfers(client_lines, group)
     in_group = client_lines[lettered]
     by_group = in_group.groupby(group[lettered])
     balanced = by_group["signed"].sum() == 0
     latest = pd.concat([by_group["let_date"].max(), by_group["date"].max()], axis=1).max(axis=1)
     lost = (in_group["role"] == WRITE_OFF).groupby(group[lettered]).any()
     settled = balanced.reindex(group, fill_value=False).to_numpy(dtype=bool)
+    to_416 = (in_group["role"] == TRANSFER) & in_group["account"].str.startswith("416")
+    doubtful = in_group["entry_date"].where(to_416).groupby(group[lettered]).min()
     return pd.DataFrame(
         {
             "group": group.to_numpy(np.int64),
+            "doubtful_on": doubtful.reindex(group).to_numpy(dtype="datetime64[ns]"),
             "settled_on": latest.reindex(group).where(settled).to_numpy(dtype="datetime64[ns]"),
             "written_off": lost.reindex(group, fill_value=False).to_numpy(dtype=bool) & settled,
         },
@@ -784,6 +841,7 @@ def _documents(docs: pd.DataFrame, credited: pd.Series) -> pd.DataFrame:
             paid_date=("settled_on", "max"),
             open=("open", "any"),
             written_off=("written_off", "any"),
+            doubtful_date=("doubtful_on", "min"),
             credited_invoice_id=("credited_invoice_id", "first"),
             currency=("currency", "first"),
             currency_amount=("currency_amount", "first"),
@@ -804,6 +862,7 @@ def _documents(docs: pd.DataFrame, credited: pd.Series) -> pd.DataFrame:
         doc_type=np.where(is_invoice, "invoice", "credit_note"),
         paid_date=out["paid_date"].where(~out["open"] & ~written_off),
         written_off=written_off.to_numpy(dtype=bool),
+        doubtful_date=out["doubtful_date"].where(is_invoice),
         credited_invoice_id=out["credited_invoice_id"].where(~is_invoice),
     )
     currency = out["currency"].astype(object)
@@ -1019,7 +1078,7 @@ def _checked_lines(text: pd.DataFrame, file: str) -> pd.DataFrame:
     failures += more
     if failures:
         raise ImportRejected(_report(file, failures))
-    return lines.join(client_lines[["group", "settled_on", "written_off"]]).assign(
+    return lines.join(client_lines[["group", "settled_on", "written_off", "doubtful_on"]]).assign(
         invoice_id=ids.reindex(lines.index)
     )
 

@@ -292,3 +292,42 @@ def test_reconcile_names_an_unexplained_difference(engine: Engine, tmp_path: Pat
     assert result.unexplained_cents == 100_000
     assert result.clients.loc["C2", "unexplained_cents"] == 100_000
     assert result.as_json()["reconciled"] is False
+
+
+def test_a_transfer_to_416_keeps_the_invoice_open_and_douteuse(
+    engine: Engine, tmp_path: Path
+) -> None:
+    lines = [
+        line("VE", "1", "20240110", "411000", "1200,00", aux="C1", piece="F1", let="A",
+             date_let="20240405"),
+        line("VE", "1", "20240110", "706000", "", "1200,00", piece="F1"),
+        # 31/03: F1 moved to clients douteux: lettered A on 411, opened again on 416 (D).
+        line("OD", "1", "20240331", "416000", "1200,00", aux="C1", piece="DOUT1", let="D"),
+        line("OD", "1", "20240331", "411000", "", "1200,00", aux="C1", piece="DOUT1", let="A",
+             date_let="20240405"),
+        # 15/05: half paid on 416, 30/06: the rest; both lettered D.
+        line("BQ", "1", "20240515", "512000", "600,00", piece="REL1"),
+        line("BQ", "1", "20240515", "416000", "", "600,00", aux="C1", piece="REL1", let="D"),
+        line("BQ", "2", "20240630", "512000", "600,00", piece="REL2"),
+        line("BQ", "2", "20240630", "416000", "", "600,00", aux="C1", piece="REL2", let="D"),
+    ]  # fmt: skip
+    path = write_fec_file(tmp_path / "FEC.txt", lines)
+    ledger = parse_fec(path).ledger
+    f1 = ledger.invoices.set_index("invoice_id").loc["F1"]
+    # Not settled by the transfer: open until its last payment on 416.
+    assert f1["paid_date"] == pd.Timestamp("2024-06-30") and not bool(f1["written_off"])
+    assert f1["doubtful_date"] == pd.Timestamp("2024-03-31")
+    assert ledger.payments["invoice_id"].tolist() == ["F1", "F1"]  # 600 and 600, on 416
+    import_fec(engine, path)
+    stored = load_ledger(engine)
+    at = {d: compute_kpis(stored, pd.Timestamp(d).date())[0] for d in ("2024-03-30", "2024-04-30")}
+    assert at["2024-03-30"].taux_creances_douteuses == 0.0  # 80 days past due, not yet 416
+    assert at["2024-04-30"].taux_creances_douteuses == 100.0  # moved to 416 on 31/03
+    assert float(at["2024-04-30"].encours) == 1200.0
+    book = book_lines(path)
+    for day in ("2024-03-31", "2024-04-30", "2024-05-31", "2024-06-30"):
+        result = reconcile(book, stored, pd.Timestamp(day).date())
+        assert result.unexplained_cents == 0, (day, result.clients)
+    assert (
+        reconcile(book, stored, pd.Timestamp("2024-05-31").date()).totals["books_cents"] == 60_000
+    )
