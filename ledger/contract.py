@@ -104,11 +104,6 @@ INVOICES = TableSpec(
         Column("paid_date", "date", "date fully settled; empty while open"),
         Column("written_off", "bool", "written off as a loss (passée en perte)", default=False),
         Column("credited_invoice_id", "id", "for a credit note: the invoice it credits"),
-        Column(
-            "doubtful_date",
-            "date",
-            "date moved to créances douteuses (compte 416); empty while not douteuse",
-        ),
     ),
 )
 

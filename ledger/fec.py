@@ -808,12 +808,9 @@ def _lettrage(client_lines: pd.DataFrame) -> pd.DataFrame:
     latest = pd.concat([by_group["let_date"].max(), by_group["date"].max()], axis=1).max(axis=1)
     lost = (in_group["role"] == WRITE_OFF).groupby(group[lettered]).any()
     settled = balanced.reindex(group, fill_value=False).to_numpy(dtype=bool)
-    to_416 = (in_group["role"] == TRANSFER) & in_group["account"].str.startswith("416")
-    doubtful = in_group["entry_date"].where(to_416).groupby(group[lettered]).min()
     return pd.DataFrame(
         {
             "group": group.to_numpy(np.int64),
-            "doubtful_on": doubtful.reindex(group).to_numpy(dtype="datetime64[ns]"),
             "settled_on": latest.reindex(group).where(settled).to_numpy(dtype="datetime64[ns]"),
             "written_off": lost.reindex(group, fill_value=False).to_numpy(dtype=bool) & settled,
         },
@@ -841,7 +838,6 @@ def _documents(docs: pd.DataFrame, credited: pd.Series) -> pd.DataFrame:
             paid_date=("settled_on", "max"),
             open=("open", "any"),
             written_off=("written_off", "any"),
-            doubtful_date=("doubtful_on", "min"),
             credited_invoice_id=("credited_invoice_id", "first"),
             currency=("currency", "first"),
             currency_amount=("currency_amount", "first"),
@@ -862,7 +858,6 @@ def _documents(docs: pd.DataFrame, credited: pd.Series) -> pd.DataFrame:
         doc_type=np.where(is_invoice, "invoice", "credit_note"),
         paid_date=out["paid_date"].where(~out["open"] & ~written_off),
         written_off=written_off.to_numpy(dtype=bool),
-        doubtful_date=out["doubtful_date"].where(is_invoice),
         credited_invoice_id=out["credited_invoice_id"].where(~is_invoice),
     )
     currency = out["currency"].astype(object)
@@ -1078,7 +1073,7 @@ def _checked_lines(text: pd.DataFrame, file: str) -> pd.DataFrame:
     failures += more
     if failures:
         raise ImportRejected(_report(file, failures))
-    return lines.join(client_lines[["group", "settled_on", "written_off", "doubtful_on"]]).assign(
+    return lines.join(client_lines[["group", "settled_on", "written_off"]]).assign(
         invoice_id=ids.reindex(lines.index)
     )
 

@@ -53,8 +53,7 @@ Rules, applied the same way everywhere:
   table the same rule holds, so events after ``as_of`` never change the figure. ``None``
   when the total is <= 0.
 - **taux de créances douteuses** = douteuses / encours client × 100, douteuses being the
-  open amounts of invoices (not credit notes) moved to clients douteux (416,
-  ``doubtful_date`` on or before ``as_of``), more than ``days_past_due`` days past due,
+  open amounts of invoices (not credit notes) more than ``days_past_due`` days past due,
   or disputed, or written off (each counted once; see :class:`DoubtfulDefinition`).
   ``None`` when the encours client is <= 0.
 - **encours moyen par client** = encours client / number of clients whose own encours
@@ -238,7 +237,6 @@ class _Documents:
     currency: np.ndarray
     disputed: np.ndarray
     written_off: np.ndarray
-    doubtful: np.ndarray  # day moved to créances douteuses (416), _NEVER if not
     currencies: _CurrencyCodes
 
 
@@ -266,7 +264,6 @@ def _documents(ledger: Ledger) -> _Documents:
         currency=currencies.of(frame),
         disputed=_flags(frame, "disputed"),
         written_off=_flags(frame, "written_off"),
-        doubtful=_days(frame, "doubtful_date", _NEVER),
         currencies=currencies,
     )
 
@@ -320,7 +317,6 @@ def _open_frame(docs: _Documents, open_cents: np.ndarray, day: int) -> pd.DataFr
     out["bucket"] = _buckets(days_past_due)
     out["disputed"] = docs.disputed[keep]
     out["written_off"] = docs.written_off[keep]
-    out["douteuse_416"] = docs.doubtful[keep] <= day
     return out
 
 
@@ -535,7 +531,6 @@ def _countback_dso(
 def _doubtful_cents(open_frame: pd.DataFrame, doubtful: DoubtfulDefinition) -> int:
     """Open cents of the invoices that ``doubtful`` calls créances douteuses."""
     is_doubtful = open_frame["days_past_due"].to_numpy() > doubtful.days_past_due
-    is_doubtful |= open_frame["douteuse_416"].to_numpy(dtype=bool)
     if doubtful.include_disputed:
         is_doubtful |= open_frame["disputed"].to_numpy(dtype=bool)
     if doubtful.include_written_off:
