@@ -240,14 +240,17 @@ def _print_reconciliations(results: list[Any]) -> None:
 
     table = Table(
         "as of",
-        *(Column(c, justify="right") for c in ("books (411 − 4191)", "encours", "explained")),
+        *(
+            Column(c, justify="right")
+            for c in ("books (411 413 416 − 4191)", "encours", "explained")
+        ),
         Column("unexplained", justify="right"),
         title="encours beside the books",
         title_justify="left",
     )
     for r in results:
         t = r.totals
-        explained = t["piece_dates_cents"] + t["a_emettre_cents"] + t["not_imported_cents"]
+        explained = t["encours_cents"] - t["books_cents"] - t["unexplained_cents"]
         table.add_row(
             r.as_of.isoformat(),
             *(_money(cents_to_decimal(t[c])) for c in ("books_cents", "encours_cents")),
@@ -367,6 +370,7 @@ def kpis(
         ("  factures échues", _money(figures.echu)),
         ("  factures non échues", _money(figures.non_echu)),
         ("  factures à émettre", _money(figures.a_emettre)),
+        ("  effets escomptés non échus", _money(figures.effets_escomptes_non_echus)),
         ("  − avances et acomptes", _money(figures.avances)),
         ("  − non affecté (règlements et avoirs non lettrés)", _money(figures.non_affecte)),
         ("DSO (encours × 365 / CA TTC 12 mois)", _number(figures.dso, " days")),

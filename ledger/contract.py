@@ -10,8 +10,9 @@ columns named ``x_*`` travel with their row.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 ColumnKind = Literal["id", "text", "date", "money", "int", "bool", "choice", "country"]
@@ -21,6 +22,8 @@ DEFAULT_CURRENCY = "EUR"
 DOC_TYPES = ("invoice", "credit_note")
 CHANNELS = ("email", "call", "letter", "formal_notice", "legal")
 OUTCOMES = ("promise_to_pay", "dispute", "no_answer", "paid")
+EFFET_KINDS = ("lcr", "billet")  # lettre de change relevé, billet à ordre (relevé)
+REMITTANCES = ("collection", "discount")  # remis à l'encaissement (5113), à l'escompte (5114)
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,11 @@ INVOICES = TableSpec(
         Column("paid_date", "date", "date fully settled; empty while open"),
         Column("written_off", "bool", "written off as a loss (passée en perte)", default=False),
         Column("credited_invoice_id", "id", "for a credit note: the invoice it credits"),
+        Column(
+            "doubtful_date",
+            "date",
+            "date moved to créances douteuses (compte 416); empty while not douteuse",
+        ),
     ),
 )
 
@@ -156,6 +164,35 @@ UNBILLED = TableSpec(
     ),
 )
 
+EFFETS = TableSpec(
+    name="effets",
+    id_column="effet_id",
+    required_file=False,
+    description="bills receivable (effets à recevoir, compte 413): LCR and billets à ordre",
+    columns=(
+        Column("effet_id", "id", "bill identifier", required=True),
+        Column("client_id", "id", "drawee (tiré); must exist in clients", required=True),
+        Column("invoice_id", "id", "invoice the bill pays, when known"),
+        Column(
+            "kind", "choice", "lcr or billet (billet à ordre)", default="lcr", choices=EFFET_KINDS
+        ),
+        Column("drawn_date", "date", "date the bill was drawn or accepted", required=True),
+        Column(
+            "due_date", "date", "due date (échéance); on or after the drawn date", required=True
+        ),
+        Column("amount", "money", "amount of the bill, greater than zero", required=True),
+        Column("currency", "text", "ISO 4217 currency", default=DEFAULT_CURRENCY),
+        Column("remitted_date", "date", "date remitted to the bank; empty while held"),
+        Column(
+            "remittance",
+            "choice",
+            "collection (à l'encaissement) or discount (à l'escompte); empty while held",
+            choices=REMITTANCES,
+        ),
+        Column("unpaid_date", "date", "date returned unpaid (impayé); empty otherwise"),
+    ),
+)
+
 ACTIONS = TableSpec(
     name="actions",
     id_column=None,
@@ -177,7 +214,7 @@ ACTIONS = TableSpec(
 )
 
 TABLES: dict[str, TableSpec] = {
-    t.name: t for t in (CLIENTS, INVOICES, PAYMENTS, ADVANCES, UNBILLED, ACTIONS)
+    t.name: t for t in (CLIENTS, INVOICES, PAYMENTS, ADVANCES, UNBILLED, ACTIONS, EFFETS)
 }
 
 
@@ -215,7 +252,36 @@ class Ledger:
     advances: pd.DataFrame = field(default_factory=lambda: empty_frame(ADVANCES))
     unbilled: pd.DataFrame = field(default_factory=lambda: empty_frame(UNBILLED))
     actions: pd.DataFrame = field(default_factory=lambda: empty_frame(ACTIONS))
+    effets: pd.DataFrame = field(default_factory=lambda: empty_frame(EFFETS))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The frames by table name, in contract order."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def contract_frame(spec: TableSpec, length: int, **columns: Any) -> pd.DataFrame:
+    """A table of the data contract in its in-memory types; absent columns are missing.
+
+    Values are taken in order (a Series' index is ignored), so nothing is realigned.
+    """
+    data: dict[str, Any] = {}
+    for col in spec.columns:
+        value: Any = columns.get(col.memory_name)
+        if isinstance(value, pd.Series):
+            value = value.array
+        if col.kind in ("id", "text", "choice", "country"):
+            if value is None:
+                value = [col.default] * length
+            series = pd.Series(value, dtype=object)
+            data[col.memory_name] = series.where(series.notna(), None)
+        elif col.kind == "date":
+            data[col.memory_name] = pd.Series(
+                pd.NaT if value is None else value, index=range(length), dtype="datetime64[ns]"
+            )
+        elif col.kind in ("money", "int"):
+            data[col.memory_name] = pd.array(
+                [pd.NA] * length if value is None else value, dtype="Int64"
+            )
+        else:
+            data[col.memory_name] = np.full(length, bool(col.default)) if value is None else value
+    return pd.DataFrame(data, index=range(length))

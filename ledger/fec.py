@@ -68,7 +68,12 @@ with fewer fields than the header, dates other than ``YYYYMMDD`` (the legal form
 another would be guessed, not read), amounts that are not numbers, with thousands
 separators or more than two decimals, entries whose debits and credits differ, ids
 longer than the database holds. Not read: the XML FEC (rare, allowed by the same
-article), the 4181 factures à établir (give them as ``unbilled``).
+article), the 4181 factures à établir: the accrual is most often booked on the general
+account with no client, and reversed in bulk the next period, so it cannot be set against
+one client's deliveries; a warning counts them, give them as ``unbilled``.
+
+Effets à recevoir (413): see :mod:`ledger.fec_effets`; the bills become the ``effets``
+table, and a transfer from 411 to 416 marks its invoice douteuse (``doubtful_date``).
 
 A file with any problem is rejected whole; every problem names its row as in the other
 imports: row 1 is the first line after the header, i.e. line 2 of the file.
@@ -96,10 +101,11 @@ from ledger.contract import (
     INVOICES,
     PAYMENTS,
     Ledger,
-    TableSpec,
+    contract_frame,
 )
 from ledger.conventions import DateFormat, detect_encoding
 from ledger.errors import ImportRejected, LedgerError, RowProblem
+from ledger.fec_effets import effets_of, with_effet_due_dates
 from ledger.importing import ImportReport
 from ledger.money import format_cents
 from ledger.reading import read_ledger_dir, stripped_text
@@ -195,6 +201,7 @@ class FecRead:
     warnings: list[str]
     encoding: str
     separator: str
+    bill_due_dates: pd.Series  # per row of ledger.effets: the due date the file gives, or NaT
 
 
 @dataclass(frozen=True)
@@ -482,6 +489,10 @@ def _typed_lines(text: pd.DataFrame) -> tuple[pd.DataFrame, list[Failure]]:
     failures += more
     let_date, more = _fec_dates(text["DateLet"], "DateLet")
     failures += more
+    settle_date = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if "DateRglt" in text:
+        settle_date, more = _fec_dates(text["DateRglt"], "DateRglt")
+        failures += more
     signed, more = _signed_cents(text)
     failures += more
     lines = pd.DataFrame(
@@ -500,6 +511,7 @@ def _typed_lines(text: pd.DataFrame) -> tuple[pd.DataFrame, list[Failure]]:
             "signed": signed,
             "let_code": text["EcritureLet"],
             "let_date": let_date,
+            "settle_date": settle_date,
             "currency": text.get("Idevise", np.nan),
             "currency_amount": text.get("Montantdevise", np.nan),
         },
@@ -514,34 +526,6 @@ def _typed_lines(text: pd.DataFrame) -> tuple[pd.DataFrame, list[Failure]]:
 def _objects(values: pd.Series) -> pd.Series:
     """Text as plain ``object`` values with ``None`` where missing, as the importer gives."""
     return values.astype(object).where(values.notna(), None)
-
-
-def _contract_frame(spec: TableSpec, length: int, **columns: Any) -> pd.DataFrame:
-    """A table of the data contract in its in-memory types; absent columns are missing.
-
-    Values are taken in order (a Series' index is ignored), so nothing is realigned.
-    """
-    data: dict[str, Any] = {}
-    for col in spec.columns:
-        value: Any = columns.get(col.memory_name)
-        if isinstance(value, pd.Series):
-            value = value.array
-        if col.kind in ("id", "text", "choice", "country"):
-            if value is None:
-                value = [col.default] * length
-            series = pd.Series(value, dtype=object)
-            data[col.memory_name] = series.where(series.notna(), None)
-        elif col.kind == "date":
-            data[col.memory_name] = pd.Series(
-                pd.NaT if value is None else value, index=range(length), dtype="datetime64[ns]"
-            )
-        elif col.kind in ("money", "int"):
-            data[col.memory_name] = pd.array(
-                [pd.NA] * length if value is None else value, dtype="Int64"
-            )
-        else:
-            data[col.memory_name] = np.full(length, bool(col.default)) if value is None else value
-    return pd.DataFrame(data, index=range(length))
 
 
 def _pick(values: npt.NDArray[np.object_], at: IntArray) -> npt.NDArray[np.object_]:
@@ -781,15 +765,23 @@ def _joined_across_transfers(client_lines: pd.DataFrame, group: pd.Series) -> pd
 
     Moving an invoice from 411 to 416 (douteux) or 413 (effets) letters it on 411 with
     the transfer's credit, and opens it again on the other account with the transfer's
-    debit, lettered there with what finally settles it: both groups are one story.
+    debit, lettered there with what finally settles it: both groups are one story. A
+    side of the transfer left unlettered (a bill still held on 413) joins the other's
+    group, so that the invoice stays open until that side is settled.
     """
-    moves = client_lines[(client_lines["role"] == TRANSFER) & (group >= 0)]
+    moves = client_lines[client_lines["role"] == TRANSFER]
     if moves.empty:
         return group
     keys = [moves["journal"], moves["entry_key"], moves["client_id"]]
-    lowest = group[moves.index].groupby(keys).transform("min")
-    renamed = dict(zip(group[moves.index], lowest, strict=True))
-    return group.map(lambda g: renamed.get(g, g)).astype(np.int64)
+    moved = group[moves.index].where(group[moves.index] >= 0)
+    lowest = moved.groupby(keys).transform("min")
+    named = moved.notna()
+    renamed = pd.Series(lowest[named].to_numpy(), index=moved[named].astype(np.int64))
+    renamed = renamed.groupby(level=0).min()
+    joined = group.map(renamed).fillna(group)
+    loose = lowest.notna() & moved.isna()
+    joined[loose[loose].index] = lowest[loose]
+    return joined.astype(np.int64)
 
 
 def _lettrage(client_lines: pd.DataFrame) -> pd.DataFrame:
@@ -802,15 +794,19 @@ def _lettrage(client_lines: pd.DataFrame) -> pd.DataFrame:
     keys = [client_lines["account"], client_lines["client_id"], client_lines["let_code"]]
     group = client_lines.groupby(keys, sort=False, dropna=False).ngroup().where(lettered, -1)
     group = _joined_across_transfers(client_lines, group)
+    lettered = group >= 0
     in_group = client_lines[lettered]
     by_group = in_group.groupby(group[lettered])
     balanced = by_group["signed"].sum() == 0
     latest = pd.concat([by_group["let_date"].max(), by_group["date"].max()], axis=1).max(axis=1)
     lost = (in_group["role"] == WRITE_OFF).groupby(group[lettered]).any()
     settled = balanced.reindex(group, fill_value=False).to_numpy(dtype=bool)
+    to_416 = (in_group["role"] == TRANSFER) & in_group["account"].str.startswith("416")
+    doubtful = in_group["entry_date"].where(to_416).groupby(group[lettered]).min()
     return pd.DataFrame(
         {
             "group": group.to_numpy(np.int64),
+            "doubtful_on": doubtful.reindex(group).to_numpy(dtype="datetime64[ns]"),
             "settled_on": latest.reindex(group).where(settled).to_numpy(dtype="datetime64[ns]"),
             "written_off": lost.reindex(group, fill_value=False).to_numpy(dtype=bool) & settled,
         },
@@ -838,6 +834,7 @@ def _documents(docs: pd.DataFrame, credited: pd.Series) -> pd.DataFrame:
             paid_date=("settled_on", "max"),
             open=("open", "any"),
             written_off=("written_off", "any"),
+            doubtful_date=("doubtful_on", "min"),
             credited_invoice_id=("credited_invoice_id", "first"),
             currency=("currency", "first"),
             currency_amount=("currency_amount", "first"),
@@ -847,7 +844,7 @@ def _documents(docs: pd.DataFrame, credited: pd.Series) -> pd.DataFrame:
     )
     is_invoice = out["role"] != CREDIT_NOTE
     written_off = out["written_off"] & is_invoice
-    invoices = _contract_frame(
+    invoices = contract_frame(
         INVOICES,
         len(out),
         invoice_id=pd.Series(out.index),
@@ -858,6 +855,7 @@ def _documents(docs: pd.DataFrame, credited: pd.Series) -> pd.DataFrame:
         doc_type=np.where(is_invoice, "invoice", "credit_note"),
         paid_date=out["paid_date"].where(~out["open"] & ~written_off),
         written_off=written_off.to_numpy(dtype=bool),
+        doubtful_date=out["doubtful_date"].where(is_invoice),
         credited_invoice_id=out["credited_invoice_id"].where(~is_invoice),
     )
     currency = out["currency"].astype(object)
@@ -961,7 +959,7 @@ def _payments(client_lines: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     suffix = np.where(nth_invoice > 1, "/" + nth_invoice.astype(str), "")
     ids = base.reindex(at).astype(str).to_numpy(dtype=object) + suffix.astype(object)
     label = lines["label"].fillna(lines["piece_ref"])
-    return _contract_frame(
+    return contract_frame(
         PAYMENTS,
         len(rows),
         payment_id=ids,
@@ -1020,7 +1018,7 @@ def _advances(
     positions = range(len(received))
     fully = by_receipt["covered"].all().reindex(positions, fill_value=False)
     applied_date = by_receipt["date"].max().reindex(positions).where(fully)
-    advances = _contract_frame(
+    advances = contract_frame(
         ADVANCES,
         len(received),
         client_id=received["client_id"],
@@ -1038,7 +1036,7 @@ def _clients(client_lines: pd.DataFrame, advance_lines: pd.DataFrame) -> pd.Data
     named = pd.concat([advance_lines, client_lines])
     last = named.groupby("client_id")["client_name"].last()
     names = last.reindex(pd.Index(named["client_id"].unique()).sort_values())
-    return _contract_frame(CLIENTS, len(names), client_id=pd.Series(names.index), name=names)
+    return contract_frame(CLIENTS, len(names), client_id=pd.Series(names.index), name=names)
 
 
 def _client_id_failures(client_lines: pd.DataFrame) -> list[Failure]:
@@ -1073,7 +1071,7 @@ def _checked_lines(text: pd.DataFrame, file: str) -> pd.DataFrame:
     failures += more
     if failures:
         raise ImportRejected(_report(file, failures))
-    return lines.join(client_lines[["group", "settled_on", "written_off"]]).assign(
+    return lines.join(client_lines[["group", "settled_on", "written_off", "doubtful_on"]]).assign(
         invoice_id=ids.reindex(lines.index)
     )
 
@@ -1102,12 +1100,20 @@ def _build_ledger(
             "that the encours equals the client accounts"
         )
     warnings += _takings_warning(invoices, file)
+    unbilled = int(lines["account"].fillna("").str.startswith("4181").sum())
+    if unbilled:
+        warnings.append(
+            f"{file}: {unbilled} line(s) on 4181 (factures à établir) are not imported: "
+            "give them as unbilled.csv in a folder imported with the FEC (encours import "
+            "FOLDER --fec FILE) so that the encours counts them"
+        )
     on_419 = lines[lines["is_advance"] & lines["aux"].notna()]
     ledger = Ledger(
         clients=_clients(client_lines, on_419.assign(client_id=on_419["aux"])),
         invoices=invoices,
         payments=_payments(client_lines, payment_rows),
         advances=advances,
+        effets=effets_of(lines),
     )
     return ledger, warnings
 
@@ -1194,8 +1200,15 @@ def parse_fec(
     """
     lines, warnings, encoding, separator = _file_lines(path)
     ledger, more = _build_ledger(lines, path.name, exclude_clients)
+    given = ledger.effets["due_date"]
+    if given.isna().any():
+        more.append(
+            f"{path.name}: {int(given.isna().sum())} bill(s) on 413 give no due date (no "
+            "DateRglt, no date in their label): each is due when its invoice is"
+        )
     ledger.invoices = with_terms(ledger.invoices, clients, default_terms_days)
-    return FecRead(ledger, warnings + more, encoding, separator)
+    ledger.effets = with_effet_due_dates(ledger.effets, ledger.invoices, default_terms_days)
+    return FecRead(ledger, warnings + more, encoding, separator, given)
 
 
 def book_lines(path: Path) -> pd.DataFrame:
@@ -1279,7 +1292,8 @@ def import_fec(
             known_client_ids=client_ids | set(fec.clients["client_id"]),
             known_invoice_ids=invoice_ids | set(fec.invoices["invoice_id"]),
         )
-        clash = [result.files[n] for n in ("invoices", "payments", "advances") if n in result.files]
+        from_fec = ("invoices", "payments", "advances", "effets")
+        clash = [result.files[n] for n in from_fec if n in result.files]
         if clash:
             raise ImportRejected(
                 [
@@ -1300,11 +1314,15 @@ def import_fec(
     given = extra.clients[["client_id", "payment_terms_days"]]
     terms = pd.concat([stored[~stored["client_id"].isin(given["client_id"])], given])
     new_clients = fec.clients[~fec.clients["client_id"].isin(terms["client_id"])]
+    invoices = with_terms(fec.invoices, terms, default_terms_days)
     ledger = Ledger(
         clients=pd.concat([extra.clients, new_clients], ignore_index=True),
-        invoices=with_terms(fec.invoices, terms, default_terms_days),
+        invoices=invoices,
         payments=fec.payments,
         advances=fec.advances,
+        effets=with_effet_due_dates(
+            fec.effets.assign(due_date=read.bill_due_dates), invoices, default_terms_days
+        ),
         unbilled=extra.unbilled,
         actions=extra.actions,
     )

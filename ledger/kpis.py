@@ -27,7 +27,15 @@ Rules, applied the same way everywhere:
   and not yet due to be invoiced (``as_of < expected_issue_date``).
 - **avances** = advances received by ``as_of`` and not applied by then (``applied_date``
   empty or after ``as_of``).
-- **encours client** = échu + non échu + à émettre − avances − non affecté.
+- **effets escomptés non échus** = bills receivable (``effets``) remitted to the bank
+  at a discount (``remittance == "discount"``) by ``as_of`` and not yet due
+  (``as_of < due_date``): the bank advanced the money, but the client has not paid and
+  the bank can turn to the company if it does not. A bill leaves at its due date; if it
+  comes back unpaid, the books owe it again on 411 (an invoice or bank debit). Bills
+  held or remitted for collection are in échu / non échu already, through their invoice
+  (the books keep them on 413 until remitted).
+- **encours client** = échu + non échu + à émettre + effets escomptés non échus −
+  avances − non affecté.
 - **balance âgée**: open amounts of invoices by days past due (``as_of − due_date``):
   ``not_due`` (<= 0), ``d1_30``, ``d31_60``, ``d61_90``, ``over_90``; the buckets sum to
   échu + non échu; ``non_affecte`` beside them, in its own column, as accounting
@@ -53,7 +61,8 @@ Rules, applied the same way everywhere:
   table the same rule holds, so events after ``as_of`` never change the figure. ``None``
   when the total is <= 0.
 - **taux de créances douteuses** = douteuses / encours client × 100, douteuses being the
-  open amounts of invoices (not credit notes) more than ``days_past_due`` days past due,
+  open amounts of invoices (not credit notes) moved to clients douteux (416,
+  ``doubtful_date`` on or before ``as_of``), more than ``days_past_due`` days past due,
   or disputed, or written off (each counted once; see :class:`DoubtfulDefinition`).
   ``None`` when the encours client is <= 0.
 - **encours moyen par client** = encours client / number of clients whose own encours
@@ -140,6 +149,7 @@ class Kpis:
     aged_balance: AgedBalance
     n_clients_with_encours: int
     non_affecte: Decimal = Decimal(0)
+    effets_escomptes_non_echus: Decimal = Decimal(0)
 
     def as_json(self) -> dict[str, Any]:
         """The KPIs under their public JSON keys; money as numbers in currency units."""
@@ -153,6 +163,7 @@ class Kpis:
             "a_emettre": float(self.a_emettre),
             "avances": float(self.avances),
             "non_affecte": float(self.non_affecte),
+            "effets_escomptes_non_echus": float(self.effets_escomptes_non_echus),
             "dso": self.dso,
             "dso_countback": self.dso_countback,
             "taux_recouvrement": self.taux_recouvrement,
@@ -237,6 +248,7 @@ class _Documents:
     currency: np.ndarray
     disputed: np.ndarray
     written_off: np.ndarray
+    doubtful: np.ndarray  # day moved to créances douteuses (416), _NEVER if not
     currencies: _CurrencyCodes
 
 
@@ -264,6 +276,7 @@ def _documents(ledger: Ledger) -> _Documents:
         currency=currencies.of(frame),
         disputed=_flags(frame, "disputed"),
         written_off=_flags(frame, "written_off"),
+        doubtful=_days(frame, "doubtful_date", _NEVER),
         currencies=currencies,
     )
 
@@ -317,6 +330,7 @@ def _open_frame(docs: _Documents, open_cents: np.ndarray, day: int) -> pd.DataFr
     out["bucket"] = _buckets(days_past_due)
     out["disputed"] = docs.disputed[keep]
     out["written_off"] = docs.written_off[keep]
+    out["douteuse_416"] = docs.doubtful[keep] <= day
     return out
 
 
@@ -343,6 +357,7 @@ _ENCOURS_PARTS = (
     "a_emettre_cents",
     "avances_cents",
     "non_affecte_cents",
+    "effets_escomptes_cents",
 )
 
 
@@ -374,6 +389,19 @@ def _advances_held(ledger: Ledger, currencies: _CurrencyCodes, day: int) -> pd.D
         frame["client_id"].to_numpy(dtype=object)[held],
         currencies.labels(currencies.of(frame)[held]),
         avances_cents=_cents(frame)[held],
+    )
+
+
+def _effets_discounted(ledger: Ledger, currencies: _CurrencyCodes, day: int) -> pd.DataFrame:
+    """Bills discounted by ``day`` and not yet due, as encours parts."""
+    frame = ledger.effets
+    discounted = (frame["remittance"] == "discount").to_numpy(dtype=bool)
+    remitted = _days(frame, "remitted_date", _NEVER) <= day
+    counted = discounted & remitted & (day < _days(frame, "due_date", _ALWAYS))
+    return _parts(
+        frame["client_id"].to_numpy(dtype=object)[counted],
+        currencies.labels(currencies.of(frame)[counted]),
+        effets_escomptes_cents=_cents(frame)[counted],
     )
 
 
@@ -430,13 +458,16 @@ def _encours_by_client(
     unbilled = _unbilled_due(ledger, docs.currencies, day)
     advances = _advances_held(ledger, docs.currencies, day)
     unapplied = _unapplied_payments(ledger, docs, day)
-    rows = pd.concat([_invoiced(open_frame), unbilled, advances, unapplied], ignore_index=True)
+    effets = _effets_discounted(ledger, docs.currencies, day)
+    frames = [_invoiced(open_frame), unbilled, advances, unapplied, effets]
+    rows = pd.concat(frames, ignore_index=True)
     parts = list(_ENCOURS_PARTS)
     out = rows.groupby(["currency", "client_id"], sort=True, as_index=False)[parts].sum()
     out["encours_cents"] = (
         out["echu_cents"]
         + out["non_echu_cents"]
         + out["a_emettre_cents"]
+        + out["effets_escomptes_cents"]
         - out["avances_cents"]
         - out["non_affecte_cents"]
     )
@@ -447,9 +478,10 @@ def encours_by_client(ledger: Ledger, as_of: date) -> pd.DataFrame:
     """Encours client per client and currency at ``as_of``, in cents.
 
     Columns: ``currency``, ``client_id``, ``echu_cents``, ``non_echu_cents``,
-    ``a_emettre_cents``, ``avances_cents``, ``non_affecte_cents``, ``encours_cents``; one
-    row per client and currency with an open document, an unbilled row counted, an advance
-    held or unapplied cash.
+    ``a_emettre_cents``, ``avances_cents``, ``non_affecte_cents``,
+    ``effets_escomptes_cents``, ``encours_cents``; one row per client and currency with an
+    open document, an unbilled row counted, an advance held, unapplied cash or a bill
+    discounted and not yet due.
     """
     docs = _documents(ledger)
     day = _epoch_day(as_of)
@@ -531,6 +563,7 @@ def _countback_dso(
 def _doubtful_cents(open_frame: pd.DataFrame, doubtful: DoubtfulDefinition) -> int:
     """Open cents of the invoices that ``doubtful`` calls créances douteuses."""
     is_doubtful = open_frame["days_past_due"].to_numpy() > doubtful.days_past_due
+    is_doubtful |= open_frame["douteuse_416"].to_numpy(dtype=bool)
     if doubtful.include_disputed:
         is_doubtful |= open_frame["disputed"].to_numpy(dtype=bool)
     if doubtful.include_written_off:
@@ -627,14 +660,15 @@ def _currency_kpis(
         encours_moyen_par_client=(encours / n_clients).quantize(CENT) if n_clients else None,
         liquidite_immediate=_liquidite(encours, cash, short_term_debt),
         non_affecte=cents_to_decimal(cents["non_affecte_cents"]),
+        effets_escomptes_non_echus=cents_to_decimal(cents["effets_escomptes_cents"]),
         aged_balance=_aged_balance(opened, cents["non_affecte_cents"]),
         n_clients_with_encours=n_clients,
     )
 
 
 def _present_currencies(ledger: Ledger, docs: _Documents) -> list[str]:
-    """The currencies of the ledger's documents, unbilled rows and advances, sorted."""
-    codes = [docs.currencies.of(t) for t in (ledger.unbilled, ledger.advances)]
+    """The currencies of the ledger's documents, unbilled rows, advances and bills, sorted."""
+    codes = [docs.currencies.of(t) for t in (ledger.unbilled, ledger.advances, ledger.effets)]
     found = np.unique(np.concatenate([docs.currency, *codes]))
     return sorted(docs.currencies.names[code] for code in found)
 

@@ -1,9 +1,10 @@
 """The encours beside the books: the client accounts of a FEC against encours' own figure.
 
 At a date ``d``, the books hold, per client, the balance of its client accounts (411,
-and 4191 avances reçues) from the FEC lines whose ``EcritureDate`` is on or before
-``d``. encours computes its encours client from its ledger (échu + non échu + à émettre
-− avances − non affecté). The two agree line for line except where encours dates a line
+413 effets à recevoir, 416 clients douteux, and 4191 avances reçues) from the FEC lines
+whose ``EcritureDate`` is on or before ``d``. encours computes its encours client from its
+ledger (échu + non échu + à émettre + effets escomptés non échus − avances − non
+affecté). The two agree line for line except where encours dates a line
 otherwise than the books, or holds what the FEC does not; each such difference is
 explained:
 
@@ -11,6 +12,9 @@ explained:
   date printed on them, which starts their payment term), the books from their
   ``EcritureDate``; so do the lines of the à-nouveaux, dated by the pieces they carry;
 - **à émettre**: factures à émettre given apart (an ``unbilled`` file), not in the FEC;
+- **effets escomptés non échus**: bills the bank discounted and that are not yet due
+  have left 413 on the books, yet the client has not paid them: encours counts them,
+  as the accounting definition of the encours client does;
 - **not imported**: a client account of the FEC that the ledger does not hold (left out
   with ``--exclude-client``, or not imported yet).
 
@@ -37,6 +41,7 @@ COLUMNS = (
     "encours_cents",
     "piece_dates_cents",
     "a_emettre_cents",
+    "effets_escomptes_cents",
     "not_imported_cents",
     "unexplained_cents",
 )
@@ -116,10 +121,12 @@ def reconcile(book: pd.DataFrame, ledger: Ledger, as_of: date) -> Reconciliation
             "encours_cents": ours["encours_cents"].reindex(clients, fill_value=0),
             "piece_dates_cents": piece_dates.reindex(clients, fill_value=0),
             "a_emettre_cents": ours["a_emettre_cents"].reindex(clients, fill_value=0),
+            "effets_escomptes_cents": ours["effets_escomptes_cents"].reindex(clients, fill_value=0),
             "not_imported_cents": np.where(held, 0, -(books + piece_dates).to_numpy()),
         },
         index=clients,
     ).astype(np.int64)
-    explained = frame["books_cents"] + frame["piece_dates_cents"] + frame["a_emettre_cents"]
+    explained = frame[["books_cents", "piece_dates_cents", "a_emettre_cents"]].sum(axis=1)
+    explained += frame["effets_escomptes_cents"]
     frame["unexplained_cents"] = frame["encours_cents"] - explained - frame["not_imported_cents"]
     return Reconciliation(pd.Timestamp(as_of).date(), frame)

@@ -42,6 +42,7 @@ FOREIGN_KEYS = {
     ("payments", "invoice_id"): "invoices.invoice_id",
     ("advances", "client_id"): "clients.client_id",
     ("unbilled", "client_id"): "clients.client_id",
+    ("effets", "client_id"): "clients.client_id",
     ("actions", "invoice_id"): "invoices.invoice_id",
 }
 

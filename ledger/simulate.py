@@ -77,11 +77,13 @@ from ledger.contract import (
     CLIENTS,
     DEFAULT_CURRENCY,
     DOC_TYPES,
+    EFFETS,
     INVOICES,
     OUTCOMES,
     PAYMENTS,
     UNBILLED,
     Ledger,
+    empty_frame,
 )
 from ledger.day_calendar import (
     end_of_month,
@@ -1060,6 +1062,7 @@ def simulate(config: SimulationConfig, progress: Callable[[int], None] | None = 
             "paid_date": _dates(pick(inv["paid_day"], cn["paid_day"])),
             "written_off": pick(inv["written_off"], no_notes),
             "credited_invoice_id": _take(invoice_ids, pick(np.full(n, -1), cn["inv"])),
+            "doubtful_date": pd.Series(pd.NaT, index=range(n + m), dtype="datetime64[ns]"),
             "x_channel": _take(_vocab(_CHANNELS), pick(inv["channel"], cn["channel"])),
         },
         columns=[*INVOICES.memory_names, "x_channel"],
@@ -1175,6 +1178,7 @@ def simulate(config: SimulationConfig, progress: Callable[[int], None] | None = 
         advances=advances,
         unbilled=_unbilled(rng, config, cl, end, client_ids),
         actions=actions,
+        effets=empty_frame(EFFETS).astype({"amount_cents": np.int64}),  # no bills simulated
     )
     end_stamp = pd.Timestamp(np.datetime64(end, "D")).as_unit("ns")
     return Simulation(ledger=ledger, truth=truth, end=end_stamp, clients_truth=clients_truth)

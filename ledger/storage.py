@@ -23,7 +23,7 @@ from ledger.schema import EXTRA, ROW_KEY, TABLE_OBJECTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Parents before children, so foreign keys hold at every statement.
-SAVE_ORDER = ("clients", "invoices", "payments", "advances", "unbilled", "actions")
+SAVE_ORDER = ("clients", "invoices", "payments", "advances", "unbilled", "actions", "effets")
 BATCH_ROWS = 5_000
 
 

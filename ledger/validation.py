@@ -53,6 +53,7 @@ CURRENCY_COLUMNS = frozenset({"currency"})  # text columns holding an ISO 4217 c
 # (later, earlier): the later date, when given, may not fall before the earlier one.
 DATE_ORDER: dict[str, tuple[tuple[str, str], ...]] = {
     "invoices": (("due_date", "issue_date"), ("paid_date", "issue_date")),
+    "effets": (("due_date", "drawn_date"), ("remitted_date", "drawn_date")),
 }
 
 # [0-9], not \d: a regex engine may take other scripts' digits for \d.
@@ -76,6 +77,8 @@ REFERENCES = (
     Reference("payments", "client_id", "clients"),
     Reference("advances", "client_id", "clients"),
     Reference("unbilled", "client_id", "clients"),
+    Reference("effets", "client_id", "clients"),
+    Reference("effets", "invoice_id", "invoices"),
     Reference("actions", "invoice_id", "invoices"),
     Reference("payments", "invoice_id", "invoices"),
     Reference("invoices", "credited_invoice_id", "invoices"),

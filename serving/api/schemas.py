@@ -214,8 +214,9 @@ class KpisOut(BaseModel):
     as_of: dt.date = Field(description="date of the figures (end of that day)")
     currency: str = Field(description="currency of the money figures", examples=["EUR"])
     encours: float = Field(
-        description="encours client: échu + non échu + à émettre − avances − non affecté "
-        "(+ effets escomptés non échus): what the client accounts hold on the books"
+        description="encours client: échu + non échu + à émettre + effets escomptés non "
+        "échus − avances − non affecté: what the client accounts hold on the books, with the "
+        "discounted bills not yet due"
     )
     echu: float = Field(description="open amounts of invoices past their due date")
     non_echu: float = Field(description="open amounts of invoices not yet due")
@@ -225,6 +226,12 @@ class KpisOut(BaseModel):
         0.0,
         description="unapplied cash: payments not matched to an invoice (or beyond it) and "
         "open credit notes; they lower the encours until lettrage sets them against invoices",
+    )
+    effets_escomptes_non_echus: float = Field(
+        0.0,
+        description="effets escomptés non échus: bills (LCR, billets à ordre) discounted at "
+        "the bank and not yet due; the client has not paid them yet, so they count in the "
+        "encours until their due date",
     )
     dso: float | None = Field(description="encours × 365 / CA TTC of the last 12 months, days")
     dso_countback: float | None = Field(description="count-back DSO, days")

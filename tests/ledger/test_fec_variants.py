@@ -319,6 +319,11 @@ def test_a_transfer_to_416_keeps_the_invoice_open(engine: Engine, tmp_path: Path
     stored = load_ledger(engine)
     (april,) = compute_kpis(stored, pd.Timestamp("2024-04-30").date())
     assert float(april.encours) == float(april.echu) == 1200.0  # still owed, on 416
+    # Douteuse from the transfer on, although only 81 days past due (under 90).
+    assert f1["doubtful_date"] == pd.Timestamp("2024-03-31")
+    assert april.taux_creances_douteuses == 100.0
+    (before,) = compute_kpis(stored, pd.Timestamp("2024-03-30").date())
+    assert before.taux_creances_douteuses == 0.0
     book = book_lines(path)
     for day in ("2024-03-31", "2024-04-30", "2024-05-31", "2024-06-30"):
         result = reconcile(book, stored, pd.Timestamp(day).date())

@@ -317,6 +317,7 @@ def test_as_json_keys_and_values() -> None:
         "as_of", "currency", "encours", "echu", "non_echu", "a_emettre", "avances", "dso",
         "dso_countback", "taux_recouvrement", "taux_creances_douteuses",
         "encours_moyen_par_client", "aged_balance", "liquidite_immediate", "non_affecte",
+        "effets_escomptes_non_echus",
     }  # fmt: skip
     assert set(data["aged_balance"]) == {*BUCKETS, "non_affecte"}
     assert data["non_affecte"] == data["aged_balance"]["non_affecte"] == 100.0

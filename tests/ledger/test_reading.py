@@ -130,6 +130,20 @@ GOOD: dict[str, Rows] = {
             "promised_date": "2024-03-20",
         },
     ],
+    "effets": [
+        {
+            "effet_id": "LCR001",
+            "client_id": "C002",
+            "invoice_id": "F002",
+            "kind": "LCR",
+            "drawn_date": "2024-02-10",
+            "due_date": "2024-03-31",
+            "amount": "99.90",
+            "remitted_date": "2024-02-15",
+            "remittance": "discount",
+            "unpaid_date": "",
+        },
+    ],
 }
 
 
@@ -196,6 +210,11 @@ def test_good_directory_reads_into_typed_frames(tmp_path: Path) -> None:
     assert invoices["credited_invoice_id"].tolist() == [None, None, "F001"]
     assert invoices["x_channel"].tolist() == ["edi", None, "web"]
     assert "legacy_code" not in invoices
+    effets = ledger.effets
+    assert effets["kind"].tolist() == ["lcr"]
+    assert effets["amount_cents"].tolist() == [9990]
+    assert effets["remittance"].tolist() == ["discount"]
+    assert effets["due_date"].tolist() == [pd.Timestamp("2024-03-31")]
     assert any("legacy_code" in w and "invoices.csv" in w for w in result.warnings)
 
     clients = ledger.clients
@@ -374,7 +393,7 @@ def test_problems_per_rule_are_capped_but_counted(tmp_path: Path) -> None:
     tables["invoices"] = [
         {**template, "invoice_id": f"F{i}", "due_date": "01/03/2024"} for i in range(1500)
     ]
-    del tables["actions"], tables["payments"]
+    del tables["actions"], tables["payments"], tables["effets"]
 
     problems = problems_of(write_dir(tmp_path, tables))
 
@@ -552,6 +571,7 @@ def hand_ledger() -> Ledger:
             "paid_date": dates(None, "2024-03-01"),
             "written_off": [False, True],
             "credited_invoice_id": objects(None, "F001"),
+            "doubtful_date": dates("2024-06-30", None),
         }
     )
     payments = pd.DataFrame(
@@ -574,7 +594,24 @@ def hand_ledger() -> Ledger:
             "promised_date": dates(None),
         }
     )
-    return Ledger(clients=clients, invoices=invoices, payments=payments, actions=actions)
+    effets = pd.DataFrame(
+        {
+            "effet_id": objects("LCR1"),
+            "client_id": objects("C001"),
+            "invoice_id": objects("F001"),
+            "kind": objects("billet"),
+            "drawn_date": dates("2024-02-01"),
+            "due_date": dates("2024-03-15"),
+            "amount_cents": pd.array([1], dtype="Int64"),
+            "currency": objects("EUR"),
+            "remitted_date": dates(None),
+            "remittance": objects(None),
+            "unpaid_date": dates(None),
+        }
+    )
+    return Ledger(
+        clients=clients, invoices=invoices, payments=payments, actions=actions, effets=effets
+    )
 
 
 def assert_ledgers_equal(got: Ledger, expected: Ledger) -> None:
@@ -623,6 +660,7 @@ def test_round_trip_of_random_amounts_and_dates(
             "paid_date": (issue + paid_after).astype("datetime64[ns]"),
             "written_off": [False for _ in rows],
             "credited_invoice_id": objects(*(None for _ in rows)),
+            "doubtful_date": pd.Series(pd.NaT, index=range(len(rows)), dtype="datetime64[ns]"),
         }
     )
     ledger = Ledger(clients=hand_ledger().clients, invoices=invoices)
