@@ -112,6 +112,11 @@ INVOICES = TableSpec(
             "date",
             "date moved to créances douteuses (compte 416); empty while not douteuse",
         ),
+        Column(
+            "reference",
+            "text",
+            "number printed on the invoice (a FEC's PieceRef) when the id is another",
+        ),
     ),
 )
 

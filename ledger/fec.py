@@ -835,6 +835,7 @@ def _documents(docs: pd.DataFrame, credited: pd.Series) -> pd.DataFrame:
             open=("open", "any"),
             written_off=("written_off", "any"),
             doubtful_date=("doubtful_on", "min"),
+            reference=("piece_ref", "first"),
             credited_invoice_id=("credited_invoice_id", "first"),
             currency=("currency", "first"),
             currency_amount=("currency_amount", "first"),
@@ -856,6 +857,7 @@ def _documents(docs: pd.DataFrame, credited: pd.Series) -> pd.DataFrame:
         paid_date=out["paid_date"].where(~out["open"] & ~written_off),
         written_off=written_off.to_numpy(dtype=bool),
         doubtful_date=out["doubtful_date"].where(is_invoice),
+        reference=_objects(out["reference"].where(out["reference"] != out.index)),
         credited_invoice_id=out["credited_invoice_id"].where(~is_invoice),
     )
     currency = out["currency"].astype(object)

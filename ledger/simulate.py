@@ -1063,6 +1063,7 @@ def simulate(config: SimulationConfig, progress: Callable[[int], None] | None = 
             "written_off": pick(inv["written_off"], no_notes),
             "credited_invoice_id": _take(invoice_ids, pick(np.full(n, -1), cn["inv"])),
             "doubtful_date": pd.Series(pd.NaT, index=range(n + m), dtype="datetime64[ns]"),
+            "reference": np.full(n + m, None, dtype=object),
             "x_channel": _take(_vocab(_CHANNELS), pick(inv["channel"], cn["channel"])),
         },
         columns=[*INVOICES.memory_names, "x_channel"],

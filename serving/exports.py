@@ -32,6 +32,7 @@ SHEET = "relances"
 # Column id -> header words in English and in French.
 HEADERS: dict[str, tuple[str, str]] = {
     "invoice_id": ("Invoice", "Facture"),
+    "reference": ("Reference", "N° de pièce"),
     "client_id": ("Client", "Client"),
     "client_name": ("Client name", "Nom du client"),
     "currency": ("Currency", "Devise"),

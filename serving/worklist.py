@@ -48,6 +48,7 @@ RISK_HORIZON_DAYS = 30
 
 COLUMNS = (
     "invoice_id",
+    "reference",
     "client_id",
     "client_name",
     "currency",
@@ -131,6 +132,16 @@ def _fromdays(days: np.ndarray) -> np.ndarray:
     """Days since 1970 as datetime64[ns]; NaT where negative (none)."""
     out = np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[ns]")
     return np.where(np.asarray(days) >= 0, out, np.datetime64("NaT"))
+
+
+def _references(ledger: Ledger, invoice_ids: pd.Series) -> np.ndarray:
+    """The printed number of each invoice, ``None`` where there is none (or no column)."""
+    if "reference" not in ledger.invoices:
+        return np.full(len(invoice_ids), None, dtype=object)
+    by_id = ledger.invoices.drop_duplicates("invoice_id").set_index("invoice_id")["reference"]
+    found = np.array(by_id.reindex(invoice_ids.to_numpy()), dtype=object)
+    found[pd.isna(found)] = None
+    return found
 
 
 def _for_model(model: object, x: pd.DataFrame) -> pd.DataFrame:
@@ -341,6 +352,7 @@ def build_worklist(
     rows = pd.DataFrame(
         {
             "invoice_id": inv["invoice_id"].to_numpy(dtype=object),
+            "reference": _references(ledger, inv["invoice_id"]),
             "client_id": client_ids.to_numpy(),
             "client_name": names,
             "currency": inv["currency"].to_numpy(dtype=object),

@@ -20,6 +20,11 @@ class WorklistRow(BaseModel):
     """One invoice to chase; money in the invoice's currency unless said otherwise."""
 
     invoice_id: str = Field(description="invoice number", examples=["F0001234"])
+    reference: str | None = Field(
+        None,
+        description="number printed on the invoice when the id is another (a FEC's PieceRef)",
+        examples=["VE  0123"],
+    )
     client_id: str = Field(description="client billed", examples=["C00042"])
     client_name: str | None = Field(description="client name", examples=["Boulangerie Martin"])
     currency: str = Field(description="ISO 4217 currency of the money fields", examples=["EUR"])

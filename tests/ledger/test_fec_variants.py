@@ -202,6 +202,9 @@ def test_a_batch_piece_gives_one_invoice_per_client_and_entry(tmp_path: Path) ->
     # Lettered A with no DateLet: settled on its last line, the payment of 15/02.
     assert inv.loc["VE-1-20240110-C1", "paid_date"] == pd.Timestamp("2024-02-15")
     assert inv.loc["VE-5-20240225-C1/AV", "doc_type"] == "credit_note"
+    # The batch's number stays the one people read; an invoice numbered by PieceRef needs none.
+    assert inv.loc["VE-1-20240110-C1", "reference"] == "VE  0123"
+    assert inv.loc["FA-2023-77", "reference"] is None
     # The à-nouveaux keep the numbers of the invoices they carry, lettered or not.
     assert inv.loc["FA-2023-77", "paid_date"] == pd.Timestamp("2024-01-20")
     assert inv.loc["FA-2023-80", "issue_date"] == pd.Timestamp("2023-12-15")

@@ -572,6 +572,7 @@ def hand_ledger() -> Ledger:
             "written_off": [False, True],
             "credited_invoice_id": objects(None, "F001"),
             "doubtful_date": dates("2024-06-30", None),
+            "reference": objects("VE 0123", None),
         }
     )
     payments = pd.DataFrame(
@@ -661,6 +662,7 @@ def test_round_trip_of_random_amounts_and_dates(
             "written_off": [False for _ in rows],
             "credited_invoice_id": objects(*(None for _ in rows)),
             "doubtful_date": pd.Series(pd.NaT, index=range(len(rows)), dtype="datetime64[ns]"),
+            "reference": objects(*(None for _ in rows)),
         }
     )
     ledger = Ledger(clients=hand_ledger().clients, invoices=invoices)

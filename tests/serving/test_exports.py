@@ -59,9 +59,9 @@ def test_the_french_csv_opens_in_excel_fr(tmp_path: Path) -> None:
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM tells Excel the file is UTF-8
     header, first = raw.decode("utf-8-sig").splitlines()[:2]
-    assert header.startswith("invoice_id;client_id;client_name;currency;open;issue_date")
+    assert header.startswith("invoice_id;reference;client_id;client_name;currency;open;issue_date")
     # 1 234 567.89 open, issued 10/01/2024, p_late 0.8123, disputed non
-    assert first.startswith("F1;C1;Bœuf & Cie;EUR;1234567,89;10/01/2024;09/02/2024;35;non;0,8123")
+    assert first.startswith("F1;;C1;Bœuf & Cie;EUR;1234567,89;10/01/2024;09/02/2024;35;non;0,8123")
     back = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig")
     assert back["open"].tolist() == [1234567.89, 50.5]
     assert back["indemnity_eur"].tolist() == [40.0, 40.0]
@@ -70,8 +70,16 @@ def test_the_french_csv_opens_in_excel_fr(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("fmt", "headers", "date_format"),
     [
-        ("fr", ["Facture", "Client", "Nom du client", "Devise", "Montant ouvert"], "dd/mm/yyyy"),
-        ("en", ["Invoice", "Client", "Client name", "Currency", "Open amount"], "yyyy-mm-dd"),
+        (
+            "fr",
+            ["Facture", "N° de pièce", "Client", "Nom du client", "Devise", "Montant ouvert"],
+            "dd/mm/yyyy",
+        ),
+        (
+            "en",
+            ["Invoice", "Reference", "Client", "Client name", "Currency", "Open amount"],
+            "yyyy-mm-dd",
+        ),
     ],
 )
 def test_the_workbook_is_for_people(
@@ -81,17 +89,17 @@ def test_the_workbook_is_for_people(
     write_excel(exported(), path, fmt)  # type: ignore[arg-type]
 
     sheet = load_workbook(path)["relances"]
-    assert [c.value for c in sheet[1]][:5] == headers
+    assert [c.value for c in sheet[1]][:6] == headers
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:U3"
+    assert sheet.auto_filter.ref == "A1:V3"
     words = {c.value: c.column_letter for c in sheet[1]}
-    money = sheet[f"{words[headers[4]]}2"]
+    money = sheet[f"{words[headers[5]]}2"]
     assert (money.value, money.number_format) == (1234567.89, "#,##0.00")
-    due = sheet["G2"]
+    due = sheet["H2"]
     assert due.value == dt.datetime(2024, 2, 9)
     assert due.number_format == date_format
-    assert sheet["I3"].value is True  # disputed: a real boolean
-    assert sheet["Q3"].value is None  # no next step date
-    assert 8 <= sheet.column_dimensions["C"].width <= 40
+    assert sheet["J3"].value is True  # disputed: a real boolean
+    assert sheet["R3"].value is None  # no next step date
+    assert 8 <= sheet.column_dimensions["D"].width <= 40
     if fmt == "fr":
         assert {"Jours de retard", "Montant à risque", "Échéance"} <= set(words)

@@ -1,4 +1,4 @@
-"""effets (bills receivable, compte 413) and invoices.doubtful_date (compte 416)
+"""effets (bills, compte 413); invoices.doubtful_date (compte 416) and reference
 
 Revision ID: 0004
 Revises: 0003
@@ -24,6 +24,14 @@ def upgrade() -> None:
                 sa.Date(),
                 nullable=True,
                 comment="date moved to créances douteuses (compte 416); empty while not douteuse",
+            )
+        )
+        batch.add_column(
+            sa.Column(
+                "reference",
+                sa.Text(),
+                nullable=True,
+                comment="number printed on the invoice (a FEC's PieceRef) when the id is another",
             )
         )
     op.create_table(
@@ -92,4 +100,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_effets_client_id"))
     op.drop_table("effets")
     with op.batch_alter_table("invoices") as batch:
+        batch.drop_column("reference")
         batch.drop_column("doubtful_date")
