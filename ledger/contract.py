@@ -18,6 +18,26 @@ import pandas as pd
 ColumnKind = Literal["id", "text", "date", "money", "int", "bool", "choice", "country"]
 
 USER_COLUMN_PREFIX = "x_"
+MAX_ID_LENGTH = 64  # what the database holds (String(64))
+
+
+def id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an id, in plain words; None when it can.
+
+    One rule for every id, imported or sent to the API: at most :data:`MAX_ID_LENGTH`
+    characters, all printable (no control characters such as NUL, no invisible format
+    characters such as U+202E that reverse the text shown), no spaces around it.
+    """
+    if not value:
+        return "an id may not be empty"
+    if len(value) > MAX_ID_LENGTH:
+        return f"an id has at most {MAX_ID_LENGTH} characters, this one has {len(value)}"
+    if not value.isprintable():
+        bad = next(c for c in value if not c.isprintable())
+        return f"an id may hold only printable characters, not U+{ord(bad):04X}"
+    if value != value.strip():
+        return "an id may not start or end with a space"
+    return None
 DEFAULT_CURRENCY = "EUR"
 DOC_TYPES = ("invoice", "credit_note")
 CHANNELS = ("email", "call", "letter", "formal_notice", "legal")

@@ -99,6 +99,7 @@ from ledger.contract import (
     CLIENTS,
     DEFAULT_CURRENCY,
     INVOICES,
+    MAX_ID_LENGTH,
     PAYMENTS,
     Ledger,
     contract_frame,
@@ -158,7 +159,6 @@ KNOWN_COLUMNS = (*FEC_COLUMNS, *SIGNED_COLUMNS, *REGIME_COLUMNS)
 CLIENT_ACCOUNTS = r"41[136]"  # clients, effets à recevoir, clients douteux
 MIN_TAKINGS = 3  # invoices, all settled the day of issue, before a client looks like takings
 DEFAULT_TERMS_DAYS = 30  # LME: 30 days when nothing else is agreed
-MAX_ID_LENGTH = 64  # what the database holds (String(64))
 FEC_DATE = r"[0-9]{8}"
 FEC_DATE_FORMAT = DateFormat(
     FEC_DATE, "%Y%m%d", 6, "YYYYMMDD", "the FEC format YYYYMMDD", "20240131"
