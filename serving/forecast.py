@@ -1,8 +1,9 @@
 """Cash-in forecast: expected collections per day or week from the payment-time model.
 
 For every invoice open at the end of ``as_of`` (open amount from
-:func:`ledger.kpis.open_amounts`; credit notes and written-off invoices left out: nothing
-is collected on them), the payment-time model gives the distribution of the payment date
+:func:`ledger.kpis.open_amounts`, less the client's cash received but not yet lettered;
+credit notes and written-off invoices left out: nothing is collected on them), the
+payment-time model gives the distribution of the payment date
 conditional on being still open at ``as_of``. Period ``p`` covers whole days
 ``(start_p, end_p]`` counted from ``as_of`` (days, or 7-day weeks starting the day after
 ``as_of``); with ``q_ip = F_i(end_p) − F_i(start_p)``:
@@ -47,7 +48,7 @@ from features.pipeline import FeatureBuilder
 from features.timeline import days
 from ledger.contract import DEFAULT_CURRENCY, Ledger
 from ledger.day_calendar import month_end_run, month_of, tenth_run
-from ledger.kpis import compute_kpis, open_amounts
+from ledger.kpis import compute_kpis, encours_by_client, open_amounts
 from training.dataset import ledger_end
 from training.payment_time import PaymentDistribution, TimeModel
 
@@ -251,11 +252,27 @@ def _for_model(model: object, x: pd.DataFrame) -> pd.DataFrame:
     return x if names is None else x.reindex(columns=list(names))
 
 
+def net_of_unapplied(open_docs: pd.DataFrame, unapplied: pd.Series) -> pd.Series:
+    """Open cents of ``open_docs`` once each client's unapplied cash is set against them.
+
+    Cash a client paid (or was credited) that no invoice has absorbed yet will not come
+    in twice: it is set against the client's invoices, the earliest due first, as the
+    lettrage will most likely do. ``unapplied`` holds cents by client.
+    """
+    order = open_docs.sort_values(["client_id", "due_date"], kind="stable")
+    cents = order["open_cents"].astype(np.int64)
+    before = cents.groupby(order["client_id"], sort=False).cumsum() - cents
+    credit = unapplied.reindex(order["client_id"]).fillna(0).to_numpy(np.int64)
+    taken = np.clip(credit - before.to_numpy(np.int64), 0, cents.to_numpy(np.int64))
+    return (cents - taken).reindex(open_docs.index)
+
+
 def collectible(ledger: Ledger, as_of: dt.date, currency: str) -> pd.DataFrame:
     """Invoices open at ``as_of`` in ``currency`` that may still be collected.
 
-    The ledger's invoice rows with ``open_cents`` added; credit notes, written-off
-    invoices and nothing-open rows left out.
+    The ledger's invoice rows with ``open_cents`` added, net of their client's unapplied
+    cash (:func:`net_of_unapplied`); credit notes, written-off invoices and nothing-open
+    rows left out.
     """
     docs = open_amounts(ledger, as_of)
     keep = (
@@ -264,7 +281,11 @@ def collectible(ledger: Ledger, as_of: dt.date, currency: str) -> pd.DataFrame:
         & ~docs["written_off"].astype(bool)
         & (docs["currency"] == currency)
     )
-    chosen = docs[keep]
+    parts = encours_by_client(ledger, as_of)
+    parts = parts[parts["currency"] == currency]
+    unapplied = parts.set_index("client_id")["non_affecte_cents"]
+    chosen = docs[keep].assign(open_cents=net_of_unapplied(docs[keep], unapplied))
+    chosen = chosen[chosen["open_cents"] > 0]
     invoices = ledger.invoices.loc[chosen.index].copy()
     invoices["open_cents"] = chosen["open_cents"].astype(np.int64)
     return invoices

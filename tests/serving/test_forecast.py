@@ -36,6 +36,7 @@ from serving.forecast import (
     bands,
     forecast_cash,
     moments,
+    net_of_unapplied,
     payment_calendars,
     period_ends,
     period_probabilities,
@@ -165,6 +166,31 @@ def test_forecast_of_the_small_ledger() -> None:
     assert p["period_end"].iloc[-1] == dt.date(2024, 5, 10)
     dso = p["encours_cents"] * 365 / made.sales_12m_cents
     np.testing.assert_allclose(p["dso"], dso, atol=0.1)
+
+
+def test_cash_received_but_not_lettered_is_not_forecast_again() -> None:
+    ledger = small_ledger()
+    unlettered = ledger.payments.iloc[[1]].assign(
+        payment_id="P3", amount_cents=pd.array([10_000], dtype="Int64"), invoice_id=None
+    )
+    ledger.payments = pd.concat([ledger.payments, unlettered], ignore_index=True)
+    made = forecast_cash(ledger, FeatureBuilder().fit(ledger), StubTime(), AS_OF, horizon_weeks=8)
+    # F2's 350.50 open less C2's 100.00 received and not lettered: 250.50 to come, not 350.50.
+    assert made.periods["expected_cents"].tolist()[:4] == [6262, 6262, 6262, 6262]
+    assert made.encours_cents == 55_050 - 10_000
+
+
+def test_unapplied_cash_settles_the_earliest_due_first() -> None:
+    docs = pd.DataFrame(
+        {
+            "client_id": ["A", "A", "B", "A"],
+            "due_date": dates("2024-02-01", "2024-01-01", "2024-01-01", "2024-03-01").to_numpy(),
+            "open_cents": [500, 300, 700, 200],
+        },
+        index=[10, 11, 12, 13],
+    )
+    net = net_of_unapplied(docs, pd.Series({"A": 400, "C": 50}))
+    assert net.to_dict() == {10: 400, 11: 0, 12: 700, 13: 200}
 
 
 def test_bands_contain_the_mean_and_widen_with_the_horizon() -> None:
