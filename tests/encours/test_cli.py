@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +12,6 @@ import pytest
 from typer.testing import CliRunner
 
 from encours.cli import app
-from encours.settings import get_settings
 from ledger.files import write_ledger
 from ledger.storage import make_engine, table_counts
 from tests.ledger.factories import small_ledger
@@ -32,17 +30,6 @@ KPI_KEYS = {
     "encours_moyen_par_client",
     "aged_balance",
 }
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Settings pointing at a fresh SQLite file and MLflow store; yields the database URL."""
-    url = f"sqlite:///{tmp_path}/ledger.db"
-    monkeypatch.setenv("ENCOURS_DATABASE_URL", url)
-    monkeypatch.setenv("ENCOURS_MODELS_DIR", str(tmp_path / "models"))
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
 
 
 @pytest.mark.parametrize(

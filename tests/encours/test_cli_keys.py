@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from encours.cli import app
-from encours.settings import get_settings
 from ledger.storage import make_engine
 from serving.api_keys import authenticate
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Settings pointing at a fresh SQLite file; yields the database URL."""
-    url = f"sqlite:///{tmp_path}/ledger.db"
-    monkeypatch.setenv("ENCOURS_DATABASE_URL", url)
-    monkeypatch.setenv("ENCOURS_MODELS_DIR", str(tmp_path / "models"))
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
 
 
 def test_create_list_revoke(env: str) -> None:
