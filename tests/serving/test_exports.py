@@ -202,3 +202,17 @@ def test_predictions_of_train_and_evaluate_are_neutralised(tmp_path: Path) -> No
     back = pd.read_csv(tmp_path / "p.csv", dtype={"invoice_id": str})
     assert back["invoice_id"].tolist() == ["'" + v for v in HOSTILE]
     assert back["expected_days_to_pay"].tolist() == [-3.0] * 6
+
+
+def test_contract_files_give_back_formula_like_text_exactly(tmp_path: Path) -> None:
+    """``write_ledger`` files are data for ``encours import``, not for people: no quote."""
+    from ledger.files import write_ledger
+    from ledger.reading import read_ledger_dir
+    from tests.ledger.factories import small_ledger
+
+    ledger = small_ledger()
+    ledger.clients["name"] = [EVIL_NAME, "'t Hooft"]
+    write_ledger(ledger, tmp_path)
+
+    back = read_ledger_dir(tmp_path).ledger
+    assert back.clients["name"].tolist() == [EVIL_NAME, "'t Hooft"]
