@@ -531,7 +531,7 @@ def train(
         except ValueError as exc:
             _fail(str(exc))
     if predictions is not None:
-        report.evaluation.predictions.to_csv(predictions, index=False)
+        _write_predictions(report.evaluation.predictions, predictions)
     payload = report.as_json()
     if as_json:
         _print_json(payload)
@@ -544,6 +544,13 @@ def train(
     for reg in report.registrations:
         status = "now the champion" if reg.promoted else "registered as challenger"
         console.print(f"{reg.name} v{reg.version} is {status}.")
+
+
+def _write_predictions(frame: Any, path: Path) -> None:
+    """``--predictions``: the rows as CSV, text that a spreadsheet would run quoted."""
+    from serving.exports import write_csv
+
+    write_csv(frame, path)
 
 
 IBM_CUTOFF = "2013-07-01"
@@ -563,7 +570,7 @@ def _evaluate_outside(data: Path, cutoff: Any, as_json: bool, predictions: Path 
     report = evaluate_dataset(ledger, pd.Timestamp(cutoff or IBM_CUTOFF))
     frame = report.pop("_predictions")
     if predictions is not None:
-        frame.to_csv(predictions, index=False)
+        _write_predictions(frame, predictions)
     report["end"] = report.get("end", report["cutoff"])
     if as_json:
         _print_json(report)
@@ -614,7 +621,7 @@ def evaluate(
     except ValueError as exc:
         _fail(str(exc))
     if predictions is not None:
-        evaluation.predictions.to_csv(predictions, index=False)
+        _write_predictions(evaluation.predictions, predictions)
     payload = {
         "cutoff": split.cutoff.date().isoformat(),
         "end": split.end.date().isoformat(),

@@ -43,9 +43,9 @@ import pandas as pd
 
 from ledger.bank_formats.camt053 import parse_camt053
 from ledger.bank_formats.cfonb120 import RECORD_CODES, WIDTH, parse_cfonb120
-from ledger.bank_formats.lines import ParsedStatement, line_ids
+from ledger.bank_formats.lines import MAX_ID, ParsedStatement, line_ids
 from ledger.bank_formats.mt940 import parse_mt940
-from ledger.contract import DEFAULT_CURRENCY, Ledger
+from ledger.contract import DEFAULT_CURRENCY, Ledger, id_problem
 from ledger.errors import ImportRejected, RowProblem
 from ledger.lettrage import LettrageConfig, plain_upper
 from ledger.money import decimal_to_cents
@@ -243,6 +243,7 @@ def _bank_line(
     """One file row in memory; what is wrong with it goes to ``problems``."""
     if not record["line_id"]:
         problems.append(RowProblem(file, n, "line_id", "line_id is empty"))
+    problems += _id_problems(file, n, record)
     day: object = None
     try:
         day = date.fromisoformat(record["date"])
@@ -271,6 +272,22 @@ def _bank_line(
         "client_id": record.get("client_id") or None,
         "currency": currency,
     }
+
+
+def _id_problems(file: str, n: int, record: dict[str, str]) -> list[RowProblem]:
+    """The ids of a row that the database cannot hold or a person cannot read.
+
+    A line id has at most :data:`MAX_ID` characters: its payments are ``<line_id>-<n>``.
+    """
+    problems = []
+    for column in ("line_id", "client_id"):
+        value = record.get(column) or ""
+        why = id_problem(value) if value else None
+        if why is None and column == "line_id" and len(value) > MAX_ID:
+            why = f"a bank line id has at most {MAX_ID} characters, this one has {len(value)}"
+        if why is not None:
+            problems.append(RowProblem(file, n, column, why, value))
+    return problems
 
 
 def bank_lines_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -99,14 +99,14 @@ from ledger.contract import (
     CLIENTS,
     DEFAULT_CURRENCY,
     INVOICES,
-    MAX_ID_LENGTH,
     PAYMENTS,
     Ledger,
     contract_frame,
 )
 from ledger.conventions import DateFormat, detect_encoding
 from ledger.errors import ImportRejected, LedgerError, RowProblem
-from ledger.fec_effets import effets_of, with_effet_due_dates
+from ledger.fec_effets import effet_ids_by_row, effets_of, with_effet_due_dates
+from ledger.fec_ids import built_id_failures, client_id_failures
 from ledger.importing import ImportReport
 from ledger.money import format_cents
 from ledger.reading import read_ledger_dir, stripped_text
@@ -689,11 +689,7 @@ def _document_ids(docs: pd.DataFrame) -> tuple[pd.Series, list[Failure]]:
     numbered = _journals_numbering_invoices(docs)
     uses_ref = ~opening & docs["journal"].isin(numbered) & (docs["role"] != OTHER_DEBIT)
     ids = by_entry.where(~uses_ref, ref).where(~opening, carried)
-    failures = _id_conflicts(docs, ids)
-    too_long = f"the invoice id is longer than {MAX_ID_LENGTH} characters"
-    failures += failures_where(
-        "PieceRef", ids.str.len() > MAX_ID_LENGTH, too_long, lambda r: f"{too_long}: {ids.at[r]}"
-    )
+    failures = _id_conflicts(docs, ids) + built_id_failures(ids, docs, "PieceRef")
     return ids, failures
 
 
@@ -952,6 +948,23 @@ def _payments(client_lines: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     that an id stays when a later export splits the payment).
     """
     lines = client_lines[client_lines["role"].isin(CREDITED_ROLES)]
+    at = rows["row"]
+    label = lines["label"].fillna(lines["piece_ref"])
+    return contract_frame(
+        PAYMENTS,
+        len(rows),
+        payment_id=_payment_ids(client_lines, rows).to_numpy(dtype=object),
+        client_id=lines["client_id"].reindex(at),
+        payment_date=lines["date"].reindex(at),
+        amount_cents=rows["cents"],
+        reference=label.reindex(at),
+        invoice_id=rows["invoice_id"],
+    )
+
+
+def _payment_ids(client_lines: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
+    """The id of each payment row (see :func:`_payments`), indexed by its line's row."""
+    lines = client_lines[client_lines["role"].isin(CREDITED_ROLES)]
     day = lines["entry_date"].dt.strftime("%Y%m%d")
     base = lines["journal"] + "-" + lines["entry"] + "-" + day
     nth_line = lines.groupby(["journal", "entry"], sort=False).cumcount() + 1
@@ -960,17 +973,7 @@ def _payments(client_lines: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     nth_invoice = rows.groupby("row").cumcount() + 1
     suffix = np.where(nth_invoice > 1, "/" + nth_invoice.astype(str), "")
     ids = base.reindex(at).astype(str).to_numpy(dtype=object) + suffix.astype(object)
-    label = lines["label"].fillna(lines["piece_ref"])
-    return contract_frame(
-        PAYMENTS,
-        len(rows),
-        payment_id=ids,
-        client_id=lines["client_id"].reindex(at),
-        payment_date=lines["date"].reindex(at),
-        amount_cents=rows["cents"],
-        reference=label.reindex(at),
-        invoice_id=rows["invoice_id"],
-    )
+    return pd.Series(ids, index=pd.Index(at), dtype=object)
 
 
 def _advance_clients(advances: pd.DataFrame, client_ids: pd.Index) -> pd.Series:
@@ -1041,21 +1044,6 @@ def _clients(client_lines: pd.DataFrame, advance_lines: pd.DataFrame) -> pd.Data
     return contract_frame(CLIENTS, len(names), client_id=pd.Series(names.index), name=names)
 
 
-def _client_id_failures(client_lines: pd.DataFrame) -> list[Failure]:
-    """Client accounts too long for the database."""
-    too_long = client_lines["client_id"].str.len() > MAX_ID_LENGTH
-    has_aux = client_lines["aux"].notna()
-    message = f"the client account is longer than {MAX_ID_LENGTH} characters"
-    return [
-        *failures_where(
-            "CompAuxNum", too_long & has_aux, message, _constant(message), client_lines["aux"]
-        ),
-        *failures_where(
-            "CompteNum", too_long & ~has_aux, message, _constant(message), client_lines["account"]
-        ),
-    ]
-
-
 def _checked_lines(text: pd.DataFrame, file: str) -> pd.DataFrame:
     """The lines typed and classified, client lines with their lettrage and document id.
 
@@ -1066,7 +1054,7 @@ def _checked_lines(text: pd.DataFrame, file: str) -> pd.DataFrame:
     bad_rows = pd.Index([row for f in failures for row in f.rows]).unique()
     lines = _classify(typed.drop(index=bad_rows))
     client_lines = lines[lines["role"] != ""]
-    failures += _client_id_failures(client_lines)
+    failures += client_id_failures(client_lines)
     client_lines = client_lines.join(_lettrage(client_lines))
     docs = client_lines[client_lines["role"].isin(DOCUMENT_ROLES)]
     ids, more = _document_ids(docs)
@@ -1090,6 +1078,10 @@ def _build_ledger(
     client_lines = lines[lines["role"] != ""]
     docs = client_lines[client_lines["role"].isin(DOCUMENT_ROLES)]
     payment_rows, credited = _settlements(client_lines)
+    failures = built_id_failures(_payment_ids(client_lines, payment_rows), lines, "EcritureNum")
+    failures += built_id_failures(effet_ids_by_row(lines), lines, "EcritureNum")
+    if failures:
+        raise ImportRejected(_report(file, failures))
     invoices = _documents(docs, credited)
     client_ids = pd.Index(client_lines["client_id"].unique())
     advances, warnings = _advances(lines, client_ids, file)

@@ -159,8 +159,7 @@ def effets_of(lines: pd.DataFrame) -> pd.DataFrame:
     bills["due"] = bills["due"].where(bills["due"] >= bills["drawn"])
     of_group = _invoice_of_group(lines).reindex(bills["group"]).to_numpy(dtype=object)
     invoice_id = bills["invoice_id"].where(bills["role"] == "invoice", pd.Series(of_group))
-    day = bills["drawn"].dt.strftime("%Y%m%d")
-    ids = bills["journal"] + "-" + bills["entry"] + "-" + day + "-" + bills["client_id"]
+    ids = _effet_ids(bills)
     billet = bills["label"].fillna("").str.contains(BILLET_LABEL)
     return contract_frame(
         EFFETS,
@@ -176,6 +175,18 @@ def effets_of(lines: pd.DataFrame) -> pd.DataFrame:
         remittance=bills["remittance"],
         unpaid_date=_returned(bills, lines),
     )
+
+
+def _effet_ids(bills: pd.DataFrame) -> pd.Series:
+    """``<JournalCode>-<EcritureNum>-<drawn date>-<client>`` for each bill."""
+    day = bills["drawn"].dt.strftime("%Y%m%d")
+    return bills["journal"] + "-" + bills["entry"] + "-" + day + "-" + bills["client_id"]
+
+
+def effet_ids_by_row(lines: pd.DataFrame) -> pd.Series:
+    """The id of each bill :func:`effets_of` finds, indexed by the row of its first line."""
+    bills = _bills(lines)
+    return _effet_ids(bills).set_axis(pd.Index(bills["row"]))
 
 
 def with_effet_due_dates(

@@ -1,4 +1,11 @@
-"""Write a ledger as data-contract files (CSV or Parquet)."""
+"""Write a ledger as data-contract files (CSV or Parquet).
+
+These files are data for ``encours import``, not reports for people: values are written
+exactly as the ledger holds them, so that importing them gives the same ledger back. Text
+a spreadsheet would run as a formula is therefore not quoted here (a leading ``'`` could not
+be told from a client really named ``'t Hooft``); the files people open are the worklist
+exports of :mod:`serving.exports`, which are.
+"""
 
 from __future__ import annotations
 

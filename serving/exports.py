@@ -11,6 +11,14 @@ either, and ``encours import`` reads the conventions of both.
 The Excel workbook (both formats) is for people: headers in words (French with ``fr``),
 amounts as numbers formatted ``#,##0.00``, probabilities as percentages, dates as real
 dates, the header row frozen and filtered, columns wide enough to read.
+
+No cell of either may attack the person who opens it: a client named
+``=HYPERLINK("http://evil.example";"Garnier")`` would be a live formula in Excel or
+LibreOffice (OWASP's "CSV injection"). Text starting with ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return (:data:`FORMULA_STARTS`) is written as text: in CSV with a single
+quote before it, the way spreadsheets mark text; in the workbook as a string cell
+carrying Excel's quote prefix, so that the exact name shows and editing the cell keeps it
+text. Numbers (a negative amount), dates and booleans keep their type.
 """
 
 from __future__ import annotations
@@ -61,6 +69,50 @@ SHARE_FORMAT = "0.0%"
 DATE_FORMATS: dict[ExportFormat, str] = {"en": "yyyy-mm-dd", "fr": "dd/mm/yyyy"}
 MIN_WIDTH, MAX_WIDTH = 8, 40
 WIDTH_SAMPLE = 200  # rows looked at to size a column
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP: what makes a cell a formula
+TEXT_QUOTE = "'"
+
+
+def is_formula_like(value: object) -> bool:
+    """Whether ``value`` is text a spreadsheet would read as a formula."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def safe_text(value: object) -> object:
+    """``value`` with a single quote before it when a spreadsheet would run it; else as is.
+
+    Only text is touched: a negative number is a number, not a formula.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return TEXT_QUOTE + value
+    return value
+
+
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell made safe by :func:`safe_text` (a copy when changed).
+
+    Columns of numbers, dates and booleans are left alone; text columns are checked
+    vectorised, and only those holding a formula-like cell are rewritten.
+    """
+    out = frame
+    for column in text_columns(frame):
+        values = frame[column]
+        if not values.map(is_formula_like).any():
+            continue
+        if out is frame:
+            out = frame.copy()
+        out[column] = values.map(safe_text)
+    return out
+
+
+def text_columns(frame: pd.DataFrame) -> list[object]:
+    """The columns of ``frame`` that may hold text (not numbers, dates nor booleans)."""
+    types = pd.api.types
+    return [
+        c
+        for c in frame.columns
+        if types.is_object_dtype(frame[c]) or types.is_string_dtype(frame[c])
+    ]
 
 
 def header_words(column: str, fmt: ExportFormat) -> str:
@@ -70,11 +122,16 @@ def header_words(column: str, fmt: ExportFormat) -> str:
 
 
 def write_csv(frame: pd.DataFrame, path: Path, fmt: ExportFormat = "en") -> None:
-    """Write the worklist rows as CSV, in English (as always) or French conventions."""
+    """Write rows as CSV for people, in English (as always) or French conventions.
+
+    Text a spreadsheet would run as a formula is quoted (:func:`neutralised`).
+    """
+    safe = neutralised(frame)
+    ending = line_ending(safe)
     if fmt == "en":
-        frame.to_csv(path, index=False)
+        safe.to_csv(path, index=False, lineterminator=ending)
         return
-    french = frame.copy()
+    french = safe.copy()
     for column in french.columns:
         values = french[column]
         if column in MONEY_COLUMNS:
@@ -84,8 +141,27 @@ def write_csv(frame: pd.DataFrame, path: Path, fmt: ExportFormat = "en") -> None
         elif pd.api.types.is_bool_dtype(values):
             french[column] = values.map({True: "oui", False: "non"})
     french.to_csv(
-        path, index=False, sep=";", decimal=",", date_format="%d/%m/%Y", encoding="utf-8-sig"
+        path,
+        index=False,
+        sep=";",
+        decimal=",",
+        date_format="%d/%m/%Y",
+        encoding="utf-8-sig",
+        lineterminator=ending,
     )
+
+
+def line_ending(frame: pd.DataFrame) -> str:
+    """``\n`` as always, or ``\r\n`` when a text cell holds a carriage return.
+
+    Python's CSV writer quotes a field only for the characters of the line ending: with
+    ``\n`` alone, a bare CR inside a field would be written unquoted, and readers would
+    break the row there.
+    """
+    for column in text_columns(frame):
+        if frame[column].map(lambda v: isinstance(v, str) and "\r" in v).any():
+            return "\r\n"
+    return "\n"
 
 
 def comma_cents(amount: float) -> str:
@@ -138,10 +214,18 @@ def cell_value(value: object) -> object:
 def styled(
     sheet: object, value: object, number_format: str | None, font: Font | None = None
 ) -> object:
-    """A write-only cell with its number format and font, or the bare value when unstyled."""
-    if number_format is None and font is None:
+    """A write-only cell with its number format and font, or the bare value when unstyled.
+
+    Text a spreadsheet would run as a formula becomes a string cell with Excel's quote
+    prefix: shown as written, never evaluated, still text when a person edits it.
+    """
+    formula_like = is_formula_like(value)
+    if number_format is None and font is None and not formula_like:
         return value
     cell = WriteOnlyCell(sheet, value)
+    if formula_like:
+        cell.data_type = "s"
+        cell.quotePrefix = True
     if number_format is not None:
         cell.number_format = number_format
     if font is not None:

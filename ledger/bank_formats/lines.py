@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from ledger.contract import id_problem
+
 MAX_ID = 60
 """Longest line id the lettrage store takes (payment ids are ``<line_id>-<n>``)."""
 
@@ -75,14 +77,15 @@ def line_ids(prefix: str, lines: list[BankLine]) -> list[str]:
     The hash covers the date, amount, currency, label and the line's rank among identical
     lines, so reading the same file again gives the same ids (lettrage then applies
     nothing twice). A reference the file repeats identifies nothing: those lines get the
-    hash too, as do references longer than :data:`MAX_ID`.
+    hash too, as do references longer than :data:`MAX_ID` and those that could not be
+    an id (:func:`ledger.contract.id_problem`: a control or an invisible character).
     """
     repeated = Counter(line.reference for line in lines if line.reference)
     seen: Counter[str] = Counter()
     out = []
     for line in lines:
         ref = line.reference
-        if ref and repeated[ref] == 1 and len(ref) <= MAX_ID:
+        if ref and repeated[ref] == 1 and len(ref) <= MAX_ID and id_problem(ref) is None:
             out.append(ref)
             continue
         key = "|".join(

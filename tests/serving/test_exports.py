@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from serving.exports import write_csv, write_excel
+from serving.exports import safe_text, write_csv, write_excel
 from serving.worklist import COLUMNS, Worklist
 
 
@@ -103,3 +103,116 @@ def test_the_workbook_is_for_people(
     assert 8 <= sheet.column_dimensions["D"].width <= 40
     if fmt == "fr":
         assert {"Jours de retard", "Montant à risque", "Échéance"} <= set(words)
+
+
+HOSTILE = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+EVIL_NAME = '=HYPERLINK("http://evil.example","Garnier")'
+TEXT_COLUMNS = ("invoice_id", "reference", "client_id", "client_name")
+
+
+def hostile() -> pd.DataFrame:
+    """Worklist rows whose ids, references and client names spreadsheets would run."""
+    frame = pd.concat([exported()] * 3, ignore_index=True)
+    frame["invoice_id"] = HOSTILE
+    frame["reference"] = list(reversed(HOSTILE))
+    frame["client_id"] = HOSTILE[1:] + HOSTILE[:1]
+    frame["client_name"] = [EVIL_NAME, *HOSTILE[1:]]
+    frame["open"] = [-12.5, 3.0, -0.01, 4.0, 5.0, 6.0]  # credit notes: negative numbers
+    return frame
+
+
+def test_safe_text_quotes_formulas_and_leaves_numbers_alone() -> None:
+    assert [safe_text(v) for v in [*HOSTILE, EVIL_NAME]] == [
+        "'=1+1",
+        "'+cmd",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tx",
+        "'\rx",
+        "'" + EVIL_NAME,
+    ]
+    assert [safe_text(v) for v in ("Garnier", "", None, -12.5, 0, True)] == [
+        "Garnier",
+        "",
+        None,
+        -12.5,
+        0,
+        True,
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["en", "fr"])
+def test_csv_cells_that_would_run_as_formulas_start_with_a_quote(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "w.csv"
+    write_csv(hostile(), path, fmt)  # type: ignore[arg-type]
+
+    sep, decimal = (";", ",") if fmt == "fr" else (",", ".")
+    back = pd.read_csv(
+        path, sep=sep, decimal=decimal, encoding="utf-8-sig", dtype={c: str for c in TEXT_COLUMNS}
+    )
+    for column in TEXT_COLUMNS:
+        assert back[column].str.startswith("'").all(), column
+    assert back["invoice_id"].tolist() == ["'" + v for v in HOSTILE]  # the CR row kept whole
+    assert back.at[0, "client_name"] == "'" + EVIL_NAME
+    assert back["open"].tolist() == [-12.5, 3.0, -0.01, 4.0, 5.0, 6.0]  # still numbers
+    assert back["currency"].tolist() == ["EUR"] * 6  # safe text untouched
+    raw = path.read_text(encoding="utf-8-sig")
+    money = "-12,50" if fmt == "fr" else "-12.5"
+    assert f"{sep}{money}{sep}" in raw  # a negative amount is not quoted
+
+
+@pytest.mark.parametrize("fmt", ["en", "fr"])
+def test_workbook_cells_that_would_run_as_formulas_are_text(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "w.xlsx"
+    write_excel(hostile(), path, fmt)  # type: ignore[arg-type]
+
+    sheet = load_workbook(path)["relances"]
+    letters = {c.value: c.column_letter for c in sheet[1]}
+    en = fmt == "en"
+    for header in (
+        "Invoice" if en else "Facture",
+        "Reference" if en else "N° de pièce",
+        "Client",
+        "Client name" if en else "Nom du client",
+    ):
+        for row in range(2, 8):
+            cell = sheet[f"{letters[header]}{row}"]
+            assert cell.data_type == "s", (header, row, cell.value)
+            assert cell.quotePrefix, (header, row)  # Excel keeps it text when edited
+    invoices = [sheet[f"{letters['Invoice' if en else 'Facture']}{r}"].value for r in range(2, 8)]
+    # Shown as written (XML reads a CR back as a line feed: the cell is text either way).
+    assert invoices == [*HOSTILE[:5], "\nx"]
+    name = sheet[f"{letters['Client name' if en else 'Nom du client']}2"]
+    assert name.value == EVIL_NAME
+    assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)
+    money = sheet[f"{letters['Open amount' if en else 'Montant ouvert']}2"]
+    assert (money.value, money.data_type) == (-12.5, "n")
+    assert sheet[f"{letters['Currency' if en else 'Devise']}2"].quotePrefix is False
+    assert sheet[f"{letters['Due date' if en else 'Échéance']}2"].is_date
+
+
+def test_predictions_of_train_and_evaluate_are_neutralised(tmp_path: Path) -> None:
+    from encours.cli import _write_predictions
+
+    frame = pd.DataFrame(
+        {"invoice_id": HOSTILE, "p_late": [0.5] * 6, "expected_days_to_pay": [-3.0] * 6}
+    )
+    _write_predictions(frame, tmp_path / "p.csv")
+
+    back = pd.read_csv(tmp_path / "p.csv", dtype={"invoice_id": str})
+    assert back["invoice_id"].tolist() == ["'" + v for v in HOSTILE]
+    assert back["expected_days_to_pay"].tolist() == [-3.0] * 6
+
+
+def test_contract_files_give_back_formula_like_text_exactly(tmp_path: Path) -> None:
+    """``write_ledger`` files are data for ``encours import``, not for people: no quote."""
+    from ledger.files import write_ledger
+    from ledger.reading import read_ledger_dir
+    from tests.ledger.factories import small_ledger
+
+    ledger = small_ledger()
+    ledger.clients["name"] = [EVIL_NAME, "'t Hooft"]
+    write_ledger(ledger, tmp_path)
+
+    back = read_ledger_dir(tmp_path).ledger
+    assert back.clients["name"].tolist() == [EVIL_NAME, "'t Hooft"]
