@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from cachetools import TTLCache
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Engine, insert, select, update
 
 from ledger.schema import API_KEYS
@@ -168,35 +174,84 @@ def authenticate(engine: Engine, token: str) -> ApiKey | None:
     return _key(row)
 
 
+MAX_CACHED_KEYS = 10_000
+"""Keys held at most; beyond, the least recently used leaves (real keys are far fewer)."""
+MAX_CACHED_UNKNOWN = 1_000
+"""Unknown tokens remembered at most, apart from the keys."""
+
+
 class KeyCache:
     """Keys checked lately, by token digest, so that a busy API does not ask the database
     at every request; each answer (a key, or "unknown") is trusted ``seconds`` long.
 
     A revoked key therefore stops working within ``seconds`` in every running server.
+    Entries leave by age, or the least recently used first when a cache is full, never all
+    at once. Unknown tokens have their own, smaller cache: a flood of guesses pushes out
+    guesses, never the keys in use.
     """
 
-    def __init__(self, engine: Engine, seconds: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        seconds: float,
+        size: int = MAX_CACHED_KEYS,
+        unknown_size: int = MAX_CACHED_UNKNOWN,
+    ) -> None:
         self.engine = engine
         self.seconds = seconds
-        self._checked: dict[str, tuple[float, ApiKey | None]] = {}
+        ttl = max(seconds, 1e-9)  # a TTLCache needs a positive ttl; 0 caches nothing anyway
+        self._keys: TTLCache[str, ApiKey] = TTLCache(size, ttl, timer=time.monotonic)
+        self._unknown: TTLCache[str, bool] = TTLCache(unknown_size, ttl, timer=time.monotonic)
+        self._lock = threading.Lock()  # the loop reads, the thread pool writes
 
     def recent(self, token: str) -> tuple[bool, ApiKey | None]:
         """(True, the key or None) when ``token`` was checked within ``seconds``, else
         (False, None): then :meth:`authenticate` must ask the database."""
-        found = self._checked.get(hash_token(token))
-        if found is None or time.monotonic() - found[0] > self.seconds:
-            return False, None
-        return True, found[1]
+        digest = hash_token(token)
+        with self._lock:
+            key = self._keys.get(digest)
+            if key is not None:
+                return True, key
+            if digest in self._unknown:
+                return True, None
+        return False, None
 
     def authenticate(self, token: str) -> ApiKey | None:
         """The active key of ``token`` from the database (see :func:`authenticate`),
         remembered for ``seconds``."""
         key = authenticate(self.engine, token)
         if self.seconds > 0:
-            if len(self._checked) > MAX_CACHED_KEYS:  # guessed tokens must not fill memory
-                self._checked.clear()
-            self._checked[hash_token(token)] = (time.monotonic(), key)
+            digest = hash_token(token)
+            with self._lock:
+                if key is None:
+                    self._keys.pop(digest, None)
+                    self._unknown[digest] = True
+                else:
+                    self._unknown.pop(digest, None)
+                    self._keys[digest] = key
         return key
 
 
-MAX_CACHED_KEYS = 10_000
+class AuthFailures:
+    """Failed key checks per client address, over a moving minute.
+
+    Past ``per_minute`` failures an address must wait until its oldest failure is a minute
+    old: guesses then cost no database query. Counted in memory, per process, with the
+    ``limits`` library's moving window (the strategy and storage under slowapi).
+    """
+
+    def __init__(self, per_minute: int) -> None:
+        self.limit = RateLimitItemPerMinute(per_minute) if per_minute > 0 else None
+        self._window = MovingWindowRateLimiter(MemoryStorage()) if self.limit else None
+
+    def wait(self, address: str) -> int:
+        """Seconds before ``address`` may try a key again; 0 when it may now."""
+        if self.limit is None or self._window is None or self._window.test(self.limit, address):
+            return 0
+        reset = self._window.get_window_stats(self.limit, address).reset_time
+        return max(1, math.ceil(reset - time.time()))
+
+    def fail(self, address: str) -> None:
+        """Count one failed key check of ``address``."""
+        if self.limit is not None and self._window is not None:
+            self._window.hit(self.limit, address)

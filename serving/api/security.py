@@ -96,29 +96,48 @@ class Refusal:
 
 async def check_key(state: AppState, scope: Scope, needed: Role) -> ApiKey | Refusal:
     """The key of the request ``scope`` when it may call a route of role ``needed``; else
-    why not: 401 without a valid key, 403 when its role is too low.
+    why not: 401 without a valid key, 403 when its role is too low, 429 while its address
+    has failed too often (``Settings.auth_failures_per_minute``).
 
     A key checked within ``Settings.api_key_cache_seconds`` is not asked of the database
-    again (the query is in the thread pool: it may wait on the database).
+    again (the query is in the thread pool: it may wait on the database). An address over
+    its failures is refused before any query, unless it sends a key known good.
     """
     token = sent_token(scope["headers"])
     if not token:
         return Refusal(401, f"an API key is needed: {_HOW}", CHALLENGE)
     cached, key = state.keys.recent(token)
-    if not cached:
-        try:
-            key = await run_in_threadpool(state.keys.authenticate, token)
-        except SQLAlchemyError as exc:  # no database, no way to tell a key from a guess
-            logger.warning("cannot check an API key: %s", exc)
-            return Refusal(503, "cannot check the API key: database unreachable")
     if key is None:
-        return Refusal(401, "unknown or revoked API key", CHALLENGE)
+        address = client_address(scope)
+        wait = state.auth_failures.wait(address)
+        if wait:
+            return Refusal(
+                429,
+                f"too many wrong API keys from {address}: try again in {wait} s",
+                {"Retry-After": str(wait)},
+            )
+        if not cached:
+            try:
+                key = await run_in_threadpool(state.keys.authenticate, token)
+            except SQLAlchemyError as exc:  # no database, no way to tell a key from a guess
+                logger.warning("cannot check an API key: %s", exc)
+                return Refusal(503, "cannot check the API key: database unreachable")
+        if key is None:
+            state.auth_failures.fail(address)
+            return Refusal(401, "unknown or revoked API key", CHALLENGE)
     if not key.role.covers(needed):
         return Refusal(
             403,
             f"this needs the {needed} role or above; API key {key.id} has the {key.role} role",
         )
     return key
+
+
+def client_address(scope: Scope) -> str:
+    """The client's address as the server sees it (behind a proxy, the proxy's, unless
+    uvicorn is told to trust its ``X-Forwarded-For``)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import pytest
 from sqlalchemy import Engine, select
 
 from ledger.schema import API_KEYS, API_ROLES
+from ledger.storage import make_engine, migrate
 from serving.api_keys import (
+    MAX_CACHED_KEYS,
     TOKEN_PREFIX,
     KeyCache,
     Role,
@@ -78,3 +81,30 @@ def test_the_key_cache_trusts_an_answer_for_its_seconds_only(engine: Engine) -> 
     assert cache.recent(new.token) == (False, None)
     assert cache.authenticate(new.token) is None
     assert cache.recent(new.token) == (True, None)  # "unknown" is remembered too
+
+
+def test_a_key_in_use_stays_cached_while_thousands_of_guesses_are_tried(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    migrate(engine)
+    new = create_key(engine, Role.COLLECTOR, "in use")
+    cache = KeyCache(engine, 60.0)
+    assert cache.authenticate(new.token) == new.key
+    guesses = [f"enc_{secrets.token_urlsafe(32)}" for _ in range(MAX_CACHED_KEYS + 500)]
+    for guess in guesses:
+        assert cache.authenticate(guess) is None
+    assert cache.recent(new.token) == (True, new.key)  # the guesses never pushed it out
+    assert cache.recent(guesses[-1]) == (True, None)  # the latest guesses are remembered
+    assert cache.recent(guesses[0]) == (False, None)  # the oldest made room, one by one
+    engine.dispose()
+
+
+def test_the_key_cache_forgets_the_least_recently_used_key_when_full(engine: Engine) -> None:
+    first, second, third = (create_key(engine, Role.VIEWER, str(n)) for n in range(3))
+    cache = KeyCache(engine, 60.0, size=2)
+    cache.authenticate(first.token)
+    cache.authenticate(second.token)
+    assert cache.recent(first.token) == (True, first.key)  # first is now the more recent
+    cache.authenticate(third.token)
+    assert cache.recent(second.token) == (False, None)  # only second left
+    assert cache.recent(first.token) == (True, first.key)
+    assert cache.recent(third.token) == (True, third.key)

@@ -6,17 +6,19 @@ The route table is walked, not listed by hand: a route added without a role fail
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 
 from encours.settings import Settings
 from serving.api.app import create_app
 from serving.api.security import route_role, sent_token
-from serving.api_keys import Role
-from tests.serving.conftest import auth
+from serving.api_keys import AuthFailures, Role
+from tests.serving.conftest import Store, auth, keys_for
 
 PUBLIC = {"/healthz", "/readyz"}
 # The role decided for each route so far; routes added later need only declare one.
@@ -32,6 +34,14 @@ DECIDED = {
 PROBLEM = "application/problem+json"
 
 Route = tuple[str, str, Role | None]
+
+
+@pytest.fixture(scope="module")
+def keyed_app(store: Store) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """conftest's, without the limit on failed keys: the walks below send a hundred."""
+    settings = store.settings.model_copy(update={"auth_failures_per_minute": 0})
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client, keys_for(settings)
 
 
 def route_table(app: FastAPI) -> list[Route]:
@@ -175,3 +185,61 @@ def test_the_key_sent_is_the_bearer_token_else_the_api_key_header(
     headers: list[tuple[bytes, bytes]], token: str | None
 ) -> None:
     assert sent_token(headers) == token
+
+
+def key_queries(engine: Engine) -> list[str]:
+    """The statements on ``api_keys`` that ``engine`` runs from now on (a live list)."""
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "api_keys" in statement:
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    return seen
+
+
+def test_the_route_reuses_the_key_the_gate_checked(store: Store) -> None:
+    settings = store.settings.model_copy(update={"api_key_cache_seconds": 0.0})
+    tokens = keys_for(settings)
+    with TestClient(create_app(settings)) as client:
+        queries = key_queries(client.app.state.encours.engine)  # type: ignore[attr-defined]
+        assert client.get("/v1/models", headers=auth(tokens["viewer"])).status_code == 200
+    assert len(queries) == 1  # one check per request, not one by the gate and one by the route
+
+
+def test_an_address_past_its_failures_is_429_without_asking_the_database(store: Store) -> None:
+    settings = store.settings.model_copy(
+        update={"auth_failures_per_minute": 5, "api_key_cache_seconds": 60.0}
+    )
+    tokens = keys_for(settings)
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False, client=("203.0.113.7", 50000)) as client:
+        queries = key_queries(client.app.state.encours.engine)  # type: ignore[attr-defined]
+        known = auth(tokens["viewer"])
+        assert client.get("/v1/models", headers=known).status_code == 200  # now in the cache
+        for n in range(5):
+            assert client.get("/v1/models", headers=auth(f"enc_guess-{n}")).status_code == 401
+        assert len(queries) == 6
+        refused = client.get("/v1/models", headers=auth("enc_guess-5"))
+        assert refused.status_code == 429
+        assert refused.headers["content-type"] == PROBLEM
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert "203.0.113.7" in refused.json()["detail"]
+        again = client.get("/v1/models", headers=auth("enc_guess-0"))  # even a guess cached
+        assert again.status_code == 429
+        assert len(queries) == 6  # refused before any query
+        # The key in use from that address is still served, from the cache.
+        assert client.get("/v1/models", headers=known).status_code == 200
+        assert len(queries) == 6
+
+
+def test_failures_count_per_address_and_no_limit_at_0() -> None:
+    failures, unlimited = AuthFailures(2), AuthFailures(0)
+    for _ in range(2):
+        assert failures.wait("10.0.0.1") == 0
+        failures.fail("10.0.0.1")
+        unlimited.fail("10.0.0.1")
+    assert 1 <= failures.wait("10.0.0.1") <= 60
+    assert failures.wait("10.0.0.2") == 0  # another address is not held back
+    assert unlimited.wait("10.0.0.1") == 0
