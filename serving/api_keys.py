@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import math
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -21,9 +22,14 @@ from cachetools import TTLCache
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.schema import API_KEYS
+
+logger = logging.getLogger("encours.api")
+
+UNKNOWN_KEY = "unknown or revoked API key"
 
 TOKEN_PREFIX = "enc_"
 """Tokens start with this, so a leaked one is easy to recognise (and to search for)."""
@@ -66,11 +72,21 @@ class ApiKey:
     role: Role
     created_at: dt.datetime
     revoked_at: dt.datetime | None
+    expires_at: dt.datetime | None = None
+    last_used_at: dt.datetime | None = None
 
     @property
     def active(self) -> bool:
         """True until the key is revoked."""
         return self.revoked_at is None
+
+    def refusal(self, now: dt.datetime) -> str | None:
+        """Why the key does not let anyone in at ``now`` (revoked, expired); None when it does."""
+        if self.revoked_at is not None:
+            return UNKNOWN_KEY  # worded as for no key at all: the holder needs no more
+        if self.expires_at is not None and self.expires_at <= now:
+            return f"expired API key (since {self.expires_at:%Y-%m-%d %H:%M} UTC)"
+        return None
 
     def as_json(self) -> dict[str, Any]:
         """The key as JSON values (never the token: it is not stored)."""
@@ -79,8 +95,14 @@ class ApiKey:
             "name": self.name,
             "role": self.role.value,
             "created_at": self.created_at.isoformat(),
-            "revoked_at": None if self.revoked_at is None else self.revoked_at.isoformat(),
+            "revoked_at": _iso(self.revoked_at),
+            "expires_at": _iso(self.expires_at),
+            "last_used_at": _iso(self.last_used_at),
         }
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 @dataclass(frozen=True)
@@ -110,7 +132,15 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
 def _key(row: Any) -> ApiKey:
     created = _utc(row.created_at)
     assert created is not None
-    return ApiKey(row.id, row.name, Role(row.role), created, _utc(row.revoked_at))
+    return ApiKey(
+        row.id,
+        row.name,
+        Role(row.role),
+        created,
+        _utc(row.revoked_at),
+        _utc(row.expires_at),
+        _utc(row.last_used_at),
+    )
 
 
 _COLUMNS = (
@@ -119,20 +149,56 @@ _COLUMNS = (
     API_KEYS.c.role,
     API_KEYS.c.created_at,
     API_KEYS.c.revoked_at,
+    API_KEYS.c.expires_at,
+    API_KEYS.c.last_used_at,
 )
 
+LAST_USED_STEP = dt.timedelta(minutes=1)
+"""A key's last use is written at most this often: not a database write per request."""
 
-def create_key(engine: Engine, role: Role | str, name: str | None = None) -> NewKey:
-    """A new key of ``role``: stores its digest, returns it with its token."""
+
+def parse_expiry(text: str, now: dt.datetime) -> dt.datetime:
+    """When a key given ``--expires text`` at ``now`` stops working: ``90d`` is 90 days
+    from now, ``2026-03-31`` that day at 00:00 UTC (a time may follow, with an offset).
+
+    Raises:
+        ValueError: neither form, or not in the future; the message says which.
+    """
+    text = text.strip()
+    if text[:-1].isdigit() and text[-1:].lower() == "d":
+        moment = now + dt.timedelta(days=int(text[:-1]))
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"{text!r} is neither a number of days (90d) nor a date (2026-03-31)"
+            ) from None
+        moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    if moment <= now:
+        raise ValueError(f"{text!r} is not in the future: the key would never work")
+    return moment
+
+
+def create_key(
+    engine: Engine,
+    role: Role | str,
+    name: str | None = None,
+    expires_at: dt.datetime | None = None,
+) -> NewKey:
+    """A new key of ``role`` (working until ``expires_at``, if given): stores its digest,
+    returns it with its token."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = dt.datetime.now(dt.UTC)
     values = {"name": name, "role": Role(role).value, "key_hash": hash_token(token)}
     with engine.begin() as connection:
-        result = connection.execute(insert(API_KEYS).values(**values, created_at=now))
+        result = connection.execute(
+            insert(API_KEYS).values(**values, created_at=now, expires_at=expires_at)
+        )
         primary_key = result.inserted_primary_key
         assert primary_key is not None  # always set by a single-row insert
         key_id = int(primary_key[0])
-    return NewKey(ApiKey(key_id, name, Role(role), now, None), token)
+    return NewKey(ApiKey(key_id, name, Role(role), now, None, expires_at), token)
 
 
 def list_keys(engine: Engine) -> list[ApiKey]:
@@ -160,18 +226,52 @@ def revoke_key(engine: Engine, key_id: int) -> ApiKey:
     return _key(row)
 
 
-def authenticate(engine: Engine, token: str) -> ApiKey | None:
-    """The active key whose token is ``token``, or None for an unknown or revoked one.
-
-    Read from the database at every call, so that a key revoked from the command line
-    stops working at once in every running server.
+def find_key(engine: Engine, token: str) -> ApiKey | None:
+    """The stored key whose token is ``token``, revoked or expired ones included; None for
+    no key. A key that lets its holder in has its last use written, at most once a
+    :data:`LAST_USED_STEP` (a failure to write it is logged, not raised: it is bookkeeping).
     """
     query = select(*_COLUMNS).where(API_KEYS.c.key_hash == hash_token(token))
     with engine.connect() as connection:
         row = connection.execute(query).first()
-    if row is None or row.revoked_at is not None:
+    if row is None:
         return None
-    return _key(row)
+    key, now = _key(row), dt.datetime.now(dt.UTC)
+    if key.refusal(now) is not None:
+        return key
+    if key.last_used_at is None or key.last_used_at <= now - LAST_USED_STEP:
+        try:
+            _touch(engine, key.id, now)
+        except SQLAlchemyError as exc:
+            logger.warning("cannot note the use of API key %s: %s", key.id, exc)
+            return key
+        key = replace(key, last_used_at=now)
+    return key
+
+
+def _touch(engine: Engine, key_id: int, now: dt.datetime) -> None:
+    """Write ``now`` as the last use of key ``key_id`` unless another server just did."""
+    used = API_KEYS.c.last_used_at
+    with engine.begin() as connection:
+        connection.execute(
+            update(API_KEYS)
+            .where(API_KEYS.c.id == key_id)
+            .where(or_(used.is_(None), used <= now - LAST_USED_STEP))
+            .values(last_used_at=now)
+        )
+
+
+def authenticate(engine: Engine, token: str) -> ApiKey | None:
+    """The key whose token is ``token`` when it lets its holder in now, or None for an
+    unknown, revoked or expired one.
+
+    Read from the database at every call, so that a key revoked from the command line
+    stops working at once in every running server.
+    """
+    key = find_key(engine, token)
+    if key is None or key.refusal(dt.datetime.now(dt.UTC)) is not None:
+        return None
+    return key
 
 
 MAX_CACHED_KEYS = 10_000
@@ -205,8 +305,11 @@ class KeyCache:
         self._lock = threading.Lock()  # the loop reads, the thread pool writes
 
     def recent(self, token: str) -> tuple[bool, ApiKey | None]:
-        """(True, the key or None) when ``token`` was checked within ``seconds``, else
-        (False, None): then :meth:`authenticate` must ask the database."""
+        """(True, the stored key or None) when ``token`` was looked up within ``seconds``,
+        else (False, None): then :meth:`lookup` must ask the database.
+
+        The key may be revoked or expired: :meth:`ApiKey.refusal` tells.
+        """
         digest = hash_token(token)
         with self._lock:
             key = self._keys.get(digest)
@@ -216,10 +319,10 @@ class KeyCache:
                 return True, None
         return False, None
 
-    def authenticate(self, token: str) -> ApiKey | None:
-        """The active key of ``token`` from the database (see :func:`authenticate`),
+    def lookup(self, token: str) -> ApiKey | None:
+        """The stored key of ``token`` from the database (see :func:`find_key`), or None;
         remembered for ``seconds``."""
-        key = authenticate(self.engine, token)
+        key = find_key(self.engine, token)
         if self.seconds > 0:
             digest = hash_token(token)
             with self._lock:

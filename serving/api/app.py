@@ -15,6 +15,7 @@ from serving.api.metrics import Metrics, MetricsMiddleware
 from serving.api.problems import add_problem_handlers
 from serving.api.routes import (
     actions,
+    audit,
     clients,
     forecast,
     health,
@@ -94,6 +95,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(KeyGate)  # inside the metrics: its refusals are counted too
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     routers = (health, scores, clients, kpis, forecast, lettrage, worklist, actions)
-    for module in (*routers, models, metrics):
+    for module in (*routers, models, audit, metrics):
         app.include_router(module.router)
     return app

@@ -21,10 +21,11 @@ describe the schemes in the schema.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, params
 from fastapi.dependencies.models import Dependant
@@ -37,9 +38,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ledger.audit import Writer
 from serving.api.problems import PROBLEM_JSON, problem
 from serving.api.state import AppState
-from serving.api_keys import ApiKey, Role
+from serving.api_keys import UNKNOWN_KEY, ApiKey, Role
 
 logger = logging.getLogger("encours.api")
 
@@ -59,7 +61,7 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="encours"'}
 
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {
-        "description": "no API key, or an unknown or revoked one",
+        "description": "no API key, or an unknown, revoked or expired one",
         "content": {PROBLEM_JSON: {}},
         "headers": {
             "WWW-Authenticate": {
@@ -69,6 +71,17 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
         },
     },
     403: {"description": "the API key's role is below the route's", "content": {PROBLEM_JSON: {}}},
+    429: {
+        "description": "too many wrong API keys from this address lately "
+        "(`ENCOURS_AUTH_FAILURES_PER_MINUTE`)",
+        "content": {PROBLEM_JSON: {}},
+        "headers": {
+            "Retry-After": {
+                "description": "seconds to wait before trying a key again",
+                "schema": {"type": "integer"},
+            }
+        },
+    },
 }
 """The answers of the key check, for the ``responses`` of every router that declares a role."""
 
@@ -107,7 +120,8 @@ async def check_key(state: AppState, scope: Scope, needed: Role) -> ApiKey | Ref
     if not token:
         return Refusal(401, f"an API key is needed: {_HOW}", CHALLENGE)
     cached, key = state.keys.recent(token)
-    if key is None:
+    now = dt.datetime.now(dt.UTC)
+    if key is None or key.refusal(now) is not None:
         address = client_address(scope)
         wait = state.auth_failures.wait(address)
         if wait:
@@ -118,13 +132,15 @@ async def check_key(state: AppState, scope: Scope, needed: Role) -> ApiKey | Ref
             )
         if not cached:
             try:
-                key = await run_in_threadpool(state.keys.authenticate, token)
+                key = await run_in_threadpool(state.keys.lookup, token)
             except SQLAlchemyError as exc:  # no database, no way to tell a key from a guess
                 logger.warning("cannot check an API key: %s", exc)
                 return Refusal(503, "cannot check the API key: database unreachable")
-        if key is None:
+        why = UNKNOWN_KEY if key is None else key.refusal(now)
+        if why is not None:
             state.auth_failures.fail(address)
-            return Refusal(401, "unknown or revoked API key", CHALLENGE)
+            return Refusal(401, why, CHALLENGE)
+    assert key is not None
     if not key.role.covers(needed):
         return Refusal(
             403,
@@ -155,7 +171,25 @@ class RequireRole:
         checked = await check_key(state, request.scope, self.min_role)
         if isinstance(checked, Refusal):
             raise checked.exception()
+        request.scope.setdefault("state", {})[API_KEY_STATE] = checked
         return checked
+
+
+async def get_writer(request: Request) -> Writer:
+    """Who writes through this request: its key (checked by then), the route, the time."""
+    key = request.scope.get("state", {}).get(API_KEY_STATE)
+    route = getattr(request.scope.get("route"), "path_format", None) or request.url.path
+    return Writer(
+        key_id=key.id if isinstance(key, ApiKey) else None,
+        role=key.role.value if isinstance(key, ApiKey) else None,
+        method=request.method,
+        route=route,
+        at=dt.datetime.now(dt.UTC),
+    )
+
+
+WriterDep = Annotated[Writer, Depends(get_writer)]
+"""The writer of a write route, for the rows it stamps and its audit entry."""
 
 
 class KeyGate:

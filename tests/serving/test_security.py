@@ -188,11 +188,11 @@ def test_the_key_sent_is_the_bearer_token_else_the_api_key_header(
 
 
 def key_queries(engine: Engine) -> list[str]:
-    """The statements on ``api_keys`` that ``engine`` runs from now on (a live list)."""
+    """The lookups of keys that ``engine`` runs from now on (a live list)."""
     seen: list[str] = []
 
     def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if "api_keys" in statement:
+        if statement.lstrip().startswith("SELECT") and "api_keys" in statement:
             seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", note)
