@@ -77,8 +77,9 @@ def record_write(
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; the values were written in UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    """``moment`` in UTC; a naive one is taken as UTC (SQLite hands back naive datetimes,
+    and stores what it is given without its offset: compare in UTC only)."""
+    return moment.astimezone(dt.UTC) if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def read_audit(

@@ -174,7 +174,8 @@ def parse_expiry(text: str, now: dt.datetime) -> dt.datetime:
             raise ValueError(
                 f"{text!r} is neither a number of days (90d) nor a date (2026-03-31)"
             ) from None
-        moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+        # In UTC: SQLite keeps a time without its offset.
+        moment = moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
     if moment <= now:
         raise ValueError(f"{text!r} is not in the future: the key would never work")
     return moment

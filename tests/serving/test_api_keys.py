@@ -23,6 +23,7 @@ from serving.api_keys import (
     find_key,
     hash_token,
     list_keys,
+    parse_expiry,
     revoke_key,
 )
 
@@ -165,3 +166,13 @@ def test_the_last_use_is_written_at_most_once_a_minute(engine: Engine) -> None:
     revoke_key(engine, new.key.id)
     find_key(engine, new.token)  # a refused key is not "used"
     assert len(updates) == 2
+
+
+def test_an_expiry_is_days_from_now_or_a_date_in_utc() -> None:
+    now = dt.datetime(2026, 1, 10, 9, 30, tzinfo=dt.UTC)
+    assert parse_expiry("90d", now) == now + dt.timedelta(days=90)
+    assert parse_expiry("2026-03-31", now) == dt.datetime(2026, 3, 31, tzinfo=dt.UTC)
+    assert parse_expiry("2026-03-31T02:00+02:00", now) == dt.datetime(2026, 3, 31, tzinfo=dt.UTC)
+    for bad in ("90", "soon", "2026-01-01", "0d"):
+        with pytest.raises(ValueError):
+            parse_expiry(bad, now)

@@ -30,6 +30,7 @@ DECIDED = {
     ("GET", "/metrics"): Role.VIEWER,
     ("POST", "/v1/lettrage"): Role.COLLECTOR,
     ("POST", "/v1/models/reload"): Role.ADMIN,
+    ("GET", "/v1/audit"): Role.ADMIN,
 }
 PROBLEM = "application/problem+json"
 
