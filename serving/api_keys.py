@@ -279,6 +279,8 @@ MAX_CACHED_KEYS = 10_000
 """Keys held at most; beyond, the least recently used leaves (real keys are far fewer)."""
 MAX_CACHED_UNKNOWN = 1_000
 """Unknown tokens remembered at most, apart from the keys."""
+GOOD_SECONDS = 3_600.0
+"""How long a token that was a good key is let past the brake on wrong keys."""
 
 
 class KeyCache:
@@ -289,6 +291,10 @@ class KeyCache:
     Entries leave by age, or the least recently used first when a cache is full, never all
     at once. Unknown tokens have their own, smaller cache: a flood of guesses pushes out
     guesses, never the keys in use.
+
+    Apart from the answers, the cache remembers for :data:`GOOD_SECONDS` which tokens were
+    good keys (:meth:`known_good`): an address held back for its wrong keys still gets
+    those checked, so a client behind the same proxy as a guesser keeps working.
     """
 
     def __init__(
@@ -303,7 +309,14 @@ class KeyCache:
         ttl = max(seconds, 1e-9)  # a TTLCache needs a positive ttl; 0 caches nothing anyway
         self._keys: TTLCache[str, ApiKey] = TTLCache(size, ttl, timer=time.monotonic)
         self._unknown: TTLCache[str, bool] = TTLCache(unknown_size, ttl, timer=time.monotonic)
+        self._good: TTLCache[str, bool] = TTLCache(size, GOOD_SECONDS, timer=time.monotonic)
         self._lock = threading.Lock()  # the loop reads, the thread pool writes
+
+    def known_good(self, token: str) -> bool:
+        """Whether ``token`` let its holder in within :data:`GOOD_SECONDS`."""
+        digest = hash_token(token)
+        with self._lock:
+            return digest in self._good
 
     def recent(self, token: str) -> tuple[bool, ApiKey | None]:
         """(True, the stored key or None) when ``token`` was looked up within ``seconds``,
@@ -324,38 +337,42 @@ class KeyCache:
         """The stored key of ``token`` from the database (see :func:`find_key`), or None;
         remembered for ``seconds``."""
         key = find_key(self.engine, token)
-        if self.seconds > 0:
-            digest = hash_token(token)
-            with self._lock:
-                if key is None:
-                    self._keys.pop(digest, None)
-                    self._unknown[digest] = True
-                else:
-                    self._unknown.pop(digest, None)
-                    self._keys[digest] = key
+        digest = hash_token(token)
+        with self._lock:
+            if key is not None and key.refusal(dt.datetime.now(dt.UTC)) is None:
+                self._good[digest] = True
+            else:
+                self._good.pop(digest, None)
+            if self.seconds <= 0:
+                return key
+            if key is None:
+                self._keys.pop(digest, None)
+                self._unknown[digest] = True
+            else:
+                self._unknown.pop(digest, None)
+                self._keys[digest] = key
         return key
 
 
 class AuthFailures:
-    """Failed key checks per client address, over a moving minute.
+    """Tries of unproven tokens per client address, over a moving minute: the brake on
+    guessing keys.
 
-    Past ``per_minute`` failures an address must wait until its oldest failure is a minute
-    old: guesses then cost no database query. Counted in memory, per process, with the
-    ``limits`` library's moving window (the strategy and storage under slowapi).
+    A try is counted *before* its database lookup, so that concurrent guesses cannot slip
+    past the limit together; tokens known good (:meth:`KeyCache.known_good`) are not
+    counted, so the tries counted are the failures, plus a key's first use. Past
+    ``per_minute`` an address waits until its oldest try is a minute old: its guesses then
+    cost no query. Counted in memory, per process, with the ``limits`` library's moving
+    window (the strategy and storage under slowapi).
     """
 
     def __init__(self, per_minute: int) -> None:
         self.limit = RateLimitItemPerMinute(per_minute) if per_minute > 0 else None
         self._window = MovingWindowRateLimiter(MemoryStorage()) if self.limit else None
 
-    def wait(self, address: str) -> int:
-        """Seconds before ``address`` may try a key again; 0 when it may now."""
-        if self.limit is None or self._window is None or self._window.test(self.limit, address):
+    def attempt(self, address: str) -> int:
+        """Count a try from ``address``: 0 when it may go on, else the seconds to wait."""
+        if self.limit is None or self._window is None or self._window.hit(self.limit, address):
             return 0
         reset = self._window.get_window_stats(self.limit, address).reset_time
         return max(1, math.ceil(reset - time.time()))
-
-    def fail(self, address: str) -> None:
-        """Count one failed key check of ``address``."""
-        if self.limit is not None and self._window is not None:
-            self._window.hit(self.limit, address)

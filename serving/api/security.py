@@ -114,7 +114,8 @@ async def check_key(state: AppState, scope: Scope, needed: Role) -> ApiKey | Ref
 
     A key checked within ``Settings.api_key_cache_seconds`` is not asked of the database
     again (the query is in the thread pool: it may wait on the database). An address over
-    its failures is refused before any query, unless it sends a key known good.
+    its failures is refused before any query, unless it sends a token that was a good key
+    within the hour (:meth:`KeyCache.known_good`): that one is checked as usual.
     """
     token = sent_token(scope["headers"])
     if not token:
@@ -123,7 +124,8 @@ async def check_key(state: AppState, scope: Scope, needed: Role) -> ApiKey | Ref
     now = dt.datetime.now(dt.UTC)
     if key is None or key.refusal(now) is not None:
         address = client_address(scope)
-        wait = state.auth_failures.wait(address)
+        # Others' wrong keys from the same address (a proxy) do not hold back a good key.
+        wait = 0 if state.keys.known_good(token) else state.auth_failures.attempt(address)
         if wait:
             return Refusal(
                 429,
@@ -138,7 +140,6 @@ async def check_key(state: AppState, scope: Scope, needed: Role) -> ApiKey | Ref
                 return Refusal(503, "cannot check the API key: database unreachable")
         why = UNKNOWN_KEY if key is None else key.refusal(now)
         if why is not None:
-            state.auth_failures.fail(address)
             return Refusal(401, why, CHALLENGE)
     assert key is not None
     if not key.role.covers(needed):
