@@ -5,6 +5,7 @@ The route table is walked, not listed by hand: a route added without a role fail
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 
@@ -15,9 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
 from encours.settings import Settings
+from ledger.storage import make_engine
 from serving.api.app import create_app
 from serving.api.security import route_role, sent_token
-from serving.api_keys import AuthFailures, Role
+from serving.api_keys import AuthFailures, Role, create_key
 from tests.serving.conftest import Store, auth, keys_for
 
 PUBLIC = {"/healthz", "/readyz"}
@@ -247,3 +249,23 @@ def test_tries_count_per_address_and_no_limit_at_0() -> None:
     assert 1 <= tries.attempt("10.0.0.1") <= 60  # the third within the minute
     assert tries.attempt("10.0.0.2") == 0  # another address is not held back
     assert all(unlimited.attempt("10.0.0.1") == 0 for _ in range(100))
+
+
+def test_a_token_in_the_query_string_is_no_key(keyed_app: tuple[TestClient, dict]) -> None:
+    client, tokens = keyed_app
+    for name in ("api_key", "token", "key", "access_token"):
+        response = client.get("/v1/models", params={name: tokens["admin"]})
+        assert response.status_code == 401, name  # only headers carry keys: URLs get logged
+
+
+def test_an_expired_key_is_a_401_saying_so(store: Store) -> None:
+    engine = make_engine(store.settings.database_url)
+    yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    expired = create_key(engine, Role.ADMIN, "expired", expires_at=yesterday)
+    engine.dispose()
+    with TestClient(create_app(store.settings)) as client:
+        response = client.get("/v1/models", headers=auth(expired.token))
+    assert response.status_code == 401
+    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.json()["detail"].startswith("expired API key")
