@@ -1021,25 +1021,44 @@ def keys_create(
         str | None,
         typer.Option(help="who or what holds the key, to tell keys apart", show_default=False),
     ] = None,
+    expires: Annotated[
+        str | None,
+        typer.Option(
+            help="when the key stops working: days from now (90d) or a date (2026-03-31, "
+            "from 00:00 UTC); never by default",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Create an API key and print its token, this once: only its SHA-256 is stored.
 
     Send it as [bold]Authorization: Bearer <token>[/] (or [bold]X-API-Key: <token>[/]).
     """
+    import datetime as dt
+
     from ledger.storage import migrate
-    from serving.api_keys import Role, create_key
+    from serving.api_keys import Role, create_key, parse_expiry
 
     if role not in {r.value for r in Role}:
         _fail(f"--role must be viewer, collector or admin, not {role!r}", 2)
+    expires_at = None
+    if expires is not None:
+        try:
+            expires_at = parse_expiry(expires, dt.datetime.now(dt.UTC))
+        except ValueError as exc:
+            _fail(f"--expires: {exc}", 2)
     engine = _engine()
     migrate(engine)
-    new = create_key(engine, role, name)
+    new = create_key(engine, role, name, expires_at)
     if as_json:
         _print_json({**new.key.as_json(), "token": new.token})
         return
     label = f" ({new.key.name})" if new.key.name else ""
-    console.print(f"API key {new.key.id}{label} created, role [bold]{new.key.role}[/]. Token:")
+    until = f", until {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""
+    console.print(
+        f"API key {new.key.id}{label} created, role [bold]{new.key.role}[/]{until}. Token:"
+    )
     typer.echo(new.token)
     console.print("Keep it now: it is not stored and cannot be shown again.")
 
@@ -1060,12 +1079,29 @@ def keys_list(as_json: JsonFlag = False) -> None:
         console.print("No API key yet: `encours keys create --role viewer`.")
         return
     table = Table(
-        "id", "name", "role", "created (UTC)", "revoked (UTC)", title=f"{len(keys)} API keys"
+        "id",
+        "name",
+        "role",
+        "created (UTC)",
+        "last used (UTC)",
+        "expires (UTC)",
+        "revoked (UTC)",
+        title=f"{len(keys)} API keys",
     )
+
+    def moment(value: Any) -> str:
+        return f"{value:%Y-%m-%d %H:%M}" if value else "—"
+
     for key in keys:
-        revoked = f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "—"
-        created = f"{key.created_at:%Y-%m-%d %H:%M}"
-        table.add_row(str(key.id), key.name or "—", key.role.value, created, revoked)
+        table.add_row(
+            str(key.id),
+            key.name or "—",
+            key.role.value,
+            moment(key.created_at),
+            moment(key.last_used_at),
+            moment(key.expires_at),
+            moment(key.revoked_at),
+        )
     console.print(table)
 
 

@@ -40,6 +40,16 @@ class Settings(BaseSettings):
         "database again, so a key revoked from the command line stops working within this "
         "delay; 0 checks the database at every request",
     )
+    auth_failures_per_minute: int = Field(
+        default=30,
+        ge=0,
+        description="API keys one client address may try in a moving minute that are not "
+        "known good (wrong ones: no such key, revoked, expired; and a key's first use); "
+        "beyond, the API answers 429 with Retry-After without asking the database, while "
+        "keys that worked within the hour still pass; 0 sets no limit. Behind a reverse "
+        "proxy the address is the proxy's unless uvicorn trusts its X-Forwarded-For "
+        "(FORWARDED_ALLOW_IPS)",
+    )
     max_batch: int = Field(default=10_000, description="largest batch of invoices per request")
     scenarios_file: Path | None = Field(
         default=None,

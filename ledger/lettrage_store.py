@@ -39,12 +39,13 @@ from sqlalchemy import (
     select,
 )
 
+from ledger.audit import Writer, record_write
 from ledger.bank_statement import bank_lines_frame
 from ledger.contract import Ledger
 from ledger.errors import ImportRejected, RowProblem
 from ledger.lettrage import PROPOSAL_COLUMNS, LettrageConfig, open_items, propose_matches
 from ledger.money import cents_to_decimal, decimal_to_cents
-from ledger.schema import TABLE_OBJECTS, metadata
+from ledger.schema import TABLE_OBJECTS, metadata, recorded_columns
 from ledger.storage import load_ledger
 
 STATUSES = ("applied", "review", "rejected")
@@ -67,8 +68,11 @@ BANK_LINES = Table(
     Column("label", Text(), nullable=False, comment="the bank's text"),
     Column("client_id", String(64), nullable=True, comment="paying client, when known"),
     Column("currency", Text(), nullable=False, comment="ISO 4217 currency"),
+    *recorded_columns(),
     comment="bank statement lines imported for lettrage",
 )
+_LINE_COLUMNS = ("line_id", "date", "amount", "label", "client_id", "currency")
+"""A line's content: what a line sent again must repeat."""
 
 PROPOSALS = Table(
     "lettrage_proposals",
@@ -147,6 +151,15 @@ class LettrageRun:
         """The proposals left for review."""
         return self.proposals[self.proposals["status"] == "review"]
 
+    def summary(self, config: LettrageConfig) -> str:
+        """The run in a sentence, for the audit log."""
+        amount = cents_to_decimal(int(self.applied["amount_cents"].sum()))
+        return (
+            f"lettrage at threshold {config.auto_threshold:g}: {self.lines} bank lines "
+            f"({self.new_lines} new, {self.skipped} already applied), {len(self.applied)} "
+            f"payments applied for {amount}, {len(self.review)} proposals left for review"
+        )
+
     def as_json(self) -> dict[str, Any]:
         """The run as JSON: counts, and each proposal with its amount in currency units."""
         rows = [
@@ -170,7 +183,10 @@ class LettrageRun:
 
 
 def apply_lettrage(
-    engine: Engine, lines: pd.DataFrame, config: LettrageConfig | None = None
+    engine: Engine,
+    lines: pd.DataFrame,
+    config: LettrageConfig | None = None,
+    writer: Writer | None = None,
 ) -> LettrageRun:
     """Store bank lines, propose their matches, apply the sure ones; one transaction.
 
@@ -179,6 +195,8 @@ def apply_lettrage(
         lines: ``line_id, date, amount_cents, label`` and optionally ``client_id`` and
             ``currency``, as :func:`ledger.bank_statement.read_bank_lines` gives them.
         config: thresholds; the defaults when None.
+        writer: who applies them through the API: stamped on the new lines and payments,
+            and entered in the audit log, in the same transaction.
 
     Raises:
         ImportRejected: a line id already stored with other values, or too long; nothing
@@ -189,15 +207,22 @@ def apply_lettrage(
     _check_ids(lines)
     ledger = load_ledger(engine)
     now = dt.datetime.now(dt.UTC)
+    stamp = writer.stamp if writer is not None else {}
     with engine.begin() as connection:
-        new_lines = _store_lines(connection, lines)
+        new_lines = _store_lines(connection, lines, stamp)
         applied = _applied(connection, lines["line_id"].tolist())
         todo = _lines_to_match(lines, applied, config)
         proposals = _proposals(ledger, todo, _lettered(connection), config)
-        run = _record(connection, todo, proposals, applied, config, now)
-    return LettrageRun(
-        lines=len(lines), new_lines=new_lines, skipped=len(lines) - len(todo), proposals=run
-    )
+        run = _record(connection, todo, proposals, applied, config, now, stamp)
+        result = LettrageRun(
+            lines=len(lines),
+            new_lines=new_lines,
+            skipped=len(lines) - len(todo),
+            proposals=run,
+        )
+        if writer is not None:
+            record_write(connection, writer, result.summary(config), result.applied["payment_id"])
+    return result
 
 
 def review_queue(engine: Engine) -> pd.DataFrame:
@@ -300,12 +325,14 @@ def _line_records(lines: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _store_lines(connection: Connection, lines: pd.DataFrame) -> int:
-    """Insert the lines not stored yet; refuse a stored line id with other values."""
+def _store_lines(connection: Connection, lines: pd.DataFrame, stamp: dict[str, Any]) -> int:
+    """Insert the lines not stored yet (with ``stamp``: who, when); refuse a stored line id
+    with other values."""
     records = _line_records(lines)
     stored: dict[str, tuple[Any, ...]] = {}
+    content = [BANK_LINES.c[name] for name in _LINE_COLUMNS]
     for chunk in _chunks([r["line_id"] for r in records]):
-        query = select(BANK_LINES).where(BANK_LINES.c.line_id.in_(chunk))
+        query = select(*content).where(BANK_LINES.c.line_id.in_(chunk))
         stored.update({row.line_id: tuple(row) for row in connection.execute(query)})
     problems = []
     for n, record in enumerate(records, 1):
@@ -322,7 +349,7 @@ def _store_lines(connection: Connection, lines: pd.DataFrame) -> int:
             )
     if problems:
         raise ImportRejected(problems)
-    new = [r for r in records if r["line_id"] not in stored]
+    new = [r | stamp for r in records if r["line_id"] not in stored]
     for chunk in _chunks(new):
         connection.execute(insert(BANK_LINES), list(chunk))
     return len(new)
@@ -389,8 +416,10 @@ def _record(
     earlier: pd.DataFrame,
     config: LettrageConfig,
     now: dt.datetime,
+    stamp: dict[str, Any],
 ) -> pd.DataFrame:
-    """Write payments for the sure proposals and every proposal of the run; return them."""
+    """Write payments (with ``stamp``: who, when) for the sure proposals and every proposal
+    of the run; return them."""
     kept = set(zip(earlier["line_id"], earlier["invoice_id"], strict=True))
     pairs = zip(proposals["line_id"], proposals["invoice_id"], strict=True)
     # A boolean array, not a list: an empty list would select columns, not rows.
@@ -401,7 +430,7 @@ def _record(
     run = pd.concat([run, _unallocated(todo, run, config)], ignore_index=True)
     run["payment_id"] = _payment_ids(run, earlier)
     created = _replace_reviews(connection, todo["line_id"].tolist())
-    _insert_payments(connection, run, todo)
+    _insert_payments(connection, run, todo, stamp)
     rows = [
         {
             "id": _proposal_id(r["line_id"], r["invoice_id"]),
@@ -472,7 +501,9 @@ def _replace_reviews(connection: Connection, line_ids: list[str]) -> dict[str, A
     return created
 
 
-def _insert_payments(connection: Connection, run: pd.DataFrame, todo: pd.DataFrame) -> None:
+def _insert_payments(
+    connection: Connection, run: pd.DataFrame, todo: pd.DataFrame, stamp: dict[str, Any]
+) -> None:
     """A ``payments`` row matched to its invoice for each applied proposal."""
     applied = run[run["status"] == "applied"]
     if applied.empty:
@@ -500,6 +531,7 @@ def _insert_payments(connection: Connection, run: pd.DataFrame, todo: pd.DataFra
             "invoice_id": invoice_id,
             "extra": None,
         }
+        | stamp
         for payment_id, client_id, payment_date, cents, currency, label, invoice_id in columns
     ]
     for chunk in _chunks(rows):

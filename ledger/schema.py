@@ -3,6 +3,11 @@
 Tables whose rows have no natural id (advances, unbilled, actions) are keyed by
 ``row_key``, a digest of the row's content, so re-importing a file is idempotent.
 User columns (``x_*``) are stored together in the JSON column ``extra``.
+
+The tables the API writes to (payments, actions; bank lines in ``ledger.lettrage_store``)
+carry two columns outside the contract, :func:`recorded_columns`: which API key wrote the
+row and when. They are the database's, not the data's: the contract's files never hold
+them, and loading the ledger leaves them out.
 """
 
 from __future__ import annotations
@@ -61,6 +66,30 @@ def _sql_type(col: ContractColumn) -> TypeEngine[Any]:
     return types[col.kind]
 
 
+RECORDED_BY = "recorded_by"
+RECORDED_AT = "recorded_at"
+RECORDED_TABLES = ("payments", "actions")
+"""Contract tables the API writes to, which say who wrote each row."""
+
+
+def recorded_columns() -> list[Column[Any]]:
+    """Who wrote a row through the API, and when; both empty for rows imported from files."""
+    return [
+        Column(
+            RECORDED_BY,
+            Integer(),
+            nullable=True,
+            comment="API key that wrote the row last; empty when imported from a file",
+        ),
+        Column(
+            RECORDED_AT,
+            DateTime(timezone=True),
+            nullable=True,
+            comment="when the API wrote the row last (UTC)",
+        ),
+    ]
+
+
 def _table(spec: TableSpec) -> Table:
     columns: list[Column[object]] = []
     if spec.id_column is None:
@@ -80,6 +109,8 @@ def _table(spec: TableSpec) -> Table:
             )
         )
     columns.append(Column(EXTRA, JSON(), nullable=True, comment="user columns x_*"))
+    if spec.name in RECORDED_TABLES:
+        columns.extend(recorded_columns())
     return Table(spec.name, metadata, *columns, comment=spec.description)
 
 
@@ -105,8 +136,41 @@ API_KEYS = Table(
     ),
     Column("created_at", DateTime(timezone=True), nullable=False, comment="when created (UTC)"),
     Column("revoked_at", DateTime(timezone=True), nullable=True, comment="when revoked (UTC)"),
+    Column(
+        "expires_at",
+        DateTime(timezone=True),
+        nullable=True,
+        comment="when the key stops working (UTC); empty for never",
+    ),
+    Column(
+        "last_used_at",
+        DateTime(timezone=True),
+        nullable=True,
+        comment="when the API last let the key in (UTC), to the minute",
+    ),
     CheckConstraint(
         "role IN (" + ", ".join(f"'{role}'" for role in API_ROLES) + ")", name="ck_api_keys_role"
     ),
     comment="keys of the HTTP API, each with a role",
+)
+
+AUDIT_LOG = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=True, comment="entry number"),
+    Column("at", DateTime(timezone=True), nullable=False, index=True, comment="when (UTC)"),
+    Column(
+        "key_id",
+        Integer(),
+        ForeignKey("api_keys.id"),
+        nullable=True,
+        index=True,
+        comment="API key that wrote",
+    ),
+    Column("role", String(16), nullable=True, comment="the key's role then"),
+    Column("method", String(8), nullable=False, comment="HTTP method"),
+    Column("route", String(200), nullable=False, comment="route template, e.g. /v1/actions"),
+    Column("summary", Text(), nullable=False, comment="what was written, in words"),
+    Column("ids", JSON(), nullable=True, comment="ids of the rows written (the first 100)"),
+    comment="every write through the API: who, what, when",
 )

@@ -17,9 +17,10 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ledger.audit import Writer
 from ledger.contract import TABLES, Ledger, TableSpec, empty_frame, user_columns
 from ledger.files import contract_frame
-from ledger.schema import EXTRA, ROW_KEY, TABLE_OBJECTS
+from ledger.schema import EXTRA, RECORDED_BY, ROW_KEY, TABLE_OBJECTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Parents before children, so foreign keys hold at every statement.
@@ -156,7 +157,9 @@ def _existing(connection: Connection, table: Table, key: str, keys: list[str]) -
     return pd.DataFrame(rows, columns=[c.name for c in table.columns], dtype=object)
 
 
-def _save_table(connection: Connection, spec: TableSpec, frame: pd.DataFrame) -> TableChanges:
+def _save_table(
+    connection: Connection, spec: TableSpec, frame: pd.DataFrame, writer: Writer | None = None
+) -> TableChanges:
     table, key = TABLE_OBJECTS[spec.name], _key(spec)
     new = _records(spec, frame).drop_duplicates(subset=[key], keep="last").set_index(key)
     old = _existing(connection, table, key, new.index.tolist()).set_index(key)
@@ -166,11 +169,12 @@ def _save_table(connection: Connection, spec: TableSpec, frame: pd.DataFrame) ->
     old_rows = _comparable(old.loc[common, cols])
     unchanged = {k for k, a, b in zip(common, new_rows, old_rows, strict=True) if a == b}
     to_write = new[~new.index.isin(unchanged)].reset_index()
+    stamp = writer.stamp if writer is not None and RECORDED_BY in table.c else {}
     _upsert(
         connection,
         table,
         key,
-        [{str(k): v for k, v in r.items()} for r in to_write.to_dict("records")],
+        [{str(k): v for k, v in r.items()} | stamp for r in to_write.to_dict("records")],
     )
     return TableChanges(
         inserted=int((~new.index.isin(old.index)).sum()),
@@ -184,13 +188,25 @@ def save_ledger(engine: Engine, ledger: Ledger) -> SaveSummary:
 
     Saving the same ledger twice changes nothing the second time.
     """
+    with engine.begin() as connection:
+        return write_ledger(connection, ledger)
+
+
+def write_ledger(
+    connection: Connection, ledger: Ledger, writer: Writer | None = None
+) -> SaveSummary:
+    """:func:`save_ledger` in the caller's transaction; the rows written carry ``writer``
+    (``recorded_by``/``recorded_at``) where their table has room for it.
+
+    A row written without a writer (an import) has those columns emptied: they say who
+    wrote the row last.
+    """
     summary = SaveSummary()
     tables = ledger.tables()
-    with engine.begin() as connection:
-        for name in SAVE_ORDER:
-            frame = tables[name]
-            if not frame.empty:
-                summary.tables[name] = _save_table(connection, TABLES[name], frame)
+    for name in SAVE_ORDER:
+        frame = tables[name]
+        if not frame.empty:
+            summary.tables[name] = _save_table(connection, TABLES[name], frame, writer)
     return summary
 
 

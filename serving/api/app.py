@@ -15,6 +15,7 @@ from serving.api.metrics import Metrics, MetricsMiddleware
 from serving.api.problems import add_problem_handlers
 from serving.api.routes import (
     actions,
+    audit,
     clients,
     forecast,
     health,
@@ -25,7 +26,7 @@ from serving.api.routes import (
     scores,
     worklist,
 )
-from serving.api.security import with_security
+from serving.api.security import KeyGate, with_security
 from serving.api.state import AppState
 from serving.ledger_source import LedgerSource
 from serving.models import ModelSet, RegistryUnavailable, load_models
@@ -91,8 +92,9 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     add_problem_handlers(app)
+    app.add_middleware(KeyGate)  # inside the metrics: its refusals are counted too
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     routers = (health, scores, clients, kpis, forecast, lettrage, worklist, actions)
-    for module in (*routers, models, metrics):
+    for module in (*routers, models, audit, metrics):
         app.include_router(module.router)
     return app

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from encours.settings import Settings
 from serving.api.metrics import Metrics
-from serving.api_keys import KeyCache
+from serving.api_keys import AuthFailures, KeyCache
 from serving.batching import ScoreBatcher
 from serving.ledger_source import LedgerSource
 from serving.models import ModelSet, RegistryUnavailable, load_models
@@ -38,9 +38,12 @@ class AppState:
     _reloading: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     keys: KeyCache = field(init=False, repr=False)
     """API keys checked lately (``Settings.api_key_cache_seconds``)."""
+    auth_failures: AuthFailures = field(init=False, repr=False)
+    """Failed key checks by client address (``Settings.auth_failures_per_minute``)."""
 
     def __post_init__(self) -> None:
         self.keys = KeyCache(self.engine, self.settings.api_key_cache_seconds)
+        self.auth_failures = AuthFailures(self.settings.auth_failures_per_minute)
 
     @property
     def late_model(self) -> LoadedModel | None:

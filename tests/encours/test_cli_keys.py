@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -58,3 +59,30 @@ def test_keys_commands_have_help(command: str) -> None:
     result = runner.invoke(app, ["keys", command, "--help"])
     assert result.exit_code == 0
     assert len(result.output.split()) > 15
+
+
+def test_a_key_created_to_expire_lists_its_expiry_and_last_use(env: str) -> None:
+    created = runner.invoke(app, ["keys", "create", "--role", "viewer", "--expires", "90d"])
+    assert created.exit_code == 0, created.output
+    assert "until" in created.output
+    token = next(line for line in created.output.splitlines() if line.startswith("enc_"))
+    dated = runner.invoke(
+        app, ["keys", "create", "--role", "admin", "--expires", "2099-03-31", "--json"]
+    )
+    assert json.loads(dated.output)["expires_at"] == "2099-03-31T00:00:00+00:00"
+    assert authenticate(make_engine(env), token) is not None  # a use, noted
+    listed = {k["id"]: k for k in json.loads(runner.invoke(app, ["keys", "list", "--json"]).output)}
+    in_90_days = dt.datetime.now(dt.UTC) + dt.timedelta(days=90)
+    expires = dt.datetime.fromisoformat(listed[1]["expires_at"])
+    assert abs(expires - in_90_days) < dt.timedelta(minutes=1)
+    assert listed[1]["last_used_at"] is not None and listed[2]["last_used_at"] is None
+    table = runner.invoke(app, ["keys", "list"], env={"COLUMNS": "200"}).output
+    assert "last used (UTC)" in table and "expires (UTC)" in table and "2099-03-31" in table
+
+
+@pytest.mark.parametrize("expires", ["90", "soon", "2020-01-01", "0d"])
+def test_an_expiry_not_in_the_future_or_unreadable_is_refused(env: str, expires: str) -> None:
+    result = runner.invoke(app, ["keys", "create", "--role", "viewer", "--expires", expires])
+    assert result.exit_code == 2
+    assert "--expires" in result.output
+    assert runner.invoke(app, ["keys", "list", "--json"]).output.strip() == "[]"

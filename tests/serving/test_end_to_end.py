@@ -206,6 +206,42 @@ def test_over_http_a_key_is_needed_but_not_for_readiness(
     assert client.post("/v1/models/reload").status_code == 403
 
 
+def test_a_keyless_body_is_refused_unread_even_malformed(
+    served: tuple[httpx.Client, Settings, object],
+) -> None:
+    client, _, _ = served
+    url = str(client.base_url.join("/v1/invoices/score"))
+    bad_json = {"Content-Type": "application/json"}
+    truncated = httpx.post(url, content=b'{"invoices": [', headers=bad_json, timeout=30)
+    assert truncated.status_code == 401, truncated.text  # the key first, not a 422 on the body
+    assert truncated.headers["content-type"] == "application/problem+json"
+    assert truncated.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_a_keyless_35_mb_body_is_refused_before_it_is_sent(
+    served: tuple[httpx.Client, Settings, object],
+) -> None:
+    """Headers announce 35 MB, a few bytes follow, then the client waits: the 401 must come
+    back at once, without the rest of the body (which never comes)."""
+    client, _, _ = served
+    host, port = client.base_url.host, client.base_url.port
+    assert port is not None
+    head = (
+        "POST /v1/invoices/score HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {35 * 1024 * 1024}\r\n\r\n"
+    )
+    with socket.create_connection((host, port), timeout=5) as sock:
+        start = time.perf_counter()
+        sock.sendall(head.encode() + b'{"invoices": [')
+        answer = sock.recv(4096)  # a timeout here means the server waits for the body
+        elapsed = time.perf_counter() - start
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+    assert b"application/problem+json" in answer
+    assert elapsed < 2.0
+
+
 def test_a_stored_invoice_is_scored_like_the_same_one_sent(
     served: tuple[httpx.Client, Settings, object],
 ) -> None:

@@ -5,18 +5,22 @@ The route table is walked, not listed by hand: a route added without a role fail
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Iterator
 
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 
 from encours.settings import Settings
+from ledger.storage import make_engine
 from serving.api.app import create_app
 from serving.api.security import route_role, sent_token
-from serving.api_keys import Role
-from tests.serving.conftest import auth
+from serving.api_keys import AuthFailures, Role, create_key
+from tests.serving.conftest import Store, auth, keys_for
 
 PUBLIC = {"/healthz", "/readyz"}
 # The role decided for each route so far; routes added later need only declare one.
@@ -28,10 +32,19 @@ DECIDED = {
     ("GET", "/metrics"): Role.VIEWER,
     ("POST", "/v1/lettrage"): Role.COLLECTOR,
     ("POST", "/v1/models/reload"): Role.ADMIN,
+    ("GET", "/v1/audit"): Role.ADMIN,
 }
 PROBLEM = "application/problem+json"
 
 Route = tuple[str, str, Role | None]
+
+
+@pytest.fixture(scope="module")
+def keyed_app(store: Store) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """conftest's, without the limit on failed keys: the walks below send a hundred."""
+    settings = store.settings.model_copy(update={"auth_failures_per_minute": 0})
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client, keys_for(settings)
 
 
 def route_table(app: FastAPI) -> list[Route]:
@@ -175,3 +188,84 @@ def test_the_key_sent_is_the_bearer_token_else_the_api_key_header(
     headers: list[tuple[bytes, bytes]], token: str | None
 ) -> None:
     assert sent_token(headers) == token
+
+
+def key_queries(engine: Engine) -> list[str]:
+    """The lookups of keys that ``engine`` runs from now on (a live list)."""
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().startswith("SELECT") and "api_keys" in statement:
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    return seen
+
+
+def test_the_route_reuses_the_key_the_gate_checked(store: Store) -> None:
+    settings = store.settings.model_copy(update={"api_key_cache_seconds": 0.0})
+    tokens = keys_for(settings)
+    with TestClient(create_app(settings)) as client:
+        queries = key_queries(client.app.state.encours.engine)  # type: ignore[attr-defined]
+        assert client.get("/v1/models", headers=auth(tokens["viewer"])).status_code == 200
+    assert len(queries) == 1  # one check per request, not one by the gate and one by the route
+
+
+@pytest.mark.parametrize("cache_seconds", [60.0, 0.0])
+def test_an_address_past_its_failures_is_429_without_asking_the_database(
+    store: Store, cache_seconds: float
+) -> None:
+    settings = store.settings.model_copy(
+        update={"auth_failures_per_minute": 5, "api_key_cache_seconds": cache_seconds}
+    )
+    tokens = keys_for(settings)
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False, client=("203.0.113.7", 50000)) as client:
+        queries = key_queries(client.app.state.encours.engine)  # type: ignore[attr-defined]
+        known = auth(tokens["viewer"])
+        # Five tries a minute: the key's first use, then four guesses.
+        assert client.get("/v1/models", headers=known).status_code == 200
+        for n in range(4):
+            assert client.get("/v1/models", headers=auth(f"enc_guess-{n}")).status_code == 401
+        assert len(queries) == 5
+        refused = client.get("/v1/models", headers=auth("enc_guess-5"))
+        assert refused.status_code == 429
+        assert refused.headers["content-type"] == PROBLEM
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert "203.0.113.7" in refused.json()["detail"]
+        again = client.get("/v1/models", headers=auth("enc_guess-0"))  # even a guess cached
+        assert again.status_code == 429
+        # A real key not seen from here yet waits too: the address cannot tell it apart.
+        assert client.get("/v1/models", headers=auth(tokens["collector"])).status_code == 429
+        assert len(queries) == 5  # all refused before any query
+        # The key in use from that address is still served: from the cache, else checked.
+        assert client.get("/v1/models", headers=known).status_code == 200
+        assert len(queries) == (5 if cache_seconds else 6)
+
+
+def test_tries_count_per_address_and_no_limit_at_0() -> None:
+    tries, unlimited = AuthFailures(2), AuthFailures(0)
+    assert tries.attempt("10.0.0.1") == tries.attempt("10.0.0.1") == 0
+    assert 1 <= tries.attempt("10.0.0.1") <= 60  # the third within the minute
+    assert tries.attempt("10.0.0.2") == 0  # another address is not held back
+    assert all(unlimited.attempt("10.0.0.1") == 0 for _ in range(100))
+
+
+def test_a_token_in_the_query_string_is_no_key(keyed_app: tuple[TestClient, dict]) -> None:
+    client, tokens = keyed_app
+    for name in ("api_key", "token", "key", "access_token"):
+        response = client.get("/v1/models", params={name: tokens["admin"]})
+        assert response.status_code == 401, name  # only headers carry keys: URLs get logged
+
+
+def test_an_expired_key_is_a_401_saying_so(store: Store) -> None:
+    engine = make_engine(store.settings.database_url)
+    yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    expired = create_key(engine, Role.ADMIN, "expired", expires_at=yesterday)
+    engine.dispose()
+    with TestClient(create_app(store.settings)) as client:
+        response = client.get("/v1/models", headers=auth(expired.token))
+    assert response.status_code == 401
+    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.json()["detail"].startswith("expired API key")

@@ -8,11 +8,12 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Response
 from sqlalchemy.exc import IntegrityError
 
+from ledger.audit import record_write
 from ledger.contract import Ledger
 from ledger.errors import UnknownInvoice
-from ledger.storage import save_ledger
+from ledger.storage import write_ledger
 from serving.api.deps import SnapshotDep, StateDep
-from serving.api.security import AUTH_RESPONSES, require_role
+from serving.api.security import AUTH_RESPONSES, WriterDep, require_role
 from serving.api.worklist_schemas import ActionIn, ActionOut
 
 router = APIRouter(
@@ -39,6 +40,17 @@ def action_frame(body: ActionIn) -> pd.DataFrame:
     )
 
 
+def action_summary(body: ActionIn, created: bool) -> str:
+    """The action in words, for the audit log."""
+    outcome = f", {body.outcome}" if body.outcome else ""
+    promised = f" for {body.promised_date}" if body.promised_date else ""
+    done = "" if created else " (already recorded: nothing written)"
+    return (
+        f"relance by {body.channel} on invoice {body.invoice_id} on {body.action_date}"
+        f"{outcome}{promised}{done}"
+    )
+
+
 @router.post(
     "/actions",
     status_code=201,
@@ -48,7 +60,8 @@ def action_frame(body: ActionIn) -> pd.DataFrame:
     "promise to pay suspends the relances until its date, and a promise broken (the date "
     "passes, the invoice unpaid) counts in the client's next scores once the service "
     "rereads the ledger (`ENCOURS_LEDGER_REFRESH_SECONDS`). Sending the same action again "
-    "writes nothing and answers 200. Role: collector.",
+    "writes nothing and answers 200. The row and the audit log (`GET /v1/audit`) name "
+    "the key that recorded it. Role: collector.",
     responses={
         200: {"description": "the very same action was already recorded", "model": ActionOut},
         404: {"description": "the invoice is not in the ledger"},
@@ -56,9 +69,9 @@ def action_frame(body: ActionIn) -> pd.DataFrame:
     },
 )
 def record_action(
-    body: ActionIn, state: StateDep, snapshot: SnapshotDep, response: Response
+    body: ActionIn, state: StateDep, snapshot: SnapshotDep, writer: WriterDep, response: Response
 ) -> ActionOut:
-    """Write one action, all or nothing."""
+    """Write one action and its audit entry, all or nothing."""
     prepared = snapshot.features.prepared_
     row = prepared.invoice_codes(pd.Series([body.invoice_id], dtype=object))[0]
     if row >= 0:  # else the snapshot may predate the invoice: the database decides below
@@ -66,10 +79,12 @@ def record_action(
         if (body.action_date - EPOCH).days < issue_day:
             raise HTTPException(422, f"action_date {body.action_date} is before the invoice's date")
     try:
-        summary = save_ledger(state.engine, Ledger(actions=action_frame(body)))
+        with state.engine.begin() as connection:
+            summary = write_ledger(connection, Ledger(actions=action_frame(body)), writer)
+            created = summary.tables["actions"].inserted == 1
+            record_write(connection, writer, action_summary(body, created), [body.invoice_id])
     except IntegrityError:  # the foreign key to invoices: the one check that cannot race
         raise UnknownInvoice(body.invoice_id) from None
-    created = summary.tables["actions"].inserted == 1
     if not created:
         response.status_code = 200
     return ActionOut(**body.model_dump(), created=created)

@@ -15,7 +15,7 @@ from ledger.lettrage_store import MAX_LINE_ID, UNALLOCATED, apply_lettrage
 from ledger.money import decimal_to_cents
 from serving.api.deps import StateDep, require_batch
 from serving.api.schemas import Day
-from serving.api.security import AUTH_RESPONSES, require_role
+from serving.api.security import AUTH_RESPONSES, WriterDep, require_role
 
 router = APIRouter(
     prefix="/v1",
@@ -117,7 +117,8 @@ def lines_frame(lines: list[BankLineIn]) -> pd.DataFrame:
     "or several summing to it), partial payments, bank fees and rounding within 5 €, and the "
     "client from the payer's name when the line does not give it. Matches at or above "
     "`threshold` are applied at once as payments; the others wait in the review queue. "
-    "Sending the same lines again applies nothing twice.",
+    "Sending the same lines again applies nothing twice. New lines and payments name the "
+    "key that sent them, and each run is in the audit log (`GET /v1/audit`).",
     responses={
         413: {"description": "more lines than the limit (`ENCOURS_MAX_BATCH`, default 10,000)"},
         422: {"description": "a line id already sent with other values"},
@@ -125,6 +126,7 @@ def lines_frame(lines: list[BankLineIn]) -> pd.DataFrame:
 )
 def lettrage(
     state: StateDep,
+    writer: WriterDep,
     lines: Annotated[
         list[BankLineIn],
         Body(min_length=1, description="the bank statement's lines"),
@@ -135,5 +137,6 @@ def lettrage(
 ) -> LettrageOut:
     """Propose and apply the matches of the lines sent."""
     require_batch(len(lines), state.settings.max_batch, "bank lines")
-    run = apply_lettrage(state.engine, lines_frame(lines), LettrageConfig(auto_threshold=threshold))
+    config = LettrageConfig(auto_threshold=threshold)
+    run = apply_lettrage(state.engine, lines_frame(lines), config, writer)
     return LettrageOut.model_validate(run.as_json())

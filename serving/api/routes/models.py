@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+import logging
 
+from fastapi import APIRouter, HTTPException
+from sqlalchemy.exc import SQLAlchemyError
+
+from ledger.audit import Writer, record_write
 from serving.api.deps import StateDep
 from serving.api.schemas import ModelsOut, ServedModel
-from serving.api.security import AUTH_RESPONSES, require_role
+from serving.api.security import AUTH_RESPONSES, WriterDep, require_role
+from serving.api.state import AppState
 from serving.models import ModelSet, RegistryUnavailable
 
 router = APIRouter(prefix="/v1/models", tags=["ops"], responses=AUTH_RESPONSES)
+logger = logging.getLogger("encours.api")
 
 
 def models_out(served: ModelSet) -> ModelsOut:
@@ -46,12 +52,28 @@ def list_models(state: StateDep) -> ModelsOut:
     dependencies=[require_role("admin")],
     responses={503: {"description": "the registry could not be read; current models kept"}},
 )
-def reload_models(state: StateDep) -> ModelsOut:
-    """Reload the champions; a plain ``def``, so the loading runs off the event loop."""
+def reload_models(state: StateDep, writer: WriterDep) -> ModelsOut:
+    """Reload the champions; a plain ``def``, so the loading runs off the event loop.
+
+    The audit log gets the outcome, loaded or failed.
+    """
     try:
-        return models_out(state.reload_models())
+        served = state.reload_models()
     except RegistryUnavailable as exc:
         kept = ", ".join(f"{m.name} v{m.version}" for m in state.models.models.values())
+        _audit(state, writer, f"model reload failed ({exc}); still serving {kept or 'none'}")
         raise HTTPException(
             503, f"could not reload the models ({exc}); still serving {kept or 'no model'}"
         ) from exc
+    versions = [f"{m.name} v{m.version}" for m in served.models.values()]
+    _audit(state, writer, f"models reloaded: {', '.join(versions) or 'none'}", versions)
+    return models_out(served)
+
+
+def _audit(state: AppState, writer: Writer, summary: str, ids: list[str] | None = None) -> None:
+    """Enter a reload in the audit log; the reload is done, so a database error is logged."""
+    try:
+        with state.engine.begin() as connection:
+            record_write(connection, writer, summary, ids or [])
+    except SQLAlchemyError as exc:
+        logger.error("model reload by API key %s not in the audit log: %s", writer.key_id, exc)
