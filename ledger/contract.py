@@ -38,6 +38,8 @@ def id_problem(value: str) -> str | None:
     if value != value.strip():
         return "an id may not start or end with a space"
     return None
+
+
 DEFAULT_CURRENCY = "EUR"
 DOC_TYPES = ("invoice", "credit_note")
 CHANNELS = ("email", "call", "letter", "formal_notice", "legal")
