@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from encours.settings import Settings
 from ledger.storage import make_engine, migrate
+from serving.api.limits import BodySizeLimit
 from serving.api.metrics import Metrics, MetricsMiddleware
 from serving.api.problems import add_problem_handlers
 from serving.api.routes import (
@@ -91,6 +92,8 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     add_problem_handlers(app)
+    # The last added is the outermost: the metrics count the 413s of the body cap too.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     routers = (health, scores, clients, kpis, forecast, lettrage, worklist, actions)
     for module in (*routers, models, metrics):
