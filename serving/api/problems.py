@@ -55,8 +55,14 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+LONGEST_PART = 64
+"""Longest part of a field's path shown whole (an id's length): a 5,000-character key sent
+is named by its start, not echoed back."""
+
+
 def _field(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc if part != "body")
+    parts = [str(part) for part in loc if part != "body"]
+    return ".".join(p if len(p) <= LONGEST_PART else f"{p[:LONGEST_PART]}…" for p in parts)
 
 
 async def _validation(_: Request, exc: Exception) -> JSONResponse:

@@ -1,5 +1,5 @@
-"""What a stranger or a key holder sends cannot stall the server: the body cap, the
-metrics' labels kept to a closed set.
+"""What a stranger or a key holder sends cannot stall the server: the body cap, the event
+loop kept free, the metrics' labels kept to a closed set.
 
 The server tests start uvicorn for real (``encours serve``) on the serving store: only a
 real server shows whether a refused body is read into memory, or whether one client's
@@ -190,6 +190,53 @@ def test_a_body_over_the_cap_is_a_413_problem_declared_or_streamed(
         assert response.status_code == 413, response.text
         assert response.headers["content-type"] == PROBLEM
         assert f"{cap:,} bytes" in response.json()["detail"]
+
+
+def many_keys(store: Store, invoices: int, keys: int) -> bytes:
+    """A score body of ``invoices`` invoices carrying ``keys`` distinct x_ columns each."""
+    body = score_body(store, invoices)
+    body["invoices"] = [
+        invoice | {"x": {f"x_k{i}_{j}": "v" for j in range(keys)}}
+        for i, invoice in enumerate(body["invoices"])
+    ]
+    return json.dumps(body).encode()
+
+
+@pytest.mark.slow
+def test_thousands_of_x_keys_do_not_freeze_healthz(server: Server, store: Store) -> None:
+    heavy = many_keys(store, 64, 2_000)  # 64 invoices × 2,000 keys: 2.3 MB
+    statuses: list[int] = []
+    done = threading.Event()
+
+    def flood() -> None:
+        with httpx.Client(base_url=server.base, headers=auth(server.viewer), timeout=30) as c:
+            while not done.is_set():
+                sent = c.post(
+                    "/v1/invoices/score",
+                    content=heavy,
+                    headers={"content-type": "application/json"},
+                )
+                statuses.append(sent.status_code)
+
+    latencies: list[float] = []
+    flooder = threading.Thread(target=flood)
+    flooder.start()
+    try:
+        with httpx.Client(base_url=server.base, timeout=10) as probe:
+            deadline = time.monotonic() + 3.0
+            while time.monotonic() < deadline:
+                start = time.perf_counter()
+                assert probe.get("/healthz").status_code == 200
+                latencies.append(time.perf_counter() - start)
+                time.sleep(0.005)
+    finally:
+        done.set()
+        flooder.join(timeout=30)
+    assert statuses, "the flood sent nothing"
+    assert set(statuses) == {422}
+    latencies.sort()
+    p99 = latencies[int(len(latencies) * 0.99)]
+    assert p99 < 0.050, f"/healthz p99 {p99 * 1000:.1f} ms over {len(latencies)} probes"
 
 
 def test_invented_methods_make_one_series_at_most(

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ledger.contract import Ledger
 from ledger.errors import UnknownInvoice
 from ledger.storage import save_ledger
+from serving.api.bodies import OffLoopBodyRoute
 from serving.api.deps import SnapshotDep, StateDep
 from serving.api.security import AUTH_RESPONSES, require_role
 from serving.api.worklist_schemas import ActionIn, ActionOut
@@ -20,6 +21,7 @@ router = APIRouter(
     tags=["actions"],
     dependencies=[require_role("collector")],
     responses=AUTH_RESPONSES,
+    route_class=OffLoopBodyRoute,
 )
 EPOCH = dt.date(1970, 1, 1)
 

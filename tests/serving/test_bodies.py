@@ -1,0 +1,118 @@
+"""What a request may carry: bounded x_ columns (unknown ones ignored), bounded ids in
+paths, bodies validated off the event loop."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from fastapi.testclient import TestClient
+
+from serving.api import bodies
+from serving.api.routes.scores import request_columns
+from serving.api.schemas import MAX_TEXT, MAX_USER_COLUMNS, ScoreRequest
+from tests.serving.conftest import Store, auth
+from tests.serving.test_ops import score_body
+
+Served = tuple[TestClient, dict[str, str]]
+PROBLEM = "application/problem+json"
+
+
+def with_x(store: Store, x: dict[str, object]) -> dict:
+    """A one-invoice score body whose invoice carries the columns ``x``."""
+    body = score_body(store)
+    body["invoices"] = [body["invoices"][0] | {"x": x}]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("x", "said"),
+    [
+        ({f"x_c{i}": 1.0 for i in range(MAX_USER_COLUMNS + 1)}, "at most 50 items"),
+        ({"x_" + "a" * 5_000: "v"}, "at most 64 characters"),
+        ({"channel": "email"}, "your own columns are named x_"),
+        ({"x_sales rep": "Martin"}, "your own columns are named x_"),
+        ({"x_note": "n" * (MAX_TEXT + 1)}, f"at most {MAX_TEXT} characters"),
+    ],
+    ids=["too-many", "long-name", "no-prefix", "space", "long-text"],
+)
+def test_x_columns_are_bounded(keyed_app: Served, store: Store, x: dict, said: str) -> None:
+    client, tokens = keyed_app
+    response = client.post(
+        "/v1/invoices/score", json=with_x(store, x), headers=auth(tokens["viewer"])
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert said in response.json()["detail"]
+    assert len(response.text) < 1_000  # a long name is cut, not echoed whole
+
+
+def test_x_columns_the_model_does_not_know_are_ignored(keyed_app: Served, store: Store) -> None:
+    client, tokens = keyed_app
+    viewer = auth(tokens["viewer"])
+    plain = client.post("/v1/invoices/score", json=score_body(store), headers=viewer)
+    x = {"x_unknown": "anything", "x_région": 3.5, "x_sales-rep": None}
+    extra = client.post("/v1/invoices/score", json=with_x(store, x), headers=viewer)
+    assert plain.status_code == extra.status_code == 200, extra.text
+    assert extra.json()["scores"] == plain.json()["scores"]
+
+
+def test_only_known_x_columns_are_built() -> None:
+    invoice = {"client_id": "C1", "issue_date": "2025-01-10", "due_date": "2025-02-09"}
+    rows = [
+        invoice | {"amount": "1", "x": {"x_channel": "email", "x_junk": "a"}},
+        invoice | {"amount": "2", "x": {"x_other": "b"}},
+    ]
+    columns = request_columns(ScoreRequest.model_validate({"invoices": rows}), {"x_channel"})
+    assert [name for name in columns if name.startswith("x_")] == ["x_channel"]
+    assert columns["x_channel"] == ["email", None]
+
+
+@pytest.mark.parametrize("path", ["/v1/invoices/{id}", "/v1/clients/{id}/risk"])
+def test_long_or_unprintable_ids_in_paths_are_422_problems(keyed_app: Served, path: str) -> None:
+    client, tokens = keyed_app
+    viewer = auth(tokens["viewer"])
+    name = "invoice_id" if "invoices" in path else "client_id"
+    long = client.get(path.format(id="F" * 5_000), headers=viewer)
+    nul = client.get(path.format(id="F%00X"), headers=viewer)
+    for response in (long, nul):
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == PROBLEM
+        assert [e["field"] for e in response.json()["errors"]] == [f"path.{name}"]
+        assert len(response.text) < 1_000  # the value is not echoed back whole
+    assert "at most 64 characters" in long.json()["detail"]
+    assert "U+0000" in nul.json()["detail"]
+
+
+def test_large_bodies_are_validated_in_the_thread_pool(
+    keyed_app: Served, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, tokens = keyed_app
+    threads: list[int] = []
+    validate = ScoreRequest.model_validate_json.__func__  # type: ignore[attr-defined]
+
+    def watched(cls: type[ScoreRequest], data: bytes) -> ScoreRequest:
+        threads.append(threading.get_ident())
+        return validate(cls, data)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(ScoreRequest, "model_validate_json", classmethod(watched))
+    monkeypatch.setattr(bodies, "INLINE_BYTES", 1_000)
+    viewer = auth(tokens["viewer"])
+    for n in (1, 100):  # ~150 bytes, then ~15 kB
+        response = client.post("/v1/invoices/score", json=score_body(store, n), headers=viewer)
+        assert response.status_code == 200, response.text
+        assert len(response.json()["scores"]) == n
+    small, large = threads
+    assert small != large  # the small one on the loop, the large one elsewhere
+
+
+def test_a_large_answer_is_the_same_as_small_ones(keyed_app: Served, store: Store) -> None:
+    client, tokens = keyed_app
+    viewer = auth(tokens["viewer"])
+    one = client.post("/v1/invoices/score", json=score_body(store, 1), headers=viewer)
+    many = client.post("/v1/invoices/score", json=score_body(store, 200), headers=viewer)
+    assert many.status_code == 200
+    assert many.headers["content-type"] == "application/json"
+    assert many.json()["scores"] == one.json()["scores"] * 200
+    assert dt.date.fromisoformat(many.json()["as_of"]) == dt.date(2025, 1, 10)
