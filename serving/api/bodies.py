@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from email.message import Message
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -39,7 +39,7 @@ class ParsedBodyRequest(Request):
     parsed: Any = _UNSET
 
     async def json(self) -> Any:
-        """The model validated by the route, else the body parsed as FastAPI does."""
+        """The body validated by the route, else parsed as FastAPI does."""
         if self.parsed is not _UNSET:
             return self.parsed
         return await super().json()
@@ -57,46 +57,50 @@ def is_json(content_type: str | None) -> bool:
     )
 
 
-def body_model(route: APIRoute) -> type[BaseModel] | None:
-    """The pydantic model a route takes as its whole JSON body, None for any other body."""
+def body_type(route: APIRoute) -> TypeAdapter[Any] | None:
+    """How to validate a route's whole JSON body (its type and constraints), None when it
+    takes no body, or several fields of one."""
     params = route.dependant.body_params
     if len(params) != 1 or getattr(params[0].field_info, "embed", False):
         return None
-    model = params[0].field_info.annotation
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+    info = params[0].field_info
+    kind: Any = info.annotation
+    if info.metadata:  # its constraints, e.g. Body(min_length=1)
+        kind = Annotated[kind, *info.metadata]
+    return TypeAdapter(kind)
 
 
-def validate(model: type[BaseModel], body: bytes) -> BaseModel:
-    """``body`` validated as ``model``; its errors raised as FastAPI raises them."""
+def validate(body_type: TypeAdapter[Any], body: bytes) -> Any:
+    """``body`` validated as ``body_type``; its errors raised as FastAPI raises them."""
     try:
-        return model.model_validate_json(body)
+        return body_type.validate_json(body)
     except ValidationError as exc:  # the errors listed here too: they may be many
         errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
         raise RequestValidationError(errors) from None
 
 
-async def validated(model: type[BaseModel], body: bytes) -> BaseModel:
-    """``body`` validated as ``model``: on the loop when small, else in the thread pool."""
+async def validated(body_type: TypeAdapter[Any], body: bytes) -> Any:
+    """``body`` validated: on the loop when small, else in the thread pool."""
     if len(body) <= INLINE_BYTES:
-        return validate(model, body)
-    return await run_in_threadpool(validate, model, body)
+        return validate(body_type, body)
+    return await run_in_threadpool(validate, body_type, body)
 
 
 class OffLoopBodyRoute(APIRoute):
-    """A route whose JSON body model is validated by :func:`validated`."""
+    """A route whose JSON body is validated by :func:`validated`."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """FastAPI's handler, given the body already validated when it is JSON."""
         handler = super().get_route_handler()
-        model = body_model(self)
-        if model is None:
+        body_type_ = body_type(self)
+        if body_type_ is None:
             return handler
 
         async def handle(request: Request) -> Response:
             request = ParsedBodyRequest(request.scope, request.receive)
             body = await request.body()
             if body and is_json(request.headers.get("content-type")):
-                request.parsed = await validated(model, body)
+                request.parsed = await validated(body_type_, body)
             return await handler(request)
 
         return handle

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
 from serving.api import bodies
 from serving.api.routes.scores import request_columns
@@ -90,21 +92,24 @@ def test_large_bodies_are_validated_in_the_thread_pool(
 ) -> None:
     client, tokens = keyed_app
     threads: list[int] = []
-    validate = ScoreRequest.model_validate_json.__func__  # type: ignore[attr-defined]
+    validate = bodies.validate
 
-    def watched(cls: type[ScoreRequest], data: bytes) -> ScoreRequest:
+    def watched(body_type: TypeAdapter[Any], body: bytes) -> Any:
         threads.append(threading.get_ident())
-        return validate(cls, data)  # type: ignore[no-any-return]
+        return validate(body_type, body)
 
-    monkeypatch.setattr(ScoreRequest, "model_validate_json", classmethod(watched))
+    monkeypatch.setattr(bodies, "validate", watched)
     monkeypatch.setattr(bodies, "INLINE_BYTES", 1_000)
     viewer = auth(tokens["viewer"])
     for n in (1, 100):  # ~150 bytes, then ~15 kB
         response = client.post("/v1/invoices/score", json=score_body(store, n), headers=viewer)
         assert response.status_code == 200, response.text
         assert len(response.json()["scores"]) == n
-    small, large = threads
-    assert small != large  # the small one on the loop, the large one elsewhere
+    line = {"line_id": "L", "date": "2025-01-10", "amount": "10.00", "label": "VIR"}
+    lines = [line | {"line_id": f"L{i}"} for i in range(50)]  # a list body: ~4 kB
+    assert client.post("/v1/lettrage", json=lines, headers=auth(tokens["collector"])).is_success
+    small, large, lettrage = threads
+    assert small != large == lettrage  # the small one on the loop, the large ones elsewhere
 
 
 def test_a_large_answer_is_the_same_as_small_ones(keyed_app: Served, store: Store) -> None:
