@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from encours.settings import Settings
 from ledger.storage import make_engine, migrate
+from serving.api.docs import add_offline_docs
 from serving.api.limits import BodySizeLimit
 from serving.api.metrics import Metrics, MetricsMiddleware
 from serving.api.problems import add_problem_handlers
@@ -90,7 +91,10 @@ def create_app(settings: Settings) -> FastAPI:
         "admin what a collector may; each route's security requirement names the least "
         "role it lets in.",
         lifespan=lifespan,
+        docs_url=None,  # served with local assets below
+        redoc_url=None,
     )
+    add_offline_docs(app)
     add_problem_handlers(app)
     # The last added is the outermost: the metrics count the 413s of the body cap too.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

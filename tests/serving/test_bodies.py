@@ -1,5 +1,5 @@
 """What a request may carry: bounded x_ columns (unknown ones ignored), bounded ids in
-paths, bodies validated off the event loop."""
+paths, malformed JSON as a 400, bodies validated off the event loop, HEAD /healthz."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import threading
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from serving.api import bodies
+from serving.api.problems import add_problem_handlers
 from serving.api.routes.scores import request_columns
 from serving.api.schemas import MAX_TEXT, MAX_USER_COLUMNS, ScoreRequest
 from tests.serving.conftest import Store, auth
@@ -87,6 +89,44 @@ def test_long_or_unprintable_ids_in_paths_are_422_problems(keyed_app: Served, pa
     assert "U+0000" in nul.json()["detail"]
 
 
+def test_malformed_json_is_a_400_problem_saying_so(keyed_app: Served) -> None:
+    client, tokens = keyed_app
+    for path, key in (("/v1/invoices/score", "viewer"), ("/v1/lettrage", "collector")):
+        response = client.post(
+            path,
+            content=b'{"invoices": [',
+            headers={"content-type": "application/json"} | auth(tokens[key]),
+        )
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["detail"].startswith("the body is not valid JSON: ")
+        documented = client.get("/openapi.json").json()["paths"][path]["post"]["responses"]
+        assert documented["400"]["content"][PROBLEM]["schema"]["$ref"].endswith("/Problem")
+
+
+class Item(BaseModel):
+    """A body for a bare FastAPI app (at module level: annotations are resolved by name)."""
+
+    n: int
+
+
+def test_fastapis_own_json_errors_are_400_problems_too() -> None:
+    # A route without OffLoopBodyRoute: FastAPI reports the bad JSON itself.
+    app = FastAPI()
+    add_problem_handlers(app)
+
+    @app.post("/items")
+    def take(item: Item) -> int:
+        return item.n
+
+    response = TestClient(app).post(
+        "/items", content=b'{"n": 1,,}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("the body is not valid JSON: ")
+    assert "at character 8" in response.json()["detail"]
+
+
 def test_large_bodies_are_validated_in_the_thread_pool(
     keyed_app: Served, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -121,3 +161,10 @@ def test_a_large_answer_is_the_same_as_small_ones(keyed_app: Served, store: Stor
     assert many.headers["content-type"] == "application/json"
     assert many.json()["scores"] == one.json()["scores"] * 200
     assert dt.date.fromisoformat(many.json()["as_of"]) == dt.date(2025, 1, 10)
+
+
+def test_head_healthz_answers_200_without_a_body(keyed_app: Served) -> None:
+    client, _ = keyed_app
+    response = client.head("/healthz")
+    assert response.status_code == 200
+    assert response.content == b""

@@ -190,6 +190,9 @@ def test_a_body_over_the_cap_is_a_413_problem_declared_or_streamed(
         assert response.status_code == 413, response.text
         assert response.headers["content-type"] == PROBLEM
         assert f"{cap:,} bytes" in response.json()["detail"]
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/v1/invoices/score", "/v1/clients/score", "/v1/actions"):
+        assert "ENCOURS_MAX_BODY_BYTES" in paths[path]["post"]["responses"]["413"]["description"]
 
 
 def many_keys(store: Store, invoices: int, keys: int) -> bytes:
