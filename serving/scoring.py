@@ -14,7 +14,7 @@ import pandas as pd
 
 from features.pipeline import FeatureBuilder
 from features.prepared import Columns, Invoices
-from ledger.contract import Ledger
+from ledger.contract import USER_COLUMN_PREFIX, Ledger
 from ledger.errors import UnknownClient
 from serving.explanations import Reason, top_reasons
 from training.late_payment import bucket_probabilities
@@ -33,6 +33,12 @@ class LoadedModel:
     def feature_names(self) -> list[str]:
         """The columns the model was trained on, in order."""
         return list(self.model.feature_names_in_)
+
+    @cached_property
+    def user_columns(self) -> frozenset[str]:
+        """The invoice's own columns (``x_*``) the model reads: a request's others are
+        ignored."""
+        return frozenset(n for n in self.feature_names if n.startswith(USER_COLUMN_PREFIX))
 
     def predict_late(self, x: pd.DataFrame) -> np.ndarray:
         """Probability of late payment for each row of ``x`` (one thread per request)."""

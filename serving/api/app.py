@@ -11,6 +11,8 @@ from fastapi import FastAPI
 
 from encours.settings import Settings
 from ledger.storage import make_engine, migrate
+from serving.api.docs import add_offline_docs
+from serving.api.limits import BodySizeLimit
 from serving.api.metrics import Metrics, MetricsMiddleware
 from serving.api.problems import add_problem_handlers
 from serving.api.routes import (
@@ -90,9 +92,15 @@ def create_app(settings: Settings) -> FastAPI:
         "admin what a collector may; each route's security requirement names the least "
         "role it lets in.",
         lifespan=lifespan,
+        docs_url=None,  # served with local assets below
+        redoc_url=None,
     )
+    add_offline_docs(app)
     add_problem_handlers(app)
     app.add_middleware(KeyGate)  # inside the metrics: its refusals are counted too
+    # The last added is the outermost: the body cap runs before the key check, and the
+    # metrics (added after) count the 413s too.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     routers = (health, scores, clients, kpis, forecast, lettrage, worklist, actions)
     for module in (*routers, models, audit, metrics):

@@ -8,8 +8,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ledger.contract import DEFAULT_CURRENCY
-from serving.api.schemas import MAX_AMOUNT, Day, ModelRef
+from ledger.contract import DEFAULT_CURRENCY, MAX_ID_LENGTH
+from serving.api.schemas import MAX_AMOUNT, MAX_TEXT, USER_COLUMNS_RULE, Day, ModelRef, UserColumns
 
 
 class RiskReasonOut(BaseModel):
@@ -46,9 +46,14 @@ class ProspectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     country: str | None = Field(
-        default=None, description="ISO 3166 alpha-2 country", examples=["FR"]
+        default=None,
+        max_length=MAX_ID_LENGTH,
+        description="ISO 3166 alpha-2 country",
+        examples=["FR"],
     )
-    sector: str | None = Field(default=None, description="business sector", examples=["retail"])
+    sector: str | None = Field(
+        default=None, max_length=MAX_TEXT, description="business sector", examples=["retail"]
+    )
     is_public_sector: bool = Field(default=False, description="a public-sector buyer")
     payment_terms_days: int | None = Field(
         default=None, ge=0, le=365, description="payment terms asked for, in days", examples=[30]
@@ -56,9 +61,10 @@ class ProspectIn(BaseModel):
     credit_limit: Decimal | None = Field(
         default=None, ge=0, lt=MAX_AMOUNT, description="credit limit considered, if any"
     )
-    x: dict[str, str | float | None] = Field(
+    x: UserColumns = Field(
         default_factory=dict,
-        description="your own client columns, named as in the clients file (x_*)",
+        description="your own client columns, named as in the clients file (x_*): "
+        + USER_COLUMNS_RULE,
         examples=[{"x_segment": "sme"}],
     )
 
@@ -78,9 +84,10 @@ class FirstOrderIn(BaseModel):
     due_date: Day = Field(
         description="due date, on or after the issue date", examples=["2025-07-31"]
     )
-    x: dict[str, str | float | None] = Field(
+    x: UserColumns = Field(
         default_factory=dict,
-        description="your own invoice columns, named as in the invoices file (x_*)",
+        description="your own invoice columns, named as in the invoices file (x_*): "
+        + USER_COLUMNS_RULE,
         examples=[{"x_channel": "email"}],
     )
 

@@ -17,6 +17,11 @@ from serving.scoring import LoadedModel
 UNMATCHED = "unmatched"
 """Route label of requests no route matched: raw paths would make one series per scan."""
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Method labels kept as sent; any other (``FOO``, ``PROPFIND``) is counted as ``other``."""
+OTHER = "other"
+"""Label of a method outside :data:`METHODS`, or of a status code outside 100–599."""
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -54,9 +59,15 @@ class Metrics:
         self._shown: set[str] = set()
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Count one answered request."""
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route, str(status)).observe(seconds)
+        """Count one answered request.
+
+        Every label comes from a closed set, whatever the client sends: a series per
+        invented method would let anyone grow the exposition (and Prometheus) at will.
+        """
+        method = method if method in METHODS else OTHER
+        code = str(status) if 100 <= status <= 599 else OTHER
+        self.requests.labels(method, route, code).inc()
+        self.latency.labels(method, route, code).observe(seconds)
 
     def show_models(self, models: Iterable[LoadedModel]) -> None:
         """Set the version gauge to the models now served (and only those)."""

@@ -55,12 +55,28 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+LONGEST_PART = 64
+"""Longest part of a field's path shown whole (an id's length): a 5,000-character key sent
+is named by its start, not echoed back."""
+
+
 def _field(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc if part != "body")
+    parts = [str(part) for part in loc if part != "body"]
+    return ".".join(p if len(p) <= LONGEST_PART else f"{p[:LONGEST_PART]}…" for p in parts)
+
+
+def _not_json(error: Mapping[str, Any]) -> str:
+    """Why a body is not JSON, from a ``json_invalid`` error of FastAPI or of pydantic."""
+    why = str(error.get("ctx", {}).get("error") or error["msg"])
+    position = [part for part in error["loc"] if isinstance(part, int)]  # FastAPI's offset
+    return f"{why} at character {position[-1]}" if position else why
 
 
 async def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    broken = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+    if broken:  # no field is wrong: the body is not JSON at all
+        return problem(400, f"the body is not valid JSON: {_not_json(broken[0])}")
     errors = [{"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
     # An error of the whole body (a missing body, a rule across fields) has no field name.
     detail = "; ".join(
@@ -91,7 +107,8 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _FASTAPI_422 = {"$ref": "#/components/schemas/HTTPValidationError"}
 _METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-BAD_BODY = "the body is not JSON in UTF-8"
+BAD_BODY = "the body is not valid JSON (in UTF-8)"
+BIG_BODY = "the body is larger than the limit (`ENCOURS_MAX_BODY_BYTES`, default 16 MiB)"
 
 
 def _undescribed(response: dict[str, Any]) -> bool:
@@ -107,7 +124,8 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     The handlers below turn every error into problem+json, FastAPI's validation errors
     included; its generator does not know that. So here, in place: each 4xx or 5xx
     response without a body schema (or with FastAPI's 422 one) gets the Problem schema,
-    and each operation with a body gets the 400 FastAPI answers to one it cannot decode.
+    and each operation with a body gets the 400 answered to one that is not JSON and the
+    413 answered to one over the size limit (:mod:`serving.api.limits`).
     """
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -119,6 +137,7 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             if "requestBody" in operation:
                 responses.setdefault("400", {"description": BAD_BODY})
+                responses.setdefault("413", {"description": BIG_BODY})
             for code, response in responses.items():
                 if code[0] in "45" and _undescribed(response):
                     response["content"] = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}

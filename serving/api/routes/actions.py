@@ -12,6 +12,7 @@ from ledger.audit import record_write
 from ledger.contract import Ledger
 from ledger.errors import UnknownInvoice
 from ledger.storage import write_ledger
+from serving.api.bodies import OffLoopBodyRoute
 from serving.api.deps import SnapshotDep, StateDep
 from serving.api.security import AUTH_RESPONSES, WriterDep, require_role
 from serving.api.worklist_schemas import ActionIn, ActionOut
@@ -21,6 +22,7 @@ router = APIRouter(
     tags=["actions"],
     dependencies=[require_role("collector")],
     responses=AUTH_RESPONSES,
+    route_class=OffLoopBodyRoute,
 )
 EPOCH = dt.date(1970, 1, 1)
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from features.client import ClientFeatures
 from features.pipeline import FeatureBuilder
 from ledger.errors import UnknownClient
+from serving.api.bodies import OffLoopBodyRoute
 from serving.api.client_schemas import (
     ClientRiskOut,
     OnboardingOut,
@@ -22,7 +23,7 @@ from serving.api.client_schemas import (
     SuggestedTermsOut,
 )
 from serving.api.deps import LateModelDep, SnapshotDep, StateDep, require_model
-from serving.api.schemas import Day, ModelRef
+from serving.api.schemas import Day, Id, ModelRef
 from serving.api.security import AUTH_RESPONSES, require_role
 from serving.client_risk import client_risk, invoice_frame
 from serving.risk import (
@@ -41,6 +42,7 @@ router = APIRouter(
     tags=["clients"],
     dependencies=[require_role("viewer")],
     responses=AUTH_RESPONSES,
+    route_class=OffLoopBodyRoute,
 )
 
 PROSPECT_ID = "\x00prospect"
@@ -116,9 +118,7 @@ def _reasons(score: RiskScore) -> list[RiskReasonOut]:
     },
 )
 def risk(
-    client_id: Annotated[
-        str, Path(min_length=1, max_length=64, description="the client", examples=["C00001"])
-    ],
+    client_id: Annotated[Id, Path(description="the client", examples=["C00001"])],
     snapshot: SnapshotDep,
     champion: LateModelDep,
     as_of: Annotated[

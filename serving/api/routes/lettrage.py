@@ -13,6 +13,7 @@ from ledger.contract import DEFAULT_CURRENCY
 from ledger.lettrage import CLIENT_SOURCES, RULES, LettrageConfig
 from ledger.lettrage_store import MAX_LINE_ID, UNALLOCATED, apply_lettrage
 from ledger.money import decimal_to_cents
+from serving.api.bodies import OffLoopBodyRoute
 from serving.api.deps import StateDep, require_batch
 from serving.api.schemas import Day
 from serving.api.security import AUTH_RESPONSES, WriterDep, require_role
@@ -22,6 +23,7 @@ router = APIRouter(
     tags=["lettrage"],
     dependencies=[require_role("collector")],
     responses=AUTH_RESPONSES,
+    route_class=OffLoopBodyRoute,
 )
 
 MAX_AMOUNT = Decimal("1e13")
@@ -120,7 +122,10 @@ def lines_frame(lines: list[BankLineIn]) -> pd.DataFrame:
     "Sending the same lines again applies nothing twice. New lines and payments name the "
     "key that sent them, and each run is in the audit log (`GET /v1/audit`).",
     responses={
-        413: {"description": "more lines than the limit (`ENCOURS_MAX_BATCH`, default 10,000)"},
+        413: {
+            "description": "more lines than the limit (`ENCOURS_MAX_BATCH`, default 10,000), "
+            "or a body over `ENCOURS_MAX_BODY_BYTES`"
+        },
         422: {"description": "a line id already sent with other values"},
     },
 )

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Set as AbstractSet
 from typing import Annotated
 
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from ledger.errors import UnknownInvoice
+from serving.api.bodies import OffLoopBodyRoute
 from serving.api.deps import (
     LateModelDep,
     SnapshotDep,
@@ -21,6 +25,7 @@ from serving.api.deps import (
 from serving.api.schemas import (
     BucketsOut,
     Day,
+    Id,
     InvoiceScore,
     ModelRef,
     ReasonOut,
@@ -36,14 +41,16 @@ router = APIRouter(
     tags=["scores"],
     dependencies=[require_role("viewer")],
     responses=AUTH_RESPONSES,
+    route_class=OffLoopBodyRoute,
 )
 
 
 BUCKET_FIELDS = ("on_time", "d1_30", "d31_60", "d61_90", "over_90")
 
 
-def request_columns(body: ScoreRequest) -> Columns:
-    """The invoices of a request as plain columns, with their x_* columns (None where absent)."""
+def request_columns(body: ScoreRequest, known: AbstractSet[str]) -> Columns:
+    """The invoices of a request as plain columns, with those of their x_* columns that are
+    ``known`` (None where absent): the models read no other, so none other is built."""
     rows = body.invoices
     columns: Columns = {
         "invoice_id": [r.invoice_id for r in rows],
@@ -54,7 +61,7 @@ def request_columns(body: ScoreRequest) -> Columns:
         "currency": [r.currency for r in rows],
         "disputed": [r.disputed for r in rows],
     }
-    for name in sorted({name for r in rows for name in r.x}):
+    for name in sorted({name for r in rows for name in r.x if name in known}):
         columns[name] = [r.x.get(name) for r in rows]
     return columns
 
@@ -106,9 +113,13 @@ def invoice_scores(ids: list[tuple[str | None, str]], scores: InvoiceScores) -> 
     "contributions named from the feature registry. Only what was known before `as_of` counts.",
     responses={
         404: {"description": "a client is not in the ledger"},
-        413: {"description": "more invoices than the limit (`ENCOURS_MAX_BATCH`, default 10,000)"},
+        413: {
+            "description": "more invoices than the limit (`ENCOURS_MAX_BATCH`, default "
+            "10,000), or a body over `ENCOURS_MAX_BODY_BYTES`"
+        },
         503: {"description": "no model is registered yet"},
     },
+    response_model=ScoreResponse,
 )
 async def score(
     body: ScoreRequest,
@@ -116,25 +127,27 @@ async def score(
     reasons: Annotated[
         bool, Query(description="add the top reasons of each score (a few ms per invoice)")
     ] = True,
-) -> ScoreResponse:
+) -> ScoreResponse | Response:
     """Scores, buckets, payment dates and reasons of the invoices sent.
 
     Concurrent requests are scored together (:mod:`serving.batching`): same answers,
     fewer model calls under load. The snapshot and the model are taken here rather than
     as dependencies: each dependency costs FastAPI's resolution on every request, and
-    this is the route that answers thousands a second.
+    this is the route that answers thousands a second. A large answer is built and
+    written as JSON in the thread pool, not on the event loop that FastAPI would use.
     """
     require_batch(len(body.invoices), state.settings.max_batch)
     model = require_model(state.late_model)
     snapshot = await get_snapshot(state)
     as_of = body.as_of or dt.date.today()
     time_model = state.time_model
+    known = model.user_columns | (time_model.user_columns if time_model else frozenset())
 
     invoices = body.invoices
 
     def prepare() -> Columns:
         check_clients(snapshot.ledger, (r.client_id for r in invoices), snapshot.client_ids)
-        return request_columns(body)
+        return request_columns(body, known)
 
     def compute(columns: Columns) -> InvoiceScores:
         return full_scores(
@@ -148,11 +161,18 @@ async def score(
 
     key = (id(snapshot), id(model), id(time_model), as_of, reasons)
     scores = await state.batcher.score(ScoreJob(key, prepare, compute), len(invoices))
-    return ScoreResponse(
-        model=ModelRef(name=model.name, version=model.version),
-        as_of=as_of,
-        scores=invoice_scores([(r.invoice_id, r.client_id) for r in invoices], scores),
-    )
+
+    def answer() -> ScoreResponse:
+        return ScoreResponse(
+            model=ModelRef(name=model.name, version=model.version),
+            as_of=as_of,
+            scores=invoice_scores([(r.invoice_id, r.client_id) for r in invoices], scores),
+        )
+
+    if len(invoices) <= state.batcher.inline_rows:  # as the batcher, small ones inline
+        return answer()
+    content = await run_in_threadpool(lambda: answer().model_dump_json().encode())
+    return Response(content, media_type="application/json")
 
 
 @router.get(
@@ -167,7 +187,7 @@ async def score(
     },
 )
 def score_stored(
-    invoice_id: Annotated[str, Path(description="the invoice number", examples=["F0000001"])],
+    invoice_id: Annotated[Id, Path(description="the invoice number", examples=["F0000001"])],
     state: StateDep,
     snapshot: SnapshotDep,
     champion: LateModelDep,
