@@ -97,10 +97,10 @@ def create_app(settings: Settings) -> FastAPI:
     )
     add_offline_docs(app)
     add_problem_handlers(app)
-    app.add_middleware(KeyGate)  # inside the metrics: its refusals are counted too
-    # The last added is the outermost: the body cap runs before the key check, and the
-    # metrics (added after) count the 413s too.
+    # The last added is the outermost: the metrics count every answer; a stranger gets
+    # the key check's 401 before anything of the body, a key holder the body cap's 413.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(KeyGate)
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     routers = (health, scores, clients, kpis, forecast, lettrage, worklist, actions)
     for module in (*routers, models, audit, metrics):

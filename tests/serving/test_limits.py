@@ -71,8 +71,10 @@ def server(store: Store) -> Iterator[Server]:
         process.wait(timeout=30)
 
 
-def raw_post(port: int, body_size: int, chunked: bool) -> tuple[int, dict[str, str], float]:
-    """POST ``body_size`` bytes to the score route without a key, over a raw socket, and
+def raw_post(
+    port: int, body_size: int, chunked: bool, token: str
+) -> tuple[int, dict[str, str], float]:
+    """POST ``body_size`` bytes to the score route with ``token``, over a raw socket, and
     read the answer while the body is still being sent (a client that sends the whole
     body before reading, as httpx does, would meet the closed connection instead).
 
@@ -81,7 +83,7 @@ def raw_post(port: int, body_size: int, chunked: bool) -> tuple[int, dict[str, s
     length = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {body_size}"
     head = (
         f"POST /v1/invoices/score HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        f"Content-Type: application/json\r\n{length}\r\n\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n{length}\r\n\r\n"
     ).encode()
     piece = b" " * MB
     chunk = f"{len(piece):x}\r\n".encode() + piece + b"\r\n" if chunked else piece
@@ -114,11 +116,12 @@ def raw_post(port: int, body_size: int, chunked: bool) -> tuple[int, dict[str, s
 def test_a_35_mb_body_is_refused_at_once_without_being_read(server: Server) -> None:
     process = psutil.Process(server.process.pid)
     before = process.memory_info().rss
-    status, headers, elapsed = raw_post(server.port, 35 * MB, chunked=False)
+    status, headers, elapsed = raw_post(server.port, 35 * MB, chunked=False, token=server.viewer)
     after = process.memory_info().rss
     assert status == 413
     assert headers["content-type"] == PROBLEM
-    # Refused on its Content-Length, before the key check and before any byte is read.
+    # Refused on its Content-Length, before any byte is read (a stranger's, before that,
+    # on the key: tests/serving/test_end_to_end.py).
     assert elapsed < 1.0, f"answered in {elapsed:.2f} s"
     assert after - before < 8 * MB, f"the server grew by {(after - before) / MB:.1f} MB"
 
@@ -127,7 +130,7 @@ def test_a_35_mb_body_is_refused_at_once_without_being_read(server: Server) -> N
 def test_a_chunked_body_over_the_cap_is_refused_once_past_it(server: Server) -> None:
     process = psutil.Process(server.process.pid)
     before = process.memory_info().rss
-    status, headers, elapsed = raw_post(server.port, 35 * MB, chunked=True)
+    status, headers, elapsed = raw_post(server.port, 35 * MB, chunked=True, token=server.viewer)
     after = process.memory_info().rss
     assert status == 413
     assert headers["content-type"] == PROBLEM
@@ -174,7 +177,7 @@ def test_a_body_over_the_cap_is_a_413_problem_declared_or_streamed(
     declared = client.post(
         "/v1/invoices/score",
         content=b" " * (cap + 1),
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json"} | auth(tokens["viewer"]),
     )
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
