@@ -55,7 +55,12 @@ def _fail(message: str, code: int = 1) -> None:
 def _engine() -> Any:
     from ledger.storage import make_engine
 
-    return make_engine(get_settings().database_url)
+    settings = get_settings()
+    return make_engine(
+        settings.database_url,
+        lock_timeout_seconds=settings.db_lock_timeout_seconds,
+        statement_timeout_seconds=settings.db_statement_timeout_seconds,
+    )
 
 
 @app.command()

@@ -28,7 +28,11 @@ def run_demo(
     serve_api: bool,
 ) -> int:
     """Run the demo end to end; returns a process exit code."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url,
+        lock_timeout_seconds=settings.db_lock_timeout_seconds,
+        statement_timeout_seconds=settings.db_statement_timeout_seconds,
+    )
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("simulating", total=months + 3)
         sim = simulate(

@@ -20,6 +20,25 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the ledger database; PostgreSQL in production, "
         "e.g. postgresql+psycopg://user@host/db",
     )
+    db_lock_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        description="longest a statement waits for a lock another program holds on the "
+        "database (SQLite busy timeout, PostgreSQL lock_timeout) or for a free connection; "
+        "then the API answers 503 with Retry-After and a command says the database is busy",
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="PostgreSQL statement_timeout: longest any one statement may run; "
+        "0 means no limit (a large import or ledger read may take minutes)",
+    )
+    db_retry_after_seconds: int = Field(
+        default=5,
+        ge=1,
+        description="the Retry-After, in seconds, of the 503 answered while the database "
+        "is busy or unreachable",
+    )
     models_dir: Path = Field(default=Path("models"), description="local MLflow store")
     mlflow_uri: str = Field(
         default="",

@@ -13,9 +13,11 @@ from typing import Any
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Table, create_engine, event, select
+from sqlalchemy import URL, Connection, Engine, Table, create_engine, event, make_url, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from ledger.audit import Writer
 from ledger.contract import TABLES, Ledger, TableSpec, empty_frame, user_columns
@@ -49,22 +51,84 @@ class SaveSummary:
         return sum(t.inserted + t.updated for t in self.tables.values())
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get their folder and enforce foreign keys."""
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+DEFAULT_LOCK_TIMEOUT_SECONDS = 3.0
+# SQLSTATEs of a PostgreSQL statement that gave up on a lock or a conflict: worth a retry.
+_PG_BUSY = {"55P03", "57014", "40P01", "40001"}  # lock_not_available, query_canceled, ...
+
+
+def make_engine(
+    url: str,
+    lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
+    statement_timeout_seconds: float = 0.0,
+) -> Engine:
+    """An engine for ``url`` whose statements wait at most ``lock_timeout_seconds`` on a lock.
+
+    A statement that waits longer fails with an ``OperationalError`` that
+    :func:`database_busy` recognises, rather than stalling its caller: SQLite's busy
+    timeout, PostgreSQL's ``lock_timeout`` (and ``statement_timeout`` when
+    ``statement_timeout_seconds`` is above 0), and the wait for a pooled connection.
+    SQLite files get their folder, enforce foreign keys and use write-ahead logging, so
+    that readers never wait for a writer. Errors never show the statement's parameters
+    (API key digests, client names): ``hide_parameters``.
+    """
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    options: dict[str, Any] = {"hide_parameters": True}
+    sqlite = parsed.get_backend_name() == "sqlite"
+    file_database = sqlite and parsed.database not in (None, "", ":memory:")
+    if sqlite:
+        options["connect_args"] = {"timeout": lock_timeout_seconds}
+    if file_database:
+        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+    if not sqlite or file_database:  # an in-memory SQLite has a single connection, no wait
+        options["pool_timeout"] = lock_timeout_seconds
+    if parsed.get_backend_name() == "postgresql":
+        parsed = _postgres_timeouts(parsed, lock_timeout_seconds, statement_timeout_seconds)
+    engine = create_engine(parsed, **options)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_foreign_keys)
+        event.listen(engine, "connect", _sqlite_setup if file_database else _sqlite_foreign_keys)
     return engine
+
+
+def _postgres_timeouts(url: URL, lock_seconds: float, statement_seconds: float) -> URL:
+    """``url`` with libpq options bounding lock waits (and statements), and connecting."""
+    settings = [f"-c lock_timeout={max(1, round(lock_seconds * 1000))}"]
+    if statement_seconds > 0:
+        settings.append(f"-c statement_timeout={max(1, round(statement_seconds * 1000))}")
+    given = url.query.get("options", ())
+    query = {"options": " ".join([*((given,) if isinstance(given, str) else given), *settings])}
+    if "connect_timeout" not in url.query:  # an unreachable host must not hang a request
+        query["connect_timeout"] = str(max(2, round(lock_seconds)))
+    return url.update_query_dict(query)
 
 
 def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_setup(dbapi_connection: Any, record: Any) -> None:
+    """Foreign keys on, and write-ahead logging (kept by the file once set)."""
+    _sqlite_foreign_keys(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # a no-op, even under a lock, once set
+    cursor.close()
+
+
+def database_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database is busy (a lock held too long, a conflict): a
+    retry later may succeed. Other database errors mean it is unreachable or failing."""
+    if isinstance(exc, SQLAlchemyTimeout):  # no pooled connection free within the bound
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _PG_BUSY:
+        return True
+    name = str(getattr(orig, "sqlite_errorname", ""))
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(orig)
 
 
 def migrate(engine: Engine) -> None:
@@ -244,8 +308,19 @@ def _read_table(connection: Connection, spec: TableSpec) -> pd.DataFrame:
 
 
 def load_ledger(engine: Engine) -> Ledger:
-    """The whole ledger read from the database into memory."""
+    """The whole ledger read from the database into memory, as one snapshot.
+
+    All tables are read in one transaction that sees the database as it was at the first
+    read, so an import committed meanwhile is either wholly in the ledger or not at all
+    (never a payment without its invoice): REPEATABLE READ on PostgreSQL; on SQLite an
+    explicit ``BEGIN``, as the driver opens no transaction for reads, and write-ahead
+    logging keeps the snapshot without blocking writers.
+    """
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN")
         frames = {name: _read_table(connection, spec) for name, spec in TABLES.items()}
     return Ledger(**frames)
 

@@ -42,7 +42,11 @@ def build_state(settings: Settings, app_metrics: Metrics | None = None) -> AppSt
     An unreadable registry does not stop the app: it starts without models, not ready,
     and says why on /readyz until a reload succeeds.
     """
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url,
+        lock_timeout_seconds=settings.db_lock_timeout_seconds,
+        statement_timeout_seconds=settings.db_statement_timeout_seconds,
+    )
     migrate(engine)
     try:
         served = load_models(settings)
