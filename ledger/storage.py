@@ -5,6 +5,7 @@ The same SQLAlchemy Core code runs on SQLite (the embedded default) and PostgreS
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import URL, Connection, Engine, Table, create_engine, event, make_url, select
+from sqlalchemy import URL, Connection, Engine, Table, create_engine, event, make_url, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -110,11 +111,22 @@ def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_setup(dbapi_connection: Any, record: Any) -> None:
-    """Foreign keys on, and write-ahead logging (kept by the file once set)."""
+    """Foreign keys on, and write-ahead logging (kept by the file once set).
+
+    Switching to it needs the file to itself: under another program's lock the switch is
+    left to a later connection rather than waited for (the statements wait, bounded).
+    """
     _sqlite_foreign_keys(dbapi_connection, record)
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")  # a no-op, even under a lock, once set
-    cursor.close()
+    waits = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+    cursor.execute("PRAGMA busy_timeout=0")
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")  # once set, a no-op even under a lock
+    except sqlite3.OperationalError:
+        pass
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout={int(waits)}")
+        cursor.close()
 
 
 def database_busy(exc: BaseException) -> bool:
@@ -129,6 +141,31 @@ def database_busy(exc: BaseException) -> bool:
         return True
     name = str(getattr(orig, "sqlite_errorname", ""))
     return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(orig)
+
+
+def probe(engine: Engine, timeout_seconds: float) -> None:
+    """Read a row of a real table (the migration's), waiting at most ``timeout_seconds``.
+
+    ``SELECT 1`` would not do: on SQLite it reads no page of the file, so it answers even
+    while another program holds the file locked.
+
+    Raises:
+        SQLAlchemyError: the database is busy (:func:`database_busy`) or unreachable.
+    """
+    ms = max(1, round(timeout_seconds * 1000))
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            waits = connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={ms}")
+        else:  # both end with this transaction
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
+            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
+        try:
+            connection.execute(text("SELECT version_num FROM alembic_version LIMIT 1")).all()
+        finally:
+            if sqlite:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={int(waits)}")
 
 
 def migrate(engine: Engine) -> None:

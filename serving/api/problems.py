@@ -13,11 +13,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from ledger.errors import ImportRejected, LedgerError, UnknownClient, UnknownInvoice
+from ledger.storage import database_busy
 
 PROBLEM_JSON = "application/problem+json"
+DEFAULT_RETRY_AFTER = 5
 logger = logging.getLogger("encours.api")
 
 
@@ -85,10 +88,35 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, detail, errors=errors)
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     # Headers carry meaning here: WWW-Authenticate on a 401, Allow on a 405.
-    return problem(exc.status_code, str(exc.detail), headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 503:  # every 503 says when to try again
+        headers.setdefault("Retry-After", str(retry_after(request)))
+    return problem(exc.status_code, str(exc.detail), headers=headers)
+
+
+def retry_after(request: Request) -> int:
+    """Seconds a client should wait before retrying a 503 (``db_retry_after_seconds``)."""
+    state = getattr(request.app.state, "encours", None)
+    return state.settings.db_retry_after_seconds if state is not None else DEFAULT_RETRY_AFTER
+
+
+async def _database(request: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After: a lock held too long, or a database that cannot answer.
+
+    Either may pass: a retry is the right move, a 500 the wrong message. The error's text
+    goes to the log only (``make_engine`` keeps the statement's parameters out of it).
+    """
+    seconds = retry_after(request)
+    if database_busy(exc):
+        logger.warning("database busy: %s", exc)
+        detail = f"the database is busy (another program holds a lock on it); retry in {seconds} s"
+    else:
+        logger.error("database unavailable", exc_info=exc)
+        detail = f"the database is unavailable; retry in {seconds} s"
+    return problem(503, detail, headers={"Retry-After": str(seconds)})
 
 
 async def _ledger(_: Request, exc: Exception) -> JSONResponse:
@@ -148,11 +176,12 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def add_problem_handlers(app: FastAPI) -> None:
-    """Map validation, HTTP, ledger and unexpected errors to problem+json responses, and
+    """Map validation, HTTP, ledger, database and unexpected errors to problem+json, and
     say so in the app's OpenAPI schema."""
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(LedgerError, _ledger)
+    app.add_exception_handler(SQLAlchemyError, _database)
     app.add_exception_handler(Exception, _unexpected)
     generate = app.openapi
 

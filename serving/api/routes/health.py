@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
+from ledger.storage import database_busy, probe
 from serving.api.deps import StateDep
 from serving.api.schemas import Health
 
 router = APIRouter(tags=["ops"])
+logger = logging.getLogger("encours.api")
+READY_TIMEOUT_SECONDS = 1.0
+"""Longest readiness waits on a database lock: probes give up after about a second."""
 
 
 @router.get("/healthz", summary="Liveness")
@@ -21,17 +26,18 @@ async def healthz() -> Health:  # on the event loop: it tells whether the loop a
 
 @router.get("/readyz", summary="Readiness", responses={503: {"model": Health}})
 def readyz(state: StateDep) -> JSONResponse:
-    """Ready when the database answers and a champion model is loaded.
+    """Ready when the database reads a table and a champion model is loaded.
 
     A failed reload leaves the app ready on the models it kept, and the detail says so.
     """
     detail: dict[str, str] = {}
-    try:
-        with state.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+    try:  # a plain ``def`` route: this wait happens in the thread pool
+        probe(state.engine, min(READY_TIMEOUT_SECONDS, state.settings.db_lock_timeout_seconds))
         detail["database"] = "ok"
-    except Exception as exc:  # any driver error means not ready; say which
-        detail["database"] = f"unreachable: {type(exc).__name__}"
+    except Exception as exc:  # any driver error means not ready; say which, no more
+        busy = database_busy(exc)
+        logger.warning("readiness: database %s: %s", "busy" if busy else "unreachable", exc)
+        detail["database"] = "busy" if busy else f"unreachable: {type(exc).__name__}"
     served = state.models  # read once: a reload may swap it meanwhile
     model = served.get(state.settings.late_model_name)
     late = f"{model.name} v{model.version}" if model else "none registered"
