@@ -10,12 +10,15 @@ import datetime as dt
 import json
 import os
 import sys
+import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Column, Table
 
 from encours.settings import get_settings
@@ -47,9 +50,72 @@ def _print_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
 
 
-def _fail(message: str, code: int = 1) -> None:
-    errors.print(f"[bold red]error:[/] {message}")
+def _fail(message: str, code: int = 1) -> NoReturn:
+    # One line whatever the terminal's width, and the message printed as it is, not markup.
+    errors.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
+
+
+BUSY_EXIT = 75  # EX_TEMPFAIL of sysexits.h: a temporary failure, worth another try
+RETRY_PAUSE_SECONDS = 0.5
+T = TypeVar("T")
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        help="while another program holds the database locked, try again for up to this "
+        "many seconds before giving up",
+    ),
+]
+
+
+def _with_database(work: Callable[[], T], wait_seconds: float = 0.0, can_wait: bool = False) -> T:
+    """``work()``, tried again while the database is busy, up to ``wait_seconds``.
+
+    A database error ends the command with one line, never a traceback (whose statement
+    and values would name clients): busy exits with :data:`BUSY_EXIT`, another error with 1.
+    ``work`` must be safe to run again: one transaction, all or nothing.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ledger.storage import database_busy
+
+    started = time.monotonic()
+    while True:
+        try:
+            return work()
+        except SQLAlchemyError as exc:
+            left = wait_seconds - (time.monotonic() - started)
+            if database_busy(exc) and left > 0:
+                time.sleep(min(RETRY_PAUSE_SECONDS, left))
+                continue
+            if not database_busy(exc):
+                _fail(f"the database cannot be used: {_first_line(exc)}")
+            waited = time.monotonic() - started
+            hint = ", or wait for it with --wait SECONDS" if can_wait else ""
+            _fail(
+                f"the database is busy: another program holds a lock on it (gave up after "
+                f"{waited:.0f} s); nothing was written. Try again later{hint}",
+                BUSY_EXIT,
+            )
+
+
+def _first_line(exc: Exception) -> str:
+    """The driver's own message, first line: no statement, no values."""
+    cause = getattr(exc, "orig", None) or exc
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
+
+
+def _stored_ledger(engine: Any) -> Any:
+    """The ledger in the database, migrated first; a database error ends in one line."""
+    from ledger.storage import load_ledger, migrate
+
+    def read() -> Any:
+        migrate(engine)
+        return load_ledger(engine)
+
+    return _with_database(read)
 
 
 def _engine() -> Any:
@@ -135,6 +201,7 @@ def import_(
             show_default=False,
         ),
     ] = None,
+    wait: WaitOption = 0.0,
     as_json: JsonFlag = False,
 ) -> None:
     """Import clients, invoices, payments, advances, unbilled and actions files, or a FEC.
@@ -154,6 +221,10 @@ def import_(
     each invoice is due its client's payment terms after its date, or --terms-days. A
     folder given with --fec may add a clients file (terms, sectors, credit limits),
     unbilled and actions.
+
+    While another program holds the database locked, the import gives up after
+    ENCOURS_DB_LOCK_TIMEOUT_SECONDS (exit code 75), or keeps trying for [bold]--wait
+    SECONDS[/]; nothing is written until it goes through whole.
     """
     from ledger.errors import ImportRejected
     from ledger.fec import import_fec
@@ -161,19 +232,23 @@ def import_(
 
     if directory is None and fec is None:
         _fail("say what to import: a folder of files, or --fec FILE", 2)
+    engine = _engine()
+
+    def run() -> Any:
+        if fec is not None:
+            return import_fec(
+                engine,
+                fec,
+                directory=directory,
+                default_terms_days=terms_days,
+                exclude_clients=exclude_client or (),
+            )
+        assert directory is not None
+        return import_directory(engine, directory)
+
     try:
         with errors.status("importing", spinner="dots"):
-            if fec is not None:
-                report = import_fec(
-                    _engine(),
-                    fec,
-                    directory=directory,
-                    default_terms_days=terms_days,
-                    exclude_clients=exclude_client or (),
-                )
-            else:
-                assert directory is not None
-                report = import_directory(_engine(), directory)
+            report = _with_database(run, wait, can_wait=True)
     except ImportRejected as rejected:
         if as_json:
             _print_json({"rejected": True, "problems": [p.__dict__ for p in rejected.problems]})
@@ -219,15 +294,12 @@ def reconcile(
     from ledger.fec import book_lines
     from ledger.reconcile import month_ends
     from ledger.reconcile import reconcile as reconcile_books
-    from ledger.storage import load_ledger, migrate
 
-    engine = _engine()
-    migrate(engine)
     try:
         book = book_lines(fec)
     except ImportRejected as rejected:
         _fail("; ".join(str(p) for p in rejected.problems))
-    ledger = load_ledger(engine)
+    ledger = _stored_ledger(_engine())
     days = [as_of.date()] if as_of is not None else month_ends(book)
     results = [reconcile_books(book, ledger, d) for d in days]
     unexplained = any(r.unexplained_cents for r in results)
@@ -293,11 +365,8 @@ def export(
     """
     from ledger.errors import LedgerError
     from ledger.fec import write_fec
-    from ledger.storage import load_ledger, migrate
 
-    engine = _engine()
-    migrate(engine)
-    ledger = load_ledger(engine)
+    ledger = _stored_ledger(_engine())
     if ledger.invoices.empty:
         _fail("the ledger has no invoices: run `encours import` first")
     try:
@@ -350,13 +419,10 @@ def kpis(
     Figures at the --as-of date (default: today), from what the ledger knew on that day.
     """
     from ledger.kpis import DoubtfulDefinition, compute_kpis
-    from ledger.storage import load_ledger, migrate
 
     day = (as_of or dt.datetime.now()).date()
-    engine = _engine()
-    migrate(engine)
     figures = compute_kpis(
-        load_ledger(engine),
+        _stored_ledger(_engine()),
         day,
         currency=currency,
         cash=None if cash is None else Decimal(str(cash)),
@@ -449,13 +515,10 @@ PredictionsOption = Annotated[
 
 
 def _loaded_ledger() -> Any:
-    from ledger.storage import load_ledger, migrate
     from training.tracking import use_store
 
     settings = get_settings()
-    engine = _engine()
-    migrate(engine)
-    ledger = load_ledger(engine)
+    ledger = _stored_ledger(_engine())
     if ledger.invoices.empty:
         _fail("the ledger has no invoices: run `encours import DIR` first")
     use_store(settings.tracking_uri, settings.artifacts_uri)
@@ -688,6 +751,7 @@ def lettrage(
         Literal["auto", "csv", "camt053", "cfonb120", "mt940"],
         typer.Option("--format", help="format of FILE; auto detects it from the content"),
     ] = "auto",
+    wait: WaitOption = 0.0,
     as_json: JsonFlag = False,
 ) -> None:
     """Match bank-statement lines to open invoices (lettrage); apply the sure matches.
@@ -708,12 +772,16 @@ def lettrage(
     from ledger.storage import migrate
 
     engine = _engine()
-    migrate(engine)
     try:
         with errors.status("lettrage", spinner="dots"):
             statement = read_statement(file, statement_format)
             config = LettrageConfig(auto_threshold=threshold)
-            run = apply_lettrage(engine, statement.lines, config)
+
+            def apply() -> Any:
+                migrate(engine)
+                return apply_lettrage(engine, statement.lines, config)
+
+            run = _with_database(apply, wait, can_wait=True)
     except ImportRejected as rejected:
         if as_json:
             _print_json({"rejected": True, "problems": [p.__dict__ for p in rejected.problems]})
@@ -1054,8 +1122,12 @@ def keys_create(
         except ValueError as exc:
             _fail(f"--expires: {exc}", 2)
     engine = _engine()
-    migrate(engine)
-    new = create_key(engine, role, name, expires_at)
+
+    def create() -> Any:
+        migrate(engine)
+        return create_key(engine, role, name, expires_at)
+
+    new = _with_database(create)
     if as_json:
         _print_json({**new.key.as_json(), "token": new.token})
         return
@@ -1075,8 +1147,12 @@ def keys_list(as_json: JsonFlag = False) -> None:
     from serving.api_keys import list_keys
 
     engine = _engine()
-    migrate(engine)
-    keys = list_keys(engine)
+
+    def read() -> Any:
+        migrate(engine)
+        return list_keys(engine)
+
+    keys = _with_database(read)
     if as_json:
         _print_json([key.as_json() for key in keys])
         return
@@ -1120,12 +1196,15 @@ def keys_revoke(
     from serving.api_keys import UnknownApiKey, revoke_key
 
     engine = _engine()
-    migrate(engine)
+
+    def revoke() -> Any:
+        migrate(engine)
+        return revoke_key(engine, key_id)
+
     try:
-        key = revoke_key(engine, key_id)
+        key = _with_database(revoke)
     except UnknownApiKey as exc:
         _fail(str(exc))
-        return
     if as_json:
         _print_json(key.as_json())
         return
