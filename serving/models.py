@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 
 from mlflow import MlflowClient
@@ -18,7 +19,7 @@ from mlflow.exceptions import MlflowException
 from encours.settings import Settings
 from serving.scoring import LoadedModel
 from training.models import ONBOARDING_MODEL, TIME_MODEL
-from training.tracking import CHAMPION, quiet_mlflow
+from training.tracking import CHAMPION, forget_stores, quiet_mlflow
 
 # What the registry answers when a model, or its champion alias, does not exist (yet).
 _NOT_REGISTERED = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}
@@ -35,6 +36,9 @@ class ModelSet:
     models: Mapping[str, LoadedModel] = field(default_factory=lambda: MappingProxyType({}))
     failure: str | None = None
     """``reload failed at <UTC time>: <error>`` while the models above are still served."""
+    public_failure: str | None = None
+    """The same without the error (``reload failed at <UTC time>: registry unavailable``),
+    for those without a key: the error's text may name files and hosts; the log has it."""
 
     @classmethod
     def of(cls, models: Iterable[LoadedModel]) -> ModelSet:
@@ -48,7 +52,8 @@ class ModelSet:
     def failed(self, what: str, error: Exception) -> ModelSet:
         """The same models, noting that ``what`` ("load", "reload") failed now with ``error``."""
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        return ModelSet(self.models, f"{what} failed at {now}: {error}")
+        failed = f"{what} failed at {now}"
+        return ModelSet(self.models, f"{failed}: {error}", f"{failed}: registry unavailable")
 
 
 def served_names(settings: Settings) -> tuple[str, ...]:
@@ -76,7 +81,9 @@ def load_models(settings: Settings, current: ModelSet | None = None) -> ModelSet
 
     A model whose champion version is the one in ``current`` is kept as is (a registered
     version never changes), so a reload loads only what was promoted since. Models without
-    a champion are left out.
+    a champion are left out. The store is opened afresh each time (:func:`forget_stores`),
+    and a reload refuses a store file gone missing or empty rather than let MLflow create
+    an empty registry there.
 
     Raises:
         RegistryUnavailable: the registry cannot be read or a champion cannot be loaded;
@@ -85,7 +92,10 @@ def load_models(settings: Settings, current: ModelSet | None = None) -> ModelSet
     import mlflow.sklearn
 
     current = current or ModelSet()
+    if current.models and not _store_file_usable(settings):
+        raise RegistryUnavailable(f"the registry file {_store_file(settings)} is missing or empty")
     loaded: list[LoadedModel] = []
+    forget_stores()  # the store as it is now, whatever was opened before
     try:
         with quiet_mlflow():
             mlflow.set_tracking_uri(settings.tracking_uri)
@@ -104,4 +114,22 @@ def load_models(settings: Settings, current: ModelSet | None = None) -> ModelSet
                 loaded.append(LoadedModel(name=name, version=version, model=model))
     except Exception as exc:  # whatever the store or the unpickling raises: keep serving
         raise RegistryUnavailable(_describe(exc)) from exc
+    finally:
+        forget_stores()  # no descriptor kept on a file that may be replaced before next time
     return ModelSet.of(loaded)
+
+
+def _store_file(settings: Settings) -> Path | None:
+    """The SQLite file of the MLflow store, None for a store of another kind."""
+    uri = settings.tracking_uri
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
+def _store_file_usable(settings: Settings) -> bool:
+    """Whether the store's file (if it is a file) exists and holds something.
+
+    MLflow would create its tables in a missing or empty file; a reload would then find
+    no champion and drop the models served. A first load may (a new install).
+    """
+    path = _store_file(settings)
+    return path is None or (path.is_file() and path.stat().st_size > 0)

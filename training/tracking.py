@@ -51,6 +51,34 @@ def quiet_mlflow() -> Iterator[None]:
             lg.setLevel(level)
 
 
+def forget_stores() -> None:
+    """Close every connection MLflow keeps to its stores; the next call opens them afresh.
+
+    MLflow 3 keeps one store object per URI (an ``lru_cache`` in each store registry) and
+    one SQLAlchemy engine per database URI (``SqlAlchemyStore._engine_map``, tracking and
+    registry alike). A pooled SQLite connection keeps the file it opened: a registry file
+    replaced, renamed or restored since would go unseen, or stay broken, until a restart.
+    These are MLflow's private parts: what a later version no longer has is skipped.
+    """
+    from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as Registry
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore as Tracking
+    from mlflow.tracking._model_registry.registry import ModelRegistryStoreRegistry
+    from mlflow.tracking._tracking_service.registry import TrackingStoreRegistry
+
+    for registry in (TrackingStoreRegistry, ModelRegistryStoreRegistry):
+        cached = getattr(registry, "_get_store_with_resolved_uri", None)
+        clear = getattr(cached, "cache_clear", None)
+        if clear is not None:
+            clear()
+    for store in (Tracking, Registry):
+        engines: dict[str, Any] = getattr(store, "_engine_map", {})
+        with getattr(store, "_engine_map_lock", contextlib.nullcontext()):
+            held = list(engines.values())
+            engines.clear()
+        for engine in held:  # connections in use finish their work, then are dropped
+            engine.dispose()
+
+
 def use_store(tracking_uri: str, artifacts_uri: str) -> str:
     """Point MLflow at the store and make sure the experiment exists; returns its id."""
     mlflow.set_tracking_uri(tracking_uri)

@@ -41,8 +41,8 @@ def readyz(state: StateDep) -> JSONResponse:
     served = state.models  # read once: a reload may swap it meanwhile
     model = served.get(state.settings.late_model_name)
     late = f"{model.name} v{model.version}" if model else "none registered"
-    if served.failure:  # the models above are kept; say why newer ones are not
-        late = f"{late if model else 'none loaded'} ({served.failure})"
+    if served.public_failure:  # the models above are kept; newer ones could not be read
+        late = f"{late if model else 'none loaded'} ({served.public_failure})"
     detail["late_model"] = late
     ready = detail["database"] == "ok" and model is not None
     body = Health(status="ok" if ready else "not_ready", detail=detail)
