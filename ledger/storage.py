@@ -6,6 +6,8 @@ The same SQLAlchemy Core code runs on SQLite (the embedded default) and PostgreS
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -152,20 +154,30 @@ def probe(engine: Engine, timeout_seconds: float) -> None:
     Raises:
         SQLAlchemyError: the database is busy (:func:`database_busy`) or unreachable.
     """
-    ms = max(1, round(timeout_seconds * 1000))
-    with engine.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
-            waits = connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
-            connection.exec_driver_sql(f"PRAGMA busy_timeout={ms}")
-        else:  # both end with this transaction
-            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
+    with engine.connect() as connection, waiting_at_most(connection, timeout_seconds):
+        if connection.dialect.name == "postgresql":  # ends with this transaction
+            ms = max(1, round(timeout_seconds * 1000))
             connection.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
-        try:
-            connection.execute(text("SELECT version_num FROM alembic_version LIMIT 1")).all()
-        finally:
-            if sqlite:
-                connection.exec_driver_sql(f"PRAGMA busy_timeout={int(waits)}")
+        connection.execute(text("SELECT version_num FROM alembic_version LIMIT 1")).all()
+
+
+@contextmanager
+def waiting_at_most(connection: Connection, seconds: float) -> Iterator[None]:
+    """The block's statements on ``connection`` wait at most ``seconds`` on a lock, for
+    work that should rather give up than wait the engine's whole bound (a probe,
+    bookkeeping): SQLite's busy timeout, restored after; PostgreSQL's ``lock_timeout``
+    for the rest of the transaction."""
+    ms = max(1, round(seconds * 1000))
+    if connection.dialect.name != "sqlite":
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
+        yield
+        return
+    waits = connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
+    connection.exec_driver_sql(f"PRAGMA busy_timeout={ms}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(waits)}")
 
 
 def migrate(engine: Engine) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.schema import API_KEYS
+from ledger.storage import waiting_at_most
 
 logger = logging.getLogger("encours.api")
 
@@ -154,6 +155,8 @@ _COLUMNS = (
 )
 
 LAST_USED_STEP = dt.timedelta(minutes=1)
+TOUCH_WAIT_SECONDS = 0.05
+"""Longest the note of a key's last use waits on a lock before it is skipped (logged)."""
 """A key's last use is written at most this often: not a database write per request."""
 
 
@@ -253,7 +256,8 @@ def find_key(engine: Engine, token: str) -> ApiKey | None:
 def _touch(engine: Engine, key_id: int, now: dt.datetime) -> None:
     """Write ``now`` as the last use of key ``key_id`` unless another server just did."""
     used = API_KEYS.c.last_used_at
-    with engine.begin() as connection:
+    # Bookkeeping does not wait on another writer's lock: the key check would wait with it.
+    with engine.begin() as connection, waiting_at_most(connection, TOUCH_WAIT_SECONDS):
         connection.execute(
             update(API_KEYS)
             .where(API_KEYS.c.id == key_id)

@@ -39,6 +39,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ledger.audit import Writer
+from ledger.storage import database_busy
 from serving.api.problems import PROBLEM_JSON, problem
 from serving.api.state import AppState
 from serving.api_keys import UNKNOWN_KEY, ApiKey, Role
@@ -137,7 +138,9 @@ async def check_key(state: AppState, scope: Scope, needed: Role) -> ApiKey | Ref
                 key = await run_in_threadpool(state.keys.lookup, token)
             except SQLAlchemyError as exc:  # no database, no way to tell a key from a guess
                 logger.warning("cannot check an API key: %s", exc)
-                return Refusal(503, "cannot check the API key: database unreachable")
+                state_of = "busy" if database_busy(exc) else "unreachable"
+                retry = {"Retry-After": str(state.settings.db_retry_after_seconds)}
+                return Refusal(503, f"cannot check the API key: database {state_of}", retry)
         why = UNKNOWN_KEY if key is None else key.refusal(now)
         if why is not None:
             return Refusal(401, why, CHALLENGE)

@@ -93,6 +93,16 @@ def test_writes_under_a_held_write_lock_are_retryable_503s(locked_app: Locked) -
     assert again.status_code == 201, again.text
 
 
+def test_a_key_check_does_not_wait_on_a_writer_to_note_the_use(locked_app: Locked) -> None:
+    setup = make_engine(locked_app.state.settings.database_url)
+    locked_app.tokens["fresh"] = create_key(setup, "viewer", "never used").token
+    setup.dispose()
+    with held_lock(locked_app.state.engine):  # its last use cannot be written now
+        kpis, waited = locked_app.timed("GET", "/v1/kpis", "fresh", params={"as_of": "2024-03-15"})
+    assert kpis.status_code == 200
+    assert waited < BOUND  # the note of its use was skipped, not waited for
+
+
 def test_a_lock_that_stops_readers_is_a_503_on_key_checks_and_readiness(
     locked_app: Locked, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -120,7 +130,7 @@ def test_any_other_database_error_is_a_503_not_a_500(
     def broken(*_: object) -> None:
         raise ProgrammingError("INSERT INTO actions ...", {}, Exception("relation is gone"))
 
-    monkeypatch.setattr("serving.api.routes.actions.save_ledger", broken)
+    monkeypatch.setattr("serving.api.routes.actions.write_ledger", broken)
     response, waited = locked_app.timed("POST", "/v1/actions", json=ACTION)
     assert_retryable(response, waited)
     assert response.json()["detail"] == f"the database is unavailable; retry in {RETRY} s"
