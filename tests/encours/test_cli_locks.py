@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,19 +23,16 @@ BOUND = 0.3  # ENCOURS_DB_LOCK_TIMEOUT_SECONDS here
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A migrated SQLite file and the ledger's files in tmp_path/files; yields the URL."""
-    url = f"sqlite:///{tmp_path}/ledger.db"
-    monkeypatch.setenv("ENCOURS_DATABASE_URL", url)
-    monkeypatch.setenv("ENCOURS_MODELS_DIR", str(tmp_path / "models"))
+def db(env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``env``'s database migrated, a lock bound of ``BOUND``, and the ledger's files in
+    tmp_path/files; the database URL."""
     monkeypatch.setenv("ENCOURS_DB_LOCK_TIMEOUT_SECONDS", str(BOUND))
     get_settings.cache_clear()
-    engine = make_engine(url)
+    engine = make_engine(env)
     migrate(engine)
     engine.dispose()
     write_ledger(small_ledger(), tmp_path / "files")
-    yield url
-    get_settings.cache_clear()
+    return env
 
 
 def assert_one_busy_line(output: str) -> None:
@@ -57,12 +53,12 @@ def assert_one_busy_line(output: str) -> None:
     ids=["import", "lettrage", "keys"],
 )
 def test_a_write_under_a_held_lock_says_so_in_one_line(
-    env: str, tmp_path: Path, command: list[str]
+    db: str, tmp_path: Path, command: list[str]
 ) -> None:
     statement = tmp_path / "statement.csv"
     statement.write_text("line_id,date,amount,label\nL1,2024-03-10,100.00,VIR F2 Boulangerie\n")
     args = [a.format(files=tmp_path / "files", statement=statement) for a in command]
-    engine = make_engine(env)
+    engine = make_engine(db)
     with held_lock(engine):
         started = time.monotonic()
         result = runner.invoke(app, args)
@@ -71,11 +67,11 @@ def test_a_write_under_a_held_lock_says_so_in_one_line(
     assert result.exit_code == BUSY_EXIT, result.output
     assert_one_busy_line(result.output)
     assert waited < BOUND + 5  # the lock bound, plus the command's own imports
-    assert table_counts(make_engine(env))["invoices"] == 0
+    assert table_counts(make_engine(db))["invoices"] == 0
 
 
-def test_import_waits_for_the_lock_to_go(env: str, tmp_path: Path) -> None:
-    engine = make_engine(env)
+def test_import_waits_for_the_lock_to_go(db: str, tmp_path: Path) -> None:
+    engine = make_engine(db)
     release = threading.Event()
 
     def hold() -> None:
@@ -98,8 +94,8 @@ def test_import_waits_for_the_lock_to_go(env: str, tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_import_gives_up_after_its_wait(env: str, tmp_path: Path) -> None:
-    engine = make_engine(env)
+def test_import_gives_up_after_its_wait(db: str, tmp_path: Path) -> None:
+    engine = make_engine(db)
     with held_lock(engine):
         started = time.monotonic()
         result = runner.invoke(app, ["import", str(tmp_path / "files"), "--wait", "1.5"])
@@ -112,7 +108,7 @@ def test_import_gives_up_after_its_wait(env: str, tmp_path: Path) -> None:
 
 
 def test_an_unreachable_database_is_one_line_too(
-    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ENCOURS_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     get_settings.cache_clear()
