@@ -103,15 +103,12 @@ class InvoiceIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    invoice_id: str | None = Field(
+    invoice_id: Id | None = Field(
         default=None,
-        max_length=64,
         description="invoice number, echoed back",
         examples=["F2025-0042"],
     )
-    client_id: str = Field(
-        min_length=1,
-        max_length=64,
+    client_id: Id = Field(
         description="client billed; must be in the ledger",
         examples=["C00001"],
     )

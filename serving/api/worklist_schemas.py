@@ -7,7 +7,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from serving.api.schemas import FIRST_DAY, Day, ModelRef
+from serving.api.schemas import FIRST_DAY, Day, Id, ModelRef
 from serving.scenarios import ACTION_LABELS
 
 Channel = Literal["email", "call", "letter", "formal_notice", "legal"]
@@ -86,9 +86,7 @@ class ActionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    invoice_id: str = Field(
-        min_length=1, max_length=64, description="invoice chased", examples=["F0001234"]
-    )
+    invoice_id: Id = Field(description="invoice chased", examples=["F0001234"])
     # No upper bound but today's, checked below with a clearer message than a range's.
     action_date: dt.date = Field(
         ge=FIRST_DAY, description="date of the action", examples=["2025-06-02"]

@@ -89,6 +89,25 @@ def test_long_or_unprintable_ids_in_paths_are_422_problems(keyed_app: Served, pa
     assert "U+0000" in nul.json()["detail"]
 
 
+def test_ids_in_bodies_follow_the_same_rule(keyed_app: Served, store: Store) -> None:
+    client, tokens = keyed_app
+    score = with_x(store, {})
+    score["invoices"][0]["client_id"] = "C\u202e1"
+    scored = client.post("/v1/invoices/score", json=score, headers=auth(tokens["viewer"]))
+    action = {"invoice_id": "F\x001", "action_date": "2024-01-15", "channel": "call"}
+    acted = client.post("/v1/actions", json=action, headers=auth(tokens["collector"]))
+    line = {"line_id": " L1", "date": "2024-01-15", "amount": "10.00"}
+    lettered = client.post("/v1/lettrage", json=[line], headers=auth(tokens["collector"]))
+    for response, field, said in (
+        (scored, "invoices.0.client_id", "U+202E"),
+        (acted, "invoice_id", "U+0000"),
+        (lettered, "0.line_id", "space"),
+    ):
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+        assert said in response.json()["detail"]
+
+
 def test_malformed_json_is_a_400_problem_saying_so(keyed_app: Served) -> None:
     client, tokens = keyed_app
     for path, key in (("/v1/invoices/score", "viewer"), ("/v1/lettrage", "collector")):

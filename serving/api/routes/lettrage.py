@@ -15,7 +15,7 @@ from ledger.lettrage_store import MAX_LINE_ID, UNALLOCATED, apply_lettrage
 from ledger.money import decimal_to_cents
 from serving.api.bodies import OffLoopBodyRoute
 from serving.api.deps import StateDep, require_batch
-from serving.api.schemas import Day
+from serving.api.schemas import Day, Id
 from serving.api.security import AUTH_RESPONSES, WriterDep, require_role
 
 router = APIRouter(
@@ -36,8 +36,7 @@ class BankLineIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    line_id: str = Field(
-        min_length=1,
+    line_id: Id = Field(
         max_length=MAX_LINE_ID,
         description="the bank's identifier of the line; sending it again changes nothing",
         examples=["RLV-2025-03-14-0007"],
@@ -56,9 +55,8 @@ class BankLineIn(BaseModel):
         description="the bank's text: payer's name, references",
         examples=["VIR SEPA BOULANGERIE MARTIN REF F0000123"],
     )
-    client_id: str | None = Field(
+    client_id: Id | None = Field(
         default=None,
-        max_length=64,
         description="paying client when known (e.g. from a virtual IBAN); otherwise found "
         "from the label",
         examples=["C00001"],
