@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import secrets
 import shutil
@@ -36,13 +37,14 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
 import httpx
@@ -119,30 +121,46 @@ def served(env: dict[str, str], folder: Path) -> Iterator[tuple[str, psutil.Proc
         log.close()
 
 
+def sample_healthz(url: str, out: Connection, stop: EventType) -> None:
+    """``GET /healthz`` every 20 ms on one connection until ``stop``; sends the samples.
+
+    It runs in a process of its own, so that the probes' threads (and their share of
+    this process's GIL) never delay a sample: what it measures is the server.
+    """
+    samples: list[tuple[float, float]] = []
+    with httpx.Client(timeout=30) as client:
+        while not stop.is_set():
+            started = time.monotonic()
+            with suppress(httpx.TransportError):
+                client.get(f"{url}/healthz")
+            samples.append((started, time.monotonic() - started))
+            time.sleep(SAMPLE_EVERY_S)
+    out.send(samples)
+
+
 @dataclass
 class Sampler:
-    """``GET /healthz`` every 20 ms on its own connection: when each was sent, how long."""
+    """The ``/healthz`` sampler process: start it, stop it, then ask for p99 by window."""
 
     url: str
     samples: list[tuple[float, float]] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
 
-    def run(self) -> None:
-        with httpx.Client(timeout=30) as client:
-            while not self._stop.is_set():
-                started = time.perf_counter()
-                with suppress(httpx.TransportError):
-                    client.get(f"{self.url}/healthz")
-                self.samples.append((started, time.perf_counter() - started))
-                time.sleep(SAMPLE_EVERY_S)
-
-    def p99_ms(self, start: float, end: float) -> float:
-        """p99 of the samples sent between ``start`` and ``end`` (and the one in flight)."""
-        taken = [s for at, s in self.samples if start - 1.0 <= at <= end]
-        return float(np.percentile(taken, 99) * 1000) if taken else float("nan")
+    def __post_init__(self) -> None:
+        self._stop = multiprocessing.Event()
+        self._theirs, self._ours = multiprocessing.Pipe(duplex=False)
+        args = (self.url, self._ours, self._stop)
+        self._process = multiprocessing.Process(target=sample_healthz, args=args, daemon=True)
+        self._process.start()
 
     def stop(self) -> None:
         self._stop.set()
+        self.samples = self._theirs.recv()
+        self._process.join(timeout=30)
+
+    def p99_ms(self, start: float, end: float) -> float:
+        """p99 of the samples sent between ``start`` and ``end`` (and the one in flight)."""
+        taken = [s for at, s in self.samples if start - SAMPLE_EVERY_S * 2 <= at <= end]
+        return float(np.percentile(taken, 99) * 1000) if taken else float("nan")
 
 
 def raw_status(url: str, head: str, sent: bytes, wait_s: float = 10.0) -> int:
@@ -188,6 +206,7 @@ def probes(url: str, keys: dict[str, str], db: Path) -> dict[str, Callable[[], l
     """The probes by name, each returning the statuses it got."""
     viewer = {"Authorization": f"Bearer {keys['viewer']}"}
     collector = {"Authorization": f"Bearer {keys['collector']}"}
+    json_viewer = viewer | {"Content-Type": "application/json"}
 
     def truncated() -> list[int]:
         body = json.dumps({"invoices": [invoice(1, {})]})[:40]
@@ -207,11 +226,14 @@ def probes(url: str, keys: dict[str, str], db: Path) -> dict[str, Callable[[], l
             ]
             text = client.get(f"{url}/metrics", headers=viewer).text
         series = [line for line in text.splitlines() if line.startswith("encours_http_requests")]
-        print(f"    request series in /metrics after them: {len(series)}")
+        print(f"invented_methods: request series in /metrics after them: {len(series)}")
         return statuses
 
     def random_tokens_locked() -> list[int]:
-        httpx.get(f"{url}/v1/models", headers=viewer, timeout=30)  # the valid key is cached
+        # The valid keys are in use before the guesses start: a key's first try from an
+        # address counts against that address's failed-key budget like any other.
+        httpx.get(f"{url}/v1/models", headers=viewer, timeout=30)
+        httpx.get(f"{url}/v1/models", headers=collector, timeout=30)
 
         def guess(_: int) -> int:
             bad = {"Authorization": f"Bearer enc_{secrets.token_urlsafe(32)}"}
@@ -225,14 +247,14 @@ def probes(url: str, keys: dict[str, str], db: Path) -> dict[str, Callable[[], l
             valids = pool.map(valid, range(20))
             statuses = list(guesses)
             good = list(valids)
-        print(f"    valid cached key during the lock: {dict(Counter(good))}")
+        print(f"random_tokens_locked: a valid cached key during the lock: {dict(Counter(good))}")
         return statuses
 
     def action_locked() -> list[int]:
         body = {"invoice_id": "F0000001", "action_date": "2024-01-15", "channel": "call"}
         with held_lock(db):
             answer = httpx.post(f"{url}/v1/actions", json=body, headers=collector, timeout=60)
-        print(f"    Retry-After: {answer.headers.get('retry-after')}")
+        print(f"action_locked: Retry-After: {answer.headers.get('retry-after')}")
         return [answer.status_code]
 
     return {
@@ -244,7 +266,9 @@ def probes(url: str, keys: dict[str, str], db: Path) -> dict[str, Callable[[], l
         "random_tokens_locked": random_tokens_locked,
         "action_locked": action_locked,
         "bad_json": lambda: [
-            httpx.post(f"{url}{SCORE}", content=b"{nope", headers=viewer, timeout=30).status_code
+            httpx.post(
+                f"{url}{SCORE}", content=b"{nope", headers=json_viewer, timeout=30
+            ).status_code
         ],
         "long_id": lambda: [
             httpx.get(f"{url}/v1/invoices/{'F' * 5_000}", headers=viewer, timeout=30).status_code
@@ -284,27 +308,26 @@ def main() -> None:
         env, keys = prepare(folder, args.clients)
         with served(env, folder) as (url, server):
             sampler = Sampler(url)
-            thread = threading.Thread(target=sampler.run, daemon=True)
-            thread.start()
-            worst, wrong = 0.0, []
+            time.sleep(2.0)  # a baseline of samples before the first probe
+            runs = []
             for name, probe in probes(url, keys, folder / "ledger.db").items():
                 rss = server.memory_info().rss
-                start = time.perf_counter()
+                start = time.monotonic()
                 statuses = probe()
-                end = time.perf_counter()
-                grown = (server.memory_info().rss - rss) / 2**20
-                p99 = sampler.p99_ms(start, end)
-                worst = max(worst, p99)
-                counts = dict(Counter(statuses))
-                ok = all(expected(name, s) for s in statuses)
-                wrong += [] if ok else [name]
-                print(
-                    f"{name:24s} statuses={counts} in {end - start:.2f} s, "
-                    f"healthz_p99_ms={p99:.1f}, server_rss_delta_mb={grown:+.1f}"
-                    f"{'' if ok else '  <- unexpected'}"
-                )
+                end = time.monotonic()
+                runs.append((name, statuses, start, end, server.memory_info().rss - rss))
             sampler.stop()
-            thread.join()
+        worst, wrong = 0.0, []
+        for name, statuses, start, end, grown in runs:
+            p99 = sampler.p99_ms(start, end)
+            worst = max(worst, p99)
+            ok = all(expected(name, s) for s in statuses)
+            wrong += [] if ok else [name]
+            print(
+                f"{name:24s} statuses={dict(Counter(statuses))} in {end - start:.2f} s, "
+                f"healthz_p99_ms={p99:.1f}, server_rss_delta_mb={grown / 2**20:+.1f}"
+                f"{'' if ok else '  <- unexpected'}"
+            )
         verdict = "met" if worst < TARGET_P99_MS and not wrong else "NOT met"
         print(f"target: every probe 4xx/503, /healthz p99 < {TARGET_P99_MS:.0f} ms: {verdict}")
         print(f"worst_healthz_p99_ms={worst:.1f}")
