@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
-from encours.settings import Settings
+from config import Settings
 from ledger.money import CENT
 
 RECOVERY_INDEMNITY = Decimal("40.00")
