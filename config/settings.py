@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.legal import ECB_RATE_PERCENT, PENALTY_MARGIN_POINTS, PUBLIC_PENALTY_MARGIN_POINTS
+
 
 class Settings(BaseSettings):
     """Where encours keeps its data and models, and how it serves them."""
@@ -86,22 +88,23 @@ class Settings(BaseSettings):
         "the packaged serving/scenarios.yaml",
     )
     ecb_rate_percent: Decimal = Field(
-        default=Decimal("2.15"),
+        default=ECB_RATE_PERCENT,
         ge=0,
         description="ECB main refinancing rate in force on 1 January or 1 July, in percent: "
-        "update it each half-year (2.15 from 11 June 2025)",
+        f"update it each half-year ({ECB_RATE_PERCENT} by default, see config/legal.py)",
     )
     penalty_margin_points: Decimal = Field(
-        default=Decimal("10"),
+        default=PENALTY_MARGIN_POINTS,
         ge=0,
         description="points added to the ECB rate for late-payment penalties between "
-        "businesses (Code de commerce L441-10: 10 unless the terms say otherwise)",
+        f"businesses (Code de commerce L441-10: {PENALTY_MARGIN_POINTS} unless the terms say "
+        "otherwise)",
     )
     public_penalty_margin_points: Decimal = Field(
-        default=Decimal("8"),
+        default=PUBLIC_PENALTY_MARGIN_POINTS,
         ge=0,
         description="points added to the ECB rate for public buyers' intérêts moratoires "
-        "(Code de la commande publique R2192-31: 8)",
+        f"(Code de la commande publique R2192-31: {PUBLIC_PENALTY_MARGIN_POINTS})",
     )
 
     @property
