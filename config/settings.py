@@ -1,21 +1,47 @@
-"""Settings: one class, read from the environment (``ENCOURS_*``) and ``.env``."""
+"""Settings: one class, read from the environment (``ENCOURS_*``) and ``.env``.
+
+A name with the prefix that is no setting (a typo such as ``ENCOURS_DATABSE_URL``, which
+would silently leave the SQLite default in force) is logged as a warning naming the closest
+setting, each time settings are built (once per process: see :func:`get_settings`).
+"""
 
 from __future__ import annotations
 
+import difflib
+import logging
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from config.legal import ECB_RATE_PERCENT, PENALTY_MARGIN_POINTS, PUBLIC_PENALTY_MARGIN_POINTS
+
+ENV_PREFIX = "ENCOURS_"
+OTHER_KNOWN_NAMES = frozenset(
+    {
+        "ENCOURS_TEST_DATABASE_URL",  # the PostgreSQL tests' database (README, tests/conftest.py)
+        "ENCOURS_NB_CLIENTS",  # size of the notebooks' simulated ledger (notebooks/README.md)
+        "ENCOURS_NB_MONTHS",
+    }
+)
+"""``ENCOURS_*`` names read by the tests and notebooks, not settings: no warning for them."""
+
+logger = logging.getLogger("encours.config")
 
 
 class Settings(BaseSettings):
     """Where encours keeps its data and models, and how it serves them."""
 
-    model_config = SettingsConfigDict(env_prefix="ENCOURS_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
 
     database_url: str = Field(
         default="sqlite:///encours.db",
@@ -107,6 +133,23 @@ class Settings(BaseSettings):
         f"(Code de la commande publique R2192-31: {PUBLIC_PENALTY_MARGIN_POINTS})",
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The default sources, in pydantic-settings' order, once their names are checked."""
+        known = OTHER_KNOWN_NAMES | {f"{ENV_PREFIX}{name}".upper() for name in cls.model_fields}
+        if isinstance(env_settings, EnvSettingsSource):
+            _warn_unknown(env_settings.env_vars, known, "in the environment")
+        if isinstance(dotenv_settings, DotEnvSettingsSource):
+            _warn_unknown(dotenv_settings.env_vars, known, f"in {dotenv_settings.env_file}")
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
+
     @property
     def tracking_uri(self) -> str:
         """The MLflow URI in force: the setting, or SQLite under ``models_dir``."""
@@ -118,6 +161,28 @@ class Settings(BaseSettings):
     def artifacts_uri(self) -> str:
         """Where MLflow stores artifacts for new experiments in the local store."""
         return (self.models_dir.resolve() / "artifacts").as_uri()
+
+
+def unknown_names(names: Iterable[str], known: frozenset[str]) -> dict[str, str | None]:
+    """Each ``ENCOURS_*`` name of ``names`` not in ``known``, with the closest known name.
+
+    Names are compared in capitals, as pydantic-settings reads them regardless of case.
+    """
+    suffixes = {name.removeprefix(ENV_PREFIX): name for name in known}
+    found: dict[str, str | None] = {}
+    for name in sorted({n.upper() for n in names if n.upper().startswith(ENV_PREFIX)}):
+        if name not in known:
+            # Compared without the prefix, which every name shares and would make all alike.
+            closest = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), suffixes, n=1)
+            found[name] = suffixes[closest[0]] if closest else None
+    return found
+
+
+def _warn_unknown(names: Iterable[str], known: frozenset[str], where: str) -> None:
+    """Log one warning line per unknown ``ENCOURS_*`` name, naming the setting meant."""
+    for name, closest in unknown_names(names, known).items():
+        hint = f"did you mean {closest}?" if closest else "the README lists the settings"
+        logger.warning("unknown setting %s %s is ignored: %s", name, where, hint)
 
 
 @lru_cache
