@@ -16,7 +16,7 @@ from types import MappingProxyType
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from encours.settings import Settings
+from config import Settings
 from serving.scoring import LoadedModel
 from training.models import ONBOARDING_MODEL, TIME_MODEL
 from training.tracking import CHAMPION, forget_stores, quiet_mlflow

@@ -14,22 +14,28 @@ because the worklist shows what can still be claimed with the invoice.
 
 The law takes the ECB rate in force on 1 January for the first half of the year and on
 1 July for the second; one configured rate stands for the current half-year (see
-:class:`PenaltyRates`).
+:class:`PenaltyRates`). The legal figures are written once, in :mod:`config.legal`: the
+settings' defaults and :class:`PenaltyRates`'s are both theirs. The functions here take plain
+arguments; the settings are turned into :class:`PenaltyRates` at the edge (the CLI, the API).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-from encours.settings import Settings
+from config.legal import (
+    ECB_RATE_PERCENT,
+    PENALTY_MARGIN_POINTS,
+    PUBLIC_PENALTY_MARGIN_POINTS,
+    RECOVERY_INDEMNITY,
+)
 from ledger.money import CENT
 
-RECOVERY_INDEMNITY = Decimal("40.00")
-"""Indemnité forfaitaire pour frais de recouvrement, in euros, per overdue invoice."""
 DAYS_PER_YEAR = 365
 _RATE_SCALE = 10_000  # rates are handled as integer ten-thousandths of a percent
 
@@ -39,12 +45,12 @@ class PenaltyRates:
     """Annual penalty rates in percent: the ECB rate plus a margin in points.
 
     ``ecb_rate_percent`` must be updated each half-year (the rate in force on 1 January
-    and 1 July; 2.15 % from 11 June 2025).
+    and 1 July); the defaults are the law's, from :mod:`config.legal`.
     """
 
-    ecb_rate_percent: Decimal = Decimal("2.15")
-    margin_points: Decimal = Decimal("10")
-    public_margin_points: Decimal = Decimal("8")
+    ecb_rate_percent: Decimal = ECB_RATE_PERCENT
+    margin_points: Decimal = PENALTY_MARGIN_POINTS
+    public_margin_points: Decimal = PUBLIC_PENALTY_MARGIN_POINTS
 
     @property
     def rate_percent(self) -> Decimal:
@@ -57,7 +63,15 @@ class PenaltyRates:
         return self.ecb_rate_percent + self.public_margin_points
 
 
-def rates_from_settings(settings: Settings) -> PenaltyRates:
+class PenaltySettings(Protocol):
+    """The penalty figures of the settings (:class:`config.Settings` has them)."""
+
+    ecb_rate_percent: Decimal
+    penalty_margin_points: Decimal
+    public_penalty_margin_points: Decimal
+
+
+def rates_from_settings(settings: PenaltySettings) -> PenaltyRates:
     """The penalty rates configured in ``settings`` (``ENCOURS_ECB_RATE_PERCENT``...)."""
     return PenaltyRates(
         ecb_rate_percent=settings.ecb_rate_percent,

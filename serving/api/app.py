@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from encours.settings import Settings
+from config import Settings
 from ledger.storage import make_engine, migrate
 from serving.api.docs import add_offline_docs
 from serving.api.limits import BodySizeLimit

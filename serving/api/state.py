@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from encours.settings import Settings
+from config import Settings
 from serving.api.metrics import Metrics
 from serving.api_keys import AuthFailures, KeyCache
 from serving.batching import ScoreBatcher

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from config import legal
 from encours.settings import Settings
+from serving import penalties
 from serving.penalties import (
     RECOVERY_INDEMNITY,
     PenaltyRates,
@@ -32,6 +37,26 @@ def test_rates_come_from_the_settings() -> None:
     )
     rates = rates_from_settings(settings)
     assert (rates.rate_percent, rates.public_rate_percent) == (D("15.65"), D("11.65"))
+
+
+def test_the_legal_defaults_are_written_once_for_the_settings_and_the_rates() -> None:
+    fields = Settings.model_fields
+    rate_fields = {f.name: f.default for f in dataclasses.fields(PenaltyRates)}
+    # The very objects of config.legal, not equal copies that could drift apart.
+    assert fields["ecb_rate_percent"].default is legal.ECB_RATE_PERCENT
+    assert rate_fields["ecb_rate_percent"] is legal.ECB_RATE_PERCENT
+    assert fields["penalty_margin_points"].default is legal.PENALTY_MARGIN_POINTS
+    assert rate_fields["margin_points"] is legal.PENALTY_MARGIN_POINTS
+    assert fields["public_penalty_margin_points"].default is legal.PUBLIC_PENALTY_MARGIN_POINTS
+    assert rate_fields["public_margin_points"] is legal.PUBLIC_PENALTY_MARGIN_POINTS
+    assert RECOVERY_INDEMNITY is legal.RECOVERY_INDEMNITY
+    assert rates_from_settings(Settings(_env_file=None)) == PenaltyRates()
+
+
+def test_penalties_take_plain_arguments_not_the_settings() -> None:
+    tree = ast.parse(Path(penalties.__file__).read_text(encoding="utf-8"))
+    modules = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert {m for m in modules if m.startswith(("encours", "config.settings"))} == set()
 
 
 @pytest.mark.parametrize(
