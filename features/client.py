@@ -7,7 +7,7 @@ import numpy as np
 from features.categories import Categories
 from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
-from features.timeline import NEVER, days
+from ledger.days import NEVER, day_numbers
 
 FAMILY = "client"
 
@@ -28,7 +28,7 @@ class ClientFeatures:
     def fit(self, prepared: PreparedLedger) -> ClientFeatures:
         """Keep the client attributes as arrays aligned with the client codes."""
         clients = prepared.clients
-        created = days(clients["created_on"]).astype("float64")
+        created = day_numbers(clients["created_on"]).astype("float64")
         created[created == NEVER] = np.nan
         limit = clients["credit_limit_cents"].astype("float64").to_numpy() / 100
         self.sector_ = Categories(clients["sector"])

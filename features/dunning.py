@@ -7,7 +7,8 @@ import pandas as pd
 
 from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
-from features.timeline import NEVER, Timeline
+from features.timeline import Timeline
+from ledger.days import NEVER
 
 FAMILY = "dunning"
 FORMAL = ("formal_notice", "legal")

@@ -13,7 +13,8 @@ import pandas as pd
 
 from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
-from features.timeline import NEVER, Timeline, keys, search
+from features.timeline import Timeline, keys, search
+from ledger.days import NEVER
 
 FAMILY = "exposure"
 

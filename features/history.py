@@ -13,8 +13,9 @@ from pandas.api.indexers import BaseIndexer
 from features.pay_runs import Run, on_run, run_in_term
 from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
-from features.timeline import NEVER, Timeline, days
+from features.timeline import Timeline
 from ledger.day_calendar import month_end_run, tenth_run
+from ledger.days import NEVER, day_numbers
 
 FAMILY = "history"
 EWM_HALFLIFE = 3  # invoices
@@ -271,7 +272,7 @@ def _running_history(settled: pd.DataFrame) -> pd.DataFrame:
 
 def _paydays_in_term(running: Columns, pairs: Pairs) -> np.ndarray:
     """Share of the client's payments made on a kind of day found in each pair's term."""
-    issue, due = days(pairs.invoices["issue_date"]), days(pairs.invoices["due_date"])
+    issue, due = day_numbers(pairs.invoices["issue_date"]), day_numbers(pairs.invoices["due_date"])
     month_end = np.asarray(running["hist_share_paid_month_end"], dtype="float64")
     tenth = np.asarray(running["hist_share_paid_tenth"], dtype="float64")
     return (

@@ -9,9 +9,10 @@ from features.categories import Categories
 from features.pay_runs import run_in_term
 from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec, register
-from features.timeline import Timeline, days
+from features.timeline import Timeline
 from ledger.contract import DEFAULT_CURRENCY
 from ledger.day_calendar import end_of_month, month_end_run, month_of_year, tenth_run, weekday
+from ledger.days import day_numbers
 
 FAMILY = "invoice"
 CURRENCIES = (
@@ -74,7 +75,7 @@ class InvoiceFeatures:
     def transform(self, pairs: Pairs) -> Columns:
         """Features of each pair's invoice row."""
         rows = pairs.invoices
-        issue, due = days(rows["issue_date"]), days(rows["due_date"])
+        issue, due = day_numbers(rows["issue_date"]), day_numbers(rows["due_date"])
         log_amount = np.log1p(np.asarray(rows["amount_cents"], dtype="float64") / 100)
         pos = self.timeline_.positions(pairs.code, pairs.t, pairs.order)
         n = self.timeline_.take("n", pos, missing=0.0)

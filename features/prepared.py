@@ -16,8 +16,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features.timeline import BATCH, NEVER, days, query_order
+from features.timeline import BATCH, query_order
 from ledger.contract import Ledger
+from ledger.days import NEVER, day_numbers
 
 _FEW = 128
 """Lookups of fewer values go one by one: a few µs each against ~0.1 ms to index the values
@@ -139,9 +140,9 @@ def prepare(ledger: Ledger) -> PreparedLedger:
         {
             "invoice_id": raw["invoice_id"].array,
             "code": _lookup_repeated(client_ids, raw["client_id"]),
-            "issue_day": days(raw["issue_date"]),
-            "due_day": days(raw["due_date"]),
-            "paid_day": days(raw["paid_date"]),
+            "issue_day": day_numbers(raw["issue_date"]),
+            "due_day": day_numbers(raw["due_date"]),
+            "paid_day": day_numbers(raw["paid_date"]),
             "amount_cents": raw["amount_cents"].astype("int64").to_numpy(),
             "currency": raw["currency"].array,
             "disputed": raw["disputed"].fillna(False).to_numpy(dtype=bool),
@@ -154,7 +155,7 @@ def prepare(ledger: Ledger) -> PreparedLedger:
     payments = pd.DataFrame(
         {
             "row": row,
-            "day": days(pay["payment_date"]),
+            "day": day_numbers(pay["payment_date"]),
             "amount_cents": pay["amount_cents"].astype("int64").to_numpy(),
         }
     )
@@ -163,10 +164,10 @@ def prepare(ledger: Ledger) -> PreparedLedger:
     actions = pd.DataFrame(
         {
             "row": act_row[known],
-            "day": days(act["action_date"])[known],
+            "day": day_numbers(act["action_date"])[known],
             "channel": act["channel"].astype(object).to_numpy()[known],
             "outcome": act["outcome"].astype(object).to_numpy()[known],
-            "promised_day": days(act["promised_date"])[known],
+            "promised_day": day_numbers(act["promised_date"])[known],
         }
     )
     unique_clients = ledger.clients.drop_duplicates("client_id")
@@ -220,7 +221,7 @@ def make_pairs(
     """Pairs of ``invoices`` (stored or prospective) and their as-of dates."""
     n = invoice_count(invoices)
     invoice_ids = invoices["invoice_id"] if "invoice_id" in invoices else np.full(n, None)
-    t = days(as_of)
+    t = day_numbers(as_of)
     if (t == NEVER).any():
         raise ValueError("every pair needs an as_of date")
     code = prepared.client_codes(invoices["client_id"])

@@ -13,24 +13,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ledger.days import NEVER as NEVER  # re-exported: the features compare against it
+from ledger.days import day_numbers
+
 DAY_OFFSET = 1 << 20  # keeps days since 1970 positive in the key
-NEVER = 1 << 31  # a day later than any real date (an invoice never paid)
 _SHIFT = 32
 BATCH = 1_000  # from this many queries, sorting them first pays off
 
-
-def days(values: pd.Series | pd.DatetimeIndex | np.ndarray) -> np.ndarray:
-    """Whole days since 1970-01-01 as int64; missing dates become ``NEVER``."""
-    typed = isinstance(values, pd.Series | pd.DatetimeIndex | np.ndarray)
-    if typed and isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
-        # Timestamps of any unit (a date as_of: seconds; a request's dates: days): nothing
-        # to convert, microseconds for one invoice online.
-        stamps = np.asarray(values)
-    else:
-        stamps = pd.Series(values).astype("datetime64[ns]").to_numpy()
-    out = stamps.astype("datetime64[D]").astype("int64")
-    out[np.isnat(stamps)] = NEVER
-    return out
+days = day_numbers
+"""Day numbers of dates, ``NEVER`` where missing: :func:`ledger.days.day_numbers`, kept
+under its old name for the code that imports it from here."""
 
 
 def keys(entity: np.ndarray, day: np.ndarray) -> np.ndarray:

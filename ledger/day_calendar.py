@@ -1,4 +1,4 @@
-"""The calendar on day numbers (days since 1970-01-01): weekdays, months, business days, runs.
+"""The calendar on day numbers (:mod:`ledger.days`): weekdays, months, business days, runs.
 
 One calendar for the simulator, which pays in runs, the features, which look for them,
 and the cash-in forecast, which snaps payments onto them.
@@ -23,6 +23,8 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
+from ledger.days import day_numbers
+
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 SATURDAY = 5
@@ -41,7 +43,7 @@ def closing_days() -> IntArray:
     france = holidays.France(years=years)  # no subdivision: metropolitan France
     target2 = holidays.financial_holidays("XECB", years=years)
     closed = set(france) | set(target2)
-    days = np.array(sorted(closed), dtype="datetime64[D]").astype(np.int64)
+    days = day_numbers(np.array(sorted(closed), dtype="datetime64[D]"))
     days.setflags(write=False)
     return days
 

@@ -89,12 +89,12 @@ import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
 from ledger.contract import DEFAULT_CURRENCY, Ledger
+from ledger.days import day_number, day_numbers
 from ledger.money import CENT, cents_to_decimal
 
 BUCKETS = ("not_due", "d1_30", "d31_60", "d61_90", "over_90")
 _BUCKET_EDGES = np.array([0, 30, 60, 90])  # upper bounds (inclusive) of the first buckets
 _BUCKET_DTYPE = pd.CategoricalDtype(list(BUCKETS), ordered=True)
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _NEVER = np.iinfo(np.int64).max // 2  # a day after every date: "not happened"
 _ALWAYS = np.iinfo(np.int64).min // 2  # a day before every date
 _YEAR_DAYS = 365
@@ -177,17 +177,11 @@ class Kpis:
 # --- columns as numpy arrays -------------------------------------------------------------
 
 
-def _epoch_day(as_of: date) -> int:
-    """Days from 1970-01-01 to ``as_of`` (a date, datetime or Timestamp)."""
-    return pd.Timestamp(as_of).toordinal() - _EPOCH_ORDINAL
-
-
 def _days(frame: pd.DataFrame, column: str, missing: int) -> np.ndarray:
     """A date column as int64 days since 1970-01-01; ``missing`` where empty or absent."""
     if column not in frame:
         return np.full(len(frame), missing, dtype=np.int64)
-    stamps = pd.to_datetime(frame[column]).to_numpy().astype("datetime64[D]")
-    return np.where(np.isnat(stamps), missing, stamps.view(np.int64))
+    return day_numbers(frame[column], missing)
 
 
 def _cents(frame: pd.DataFrame, column: str = "amount_cents") -> np.ndarray:
@@ -344,7 +338,7 @@ def open_amounts(ledger: Ledger, as_of: date) -> pd.DataFrame:
     with nothing open (settled, fully paid, not yet issued) are left out.
     """
     docs = _documents(ledger)
-    day = _epoch_day(as_of)
+    day = day_number(as_of)
     return _open_frame(docs, _open_cents(docs, _payments(ledger, docs), day), day)
 
 
@@ -484,7 +478,7 @@ def encours_by_client(ledger: Ledger, as_of: date) -> pd.DataFrame:
     discounted and not yet due.
     """
     docs = _documents(ledger)
-    day = _epoch_day(as_of)
+    day = day_number(as_of)
     open_frame = _open_frame(docs, _open_cents(docs, _payments(ledger, docs), day), day)
     return _encours_by_client(open_frame, ledger, docs, day)
 
@@ -535,7 +529,7 @@ def _month_bounds(as_of: date, months: int) -> np.ndarray:
     end = pd.Timestamp(as_of).normalize()
     step: BaseOffset = pd.offsets.MonthEnd() if end.is_month_end else pd.DateOffset(months=1)
     stamps = [end] + [end - step * k for k in range(1, months + 1)]
-    return np.array([_epoch_day(s) for s in stamps], dtype=np.int64)
+    return np.array([day_number(s) for s in stamps], dtype=np.int64)
 
 
 def _countback_dso(
@@ -606,7 +600,7 @@ class _Snapshot:
 
 def _snapshot(ledger: Ledger, as_of: date, recovery_period_days: int) -> _Snapshot:
     """The open amounts and encours at ``as_of``, and the open amounts at the period start."""
-    day = _epoch_day(as_of)
+    day = day_number(as_of)
     docs = _documents(ledger)
     payments = _payments(ledger, docs)
     open_frame = _open_frame(docs, _open_cents(docs, payments, day), day)

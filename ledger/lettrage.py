@@ -66,6 +66,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from ledger.contract import DEFAULT_CURRENCY, Ledger
+from ledger.days import day_numbers
 from ledger.kpis import open_amounts
 
 IntArray = npt.NDArray[np.int64]
@@ -315,11 +316,6 @@ class _Book:
         return rows
 
 
-def _days(values: pd.Series) -> IntArray:
-    """Dates as day numbers since 1970-01-01."""
-    return values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
-
-
 def _book(open_invoices: pd.DataFrame) -> _Book:
     """The open invoices with something left to pay, indexed by number and by client."""
     frame = open_invoices[open_invoices["open_cents"] > 0]
@@ -334,7 +330,7 @@ def _book(open_invoices: pd.DataFrame) -> _Book:
             by_shared_key.setdefault(key, []).append(row)
 
     clients = frame["client_id"].astype(str).to_numpy(dtype=object)
-    due = _days(frame["due_date"])
+    due = day_numbers(frame["due_date"])
     codes, uniques = pd.factorize(clients)
     order = np.lexsort((due, codes))
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
@@ -348,7 +344,7 @@ def _book(open_invoices: pd.DataFrame) -> _Book:
         client_id=clients,
         currency=np.asarray(currency_codes, dtype=np.int64),
         currencies={str(c): k for k, c in enumerate(currencies)},
-        issue_day=_days(frame["issue_date"]),
+        issue_day=day_numbers(frame["issue_date"]),
         due_day=due,
         open_cents=frame["open_cents"].to_numpy(dtype=np.int64),
         capacity=frame["open_cents"].to_numpy(dtype=np.int64).copy(),
@@ -492,7 +488,7 @@ def _lines(
     n = len(lines)
     return _Lines(
         line_id=lines["line_id"].astype(str).tolist(),
-        day=_days(lines["date"]),
+        day=day_numbers(lines["date"]),
         amount=amount,
         remaining=amount.copy(),
         currency=np.array(

@@ -96,6 +96,7 @@ from ledger.day_calendar import (
     previous_business_day,
     tenth_run,
 )
+from ledger.days import dates_of, day_numbers
 from ledger.files import FileFormat, write_ledger
 
 IntArray = npt.NDArray[np.int64]
@@ -347,24 +348,16 @@ def _paid_by_day(
     return _intention_cdf(x, q, early, scale, shape)
 
 
-def _day_numbers(values: pd.Series) -> tuple[IntArray, BoolArray]:
-    """Day numbers of a date column (any datetime resolution, or ISO text) and its gaps."""
-    stamps = pd.to_datetime(values)
-    missing = stamps.isna().to_numpy()
-    days = stamps.to_numpy().astype("datetime64[D]").astype(np.int64)
-    return np.where(missing, _NEVER, days), missing
-
-
 def _truth_arrays(truth: pd.DataFrame) -> dict[str, np.ndarray]:
     """The columns of ``truth`` that define each invoice's distribution, as arrays."""
-    default_day, _ = _day_numbers(truth["default_date"])
+    default_day = day_numbers(truth["default_date"], int(_NEVER))
     plans = pd.Index(_PLAN_NAMES).get_indexer(pd.Index(truth["dunning_plan"].astype(str)))
     calendars = pd.Index(PAY_CALENDARS).get_indexer(pd.Index(truth["pay_calendar"].astype(str)))
     if (plans < 0).any() or (calendars < 0).any():
         raise ValueError("truth has an unknown dunning_plan or pay_calendar")
     return {
-        "issue": _day_numbers(truth["issue_date"])[0],
-        "due": _day_numbers(truth["due_date"])[0],
+        "issue": day_numbers(truth["issue_date"], int(_NEVER)),
+        "due": day_numbers(truth["due_date"], int(_NEVER)),
         "q": truth["on_time_prob"].to_numpy(np.float64),
         "early": truth["early_days"].to_numpy(np.float64),
         "scale": truth["late_scale"].to_numpy(np.float64),
@@ -896,9 +889,7 @@ def _ids(prefix: str, count: int, width: int) -> pd.Series:
 
 def _dates(days: IntArray) -> pd.Series:
     """Day numbers as ``datetime64[ns]`` at midnight; ``_NEVER`` becomes NaT."""
-    values = days.astype("datetime64[D]").astype("datetime64[ns]")
-    values[days >= _NEVER] = np.datetime64("NaT")
-    return pd.Series(values, dtype="datetime64[ns]")
+    return pd.Series(dates_of(days, int(_NEVER)), dtype="datetime64[ns]")
 
 
 def _statement_name(name: str) -> str:

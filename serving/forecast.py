@@ -45,9 +45,9 @@ import pandas as pd
 
 from features.pay_runs import on_run
 from features.pipeline import FeatureBuilder
-from features.timeline import days
 from ledger.contract import DEFAULT_CURRENCY, Ledger
 from ledger.day_calendar import month_end_run, month_of, tenth_run
+from ledger.days import day_number, day_numbers
 from ledger.kpis import compute_kpis, encours_by_client, open_amounts
 from training.dataset import ledger_end
 from training.payment_time import PaymentDistribution, TimeModel
@@ -194,7 +194,7 @@ def payment_calendars(ledger: Ledger, as_of: dt.date) -> pd.Series:
     done = (
         (inv["doc_type"] == "invoice") & paid.notna() & (paid <= pd.Timestamp(as_of))
     ).to_numpy()
-    paid_day = days(paid[done])
+    paid_day = day_numbers(paid[done])
     if len(paid_day) == 0:
         return pd.Series(dtype=np.int64)
     frame = pd.DataFrame(
@@ -241,10 +241,6 @@ def bands(mean: np.ndarray, var: np.ndarray, z: float) -> tuple[np.ndarray, np.n
     """Normal-approximation band mean ± z σ, clipped at 0."""
     sd = np.sqrt(np.maximum(var, 0.0))
     return np.maximum(mean - z * sd, 0.0), mean + z * sd
-
-
-def _epoch_day(day: dt.date) -> int:
-    return (pd.Timestamp(day) - pd.Timestamp("1970-01-01")).days
 
 
 def _for_model(model: object, x: pd.DataFrame) -> pd.DataFrame:
@@ -318,7 +314,7 @@ def invoice_probabilities(
         .fillna(0)
         .to_numpy(dtype=np.int64)
     )
-    return period_probabilities(dist, _epoch_day(as_of), ends, calendar)
+    return period_probabilities(dist, day_number(as_of), ends, calendar)
 
 
 def unbilled_cash(ledger: Ledger, as_of: dt.date, currency: str, ends: np.ndarray) -> np.ndarray:
@@ -327,9 +323,9 @@ def unbilled_cash(ledger: Ledger, as_of: dt.date, currency: str, ends: np.ndarra
     out = np.zeros(len(ends), dtype=np.int64)
     if frame.empty:
         return out
-    day = _epoch_day(as_of)
+    day = day_number(as_of)
     delivered = pd.to_datetime(frame["delivered_date"])
-    issue = days(frame["expected_issue_date"])
+    issue = day_numbers(frame["expected_issue_date"])
     counted = (delivered.isna() | (delivered <= pd.Timestamp(as_of))).to_numpy() & (issue > day)
     if "currency" in frame:
         counted &= (frame["currency"].fillna(DEFAULT_CURRENCY) == currency).to_numpy()
@@ -517,8 +513,8 @@ def backtest(
             amounts.astype("float64"), q, invoices["client_id"].to_numpy(), CLIENT_RHO
         )
         lo80, hi80 = bands(mean, var, Z80)
-        day = _epoch_day(as_of)
-        due = days(invoices["due_date"]) - day
+        day = day_number(as_of)
+        due = day_numbers(invoices["due_date"]) - day
         delays, overall = _client_delays(ledger, as_of)
         delay = invoices["client_id"].map(delays).fillna(overall).to_numpy(dtype="float64")
         rows.append(

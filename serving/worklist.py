@@ -35,14 +35,16 @@ import numpy as np
 import pandas as pd
 
 from features.pipeline import FeatureBuilder
-from features.timeline import NEVER, days
 from ledger.contract import Ledger
+from ledger.days import NEVER, dates_of, day_number, day_numbers
 from ledger.kpis import open_amounts
 from serving.penalties import PenaltyRates, late_penalty_cents, recovery_indemnity_cents
 from serving.scenarios import Scenarios, channel_strength, client_profiles, recommend_steps
 from training.payment_time import TimeModel
 
-EPOCH = dt.date(1970, 1, 1)
+NO_DAY = -1
+"""The day of a date there is none of (no pending promise, no next step), as
+:func:`serving.scenarios.recommend_steps` gives it."""
 RISK_HORIZON_DAYS = 30
 """An overdue invoice's risk: the probability it is still unpaid this many days from now."""
 
@@ -128,12 +130,6 @@ def _no_dates(n: int) -> np.ndarray:
     return np.full(n, np.datetime64("NaT", "ns"))
 
 
-def _fromdays(days: np.ndarray) -> np.ndarray:
-    """Days since 1970 as datetime64[ns]; NaT where negative (none)."""
-    out = np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[ns]")
-    return np.where(np.asarray(days) >= 0, out, np.datetime64("NaT"))
-
-
 def _references(ledger: Ledger, invoice_ids: pd.Series) -> np.ndarray:
     """The printed number of each invoice, ``None`` where there is none (or no column)."""
     if "reference" not in ledger.invoices:
@@ -201,9 +197,9 @@ def _pending_promises(actions: pd.DataFrame, n: int, as_of_day: int) -> np.ndarr
         "row", keep="last"
     )
     pending = latest[latest["promised_day"] >= as_of_day]
-    days = np.full(n, -1, dtype=np.int64)
+    days = np.full(n, NO_DAY, dtype=np.int64)
     days[pending["row"].to_numpy()] = pending["promised_day"].to_numpy()
-    return _fromdays(days)
+    return dates_of(days, NO_DAY)
 
 
 def _time_figures(
@@ -306,7 +302,7 @@ def build_worklist(
     rates = rates or PenaltyRates()
     inv = _candidates(ledger, as_of, scenarios.soon_due_days, currency)
     n = len(inv)
-    as_of_day = (as_of - EPOCH).days
+    as_of_day = day_number(as_of)
     dpd = inv["days_past_due"].to_numpy()
     overdue = dpd > 0
     if n:
@@ -331,7 +327,7 @@ def build_worklist(
         scenarios,
         profile,
         dpd,
-        days(inv["due_date"]),
+        day_numbers(inv["due_date"]),
         actions["row"].to_numpy(),
         actions["day"].to_numpy(),
         actions["strength"].to_numpy(),
@@ -371,7 +367,7 @@ def build_worklist(
             "profile": profile,
             "recommended_step": recommended,
             "next_step": steps["next_step"].to_numpy(),
-            "next_step_date": _fromdays(steps["next_step_day"].to_numpy()),
+            "next_step_date": dates_of(steps["next_step_day"].to_numpy(), NO_DAY),
             "promised_date": promised,
             "penalties_cents": late_penalty_cents(open_cents, dpd, rate),
             "indemnity_cents": recovery_indemnity_cents(dpd),

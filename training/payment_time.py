@@ -25,7 +25,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.timeline import days
+from ledger.days import NEVER, dates_of, day_numbers
 from training.booster_input import BoosterInput, threads_for
 from training.targets import BUCKET_EDGES
 
@@ -157,9 +157,8 @@ class PaymentDistribution:
 
     def days(self, offset: np.ndarray) -> np.ndarray:
         """Days of offsets as ``datetime64[D]`` (NaT where NaN)."""
-        day = (self.due_day + np.nan_to_num(offset, nan=0).astype("int64")).astype("datetime64[D]")
-        day[np.isnan(offset)] = np.datetime64("NaT")
-        return day
+        day = self.due_day + np.nan_to_num(offset, nan=0).astype("int64")
+        return dates_of(np.where(np.isnan(offset), NEVER, day), unit="D")
 
     def dates(self, offset: np.ndarray) -> pd.Series:
         """Dates of offsets (NaT where NaN)."""
@@ -279,14 +278,14 @@ class PaymentTimeModel:
         until: Dates | None = None,
     ) -> PaymentDistribution:
         """:meth:`distribution` of features already read by :attr:`booster_input`."""
-        due_day = days(due_date)
-        start = days(issue_date) - due_day
+        due_day = day_numbers(due_date)
+        start = day_numbers(issue_date) - due_day
         seen = None
         if open_at is not None:
-            seen = np.maximum(days(open_at) - due_day - 1, start - 1).astype("float64")
+            seen = np.maximum(day_numbers(open_at) - due_day - 1, start - 1).astype("float64")
         # Given open at ``seen``, the periods ending by then cancel out of S(t) / S(seen):
         # they are not predicted (a third of the rows of an overdue ledger's forecast).
-        last = None if until is None else period_of(days(until) - due_day)
+        last = None if until is None else period_of(day_numbers(until) - due_day)
         h = self.hazards(matrix, start, None if seen is None else period_of(seen), last)
         surv = np.cumprod(1.0 - h, axis=1)
         knots = np.maximum(EDGES[None, :], (start - 1)[:, None]).astype("float64")

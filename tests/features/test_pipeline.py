@@ -30,6 +30,8 @@ from ledger.contract import (
     TableSpec,
     empty_frame,
 )
+from ledger.days import NEVER as LEDGER_NEVER
+from ledger.days import day_numbers
 from ledger.simulate import Simulation, SimulationConfig, simulate
 from tests.features.oracle import oracle_features
 
@@ -764,3 +766,9 @@ def test_days_of_timestamps_of_any_unit(unit: str, form: str) -> None:
     stamps = np.array(pd.to_datetime(moments).to_numpy(), dtype=f"datetime64[{unit}]")
     last = dt.date(2025, 12, 31).toordinal() - dt.date(1970, 1, 1).toordinal()
     assert days(pd.Series(stamps) if form == "series" else stamps).tolist() == [1, NEVER, last]
+
+
+def test_the_timeline_days_are_the_ledgers() -> None:
+    # features.timeline's old names stay importable and are ledger.days' own.
+    assert days is day_numbers
+    assert NEVER == LEDGER_NEVER == 1 << 31

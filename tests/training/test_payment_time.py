@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from ledger.days import NEVER, dates_of
 from training.dataset import Split
 from training.evaluation import censoring_check
 from training.payment_time import (
@@ -146,6 +147,18 @@ def test_distribution_from_hazards_by_hand() -> None:
     assert dist.bucket_probabilities() == pytest.approx(np.array([[0.5, 0.5, 0, 0, 0]]))
     assert dist.dates(dist.quantile(0.9)).tolist() == [pd.Timestamp("2024-05-06")]
     assert dist.issue_offset.tolist() == [-30]
+
+
+def test_offsets_become_dates_through_the_day_numbers() -> None:
+    # Due 2024-04-30 (day 19843): offset 6 is 2024-05-06, an offset past the horizon (NaN)
+    # no date; the same as ledger.days.dates_of of the day numbers.
+    dist = _distribution(np.tile(_hand_hazards(), (2, 1)), ["2024-03-31"] * 2, ["2024-04-30"] * 2)
+    offsets = np.array([6.0, np.nan])
+    assert dist.due_day.tolist() == [19_843, 19_843]
+    assert dist.days(offsets).dtype == np.dtype("datetime64[D]")
+    assert pd.Series(dist.days(offsets)).equals(pd.Series(dates_of([19_849, NEVER], unit="D")))
+    assert dist.dates(offsets).tolist()[0] == pd.Timestamp("2024-05-06")
+    assert pd.isna(dist.dates(offsets).tolist()[1])
 
 
 def test_distribution_given_still_open_by_hand() -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Response
 from sqlalchemy.exc import IntegrityError
 
 from ledger.audit import record_write
 from ledger.contract import Ledger
+from ledger.days import day_number
 from ledger.errors import UnknownInvoice
 from ledger.storage import write_ledger
 from serving.api.bodies import OffLoopBodyRoute
@@ -24,7 +23,6 @@ router = APIRouter(
     responses=AUTH_RESPONSES,
     route_class=OffLoopBodyRoute,
 )
-EPOCH = dt.date(1970, 1, 1)
 
 
 def action_frame(body: ActionIn) -> pd.DataFrame:
@@ -78,7 +76,7 @@ def record_action(
     row = prepared.invoice_codes(pd.Series([body.invoice_id], dtype=object))[0]
     if row >= 0:  # else the snapshot may predate the invoice: the database decides below
         issue_day = int(prepared.invoices["issue_day"].iloc[row])
-        if (body.action_date - EPOCH).days < issue_day:
+        if day_number(body.action_date) < issue_day:
             raise HTTPException(422, f"action_date {body.action_date} is before the invoice's date")
     try:
         with state.engine.begin() as connection:
