@@ -7,6 +7,8 @@ Every command writes its ``--json`` through :func:`print_json` and its errors th
 from __future__ import annotations
 
 import json
+import math
+import sys
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -19,8 +21,38 @@ errors = Console(stderr=True)
 
 
 def print_json(payload: Any) -> None:
-    """``payload`` as indented JSON on stdout."""
-    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+    """``payload`` as indented, strict JSON on stdout: a missing figure is ``null``.
+
+    Python writes NaN and infinities as ``NaN`` and ``Infinity``, which strict parsers (jq)
+    refuse; they become ``null``, as do pandas' NA and NaT. Other values that JSON has no
+    type for (dates, decimals, paths) are written as their text.
+    """
+    typer.echo(
+        json.dumps(_finite(payload), indent=2, ensure_ascii=False, allow_nan=False, default=_text)
+    )
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float, however deep, replaced by ``None``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def _text(value: Any) -> Any:
+    """What JSON writes for a value it has no type for: a number, ``None`` or its text."""
+    # A payload holds numpy or pandas values only when the command imported them.
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(value, numpy.generic):
+        return _finite(value.item())
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and (value is pandas.NA or value is pandas.NaT):
+        return None
+    return str(value)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

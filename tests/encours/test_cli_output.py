@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import pytest
 import typer
 from typer.testing import CliRunner
 
 from encours.cli import app
+from ledger.files import write_ledger
+from tests.ledger.factories import small_ledger
 
 runner = CliRunner()
 WIDTH = 100
@@ -44,3 +53,62 @@ def test_the_commands_keep_their_names_and_order() -> None:
     assert shown.exit_code == 0
     listed = [m.group(1) for m in re.finditer(r"^│ (\w+) ", shown.output, re.MULTILINE)]
     assert listed == COMMANDS
+
+
+def _strict(text: str) -> Any:
+    """``text`` parsed as strict JSON (jq's): NaN and Infinity are refused."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_print_json_writes_null_for_missing_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    from encours.cli.output import print_json
+
+    print_json(
+        {
+            "nan": math.nan,
+            "inf": [math.inf, -math.inf, 1.5],
+            "numpy": {"f32": np.float32("nan"), "f64": np.float64(2.5), "i": np.int64(3)},
+            "pandas": [pd.NA, pd.NaT, pd.Timestamp("2024-03-15")],
+            "tuple": (math.nan, "é"),
+            "path": Path("out.csv"),
+        }
+    )
+    assert _strict(capsys.readouterr().out) == {
+        "nan": None,
+        "inf": [None, None, 1.5],
+        "numpy": {"f32": None, "f64": 2.5, "i": 3},
+        "pandas": [None, None, "2024-03-15 00:00:00"],
+        "tuple": [None, "é"],
+        "path": "out.csv",
+    }
+
+
+def test_evaluate_json_is_strict_when_a_figure_is_missing(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ROC AUC without both outcomes in the test is NaN: ``--json`` writes null."""
+    write_ledger(small_ledger(), tmp_path / "files")
+    assert runner.invoke(app, ["import", str(tmp_path / "files")]).exit_code == 0
+    split = SimpleNamespace(
+        cutoff=pd.Timestamp("2024-02-01"), end=pd.Timestamp("2024-03-15"), test=[1, 2]
+    )
+    figures = {"roc_auc": math.nan, "brier": 0.25, "baselines": {"due_date": {"ece": math.inf}}}
+    evaluation = SimpleNamespace(predictions=None, as_json=lambda: figures)
+    monkeypatch.setattr("training.tracking.use_store", lambda *_: "0")
+    monkeypatch.setattr("training.train.evaluate_champions", lambda *_: (split, evaluation))
+
+    result = runner.invoke(app, ["evaluate", "--json"])
+
+    assert result.exit_code == 0, result.output
+    assert _strict(result.stdout) == {
+        "cutoff": "2024-02-01",
+        "end": "2024-03-15",
+        "n_test": 2,
+        "roc_auc": None,
+        "brier": 0.25,
+        "baselines": {"due_date": {"ece": None}},
+    }
