@@ -11,6 +11,7 @@ imported inside the commands so that ``encours --help`` answers at once.
 from __future__ import annotations
 
 import os
+from typing import Annotated
 
 import typer
 
@@ -32,6 +33,36 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(asked: bool) -> None:
+    """``--version``: the installed package's version, then exit."""
+    if not asked:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        typer.echo(f"encours {version('encours')}")
+    except PackageNotFoundError:
+        typer.echo("encours (not installed: no version)")
+    raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Options of ``encours`` itself, before any command."""
+
+
 app.command()(ledger.simulate)
 app.command("import")(ledger.import_)
 app.command()(ledger.reconcile)

@@ -55,6 +55,14 @@ def test_the_commands_keep_their_names_and_order() -> None:
     assert listed == COMMANDS
 
 
+def test_version_prints_the_package_version() -> None:
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"encours {version('encours')}\n"
+
+
 def _strict(text: str) -> Any:
     """``text`` parsed as strict JSON (jq's): NaN and Infinity are refused."""
 
