@@ -19,6 +19,7 @@ from encours.cli import collection, ledger, models, serve
 from encours.cli.database import BUSY_EXIT
 from encours.cli.keys import keys_app
 from encours.cli.models import write_predictions as _write_predictions
+from encours.cli.output import flow_help
 
 # LightGBM's OpenMP threads wait passively: actively spinning, they slow everything else
 # on a small machine (a busy core made a 0.7 s fit take 14 s). Read when LightGBM loads.
@@ -79,5 +80,6 @@ app.command()(collection.risk)
 app.command()(collection.worklist)
 app.command()(collection.forecast)
 app.add_typer(keys_app, name="keys")
+flow_help(app)
 
 __all__ = ["BUSY_EXIT", "_write_predictions", "app"]

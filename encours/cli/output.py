@@ -1,4 +1,4 @@
-"""What the commands print: the consoles, one-line errors, JSON for scripts, figures.
+"""What the commands print: the consoles, one-line errors, JSON for scripts, figures, help.
 
 Every command writes its ``--json`` through :func:`print_json` and its errors through
 :func:`fail`, so that scripts read one format and people one kind of message.
@@ -6,6 +6,7 @@ Every command writes its ``--json`` through :func:`print_json` and its errors th
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import sys
@@ -75,3 +76,24 @@ def number(value: float | None, unit: str) -> str:
 def figure(value: Any, digits: int = 3) -> str:
     """A model figure with ``digits`` decimals; ``—`` when missing or NaN."""
     return "—" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def flowing(text: str) -> str:
+    """``text`` with the line breaks inside its paragraphs taken out, so that they flow.
+
+    Typer's "rich" help keeps a docstring's single line breaks, which then end lines
+    mid-sentence at any terminal width; paragraphs stay apart, on their blank lines.
+    """
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+
+
+def flow_help(app: typer.Typer) -> None:
+    """Let the help of every command of ``app``, and of its groups, flow (:func:`flowing`)."""
+    for command in app.registered_commands:
+        text = command.help or inspect.getdoc(command.callback)
+        if text:
+            command.help = flowing(text)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            flow_help(group.typer_instance)

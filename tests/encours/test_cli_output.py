@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -61,6 +62,36 @@ def test_version_prints_the_package_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0, result.output
     assert result.output == f"encours {version('encours')}\n"
+
+
+def _description(output: str) -> list[list[str]]:
+    """The paragraphs of a help screen's description: between the usage and the first panel."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("Usage:")) + 1
+    end = next(i for i, line in enumerate(lines) if line.startswith("╭"))
+    text = "\n".join(line.strip() for line in lines[start:end]).strip()
+    return [paragraph.splitlines() for paragraph in text.split("\n\n")]
+
+
+@pytest.mark.parametrize("command", _every_command(), ids=" ".join)
+def test_help_paragraphs_flow_to_the_width(command: list[str]) -> None:
+    """Each line of a paragraph but its last is full: the next word would not have fitted.
+
+    Before, the docstrings' own line breaks were kept: `forecast --help` ended a line on
+    "paid" while "on its distribution" could have followed.
+    """
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": str(WIDTH)})
+    assert result.exit_code == 0, result.output
+    room = WIDTH - 2  # one column of padding either side
+    for paragraph in _description(result.output):
+        for line, following in pairwise(paragraph):
+            next_word = following.split()[0]
+            assert len(line) + 1 + len(next_word) > room, (line, following)
+
+
+def test_forecast_help_reads_a_sentence_on_one_line() -> None:
+    result = runner.invoke(app, ["forecast", "--help"], env={"COLUMNS": str(WIDTH)})
+    assert "(a client's invoices correlated, clients independent)" in result.output
 
 
 def _strict(text: str) -> Any:
