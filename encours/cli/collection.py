@@ -1,0 +1,418 @@
+"""Collection commands: risk, worklist and forecast.
+
+What a credit manager works from each day: a client's risk, the relances to make, the
+cash expected in. Each loads the champions, scores the live ledger and prints the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Column, Table
+
+from encours.cli.database import ledger_for_models
+from encours.cli.options import DateOption, JsonFlag
+from encours.cli.output import console, errors, fail, figure, money, print_json
+from encours.settings import get_settings
+
+SCREEN_ROWS = 50
+
+
+def risk(
+    client_id: Annotated[str, typer.Argument(help="the client's id in the ledger")],
+    as_of: DateOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """A client's risk: a 0–100 score (100 = safest), its grade A–E and the reasons.
+
+    100 less the points lost by four components: expected late share (40 × the mean late
+    probability of the client's open invoices at --as-of, default today), days late (30 ×
+    shrunk mean days late / 90), exposure (20 × open amount / credit limit / 2) and trend
+    (10 × recent minus long-run days late / 30). Grades: A ≥ 80, B ≥ 65, C ≥ 50, D ≥ 35, E.
+    The same as GET /v1/clients/{id}/risk.
+    """
+    from features.pipeline import FeatureBuilder
+    from serving.client_risk import client_risk
+    from serving.scoring import LoadedModel
+    from training.models import LATE_MODEL
+    from training.tracking import load_champion, quiet_mlflow
+
+    day = (as_of or dt.datetime.now()).date()
+    ledger = ledger_for_models()
+    if client_id not in set(ledger.clients["client_id"]):
+        fail(f"client {client_id!r} is not in the ledger")
+    with errors.status("loading the late-payment model", spinner="dots"), quiet_mlflow():
+        late_model = load_champion(LATE_MODEL)
+    if late_model is None:
+        fail("no late-payment model is registered yet: run `encours train` first")
+    features = FeatureBuilder().fit(ledger)
+    loaded = LoadedModel(LATE_MODEL, "champion", late_model)
+    score, n_open = client_risk(ledger, features, loaded, client_id, day)
+    reasons = [vars(r) for r in score.reasons]
+    if as_json:
+        print_json(
+            {
+                "client_id": client_id,
+                "as_of": day.isoformat(),
+                "score": score.score,
+                "grade": score.grade,
+                "open_invoices": n_open,
+                "reasons": reasons,
+            }
+        )
+        return
+    console.print(
+        f"Client [bold]{client_id}[/] au {day}: score [bold]{score.score:.0f}[/]/100, "
+        f"classe [bold]{score.grade}[/] ({n_open} factures ouvertes)"
+    )
+    table = Table("composante", "valeur", Column("points perdus", justify="right"))
+    for r in score.reasons:
+        table.add_row(r.description, figure(r.value, 2), f"{r.points_lost:.1f}")
+    console.print(table)
+
+
+LimitOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help=f"at most this many invoices; default {SCREEN_ROWS} on screen and in --json, "
+        "every one in --csv and --excel files",
+        show_default=False,
+    ),
+]
+CurrencyFilter = Annotated[
+    str | None, typer.Option(help="only invoices in this currency", show_default=False)
+]
+CsvOption = Annotated[
+    Path | None,
+    typer.Option("--csv", dir_okay=False, help="write the rows to this CSV file"),
+]
+ExcelOption = Annotated[
+    Path | None,
+    typer.Option("--excel", dir_okay=False, help="write the rows to this Excel (.xlsx) file"),
+]
+FilesFormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="conventions of the --csv and --excel files: en (',', 1234.5, ISO dates) or "
+        "fr (';', 1234,50, dd/mm/yyyy, UTF-8 with BOM for Excel in French; French "
+        "headers in --excel)",
+    ),
+]
+
+
+def worklist(
+    as_of: DateOption = None,
+    limit: LimitOption = None,
+    currency: CurrencyFilter = None,
+    csv: CsvOption = None,
+    excel: ExcelOption = None,
+    file_format: FilesFormatOption = "en",
+    as_json: JsonFlag = False,
+) -> None:
+    """The relance worklist: open invoices to chase, largest amount at risk first.
+
+    Invoices overdue at --as-of (default: today), or due within a few days, ranked by open
+    amount × risk (late probability; once overdue, the chance of being still unpaid in 30
+    days). Each shows its client's profile (stratégique, secteur public, à risque,
+    standard), the relance the scenarios recommend now (relance préventive, e-mail,
+    téléphone, lettre, mise en demeure, contentieux) and the next one, the pénalités de
+    retard (ECB rate + 10 points; public buyers + 8) and the 40 € indemnité forfaitaire
+    owed so far, and the expected payment date. Scenarios: the YAML file named by
+    ENCOURS_SCENARIOS_FILE, by default the packaged serving/scenarios.yaml.
+    """
+    from features.pipeline import FeatureBuilder
+    from serving.penalties import rates_from_settings
+    from serving.scenarios import ScenarioError, load_scenarios
+    from serving.worklist import build_worklist
+
+    if file_format not in ("en", "fr"):
+        fail(f"--format must be en or fr, not {file_format!r}", 2)
+    settings = get_settings()
+    day = (as_of or dt.datetime.now()).date()
+    try:
+        scenarios = load_scenarios(settings.scenarios_file)
+    except ScenarioError as exc:
+        fail(str(exc))
+    ledger = ledger_for_models()
+    late_model, time_model = _worklist_champions()
+    to_files = csv is not None or excel is not None
+    with errors.status("building the worklist", spinner="dots"):
+        built = build_worklist(
+            ledger,
+            FeatureBuilder().fit(ledger),
+            late_model,
+            scenarios,
+            day,
+            time_model=time_model,
+            rates=rates_from_settings(settings),
+            limit=limit if limit is not None or to_files else SCREEN_ROWS,
+            currency=currency,
+        )
+    frame = built.export_frame()
+    _worklist_files(frame, csv, excel, file_format)
+    shown = limit or SCREEN_ROWS
+    if as_json:
+        print_json(
+            {
+                "as_of": day.isoformat(),
+                "total": built.n_candidates,
+                "payment_time_model": built.with_payment_time,
+                "rows": built.records()[:shown],
+            }
+        )
+        return
+    _print_worklist(built, day, shown)
+    for path in (csv, excel):
+        if path is not None:
+            console.print(f"{len(frame):,} rows written to [bold]{path}[/]")
+
+
+def _worklist_champions() -> tuple[Any, Any]:
+    """The late-payment and payment-time champions; without the first, the command ends."""
+    from training.models import LATE_MODEL, TIME_MODEL
+    from training.tracking import load_champion, quiet_mlflow
+
+    with errors.status("loading the models", spinner="dots"), quiet_mlflow():
+        late_model, time_model = load_champion(LATE_MODEL), load_champion(TIME_MODEL)
+    if late_model is None:
+        fail("no late-payment model is registered yet: run `encours train` first")
+    return late_model, time_model
+
+
+def _worklist_files(
+    frame: Any, csv: Path | None, excel: Path | None, file_format: str = "en"
+) -> None:
+    """Write the worklist rows to CSV and Excel in English or French conventions."""
+    from serving.exports import ExportFormat, write_csv, write_excel
+
+    fmt: ExportFormat = "fr" if file_format == "fr" else "en"
+    if csv is not None:
+        write_csv(frame, csv, fmt)
+    if excel is not None:
+        write_excel(frame, excel, fmt)
+
+
+def _print_worklist(built: Any, day: dt.date, shown: int) -> None:
+    """The first ``shown`` rows of the worklist as a French table."""
+    rows = built.rows.head(shown)
+    table = Table(
+        "facture",
+        "client",
+        "profil",
+        "échéance",
+        Column("retard (j)", justify="right"),
+        Column("restant dû", justify="right"),
+        "dev.",
+        Column("risque", justify="right"),
+        Column("montant à risque", justify="right"),
+        "relance conseillée",
+        "étape suivante",
+        Column("pénalités", justify="right"),
+        Column("indemnité €", justify="right"),
+        "paiement attendu",
+        title=f"Relances au {day}: {len(rows):,} factures sur {built.n_candidates:,}, "
+        "par montant à risque décroissant",
+        title_justify="left",
+    )
+    for r in rows.to_dict("records"):
+        table.add_row(*_worklist_row(r))
+    console.print(table)
+    if not built.with_payment_time:
+        console.print(
+            "No payment-time model: overdue invoices are ranked by their late probability "
+            "and no payment date is expected; run `encours train`."
+        )
+
+
+def _worklist_row(r: dict[str, Any]) -> list[str]:
+    """The cells of one worklist row, in the columns of :func:`_print_worklist`."""
+    import pandas as pd
+
+    from ledger.money import cents_to_decimal
+    from serving.scenarios import ACTION_LABELS, PROFILE_LABELS
+
+    step = ACTION_LABELS.get(str(r["recommended_step"]), "—")
+    if pd.notna(r["promised_date"]):
+        step = f"promesse au {r['promised_date'].date()}"
+    following = "—"
+    if pd.notna(r["next_step"]):
+        following = f"{ACTION_LABELS[str(r['next_step'])]} le {r['next_step_date'].date()}"
+    expected = r["expected_payment_date"]
+    return [
+        str(r["invoice_id"]),
+        str(r["client_name"] if pd.notna(r["client_name"]) else r["client_id"]),
+        PROFILE_LABELS[str(r["profile"])],
+        str(r["due_date"].date()),
+        str(r["days_past_due"]),
+        money(cents_to_decimal(r["open_cents"])),
+        str(r["currency"]),
+        f"{r['risk']:.0%}",
+        money(cents_to_decimal(r["amount_at_risk_cents"])),
+        step,
+        following,
+        money(cents_to_decimal(r["penalties_cents"])),
+        money(cents_to_decimal(r["indemnity_cents"])),
+        str(expected.date()) if pd.notna(expected) else "—",
+    ]
+
+
+HorizonOption = Annotated[int, typer.Option(min=1, max=26, help="weeks forecast, 1 to 26")]
+GranularityOption = Annotated[
+    str, typer.Option(help="`day` or `week` (7-day periods from the day after --as-of)")
+]
+ForecastCurrency = Annotated[str, typer.Option(help="currency forecast (never added up)")]
+BacktestFlag = Annotated[
+    bool,
+    typer.Option(
+        "--backtest",
+        help="replay 4-week forecasts made every 2 weeks over the last 6 months and show "
+        "their weekly error (WAPE) beside two baselines",
+    ),
+]
+
+
+def forecast(
+    as_of: DateOption = None,
+    horizon_weeks: HorizonOption = 13,
+    granularity: GranularityOption = "week",
+    currency: ForecastCurrency = "EUR",
+    run_backtest: BacktestFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Expected cash-in per day or week, with 80 % and 95 % bands, encours and DSO.
+
+    From the payment-time champion: every invoice open at --as-of (default: today) paid
+    on its distribution given it is still open, unbilled amounts on their due date; the
+    bands come from those distributions (a client's invoices correlated, clients
+    independent). With --backtest: WAPE of
+    the model, of "pays on the due date" and of "the client's average delay".
+    """
+    from features.pipeline import FeatureBuilder
+    from serving.forecast import forecast_cash, stale_ledger_warning
+
+    if granularity not in ("day", "week"):
+        fail(f"--granularity is `day` or `week`, not {granularity!r}")
+    ledger = ledger_for_models()
+    time_model = _time_champion()
+    features = FeatureBuilder().fit(ledger)
+    if run_backtest:
+        _backtest(ledger, features, time_model, currency, as_json)
+        return
+    day = (as_of or dt.datetime.now()).date()
+    with errors.status("forecasting", spinner="dots"):
+        made = forecast_cash(
+            ledger,
+            features,
+            time_model,
+            day,
+            horizon_weeks=horizon_weeks,
+            granularity="day" if granularity == "day" else "week",
+            currency=currency,
+        )
+    warning = stale_ledger_warning(ledger, day)
+    if as_json:
+        print_json(
+            {
+                "as_of": made.as_of.isoformat(),
+                "currency": made.currency,
+                "granularity": made.granularity,
+                "encours": made.encours_cents / 100,
+                "sales_12m": made.sales_12m_cents / 100,
+                "open_invoices": made.n_invoices,
+                "periods": made.period_records(),
+                "warnings": [warning] if warning else [],
+            }
+        )
+        return
+    _print_forecast(made)
+    if warning:
+        errors.print(f"[yellow]Attention :[/] {warning}")
+
+
+def _time_champion() -> Any:
+    """The payment-time champion; without one, the command ends."""
+    from training.models import TIME_MODEL
+    from training.tracking import load_champion, quiet_mlflow
+
+    with errors.status("loading the payment-time model", spinner="dots"), quiet_mlflow():
+        time_model = load_champion(TIME_MODEL)
+    if time_model is None:
+        fail("no payment-time model is registered yet: run `encours train` first")
+    return time_model
+
+
+def _print_forecast(made: Any) -> None:
+    """One table row per period: expected cash-in, its bands, encours and DSO at its end."""
+    table = Table(
+        "du",
+        "au",
+        Column("encaissement attendu", justify="right"),
+        Column("bande 80 %", justify="right"),
+        Column("bande 95 %", justify="right"),
+        Column("encours projeté", justify="right"),
+        Column("DSO", justify="right"),
+        title=f"Prévision d'encaissements au {made.as_of} ({made.currency}), "
+        f"{made.n_invoices} factures ouvertes",
+    )
+    for row in made.periods.to_dict("records"):
+        table.add_row(
+            str(row["period_start"]),
+            str(row["period_end"]),
+            f"{row['expected_cents'] / 100:,.2f}",
+            f"{row['low80_cents'] / 100:,.0f} – {row['high80_cents'] / 100:,.0f}",
+            f"{row['low95_cents'] / 100:,.0f} – {row['high95_cents'] / 100:,.0f}",
+            f"{row['encours_cents'] / 100:,.2f}",
+            figure(row["dso"], 1),
+        )
+    console.print(table)
+
+
+def _backtest(ledger: Any, features: Any, time_model: Any, currency: str, as_json: bool) -> None:
+    """``forecast --backtest``: past forecasts replayed, their WAPE beside two baselines."""
+    from serving.forecast import backtest
+
+    with errors.status("replaying past forecasts", spinner="dots"):
+        result = backtest(ledger, features, time_model, currency=currency)
+    if as_json:
+        weeks = result.weeks.assign(as_of=result.weeks["as_of"].astype(str))
+        print_json(
+            {
+                "currency": currency,
+                "wape": result.wape,
+                "coverage80": result.coverage80,
+                "weeks": weeks.to_dict("records"),
+            }
+        )
+        return
+    table = Table(
+        "prévision au",
+        Column("semaine", justify="right"),
+        Column("encaissé", justify="right"),
+        Column("modèle", justify="right"),
+        Column("bande 80 %", justify="right"),
+        Column("à l'échéance", justify="right"),
+        Column("retard moyen", justify="right"),
+        title=f"Backtest des encaissements ({currency})",
+    )
+    for row in result.weeks.to_dict("records"):
+        table.add_row(
+            str(row["as_of"]),
+            str(row["week"]),
+            f"{row['actual_cents'] / 100:,.0f}",
+            f"{row['model_cents'] / 100:,.0f}",
+            f"{row['low80_cents'] / 100:,.0f} – {row['high80_cents'] / 100:,.0f}",
+            f"{row['due_date_cents'] / 100:,.0f}",
+            f"{row['client_delay_cents'] / 100:,.0f}",
+        )
+    console.print(table)
+    wape = result.wape
+    console.print(
+        f"WAPE: modèle {figure(wape['model'])}, à l'échéance {figure(wape['due_date'])}, "
+        f"retard moyen du client {figure(wape['client_delay'])}; "
+        f"semaines dans la bande 80 %: {figure(result.coverage80 * 100, 0)} %"
+    )

@@ -1,0 +1,92 @@
+"""The database as the commands open it: from the settings, retried while busy, one-line errors.
+
+A database error ends a command with one line, never a traceback (whose statement and
+values would name clients).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from encours.cli.output import fail
+from encours.settings import get_settings
+
+BUSY_EXIT = 75  # EX_TEMPFAIL of sysexits.h: a temporary failure, worth another try
+RETRY_PAUSE_SECONDS = 0.5
+T = TypeVar("T")
+
+
+def with_database(work: Callable[[], T], wait_seconds: float = 0.0, can_wait: bool = False) -> T:
+    """``work()``, tried again while the database is busy, up to ``wait_seconds``.
+
+    Busy, the command exits with :data:`BUSY_EXIT`; another database error exits with 1.
+    ``work`` must be safe to run again: one transaction, all or nothing.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ledger.storage import database_busy
+
+    started = time.monotonic()
+    while True:
+        try:
+            return work()
+        except SQLAlchemyError as exc:
+            left = wait_seconds - (time.monotonic() - started)
+            if database_busy(exc) and left > 0:
+                time.sleep(min(RETRY_PAUSE_SECONDS, left))
+                continue
+            if not database_busy(exc):
+                fail(f"the database cannot be used: {_first_line(exc)}")
+            waited = time.monotonic() - started
+            hint = ", or wait for it with --wait SECONDS" if can_wait else ""
+            fail(
+                f"the database is busy: another program holds a lock on it (gave up after "
+                f"{waited:.0f} s); nothing was written. Try again later{hint}",
+                BUSY_EXIT,
+            )
+
+
+def _first_line(exc: Exception) -> str:
+    """The driver's own message, first line: no statement, no values."""
+    cause = getattr(exc, "orig", None) or exc
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
+
+
+def open_engine() -> Any:
+    """The engine of the database the settings name, with their lock and statement bounds."""
+    from ledger.storage import make_engine
+
+    settings = get_settings()
+    return make_engine(
+        settings.database_url,
+        lock_timeout_seconds=settings.db_lock_timeout_seconds,
+        statement_timeout_seconds=settings.db_statement_timeout_seconds,
+    )
+
+
+def stored_ledger(engine: Any) -> Any:
+    """The ledger in the database, migrated first; a database error ends in one line."""
+    from ledger.storage import load_ledger, migrate
+
+    def read() -> Any:
+        migrate(engine)
+        return load_ledger(engine)
+
+    return with_database(read)
+
+
+def ledger_for_models() -> Any:
+    """The stored ledger, refused when empty, with MLflow pointed at the settings' store.
+
+    What every command that loads or trains a model starts from.
+    """
+    from training.tracking import use_store
+
+    settings = get_settings()
+    ledger = stored_ledger(open_engine())
+    if ledger.invoices.empty:
+        fail("the ledger has no invoices: run `encours import DIR` first")
+    use_store(settings.tracking_uri, settings.artifacts_uri)
+    return ledger

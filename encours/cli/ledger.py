@@ -1,0 +1,458 @@
+"""Ledger commands: simulate, import, reconcile, export, kpis and lettrage.
+
+What goes into the database and what comes out of it, figures and files; no model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal, NoReturn
+
+import typer
+from rich.table import Column, Table
+
+from encours.cli.database import open_engine, stored_ledger, with_database
+from encours.cli.options import DateOption, JsonFlag, WaitOption
+from encours.cli.output import console, errors, fail, money, number, print_json
+
+
+def simulate(
+    out: Annotated[Path, typer.Option(help="folder to write the files to")] = Path("demo-data"),
+    clients: Annotated[int, typer.Option(min=1, help="number of clients")] = 200,
+    months: Annotated[int, typer.Option(min=1, max=240, help="months of history")] = 24,
+    seed: Annotated[int, typer.Option(help="random seed: same seed, same ledger")] = 42,
+    file_format: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+    as_json: JsonFlag = False,
+) -> None:
+    """Write a realistic simulated ledger (clients, invoices, payments, relances...).
+
+    The files follow the import format, so [bold]encours import OUT[/] loads them. The true
+    probability of late payment of each invoice goes apart, to OUT/truth/, for evaluation.
+    """
+    from rich.progress import Progress
+
+    from ledger.simulate import SimulationConfig, write_simulation
+    from ledger.simulate import simulate as run
+
+    if file_format not in ("csv", "parquet"):
+        fail(f"--format must be csv or parquet, not {file_format!r}", 2)
+    config = SimulationConfig(n_clients=clients, n_months=months, seed=seed)
+    with Progress(console=errors, transient=True, disable=as_json) as progress:
+        task = progress.add_task("simulating months", total=months)
+        sim = run(config, progress=lambda done: progress.update(task, completed=done))
+        paths = write_simulation(sim, out, file_format)  # type: ignore[arg-type]
+    counts = {name: len(frame) for name, frame in sim.ledger.tables().items()}
+    if as_json:
+        print_json({"out": str(out), "end": sim.end.date().isoformat(), "rows": counts})
+        return
+    console.print(f"Simulated ledger up to {sim.end.date()} written to [bold]{out}[/]:")
+    for path in paths:
+        console.print(f"  {path}  ({counts.get(path.stem, 0):,} rows)")
+
+
+ImportDirectory = Annotated[
+    Path | None,
+    typer.Argument(
+        exists=True,
+        help="folder of CSV, Parquet or Excel files, or one .xlsx workbook with a sheet "
+        "per table (optional with --fec)",
+        show_default=False,
+    ),
+]
+FecToImport = Annotated[
+    Path | None,
+    typer.Option(
+        "--fec",
+        exists=True,
+        dir_okay=False,
+        help="a FEC (fichier des écritures comptables) as your accounting software exports it",
+        show_default=False,
+    ),
+]
+TermsDaysOption = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="with --fec: days from invoice to due date for clients without payment terms",
+    ),
+]
+ExcludeClientOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude-client",
+        help="with --fec: a client account to leave out of the encours and the models "
+        "(counter takings such as RECETTE CB); repeat for several",
+        show_default=False,
+    ),
+]
+
+
+def import_(
+    directory: ImportDirectory = None,
+    fec: FecToImport = None,
+    terms_days: TermsDaysOption = 30,
+    exclude_client: ExcludeClientOption = None,
+    wait: WaitOption = 0.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import clients, invoices, payments, advances, unbilled and actions files, or a FEC.
+
+    Each file is checked first; a file with any bad row is rejected whole, every bad row
+    is listed with its column and the reason, and nothing is written (exit code 1).
+    Importing the same files again changes nothing; a row whose values changed (a
+    paid_date newly filled, say) is updated.
+
+    Files are read as French exports write them too: separator ; or tab, CP1252, decimal
+    commas (1 234,56), dates 31/01/2024; what was detected is printed for each file. A
+    workbook has one sheet per table, named like the files (clients, invoices...).
+
+    [bold]--fec FILE[/] reads the FEC of your accounting (tab or pipe separated, UTF-8 or
+    ISO-8859-15): clients from the 411 accounts, factures, avoirs and règlements with their
+    lettrage (the settlement dates), acomptes on 4191, à-nouveaux. A FEC has no due dates:
+    each invoice is due its client's payment terms after its date, or --terms-days. A
+    folder given with --fec may add a clients file (terms, sectors, credit limits),
+    unbilled and actions.
+
+    While another program holds the database locked, the import gives up after
+    ENCOURS_DB_LOCK_TIMEOUT_SECONDS (exit code 75), or keeps trying for [bold]--wait
+    SECONDS[/]; nothing is written until it goes through whole.
+    """
+    from ledger.errors import ImportRejected
+    from ledger.fec import import_fec
+    from ledger.importing import import_directory
+
+    if directory is None and fec is None:
+        fail("say what to import: a folder of files, or --fec FILE", 2)
+    engine = open_engine()
+
+    def run() -> Any:
+        if fec is not None:
+            return import_fec(
+                engine,
+                fec,
+                directory=directory,
+                default_terms_days=terms_days,
+                exclude_clients=exclude_client or (),
+            )
+        assert directory is not None
+        return import_directory(engine, directory)
+
+    try:
+        with errors.status("importing", spinner="dots"):
+            report = with_database(run, wait, can_wait=True)
+    except ImportRejected as rejected:
+        _reject_import(rejected, as_json)
+    if as_json:
+        print_json(report.as_json())
+        return
+    _print_import(report)
+
+
+def _reject_import(rejected: Any, as_json: bool) -> NoReturn:
+    """Every bad row of a rejected import, as JSON or as a table; exit code 1."""
+    if as_json:
+        _print_problems_json(rejected)
+    table = Table("file", "row", "column", "problem", title=str(rejected), title_justify="left")
+    for p in rejected.problems:
+        row = "" if p.row is None else str(p.row)
+        table.add_row(p.file, row, p.field or "", p.explanation)
+    errors.print(table)
+    raise typer.Exit(1) from None
+
+
+def _print_problems_json(rejected: Any) -> NoReturn:
+    """``--json`` of rejected rows: the problems, one object each; exit code 1."""
+    print_json({"rejected": True, "problems": [p.__dict__ for p in rejected.problems]})
+    raise typer.Exit(1) from None
+
+
+def _print_import(report: Any) -> None:
+    """What the import read, its warnings, then the rows per table."""
+    for warning in report.warnings:
+        errors.print(f"[yellow]warning:[/] {warning}")
+    for line in report.detected:
+        console.print(f"read {line}", highlight=False, markup=False, soft_wrap=True)
+    table = Table("table", "inserted", "updated", "unchanged", title="import done")
+    for name, c in report.summary.tables.items():
+        table.add_row(name, f"{c.inserted:,}", f"{c.updated:,}", f"{c.unchanged:,}")
+    console.print(table)
+
+
+def reconcile(
+    fec: Annotated[
+        Path,
+        typer.Option(
+            "--fec", exists=True, dir_okay=False, help="the FEC to compare with", show_default=False
+        ),
+    ],
+    as_of: DateOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The balance of the client accounts (411, 4191) beside the encours, per client.
+
+    The books are computed straight from the FEC's lines dated on or before --as-of (every
+    month end of the FEC when not given); the encours is encours' own figure from its
+    database. Differences are explained (invoices dated by their piece, factures à
+    émettre given apart, accounts not imported); exit code 1 when one is not.
+    """
+    from ledger.errors import ImportRejected
+    from ledger.fec import book_lines
+    from ledger.reconcile import month_ends
+    from ledger.reconcile import reconcile as reconcile_books
+
+    try:
+        book = book_lines(fec)
+    except ImportRejected as rejected:
+        fail("; ".join(str(p) for p in rejected.problems))
+    ledger = stored_ledger(open_engine())
+    days = [as_of.date()] if as_of is not None else month_ends(book)
+    results = [reconcile_books(book, ledger, d) for d in days]
+    unexplained = any(r.unexplained_cents for r in results)
+    if as_json:
+        print_json({"reconciled": not unexplained, "dates": [r.as_json() for r in results]})
+    else:
+        _print_reconciliations(results)
+    if unexplained:
+        raise typer.Exit(1)
+
+
+def _print_reconciliations(results: list[Any]) -> None:
+    """One table row per date, then the clients left unexplained."""
+    from ledger.money import cents_to_decimal
+
+    table = Table(
+        "as of",
+        *(
+            Column(c, justify="right")
+            for c in ("books (411 413 416 − 4191)", "encours", "explained")
+        ),
+        Column("unexplained", justify="right"),
+        title="encours beside the books",
+        title_justify="left",
+    )
+    for r in results:
+        t = r.totals
+        explained = t["encours_cents"] - t["books_cents"] - t["unexplained_cents"]
+        table.add_row(
+            r.as_of.isoformat(),
+            *(money(cents_to_decimal(t[c])) for c in ("books_cents", "encours_cents")),
+            money(cents_to_decimal(explained)),
+            money(cents_to_decimal(r.unexplained_cents)),
+        )
+    console.print(table)
+    for r in results:
+        wrong = r.clients[r.clients["unexplained_cents"] != 0]
+        for client_id, row in wrong.iterrows():
+            errors.print(
+                f"[bold red]{r.as_of}[/] {client_id}: books "
+                f"{money(cents_to_decimal(int(row['books_cents'])))}, encours "
+                f"{money(cents_to_decimal(int(row['encours_cents'])))}, unexplained "
+                f"{money(cents_to_decimal(int(row['unexplained_cents'])))}"
+            )
+
+
+def export(
+    fec: Annotated[
+        Path,
+        typer.Option("--fec", dir_okay=False, help="FEC file to write", show_default=False),
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Write the ledger as a FEC (fichier des écritures comptables).
+
+    The 18 legal columns, tab-separated, in ISO-8859-15, every entry balanced: factures
+    and avoirs in the journal VT (411000 per client against 706000 and TVA 445710),
+    règlements and acomptes in BQ (512000, 419100), créances irrécouvrables in OD
+    (654000). Lettrage codes and dates tie each règlement to the facture it settles, so
+    that [bold]encours import --fec FILE[/] reads the same invoices back. Unbilled
+    deliveries, relances and disputes have no place in a FEC and are left out.
+    """
+    from ledger.errors import LedgerError
+    from ledger.fec import write_fec
+
+    ledger = stored_ledger(open_engine())
+    if ledger.invoices.empty:
+        fail("the ledger has no invoices: run `encours import` first")
+    try:
+        with errors.status("writing the FEC", spinner="dots"):
+            written = write_fec(ledger, fec)
+    except LedgerError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"fec": str(fec), "lines": written.lines, "entries": written.entries})
+        return
+    console.print(
+        f"{written.entries:,} entries ({written.lines:,} lines) written to [bold]{fec}[/]"
+    )
+
+
+def kpis(
+    as_of: DateOption = None,
+    currency: Annotated[str, typer.Option(help="currency of the figures")] = "EUR",
+    cash: Annotated[
+        float | None, typer.Option(help="disponibilités, for the liquidité immédiate")
+    ] = None,
+    short_term_debt: Annotated[
+        float | None, typer.Option(help="dettes à court terme, for the liquidité immédiate")
+    ] = None,
+    recovery_days: Annotated[
+        int, typer.Option(min=1, help="length in days of the taux de recouvrement period")
+    ] = 365,
+    doubtful_days: Annotated[
+        int, typer.Option(min=0, help="créances douteuses: more than this many days past due")
+    ] = 90,
+    doubtful_disputed: Annotated[
+        bool, typer.Option(help="créances douteuses include disputed invoices")
+    ] = True,
+    doubtful_written_off: Annotated[
+        bool, typer.Option(help="créances douteuses include written-off invoices")
+    ] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Encours client, balance âgée, DSO, taux de recouvrement and créances douteuses.
+
+    Figures at the --as-of date (default: today), from what the ledger knew on that day.
+    """
+    from ledger.kpis import DoubtfulDefinition, compute_kpis
+
+    day = (as_of or dt.datetime.now()).date()
+    figures = compute_kpis(
+        stored_ledger(open_engine()),
+        day,
+        currency=currency,
+        cash=None if cash is None else Decimal(str(cash)),
+        short_term_debt=None if short_term_debt is None else Decimal(str(short_term_debt)),
+        doubtful=DoubtfulDefinition(doubtful_days, doubtful_disputed, doubtful_written_off),
+        recovery_period_days=recovery_days,
+    )[0]
+    if as_json:
+        print_json(figures.as_json())
+        return
+    _print_kpis(figures, day, currency, recovery_days)
+
+
+def _print_kpis(figures: Any, day: dt.date, currency: str, recovery_days: int) -> None:
+    """The KPIs of one currency, then its balance âgée, in one table."""
+    table = Table(
+        "KPI", Column(currency, justify="right"), title=f"KPIs at {day}", title_justify="left"
+    )
+    rows = [
+        ("encours client", money(figures.encours)),
+        ("  factures échues", money(figures.echu)),
+        ("  factures non échues", money(figures.non_echu)),
+        ("  factures à émettre", money(figures.a_emettre)),
+        ("  effets escomptés non échus", money(figures.effets_escomptes_non_echus)),
+        ("  − avances et acomptes", money(figures.avances)),
+        ("  − non affecté (règlements et avoirs non lettrés)", money(figures.non_affecte)),
+        ("DSO (encours × 365 / CA TTC 12 mois)", number(figures.dso, " days")),
+        ("DSO count-back", number(figures.dso_countback, " days")),
+        (f"taux de recouvrement ({recovery_days} days)", number(figures.taux_recouvrement, " %")),
+        ("taux de créances douteuses", number(figures.taux_creances_douteuses, " %")),
+        ("encours moyen par client", money(figures.encours_moyen_par_client)),
+        ("liquidité immédiate", number(figures.liquidite_immediate, "")),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    aged = figures.aged_balance
+    table.add_section()
+    buckets: list[tuple[str, Decimal]] = [
+        ("balance âgée: non échu", aged.not_due),
+        ("  1–30 days", aged.d1_30),
+        ("  31–60 days", aged.d31_60),
+        ("  61–90 days", aged.d61_90),
+        ("  > 90 days", aged.over_90),
+        ("  non affecté", aged.non_affecte),
+    ]
+    for label, amount in buckets:
+        table.add_row(label, money(amount))
+    console.print(table)
+
+
+def lettrage(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="bank statement: camt.053 XML, CFONB 120, MT940, or a CSV "
+            "line_id,date,amount,label[,client_id][,currency]",
+        ),
+    ],
+    threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="confidence at or above which to apply")
+    ] = 0.9,
+    statement_format: Annotated[
+        Literal["auto", "csv", "camt053", "cfonb120", "mt940"],
+        typer.Option("--format", help="format of FILE; auto detects it from the content"),
+    ] = "auto",
+    wait: WaitOption = 0.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Match bank-statement lines to open invoices (lettrage); apply the sure matches.
+
+    Reads the statement as banks send it: camt.053 (ISO 20022 XML, EBICS), CFONB 120
+    (relevé 120 caractères) or MT940, detected from the content, or encours' own CSV.
+    Credits only: debits are skipped, reversals too, with a note. Invoice numbers in the
+    labels (despite spaces, prefixes, a typo), amounts against the client's open invoices
+    (one, or several summing to it), partial payments, bank fees, clients found from the
+    payer's name. Matches at or above --threshold become payments; the others wait for
+    review. Running it again on the same file applies nothing twice.
+    """
+    from ledger.bank_statement import read_statement
+    from ledger.errors import ImportRejected
+    from ledger.lettrage import LettrageConfig
+    from ledger.lettrage_store import apply_lettrage
+    from ledger.storage import migrate
+
+    engine = open_engine()
+    try:
+        with errors.status("lettrage", spinner="dots"):
+            statement = read_statement(file, statement_format)
+            config = LettrageConfig(auto_threshold=threshold)
+
+            def apply() -> Any:
+                migrate(engine)
+                return apply_lettrage(engine, statement.lines, config)
+
+            run = with_database(apply, wait, can_wait=True)
+    except ImportRejected as rejected:
+        if as_json:
+            _print_problems_json(rejected)
+        fail("; ".join(str(p) for p in rejected.problems))
+    if as_json:
+        print_json({"statement": statement.as_json(), **run.as_json()})
+        return
+    errors.print(statement.summary(), markup=False)
+    _print_lettrage(run)
+
+
+def _print_lettrage(run: Any) -> None:
+    """The proposals of a lettrage run, applied or to review, one row per statement line."""
+    from ledger.money import cents_to_decimal
+
+    title = (
+        f"lettrage: {len(run.applied)} applied, {len(run.review)} to review, "
+        f"{run.skipped} of {run.lines} lines already done"
+    )
+    table = Table(
+        "line",
+        "invoice",
+        Column("amount", justify="right"),
+        "rule",
+        Column("confidence", justify="right"),
+        "status",
+        title=title,
+        title_justify="left",
+    )
+    for r in run.proposals.itertuples(index=False):
+        table.add_row(
+            str(r.line_id),
+            str(r.invoice_id or "—"),
+            money(cents_to_decimal(int(str(r.amount_cents)))),
+            str(r.rule),
+            f"{r.confidence:.2f}",
+            str(r.status),
+        )
+    console.print(table)
