@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from ledger.contract import EFFETS
 from ledger.fec import FEC_COLUMNS, REGIME_COLUMNS, book_lines, import_fec, parse_fec
-from ledger.fec_effets import date_in_label
+from ledger.fec.effets import date_in_label
 from ledger.kpis import compute_kpis
 from ledger.reconcile import reconcile
 from ledger.storage import load_ledger
