@@ -349,7 +349,7 @@ def in_process(settings: Settings, seed: int, repeat: int) -> InProcess:
     from serving.scoring import full_scores
     from serving.worklist import build_worklist
     from training.dataset import ledger_end
-    from training.models import TIME_MODEL
+    from training.models import LATE_MODEL, TIME_MODEL
 
     # What LedgerSource does when its snapshot is missing (or, in the background, stale).
     engine = make_engine(settings.database_url)
@@ -364,7 +364,7 @@ def in_process(settings: Settings, seed: int, repeat: int) -> InProcess:
         f"ENCOURS_LEDGER_REFRESH_SECONDS (30 s by default; {REFRESH_SECONDS:,.0f} s here)"
     )
     models = load_models(settings)
-    late, time_model = models.get(settings.late_model_name), models.get(TIME_MODEL)
+    late, time_model = models.get(LATE_MODEL), models.get(TIME_MODEL)
     if late is None or time_model is None:
         raise SystemExit("the store has no late-payment or payment-time champion")
     describe_sizes(late, time_model)

@@ -74,7 +74,6 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="address the API listens on")
     port: int = Field(default=8000, description="port the API listens on")
-    late_model_name: str = Field(default="late-payment", description="registered model name")
     ledger_refresh_seconds: float = Field(
         default=30.0,
         description="the API rereads the ledger in the background when its copy is older "

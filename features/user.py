@@ -12,10 +12,16 @@ import pandas as pd
 from features.categories import Categories
 from features.prepared import Columns, Pairs, PreparedLedger
 from features.registry import FeatureSpec
-from ledger.contract import Ledger, user_columns
+from ledger.contract import USER_COLUMN_PREFIX, Ledger, user_columns
 
 FAMILY = "user"
 CLIENT_PREFIX = "cli_"
+
+
+def is_user_feature(name: str) -> bool:
+    """Whether ``name`` is a user column's feature (``x_*``, ``cli_x_*``): one the data
+    makes, not the code."""
+    return name.removeprefix(CLIENT_PREFIX).startswith(USER_COLUMN_PREFIX)
 
 
 def _is_numeric(values: pd.Series) -> bool:

@@ -1,8 +1,9 @@
-"""The champion models served: loaded from the MLflow registry together, replaced together.
+"""The champion models served: loaded from the registry together, replaced together.
 
 A :class:`ModelSet` is never changed in place. A reload builds a whole new set and the app
 swaps its one reference to it, so a request holds the set it started with to the end, and
-a failed reload leaves the set served before untouched.
+a failed reload leaves the set served before untouched. The loading itself, and its
+errors, are :mod:`training.registry`'s, as for the command line.
 """
 
 from __future__ import annotations
@@ -10,70 +11,82 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
-
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
 from config import Settings
 from serving.scoring import LoadedModel
-from training.models import ONBOARDING_MODEL, TIME_MODEL
-from training.tracking import CHAMPION, forget_stores, quiet_mlflow
+from training.models import MODEL_NAMES
+from training.registry import (
+    IncompatibleModel,
+    NoChampion,
+    RegistryError,
+    RegistryUnavailable,
+    load_version,
+    opened,
+    store_file,
+    store_file_usable,
+    unavailable,
+    version_of,
+)
 
-# What the registry answers when a model, or its champion alias, does not exist (yet).
-_NOT_REGISTERED = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}
+__all__ = ["IncompatibleModel", "ModelSet", "Refused", "RegistryUnavailable", "load_models"]
 
 
-class RegistryUnavailable(Exception):
-    """The registry could not be read, or a champion could not be loaded from it."""
+@dataclass(frozen=True)
+class Refused:
+    """A champion not served: this version of encours cannot serve it (the reason says why)."""
+
+    name: str
+    version: str
+    reason: str
 
 
 @dataclass(frozen=True)
 class ModelSet:
-    """The champions served, by registered name, and why the last (re)load failed if it did."""
+    """The champions served, by registered name, those refused, and why the last (re)load
+    failed if it did."""
 
     models: Mapping[str, LoadedModel] = field(default_factory=lambda: MappingProxyType({}))
     failure: str | None = None
     """``reload failed at <UTC time>: <error>`` while the models above are still served."""
     public_failure: str | None = None
-    """The same without the error (``reload failed at <UTC time>: registry unavailable``),
-    for those without a key: the error's text may name files and hosts; the log has it."""
+    """The same for those without a key: an unreadable registry is told as ``registry
+    unavailable`` (the error's text may name files and hosts; the log has it), a refused
+    champion by its reason (feature names, which the code publishes anyway)."""
+    refused: Mapping[str, Refused] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
-    def of(cls, models: Iterable[LoadedModel]) -> ModelSet:
-        """The set of ``models``, keyed by their names."""
-        return cls(MappingProxyType({model.name: model for model in models}))
+    def of(cls, models: Iterable[LoadedModel], refused: Iterable[Refused] = ()) -> ModelSet:
+        """The set of ``models`` and ``refused``, keyed by their names."""
+        return cls(
+            MappingProxyType({model.name: model for model in models}),
+            refused=MappingProxyType({r.name: r for r in refused}),
+        )
 
     def get(self, name: str) -> LoadedModel | None:
         """The model served under ``name``, or None."""
         return self.models.get(name)
 
+    def champion(self, name: str) -> LoadedModel | Refused | None:
+        """The model served under ``name``, else its refusal, else None (none registered)."""
+        return self.models.get(name) or self.refused.get(name)
+
+    def refusal(self) -> IncompatibleModel | None:
+        """The refused champions as one error, None when none is."""
+        reasons = [r.reason for r in self.refused.values()]
+        return IncompatibleModel("; ".join(reasons)) if reasons else None
+
     def failed(self, what: str, error: Exception) -> ModelSet:
         """The same models, noting that ``what`` ("load", "reload") failed now with ``error``."""
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         failed = f"{what} failed at {now}"
-        return ModelSet(self.models, f"{failed}: {error}", f"{failed}: registry unavailable")
+        public = error if isinstance(error, IncompatibleModel) else "registry unavailable"
+        return ModelSet(self.models, f"{failed}: {error}", f"{failed}: {public}", self.refused)
 
 
-def served_names(settings: Settings) -> tuple[str, ...]:
-    """The registered models the API serves: late payment, payment time, onboarding."""
-    return (settings.late_model_name, TIME_MODEL, ONBOARDING_MODEL)
-
-
-def _champion_version(client: MlflowClient, name: str) -> str | None:
-    """The version behind ``name@champion``; None when none is registered, else raises."""
-    try:
-        return str(client.get_model_version_by_alias(name, CHAMPION).version)
-    except MlflowException as exc:
-        if exc.error_code in _NOT_REGISTERED:
-            return None
-        raise
-
-
-def _describe(exc: BaseException) -> str:
-    first_line = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {first_line[:200]}"
+def served_names() -> tuple[str, ...]:
+    """The registered models the API serves, under the names ``encours train`` registers."""
+    return MODEL_NAMES
 
 
 def load_models(settings: Settings, current: ModelSet | None = None) -> ModelSet:
@@ -81,55 +94,40 @@ def load_models(settings: Settings, current: ModelSet | None = None) -> ModelSet
 
     A model whose champion version is the one in ``current`` is kept as is (a registered
     version never changes), so a reload loads only what was promoted since. Models without
-    a champion are left out. The store is opened afresh each time (:func:`forget_stores`),
-    and a reload refuses a store file gone missing or empty rather than let MLflow create
-    an empty registry there.
+    a champion are left out; a champion this version of encours cannot serve (its
+    features are no longer made) is left out too, and noted in ``refused``. The store is
+    opened afresh each time, and a reload refuses a store file gone missing or empty
+    rather than let MLflow create an empty registry there.
 
     Raises:
-        RegistryUnavailable: the registry cannot be read or a champion cannot be loaded;
+        RegistryUnavailable: the registry cannot be read or a champion cannot be fetched;
             the caller keeps what it serves.
     """
-    import mlflow.sklearn
-
     current = current or ModelSet()
-    if current.models and not _store_file_usable(settings):
-        raise RegistryUnavailable(f"the registry file {_store_file(settings)} is missing or empty")
+    uri = settings.tracking_uri
+    if current.models and not store_file_usable(uri):
+        raise RegistryUnavailable(f"the registry file {store_file(uri)} is missing or empty")
     loaded: list[LoadedModel] = []
-    forget_stores()  # the store as it is now, whatever was opened before
+    refused: list[Refused] = []
     try:
-        with quiet_mlflow():
-            mlflow.set_tracking_uri(settings.tracking_uri)
-            mlflow.set_registry_uri(settings.tracking_uri)
-            client = MlflowClient()
-            for name in served_names(settings):
-                version = _champion_version(client, name)
-                kept = current.get(name)
-                if version is None:
+        with opened(uri) as client:
+            for name in served_names():
+                try:
+                    version = version_of(client, name)
+                except NoChampion:
                     continue
+                kept = current.get(name)
                 if kept is not None and kept.version == version:
                     loaded.append(kept)
                     continue
-                # The version number, not the alias: the alias may move meanwhile.
-                model = mlflow.sklearn.load_model(f"models:/{name}/{version}")
+                try:  # the version number, not the alias: the alias may move meanwhile
+                    model = load_version(client, name, version)
+                except IncompatibleModel as exc:
+                    refused.append(Refused(name, version, str(exc)))
+                    continue
                 loaded.append(LoadedModel(name=name, version=version, model=model))
-    except Exception as exc:  # whatever the store or the unpickling raises: keep serving
-        raise RegistryUnavailable(_describe(exc)) from exc
-    finally:
-        forget_stores()  # no descriptor kept on a file that may be replaced before next time
-    return ModelSet.of(loaded)
-
-
-def _store_file(settings: Settings) -> Path | None:
-    """The SQLite file of the MLflow store, None for a store of another kind."""
-    uri = settings.tracking_uri
-    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
-
-
-def _store_file_usable(settings: Settings) -> bool:
-    """Whether the store's file (if it is a file) exists and holds something.
-
-    MLflow would create its tables in a missing or empty file; a reload would then find
-    no champion and drop the models served. A first load may (a new install).
-    """
-    path = _store_file(settings)
-    return path is None or (path.is_file() and path.stat().st_size > 0)
+    except RegistryError:
+        raise
+    except Exception as exc:  # opening the store, whatever it raises: keep serving
+        raise unavailable(exc) from exc
+    return ModelSet.of(loaded, refused)

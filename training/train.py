@@ -39,12 +39,14 @@ from training.models import (
 from training.payment_time import DEFAULT_PARAMS as TIME_PARAMS
 from training.payment_time import EDGES
 from training.plots import evaluation_plots
-from training.tracking import (
+from training.registry import (
+    IncompatibleModel,
+    NoChampion,
     Registration,
     RunRecord,
-    load_champion,
-    log_and_register,
+    load,
     quiet_mlflow,
+    register,
 )
 
 DEFAULT_TEST_DAYS = 183
@@ -108,13 +110,22 @@ def _losses(evaluation: Evaluation) -> dict[str, float]:
     }
 
 
+def _beatable_champion(name: str) -> Any:
+    """The champion of ``name`` to compare with; None when none is registered, or when
+    this code cannot serve it (its features are no longer made): then it is replaced."""
+    try:
+        return load(name).model
+    except (NoChampion, IncompatibleModel):
+        return None
+
+
 def _champion_losses(split: Split, out: Outcomes) -> dict[str, float | None]:
     """Each current champion's loss on this test; None without one (or one that can't run)."""
     test, x = split.test, split.x_test
     losses: dict[str, float | None] = {}
     unseen = split.unseen_test.to_numpy()
     for name in (LATE_MODEL, TIME_MODEL, ONBOARDING_MODEL):
-        champion = load_champion(name)
+        champion = _beatable_champion(name)
         losses[name] = None
         if champion is None:
             continue
@@ -189,7 +200,7 @@ def train_models(
         champions = _champion_losses(split, evaluation.outcomes)
         records = _records(split, models, evaluation, Path(folder))
         registrations = [
-            log_and_register(
+            register(
                 name,
                 fitted[name],
                 records[name],
@@ -211,9 +222,12 @@ def evaluate_champions(
     end = ledger_end(ledger)
     cutoff = cutoff if cutoff is not None else default_cutoff(end)
     split = out_of_time_split(ledger, cutoff, end)
-    with quiet_mlflow():
-        loaded = {name: load_champion(name) for name in (LATE_MODEL, TIME_MODEL, ONBOARDING_MODEL)}
-    missing = [name for name, model in loaded.items() if model is None]
+    loaded, missing = {}, []
+    for name in (LATE_MODEL, TIME_MODEL, ONBOARDING_MODEL):
+        try:  # a champion this code cannot serve raises IncompatibleModel: it says why
+            loaded[name] = load(name).model
+        except NoChampion:
+            missing.append(name)
     if missing:
         raise ValueError(f"no champion registered for {', '.join(missing)}: run `encours train`")
     models = FittedModels(

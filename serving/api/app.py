@@ -40,7 +40,8 @@ def build_state(settings: Settings, app_metrics: Metrics | None = None) -> AppSt
     """Open the database and load the champion models.
 
     An unreadable registry does not stop the app: it starts without models, not ready,
-    and says why on /readyz until a reload succeeds.
+    and says why on /readyz until a reload succeeds. A champion this version cannot serve
+    is left out, and its refusal answers in its place.
     """
     engine = make_engine(
         settings.database_url,
@@ -53,6 +54,10 @@ def build_state(settings: Settings, app_metrics: Metrics | None = None) -> AppSt
     except RegistryUnavailable as exc:
         logger.warning("no model loaded at start: %s", exc)
         served = ModelSet().failed("load", exc)
+    refusal = served.refusal()
+    if refusal is not None:
+        logger.warning("champion refused at start: %s", refusal)
+        served = served.failed("load", refusal)
     state = AppState(
         settings=settings,
         engine=engine,

@@ -13,9 +13,10 @@ from serving.api.metrics import Metrics
 from serving.api_keys import AuthFailures, KeyCache
 from serving.batching import ScoreBatcher
 from serving.ledger_source import LedgerSource
-from serving.models import ModelSet, RegistryUnavailable, load_models
+from serving.models import ModelSet, load_models
 from serving.scoring import LoadedModel
-from training.models import TIME_MODEL
+from training.models import LATE_MODEL, TIME_MODEL
+from training.registry import RegistryError
 
 logger = logging.getLogger("encours.api")
 
@@ -48,7 +49,7 @@ class AppState:
     @property
     def late_model(self) -> LoadedModel | None:
         """The champion late-payment model served now, None while none is loaded."""
-        return self.models.get(self.settings.late_model_name)
+        return self.models.get(LATE_MODEL)
 
     @property
     def time_model(self) -> LoadedModel | None:
@@ -61,13 +62,18 @@ class AppState:
         One reload at a time: a second call waits, then finds the versions loaded already.
 
         Raises:
-            RegistryUnavailable: after noting the failure in ``models.failure`` (readiness
-                shows it) and logging it.
+            RegistryUnavailable: the registry cannot be read;
+            IncompatibleModel: a champion needs features this version no longer makes.
+            Either after noting the failure in ``models.failure`` (readiness shows it) and
+            logging it.
         """
         with self._reloading:
             try:
                 fresh = load_models(self.settings, self.models)
-            except RegistryUnavailable as exc:
+                refusal = fresh.refusal()
+                if refusal is not None:  # served together or not at all: keep the current
+                    raise refusal
+            except RegistryError as exc:
                 self.models = self.models.failed("reload", exc)
                 self.metrics.reloads.labels("failed").inc()
                 served = ", ".join(f"{m.name} v{m.version}" for m in self.models.models.values())

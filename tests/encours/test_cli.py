@@ -157,3 +157,87 @@ def test_reconcile_a_fec_with_takings_left_out(env: str, tmp_path: Path) -> None
     broken = runner.invoke(app, ["reconcile", "--fec", str(fec), "--as-of", "2024-03-31"])
     assert broken.exit_code == 1
     assert "C2" in broken.output
+
+
+@pytest.fixture
+def stored(env: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The small ledger (clients C1, C2) in the database; MLflow's store put back after."""
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    from ledger.storage import migrate, save_ledger
+
+    # The commands point MLflow at the test store for the process: put it back after.
+    monkeypatch.setattr(tracking_utils, "_tracking_uri", tracking_utils._tracking_uri)
+    monkeypatch.setattr(registry_utils, "_registry_uri", registry_utils._registry_uri)
+    engine = make_engine(env)
+    migrate(engine)
+    save_ledger(engine, small_ledger())
+    engine.dispose()
+    return env
+
+
+@pytest.fixture
+def registered(stored: str) -> str:
+    """A small late-payment champion reading two features; returns its version."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from encours.settings import get_settings
+    from training.models import LATE_MODEL
+    from training.registry import RunRecord, quiet_mlflow, register, use_store
+
+    settings = get_settings()
+    use_store(settings.tracking_uri, settings.artifacts_uri)
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame(rng.random((40, 2)), columns=["hist_mean_days_late", "inv_log_amount"])
+    model = LogisticRegression().fit(x, (x["hist_mean_days_late"] > 0.5).astype(int))
+    with quiet_mlflow():
+        return register(LATE_MODEL, model, RunRecord({}, {}, [], {}), x, 0.1, None).version
+
+
+def test_a_champion_whose_features_are_no_longer_made_ends_a_command_in_one_line(
+    registered: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dataclasses
+
+    from encours.__main__ import main
+    from features import pipeline
+
+    specs = [
+        dataclasses.replace(s, name="hist_mean_days_overdue")
+        if s.name == "hist_mean_days_late"
+        else s
+        for s in pipeline.SPECS
+    ]
+    monkeypatch.setattr(pipeline, "SPECS", tuple(specs))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as ended:
+        main(["risk", "C1"])
+    assert ended.value.code == 1
+    assert capsys.readouterr().err == (
+        f"error: the champion late-payment v{registered} needs features [hist_mean_days_late] "
+        "that this version of encours no longer makes: retrain with `encours train`\n"
+    )
+
+
+def test_a_registry_that_cannot_be_read_is_said_so_in_one_line(
+    stored: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from encours.__main__ import main
+    from encours.settings import get_settings
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("ENCOURS_MLFLOW_URI", f"sqlite:///{blocker}/m.db")
+    get_settings.cache_clear()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as ended:
+        main(["risk", "C1"])
+    assert ended.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the model registry cannot be read: ")
+    assert err.count("\n") == 1 and "registered yet" not in err

@@ -1,8 +1,10 @@
 """Reloads read the registry as it is now: a store file replaced, renamed, emptied and
-restored under a running app; readiness names no error to a caller without a key."""
+restored under a running app; readiness names no error to a caller without a key. A
+champion whose features the code no longer makes is refused, at start and at a reload."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from encours.settings import Settings
 from tests.serving.conftest import Store, auth, keys_for
+from tests.serving.test_ops import PROBLEM, score_body
 from training.models import LATE_MODEL
 
 Running = tuple[TestClient, Settings, dict[str, str]]
@@ -99,3 +102,66 @@ def test_a_renamed_or_emptied_registry_fails_reloads_until_it_is_back(
     assert reload(client, admin) == 200
     assert served_version(client, admin) == "2"
     assert client.get("/readyz").json()["detail"]["late_model"] == "late-payment v2"
+
+
+RENAMED = "hist_mean_days_late"
+REFUSED = (
+    "the champion late-payment v{version} needs features [hist_mean_days_late] that this "
+    "version of encours no longer makes: retrain with `encours train`"
+)
+
+
+def rename_feature(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This version of encours makes ``hist_mean_days_late`` under another name."""
+    from features import pipeline
+
+    specs = [
+        dataclasses.replace(s, name="hist_mean_days_overdue") if s.name == RENAMED else s
+        for s in pipeline.SPECS
+    ]
+    monkeypatch.setattr(pipeline, "SPECS", tuple(specs))
+
+
+def test_a_champion_whose_features_are_no_longer_made_is_refused_at_start(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from serving.api.app import create_app
+
+    models = tmp_path / "models"
+    shutil.copytree(store.settings.models_dir, models)
+    settings = store.settings.model_copy(update={"models_dir": models})
+    rename_feature(monkeypatch)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        viewer = auth(keys_for(settings)["viewer"])
+        scored = client.post("/v1/invoices/score", json=score_body(store), headers=viewer)
+        ready = client.get("/readyz")
+        listed = client.get("/v1/models", headers=viewer).json()
+    assert (scored.status_code, scored.headers["content-type"]) == (503, PROBLEM)
+    assert scored.json()["detail"] == REFUSED.format(version="1")
+    assert ready.status_code == 503
+    late = ready.json()["detail"]["late_model"]
+    assert late.startswith("none loaded (load failed at ")
+    assert late.endswith(f": {REFUSED.format(version='1')})")
+    assert "late-payment" not in [m["name"] for m in listed["models"]]
+    assert REFUSED.format(version="1") in listed["failure"]
+
+
+def test_a_reload_refuses_a_champion_whose_features_are_no_longer_made(
+    running: Running, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, settings, tokens = running
+    admin, viewer = auth(tokens["admin"]), auth(tokens["viewer"])
+    rename_feature(monkeypatch)
+    champion_of(settings, "2")
+    refused = client.post("/v1/models/reload", headers=admin)
+    assert (refused.status_code, refused.headers["content-type"]) == (503, PROBLEM)
+    detail = refused.json()["detail"]
+    assert REFUSED.format(version="2") in detail
+    assert detail.endswith("still serving late-payment v1")
+    assert served_version(client, tokens["admin"]) == "1"  # kept, with the reason noted
+    late = client.get("/readyz").json()["detail"]["late_model"]
+    assert late.startswith("late-payment v1 (reload failed at ")
+    assert late.endswith(f": {REFUSED.format(version='2')})")
+    monkeypatch.undo()  # the families still make the old name: scoring needs both to agree
+    scored = client.post("/v1/invoices/score", json=score_body(store), headers=viewer)
+    assert (scored.status_code, scored.json()["model"]["version"]) == (200, "1")

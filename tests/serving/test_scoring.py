@@ -41,9 +41,9 @@ def scoring_parts(store: Store) -> tuple[FeatureBuilder, LoadedModel, LoadedMode
     """The store's feature builder, champions (late-payment, payment-time) and 7 invoices."""
     from serving.models import load_models
     from tests.serving.test_schemathesis import all_champions
-    from training.models import TIME_MODEL
+    from training.models import LATE_MODEL, TIME_MODEL
 
-    late = load_models(store.settings).get(store.settings.late_model_name)
+    late = load_models(store.settings).get(LATE_MODEL)
     assert late is not None
     time_model = next(m for m in all_champions(store) if m.name == TIME_MODEL)
     features = FeatureBuilder().fit(store.ledger)

@@ -7,6 +7,7 @@ truth), then through ``encours train`` (the same data, hence the same models and
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,15 +22,16 @@ from mlflow.tracking._tracking_service import utils as tracking_utils
 from typer.testing import CliRunner
 
 from encours.cli import app
-from encours.settings import get_settings
+from encours.settings import Settings, get_settings
 from ledger.contract import Ledger
 from ledger.simulate import Simulation
 from ledger.storage import load_ledger, make_engine, migrate, save_ledger
 from training.evaluation import KEYS
 from training.models import LATE_MODEL, MODEL_NAMES, ONBOARDING_MODEL, TIME_MODEL
+from training.registry import IncompatibleModel, load
 from training.targets import BUCKETS
 from training.tracking import CHALLENGER, CHAMPION, champion_version, quiet_mlflow, use_store
-from training.train import TrainReport, train_models
+from training.train import TrainReport, _beatable_champion, train_models
 
 pytestmark = pytest.mark.slow
 
@@ -244,3 +246,77 @@ def test_encours_evaluate_reproduces_the_training_figures(
     np.testing.assert_allclose(written["p_late"], expected["p_late"], rtol=1e-12)
     for column in ("p10_date", "p50_date", "p90_date"):
         assert written[column].equals(expected[column].astype(written[column].dtype)), column
+
+
+def _respec(monkeypatch: pytest.MonkeyPatch, feature: str, **change: str) -> None:
+    """This version of encours makes ``feature`` otherwise (renamed, another dtype)."""
+    from features import pipeline
+
+    specs = [dataclasses.replace(s, **change) if s.name == feature else s for s in pipeline.SPECS]
+    monkeypatch.setattr(pipeline, "SPECS", tuple(specs))
+
+
+def test_features_json_names_each_column_and_its_kind(first: TrainReport) -> None:
+    import mlflow.artifacts
+
+    from features.pipeline import SPECS
+
+    with quiet_mlflow():
+        logged = mlflow.artifacts.load_dict(f"runs:/{first.registration.run_id}/features.json")
+    assert logged["features"] == list(first.split.x_test.columns)
+    assert list(logged["kinds"]) == logged["features"]
+    made = {s.name: "category" if s.dtype == "category" else "number" for s in SPECS}
+    assert {n: k for n, k in logged["kinds"].items() if n in made} == made
+    assert logged["kinds"]["inv_currency"] == "category"
+
+
+def test_a_champion_whose_features_are_no_longer_made_is_refused_unopened(
+    first: TrainReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unpickle(*_: object) -> None:
+        raise AssertionError("the model was unpickled before its features were checked")
+
+    version = champion_version(LATE_MODEL)
+    _respec(monkeypatch, "hist_mean_days_late", name="hist_mean_days_overdue")
+    monkeypatch.setattr("mlflow.sklearn.load_model", unpickle)
+    with pytest.raises(IncompatibleModel) as refused:
+        load(LATE_MODEL)
+    assert str(refused.value) == (
+        f"the champion late-payment v{version} needs features [hist_mean_days_late] that this "
+        "version of encours no longer makes: retrain with `encours train`"
+    )
+    assert _beatable_champion(LATE_MODEL) is None  # the next training replaces it
+
+
+def test_a_champion_reading_a_feature_as_another_kind_is_refused(
+    first: TrainReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version = champion_version(LATE_MODEL)
+    _respec(monkeypatch, "hist_mean_days_late", dtype="category")
+    with pytest.raises(IncompatibleModel) as refused:
+        load(LATE_MODEL)
+    assert str(refused.value) == (
+        f"the champion late-payment v{version} reads features [hist_mean_days_late (number, "
+        "now category)] as another kind than it is made: retrain with `encours train`"
+    )
+    monkeypatch.undo()
+    assert load(LATE_MODEL).version == version  # the code as it is: served
+
+
+def test_the_api_serves_what_train_registered_whatever_late_model_name_says(
+    first: TrainReport, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from serving.api.app import create_app
+
+    versions = {name: champion_version(name) for name in MODEL_NAMES}
+    monkeypatch.setenv("ENCOURS_LATE_MODEL_NAME", "late-payment-elsewhere")  # read no more
+    settings = Settings()
+    with TestClient(create_app(settings)) as client:
+        ready = client.get("/readyz")
+        state = client.app.state.encours  # type: ignore[attr-defined]
+        served = {m.name: m.version for m in state.models.models.values()}
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["detail"]["late_model"] == f"{LATE_MODEL} v{versions[LATE_MODEL]}"
+    assert served == versions

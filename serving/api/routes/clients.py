@@ -9,7 +9,7 @@ from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from features.client import ClientFeatures
 from features.pipeline import FeatureBuilder
@@ -157,9 +157,7 @@ def score_prospect(
     body: OnboardingRequest, state: StateDep, snapshot: SnapshotDep
 ) -> OnboardingOut:
     """Score, grade and suggested terms of a prospective client."""
-    model = state.models.get(ONBOARDING_MODEL)
-    if model is None:
-        raise HTTPException(503, "no onboarding model is registered yet: run `encours train`")
+    model = require_model(state.models.champion(ONBOARDING_MODEL), ONBOARDING_MODEL)
     x = prospect_features(snapshot.features, body)
     order = body.first_order
     frame = pd.DataFrame(

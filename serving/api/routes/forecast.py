@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
-from serving.api.deps import SnapshotDep, StateDep
+from serving.api.deps import SnapshotDep, StateDep, require_model
 from serving.api.forecast_schemas import ForecastOut, ForecastPeriod
 from serving.api.schemas import Day, ModelRef
 from serving.api.security import AUTH_RESPONSES, require_role
 from serving.forecast import MAX_HORIZON_WEEKS, forecast_cash, stale_ledger_warning
+from training.models import TIME_MODEL
 
 router = APIRouter(
     prefix="/v1",
@@ -50,9 +51,7 @@ def forecast(
     ] = "EUR",
 ) -> ForecastOut:
     """The forecast at ``as_of``."""
-    loaded = state.time_model
-    if loaded is None:
-        raise HTTPException(503, "no payment-time model is registered yet: run `encours train`")
+    loaded = require_model(state.models.champion(TIME_MODEL), TIME_MODEL)
     day = as_of or dt.date.today()
     made = forecast_cash(
         snapshot.ledger,

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from ledger.storage import database_busy, probe
 from serving.api.deps import StateDep
 from serving.api.schemas import Health
+from training.models import LATE_MODEL
 
 router = APIRouter(tags=["ops"])
 logger = logging.getLogger("encours.api")
@@ -39,7 +40,7 @@ def readyz(state: StateDep) -> JSONResponse:
         logger.warning("readiness: database %s: %s", "busy" if busy else "unreachable", exc)
         detail["database"] = "busy" if busy else f"unreachable: {type(exc).__name__}"
     served = state.models  # read once: a reload may swap it meanwhile
-    model = served.get(state.settings.late_model_name)
+    model = served.get(LATE_MODEL)
     late = f"{model.name} v{model.version}" if model else "none registered"
     if served.public_failure:  # the models above are kept; newer ones could not be read
         late = f"{late if model else 'none loaded'} ({served.public_failure})"

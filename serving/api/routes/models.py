@@ -12,7 +12,8 @@ from serving.api.deps import StateDep
 from serving.api.schemas import ModelsOut, ServedModel
 from serving.api.security import AUTH_RESPONSES, WriterDep, require_role
 from serving.api.state import AppState
-from serving.models import ModelSet, RegistryUnavailable
+from serving.models import ModelSet
+from training.registry import RegistryError
 
 router = APIRouter(prefix="/v1/models", tags=["ops"], responses=AUTH_RESPONSES)
 logger = logging.getLogger("encours.api")
@@ -47,10 +48,16 @@ def list_models(state: StateDep) -> ModelsOut:
     description="Reads the `champion` aliases in the MLflow registry again and swaps in the "
     "versions promoted since, all together and without dropping a request: requests "
     "already running finish on the models they started with. If the registry cannot be "
-    "read or a model cannot be loaded, the API keeps serving its current models and "
-    "answers 503; /readyz says what failed.",
+    "read, a model cannot be loaded, or a champion needs features this version of encours "
+    "no longer makes, the API keeps serving its current models and answers 503; /readyz "
+    "says what failed.",
     dependencies=[require_role("admin")],
-    responses={503: {"description": "the registry could not be read; current models kept"}},
+    responses={
+        503: {
+            "description": "the registry could not be read or a champion was refused; "
+            "current models kept"
+        }
+    },
 )
 def reload_models(state: StateDep, writer: WriterDep) -> ModelsOut:
     """Reload the champions; a plain ``def``, so the loading runs off the event loop.
@@ -59,7 +66,7 @@ def reload_models(state: StateDep, writer: WriterDep) -> ModelsOut:
     """
     try:
         served = state.reload_models()
-    except RegistryUnavailable as exc:
+    except RegistryError as exc:
         kept = ", ".join(f"{m.name} v{m.version}" for m in state.models.models.values())
         _audit(state, writer, f"model reload failed ({exc}); still serving {kept or 'none'}")
         raise HTTPException(

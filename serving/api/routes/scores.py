@@ -35,6 +35,7 @@ from serving.api.schemas import (
 from serving.api.security import AUTH_RESPONSES, require_role
 from serving.batching import Columns, ScoreJob
 from serving.scoring import InvoiceScores, check_clients, full_scores
+from training.models import LATE_MODEL
 
 router = APIRouter(
     prefix="/v1/invoices",
@@ -137,7 +138,7 @@ async def score(
     written as JSON in the thread pool, not on the event loop that FastAPI would use.
     """
     require_batch(len(body.invoices), state.settings.max_batch)
-    model = require_model(state.late_model)
+    model = require_model(state.models.champion(LATE_MODEL))
     snapshot = await get_snapshot(state)
     as_of = body.as_of or dt.date.today()
     time_model = state.time_model
