@@ -10,4 +10,4 @@ from serving.api.app import create_app
 
 def run_server(settings: Settings, host: str, port: int) -> None:
     """Serve the app built for ``settings`` until interrupted."""
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings, warm=True), host=host, port=port, log_level="info")

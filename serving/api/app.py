@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
 from config import Settings
 from ledger.storage import make_engine, migrate
@@ -69,6 +70,21 @@ def build_state(settings: Settings, app_metrics: Metrics | None = None) -> AppSt
     return state
 
 
+def warm_ledger(state: AppState) -> None:
+    """Read the first ledger snapshot before the first request, so that no request waits
+    for it and its one garbage-collector pass (which holds the interpreter, and with it
+    every request, for a while) happens before the server answers anyone.
+
+    A database that cannot be read now is read at the first request instead.
+    """
+    if state.settings.ledger_refresh_seconds <= 0:
+        return
+    try:
+        state.ledger.current()
+    except SQLAlchemyError as exc:
+        logger.warning("the ledger will be read at the first request: %s", exc)
+
+
 class EncoursAPI(FastAPI):
     """FastAPI whose OpenAPI schema documents the API keys each route needs."""
 
@@ -79,13 +95,17 @@ class EncoursAPI(FastAPI):
         return self.openapi_schema
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The encours API for ``settings``."""
+def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
+    """The encours API for ``settings``; ``warm`` reads the ledger before serving (as
+    ``encours serve`` does: see :func:`warm_ledger`), else at the first request that needs
+    it."""
     app_metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.encours = build_state(settings, app_metrics)
+        if warm:
+            warm_ledger(app.state.encours)
         try:
             yield
         finally:

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from encours.settings import Settings
-from ledger.storage import make_engine, save_ledger
+from ledger.storage import make_engine, migrate, save_ledger
 from serving.api.app import create_app
 from serving.api_keys import create_key
 from tests.ledger.factories import small_ledger
@@ -144,3 +144,17 @@ def test_lettrage_applies_once_then_nothing(client: TestClient) -> None:
     changed = client.post("/v1/lettrage", json=[line | {"amount": "351.00"}])
     assert changed.status_code == 422
     assert changed.headers["content-type"] == "application/problem+json"
+
+
+def test_a_warm_app_reads_the_ledger_before_the_first_request(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/l.db", models_dir=tmp_path / "m")
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    save_ledger(engine, small_ledger())
+    for warm in (False, True):
+        with TestClient(create_app(settings, warm=warm)) as client:
+            held = client.app.state.encours.ledger.ready()  # type: ignore[attr-defined]
+            # Warm: the snapshot is there before anyone asked; cold: the first request reads it.
+            assert (held is not None) is warm
+            if held is not None:
+                assert len(held.ledger.invoices) == len(small_ledger().invoices)
