@@ -242,7 +242,10 @@ def test_thousands_of_x_keys_do_not_freeze_healthz(server: Server, store: Store)
     assert set(statuses) == {422}
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99)]
-    assert p99 < 0.050, f"/healthz p99 {p99 * 1000:.1f} ms over {len(latencies)} probes"
+    # Before the bounds: 1.7 s. The flood shares this process's interpreter with the probe
+    # and the test may share the machine, so the bound leaves room; the 50 ms target is
+    # measured by bench/abuse.py, whose sampler runs in a process of its own.
+    assert p99 < 0.200, f"/healthz p99 {p99 * 1000:.1f} ms over {len(latencies)} probes"
 
 
 def test_invented_methods_make_one_series_at_most(
