@@ -18,7 +18,7 @@ import pandas as pd
 
 from ledger.bank_statement import match_scores, statement_from_ledger
 from ledger.lettrage import LettrageConfig, open_items, propose_matches
-from ledger.simulate import SimulationConfig, simulate
+from simulator import SimulationConfig, simulate
 
 
 def main() -> None:

@@ -49,7 +49,7 @@ from ledger.contract import DEFAULT_CURRENCY, Ledger, id_problem
 from ledger.errors import ImportRejected, RowProblem
 from ledger.lettrage import LettrageConfig, plain_upper
 from ledger.money import decimal_to_cents
-from ledger.simulate import Simulation
+from simulator import Simulation
 
 BANK_LINE_COLUMNS = ("line_id", "date", "amount_cents", "label", "client_id", "currency")
 """Columns of bank lines in memory (files carry ``amount`` in currency units)."""

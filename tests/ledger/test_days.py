@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger import kpis, simulate
+import simulator
+from ledger import kpis
 from ledger.day_calendar import closing_days
 from ledger.days import EPOCH, NEVER, dates_of, day_number, day_numbers
 
@@ -93,7 +94,7 @@ def test_the_old_formulas_agree(days: list[dt.date]) -> None:
     frame = pd.DataFrame({"issue_date": stamps})
     assert kpis._days(frame, "issue_date", -1).tolist() == numbers.tolist()
     assert kpis._days(frame, "paid_date", -1).tolist() == [-1] * len(days)
-    assert simulate._dates(numbers).equals(stamps)
+    assert simulator._dates(numbers).equals(stamps)
 
 
 def test_the_closing_days_are_day_numbers() -> None:

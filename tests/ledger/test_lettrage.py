@@ -32,8 +32,8 @@ from ledger.lettrage import (
 )
 from ledger.lettrage_store import apply_lettrage, review_queue
 from ledger.schema import metadata
-from ledger.simulate import SimulationConfig, simulate
 from ledger.storage import load_ledger, save_ledger, table_counts
+from simulator import SimulationConfig, simulate
 from tests.ledger.factories import dates
 
 CONFIG = LettrageConfig()  # auto at 0.9, tolerance 5 € (and 5 % of the amount)
