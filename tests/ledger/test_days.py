@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import simulator
 from ledger import kpis
 from ledger.day_calendar import closing_days
 from ledger.days import EPOCH, NEVER, dates_of, day_number, day_numbers
+from simulator.tables import _dates
 
 # The dates the API takes (serving.api.schemas.FIRST_DAY .. LAST_DAY).
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
@@ -94,7 +94,7 @@ def test_the_old_formulas_agree(days: list[dt.date]) -> None:
     frame = pd.DataFrame({"issue_date": stamps})
     assert kpis._days(frame, "issue_date", -1).tolist() == numbers.tolist()
     assert kpis._days(frame, "paid_date", -1).tolist() == [-1] * len(days)
-    assert simulator._dates(numbers).equals(stamps)
+    assert _dates(numbers).equals(stamps)
 
 
 def test_the_closing_days_are_day_numbers() -> None:
