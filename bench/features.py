@@ -35,7 +35,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from ledger.contract import Ledger
-    from ledger.simulate import Simulation
+    from simulator import Simulation
 
 # Run as a script, this file's folder heads sys.path and its name shadows the ``features``
 # package: drop the folder (the project is installed), and import the project's modules
@@ -59,7 +59,7 @@ def clients_for(invoices: int) -> int:
 
 def simulate_ledger(invoices: int, seed: int) -> Simulation:
     """A simulated ledger of about ``invoices`` invoices."""
-    from ledger.simulate import SimulationConfig, simulate
+    from simulator import SimulationConfig, simulate
 
     return simulate(SimulationConfig(n_clients=clients_for(invoices), n_months=MONTHS, seed=seed))
 

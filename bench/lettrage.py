@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python bench/lettrage.py``. Simulates the ledger (20,000 clients over
 24 months give about a million invoices), turns its last ~100,000 payments into a noisy
 bank statement (grouped transfers, typos, fees, unknown clients: see
-:mod:`ledger.bank_statement`), then times :func:`ledger.lettrage.propose_matches`
+:mod:`simulator.bank_statement`), then times :func:`ledger.lettrage.propose_matches`
 against the invoices open before those payments. Prints the precision and recall of
 the automatic matches against the simulated truth, per rule too. The last line is
 machine-readable: ``lines=<int> seconds=<float> auto_share=<float> precision=<float>``.
@@ -16,9 +16,9 @@ import time
 
 import pandas as pd
 
-from ledger.bank_statement import match_scores, statement_from_ledger
 from ledger.lettrage import LettrageConfig, open_items, propose_matches
-from ledger.simulate import SimulationConfig, simulate
+from simulator import SimulationConfig, simulate
+from simulator.bank_statement import match_scores, statement_from_ledger
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ import pandas as pd
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
 
 if TYPE_CHECKING:
-    from ledger.simulate import Simulation
+    from simulator import Simulation
 
 GRID = np.linspace(-4.5, 4.5, 91)
 """Base tendencies tried, in standard deviations of the clients' spread around their kind."""
@@ -49,7 +49,7 @@ def known_outcomes(
 
 def history_aware_p_late(sim: Simulation, test_ids: pd.Series) -> np.ndarray:
     """P(late) of the test invoices by the truth, the client's base tendency inferred."""
-    from ledger.simulate import TENDENCY_SD, tendency_mean, true_p_late_shifted
+    from simulator import TENDENCY_SD, tendency_mean, true_p_late_shifted
 
     truth = sim.truth.reset_index(drop=True)
     clients = sim.ledger.clients.set_index("client_id")
@@ -84,7 +84,7 @@ def main() -> None:
     """Parse the arguments, simulate, train, print the three AUCs and their ratios."""
     from sklearn.metrics import roc_auc_score
 
-    from ledger.simulate import SimulationConfig, simulate
+    from simulator import SimulationConfig, simulate
     from training.dataset import ledger_end, out_of_time_split
     from training.evaluation import HISTORY_BANDS, outcomes
     from training.models import fit_models

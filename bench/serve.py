@@ -152,8 +152,8 @@ def late_accuracy(model: Any, split: Any) -> tuple[float, float, int]:
 
 def build_store(settings: Settings, invoices: int, seed: int) -> None:
     """Simulate, save the ledger, fit and register the three models (nothing timed)."""
-    from ledger.simulate import SimulationConfig, simulate
     from ledger.storage import load_ledger, make_engine, migrate, save_ledger
+    from simulator import SimulationConfig, simulate
     from training.dataset import ledger_end, out_of_time_split
     from training.models import LATE_MODEL, ONBOARDING_MODEL, TIME_MODEL, fit_models
     from training.tracking import use_store

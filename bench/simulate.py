@@ -12,7 +12,7 @@ import argparse
 import resource
 import time
 
-from ledger.simulate import SimulationConfig, expected_invoices, simulate
+from simulator import SimulationConfig, expected_invoices, simulate
 
 
 def clients_for(invoices: int, n_months: int, seed: int) -> int:

@@ -48,7 +48,7 @@ def main() -> None:
     import numpy as np
     import pandas as pd
 
-    from ledger.simulate import SimulationConfig, simulate
+    from simulator import SimulationConfig, simulate
     from training.dataset import ledger_end, out_of_time_split
     from training.late_payment import LatePaymentModel
     from training.models import OnboardingModel, training_targets

@@ -11,9 +11,9 @@ from encours.settings import Settings
 from ledger.errors import ImportRejected
 from ledger.importing import import_directory
 from ledger.kpis import compute_kpis
-from ledger.simulate import SimulationConfig, simulate, write_simulation
 from ledger.storage import load_ledger, make_engine
 from serving.api_keys import Role, create_key
+from simulator import SimulationConfig, simulate, write_simulation
 from training.tracking import use_store
 from training.train import train_models
 

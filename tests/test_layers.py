@@ -1,4 +1,4 @@
-"""Imports flow one way: config → ledger → features → training → serving → encours."""
+"""Imports flow one way: config → ledger → simulator → features → training → serving → encours."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["config", "ledger", "features", "training", "serving", "encours"]
+LAYERS = ["config", "ledger", "simulator", "features", "training", "serving", "encours"]
 
 
 def _imports(path: Path) -> set[str]:

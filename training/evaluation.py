@@ -238,7 +238,7 @@ def baselines(split: Split, base_rate: float, y_train: pd.Series) -> dict[str, P
 
 def oracle_predictions(split: Split, truth: pd.DataFrame) -> Predictions | None:
     """The simulator's true distributions of the test invoices (best achievable)."""
-    from ledger.simulate import true_paid_by
+    from simulator import true_paid_by
 
     rows = truth.set_index("invoice_id").reindex(split.test["invoice_id"]).reset_index()
     if rows["p_late"].isna().any():

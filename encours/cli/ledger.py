@@ -33,8 +33,8 @@ def simulate(
     """
     from rich.progress import Progress
 
-    from ledger.simulate import SimulationConfig, write_simulation
-    from ledger.simulate import simulate as run
+    from simulator import SimulationConfig, write_simulation
+    from simulator import simulate as run
 
     if file_format not in ("csv", "parquet"):
         fail(f"--format must be csv or parquet, not {file_format!r}", 2)

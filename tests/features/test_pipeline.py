@@ -32,7 +32,7 @@ from ledger.contract import (
 )
 from ledger.days import NEVER as LEDGER_NEVER
 from ledger.days import day_numbers
-from ledger.simulate import Simulation, SimulationConfig, simulate
+from simulator import Simulation, SimulationConfig, simulate
 from tests.features.oracle import oracle_features
 
 BASE = pd.Timestamp("2024-01-01")

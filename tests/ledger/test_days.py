@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger import kpis, simulate
+from ledger import balances
 from ledger.day_calendar import closing_days
 from ledger.days import EPOCH, NEVER, dates_of, day_number, day_numbers
+from simulator.tables import _dates
 
 # The dates the API takes (serving.api.schemas.FIRST_DAY .. LAST_DAY).
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
@@ -91,9 +92,9 @@ def test_the_old_formulas_agree(days: list[dt.date]) -> None:
     differences = [(pd.Timestamp(d) - pd.Timestamp("1970-01-01")).days for d in days]
     assert numbers.tolist() == ordinals == numpy_cast.tolist() == differences
     frame = pd.DataFrame({"issue_date": stamps})
-    assert kpis._days(frame, "issue_date", -1).tolist() == numbers.tolist()
-    assert kpis._days(frame, "paid_date", -1).tolist() == [-1] * len(days)
-    assert simulate._dates(numbers).equals(stamps)
+    assert balances._days(frame, "issue_date", -1).tolist() == numbers.tolist()
+    assert balances._days(frame, "paid_date", -1).tolist() == [-1] * len(days)
+    assert _dates(numbers).equals(stamps)
 
 
 def test_the_closing_days_are_day_numbers() -> None:

@@ -13,8 +13,8 @@ from ledger.contract import Ledger
 from ledger.errors import ImportRejected, LedgerError
 from ledger.fec import FEC_COLUMNS, detect_encoding, import_fec, parse_fec, read_fec, write_fec
 from ledger.files import write_ledger
-from ledger.simulate import SimulationConfig, simulate
 from ledger.storage import load_ledger, table_counts
+from simulator import SimulationConfig, simulate
 from tests.ledger.factories import small_ledger
 from tests.ledger.fec_factory import DUPONT, line, write_fec_file
 

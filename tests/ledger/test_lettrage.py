@@ -14,12 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 import ledger.lettrage_store  # noqa: F401  (registers the lettrage tables on metadata)
-from ledger.bank_statement import (
-    StatementConfig,
-    match_scores,
-    read_bank_lines,
-    simulate_statement,
-)
+from ledger.bank_statement import read_bank_lines
 from ledger.contract import Ledger
 from ledger.errors import ImportRejected
 from ledger.lettrage import (
@@ -32,8 +27,9 @@ from ledger.lettrage import (
 )
 from ledger.lettrage_store import apply_lettrage, review_queue
 from ledger.schema import metadata
-from ledger.simulate import SimulationConfig, simulate
 from ledger.storage import load_ledger, save_ledger, table_counts
+from simulator import SimulationConfig, simulate
+from simulator.bank_statement import StatementConfig, match_scores, simulate_statement
 from tests.ledger.factories import dates
 
 CONFIG = LettrageConfig()  # auto at 0.9, tolerance 5 € (and 5 % of the amount)

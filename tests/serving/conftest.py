@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 
 from encours.settings import Settings
 from ledger.contract import Ledger
-from ledger.simulate import SimulationConfig, simulate
 from ledger.storage import load_ledger, make_engine, migrate, save_ledger
 from serving.api_keys import Role, create_key
+from simulator import SimulationConfig, simulate
 from training.models import LATE_MODEL
 
 CONFIG = SimulationConfig(n_clients=40, n_months=14, seed=11)

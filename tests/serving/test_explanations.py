@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import shap
 
-from ledger.simulate import SimulationConfig, simulate
 from serving.explanations import top_reasons
+from simulator import SimulationConfig, simulate
 from training.dataset import ledger_end, out_of_time_split
 from training.late_payment import LatePaymentModel
 from training.targets import late_outcome

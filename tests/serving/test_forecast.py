@@ -23,7 +23,6 @@ from typer.testing import CliRunner
 from encours.cli import app as cli_app
 from encours.settings import Settings, get_settings
 from features.pipeline import FeatureBuilder, build_features
-from ledger.simulate import SimulationConfig, simulate
 from ledger.storage import make_engine, migrate, save_ledger
 from serving.api.problems import add_problem_handlers
 from serving.api.routes import forecast as forecast_route
@@ -46,6 +45,7 @@ from serving.forecast import (
 from serving.ledger_source import LedgerSource
 from serving.models import ModelSet
 from serving.scoring import LoadedModel
+from simulator import SimulationConfig, simulate
 from tests.features.test_history import _invoices, _ledger
 from tests.ledger.factories import dates, small_ledger
 from tests.serving.stubs import paid_evenly_after_today

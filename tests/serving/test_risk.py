@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 from encours.settings import Settings
 from features.pipeline import FeatureBuilder
 from ledger.contract import Ledger
-from ledger.simulate import SimulationConfig, simulate
 from ledger.storage import make_engine, migrate, save_ledger
 from serving.api.client_schemas import OnboardingRequest
 from serving.api.problems import add_problem_handlers
@@ -36,6 +35,7 @@ from serving.ledger_source import LedgerSource
 from serving.models import ModelSet
 from serving.risk import RiskInputs, grade, risk_score, suggested_limit, suggested_terms
 from serving.scoring import LoadedModel
+from simulator import SimulationConfig, simulate
 from tests.serving.conftest import auth, keys_for
 from training.dataset import ledger_end, out_of_time_split
 from training.models import LATE_MODEL, ONBOARDING_MODEL, FittedModels, fit_models

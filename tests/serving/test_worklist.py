@@ -28,7 +28,6 @@ from encours.cli import app as cli_app
 from encours.settings import Settings, get_settings
 from features.pipeline import FeatureBuilder
 from ledger.contract import Ledger
-from ledger.simulate import SimulationConfig, simulate
 from ledger.storage import load_ledger, make_engine, migrate, save_ledger, table_counts
 from serving.api.problems import add_problem_handlers
 from serving.api.routes import actions as actions_route
@@ -46,6 +45,7 @@ from serving.scenarios import (
 )
 from serving.scoring import LoadedModel
 from serving.worklist import build_worklist
+from simulator import SimulationConfig, simulate
 from tests.ledger.factories import dates, small_ledger
 from tests.serving.stubs import paid_evenly_after_today
 from training.dataset import ledger_end, out_of_time_split

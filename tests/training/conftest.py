@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.simulate import Simulation, SimulationConfig, simulate
+from simulator import Simulation, SimulationConfig, simulate
 from training.dataset import Split, ledger_end, out_of_time_split
 
 CONFIG = SimulationConfig(n_clients=80, n_months=18, seed=5)

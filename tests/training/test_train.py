@@ -24,8 +24,8 @@ from typer.testing import CliRunner
 from encours.cli import app
 from encours.settings import Settings, get_settings
 from ledger.contract import Ledger
-from ledger.simulate import Simulation
 from ledger.storage import load_ledger, make_engine, migrate, save_ledger
+from simulator import Simulation
 from training.evaluation import KEYS
 from training.models import LATE_MODEL, MODEL_NAMES, ONBOARDING_MODEL, TIME_MODEL
 from training.registry import IncompatibleModel, load

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from ledger.contract import TABLES
 from ledger.day_calendar import is_business_day
-from ledger.simulate import (
+from simulator import (
     TENDENCY_SD,
     Simulation,
     SimulationConfig,
