@@ -97,6 +97,8 @@ def _form_of(model: Model, prefix: str, boosters: dict[str, lgb.Booster]) -> dic
     }
     if isinstance(model, PaymentTimeModel):
         return {"kind": "payment_time", "max_invoices": model.max_invoices} | common
+    if not isinstance(model, LatePaymentModel):
+        raise TypeError(f"no file format for a {type(model).__name__}")
     return {
         "kind": "late_payment",
         "calibration_folds": model.calibration_folds,
