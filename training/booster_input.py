@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Protocol
 
 import lightgbm as lgb
 import numpy as np
@@ -25,6 +26,23 @@ they save, and they would take the core of another request's process."""
 def threads_for(rows: int) -> int:
     """LightGBM's ``num_threads`` for predicting ``rows`` rows (0: its default, every core)."""
     return 1 if rows <= ONE_THREAD_ROWS else 0
+
+
+class FittedBooster(Protocol):
+    """What the models read of their fitted ``LGBMClassifier``: its booster and its number of
+    trees. A model read back from LightGBM's own format holds a
+    :class:`training.model_files.SavedBooster` in its place (no scikit-learn wrapper to
+    unpickle)."""
+
+    @property
+    def booster_(self) -> lgb.Booster:
+        """The trained booster."""
+        ...
+
+    @property
+    def n_estimators(self) -> int:
+        """The number of boosting rounds it was given."""
+        ...
 
 
 FEW_ROWS = 64

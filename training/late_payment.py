@@ -25,7 +25,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from features.registry import directions
-from training.booster_input import BoosterInput, threads_for
+from training.booster_input import BoosterInput, FittedBooster, threads_for
 
 DEFAULT_PARAMS: dict[str, object] = {
     "n_estimators": 600,  # an upper bound: early stopping on the held-back slices decides
@@ -80,8 +80,8 @@ class LatePaymentModel:
             raw, self.fold_trees_ = held
             params["n_estimators"] = max(1, round(float(np.mean(self.fold_trees_))))
             self.calibrator_ = _calibrator(raw, labels)
-        self.booster_ = lgb.LGBMClassifier(**params)  # type: ignore[arg-type]
-        self.booster_.fit(x, labels)
+        booster = lgb.LGBMClassifier(**params)  # type: ignore[arg-type]
+        self.booster_: FittedBooster = booster.fit(x, labels)
         self.feature_names_in_ = list(x.columns)
         self.classes_ = np.array([0, 1])
         return self

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ledger.days import NEVER, dates_of, day_numbers
-from training.booster_input import BoosterInput, threads_for
+from training.booster_input import BoosterInput, FittedBooster, threads_for
 from training.targets import BUCKET_EDGES
 
 EDGES = np.array(
@@ -197,8 +197,8 @@ class PaymentTimeModel:
         rows, event = period_rows(x, durations)
         if event.min(initial=1) == event.max(initial=0):
             raise ValueError("the payment-time model needs both paid and unpaid periods")
-        self.booster_ = lgb.LGBMClassifier(**(self.params or DEFAULT_PARAMS))  # type: ignore[arg-type]
-        self.booster_.fit(rows, event)
+        booster = lgb.LGBMClassifier(**(self.params or DEFAULT_PARAMS))  # type: ignore[arg-type]
+        self.booster_: FittedBooster = booster.fit(rows, event)
         self.feature_names_in_ = list(x.columns)
         return self
 

@@ -3,12 +3,16 @@
 One vocabulary of errors, whoever asks: :class:`NoChampion` (none registered yet),
 :class:`RegistryUnavailable` (the store cannot be read) and :class:`IncompatibleModel`
 (a model this version of encours cannot serve: it needs features the code no longer
-makes, or its pickle no longer reads). Each says in one line what happened and what to do.
+makes, or its files no longer read). Each says in one line what happened and what to do.
 
 Each model is registered with ``features.json``: its feature columns and their kinds
 (``number`` or ``category``). Loading checks them against the features the code makes
-now, before anything is unpickled: serving would otherwise fill a renamed feature with
-NaN and silently weaken the champion.
+now, before anything of the model is read: serving would otherwise fill a renamed feature
+with NaN and silently weaken the champion.
+
+A model is logged as its LightGBM boosters (``mlflow.lightgbm``) and ``model.json``, and
+loads without unpickling (:mod:`training.model_files`); a version registered before, as a
+pickle, still loads, its moved module paths mapped (:mod:`training.old_pickles`).
 
 MLflow and pandas are imported inside the functions: the command line imports this
 module to name its errors, and ``encours --help`` must answer at once.
@@ -22,7 +26,7 @@ import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,14 +238,13 @@ def load_version(client: MlflowClient, name: str, version: str) -> Any:
 
     Raises:
         IncompatibleModel: it needs features the code no longer makes, or this code
-            cannot unpickle it.
+            cannot read it.
         RegistryUnavailable: the store or the model's files cannot be read.
     """
     import mlflow.artifacts
-    import mlflow.sklearn
 
     logged = _logged_features(client, name, version)
-    if logged is not None:  # checked before anything of the model is unpickled
+    if logged is not None:  # checked before anything of the model is read
         check_features(name, version, logged)
     with tempfile.TemporaryDirectory() as folder:
         try:
@@ -250,7 +253,7 @@ def load_version(client: MlflowClient, name: str, version: str) -> Any:
         except Exception as exc:
             raise unavailable(exc) from exc
         try:
-            model = mlflow.sklearn.load_model(local)
+            model = read_model(Path(local))
         except OSError as exc:
             raise unavailable(exc) from exc
         except Exception as exc:  # a class moved or renamed since: this code cannot read it
@@ -263,6 +266,16 @@ def load_version(client: MlflowClient, name: str, version: str) -> Any:
         if names is not None:
             check_features(name, version, {"features": [str(n) for n in names]})
     return model
+
+
+def read_model(root: Path) -> Any:
+    """The model in the MLflow model folder ``root``: from its boosters and ``model.json``
+    (nothing unpickled), or unpickled if it was registered before them (old module paths
+    mapped to their new places: :data:`training.old_pickles.MOVED`)."""
+    from training import model_files
+    from training.old_pickles import load_pickled_model
+
+    return model_files.load(root) if model_files.is_saved(root) else load_pickled_model(root)
 
 
 def load(name: str, alias: str = CHAMPION, tracking_uri: str | None = None) -> RegisteredModel:
@@ -356,7 +369,7 @@ def _requirements() -> list[str]:
     """The packages a logged model needs, pinned to the versions that trained it."""
     from importlib.metadata import version
 
-    packages = ("lightgbm", "scikit-learn", "pandas", "numpy", "scipy", "cloudpickle")
+    packages = ("lightgbm", "scikit-learn", "pandas", "numpy", "scipy")
     return [f"{p}=={version(p)}" for p in packages]
 
 
@@ -375,7 +388,6 @@ def register(
     else it is the challenger. The MLflow store must be selected (:func:`use_store`).
     """
     import mlflow
-    import mlflow.sklearn
     from mlflow.models import infer_signature
 
     method = "predict_proba" if hasattr(model, "predict_proba") else "predict"
@@ -387,20 +399,39 @@ def register(
         mlflow.log_dict(record.report, "evaluation.json")
         for plot in record.plots:
             mlflow.log_artifact(str(plot), artifact_path="plots")
-        info = mlflow.sklearn.log_model(
-            model,
-            name="model",
-            serialization_format="cloudpickle",
-            signature=infer_signature(example.head(50), output),
-            input_example=example.head(3),
-            pyfunc_predict_fn=method,
-            pip_requirements=_requirements(),  # inferring them costs a subprocess per model
-            registered_model_name=name,
-        )
+        info = log_model(name, model, infer_signature(example.head(50), output), _requirements())
     version = str(info.registered_model_version)
     promoted = champion_score is None or score < champion_score
     promote(name, version, CHAMPION if promoted else CHALLENGER)
     return Registration(name, version, run.info.run_id, promoted, champion_score)
+
+
+def log_model(
+    name: str, model: Any, signature: Any = None, requirements: Sequence[str] = ()
+) -> Any:
+    """Log ``model`` in the active run as a new version of ``name``; MLflow's ``ModelInfo``.
+
+    Its boosters in LightGBM's own format (``mlflow.lightgbm``, the first as the model),
+    everything else as data in ``model.json`` (:mod:`training.model_files`): loading it
+    unpickles nothing. The ``python_function`` flavour MLflow adds serves the first
+    booster's raw output, not the calibrated model: encours loads it with :func:`load`.
+    ``requirements`` are written as given: inferring them costs a subprocess per model.
+    """
+    import mlflow.lightgbm
+
+    from training import model_files
+
+    with tempfile.TemporaryDirectory() as folder:
+        booster, files = model_files.save(model, Path(folder))
+        return mlflow.lightgbm.log_model(
+            booster,
+            name="model",
+            signature=signature,
+            pip_requirements=list(requirements),
+            extra_files=[str(f) for f in files],
+            metadata={"encours_format": model_files.FORMAT},
+            registered_model_name=name,
+        )
 
 
 def promote(name: str, version: str, alias: str = CHAMPION) -> None:

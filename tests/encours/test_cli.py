@@ -181,9 +181,9 @@ def stored(env: str, monkeypatch: pytest.MonkeyPatch) -> str:
 def registered(stored: str) -> str:
     """A small late-payment champion reading two features; returns its version."""
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
 
     from encours.settings import get_settings
+    from training.late_payment import LatePaymentModel
     from training.models import LATE_MODEL
     from training.registry import RunRecord, quiet_mlflow, register, use_store
 
@@ -191,7 +191,8 @@ def registered(stored: str) -> str:
     use_store(settings.tracking_uri, settings.artifacts_uri)
     rng = np.random.default_rng(0)
     x = pd.DataFrame(rng.random((40, 2)), columns=["hist_mean_days_late", "inv_log_amount"])
-    model = LogisticRegression().fit(x, (x["hist_mean_days_late"] > 0.5).astype(int))
+    y = (x["hist_mean_days_late"] > 0.5).astype(int)
+    model = LatePaymentModel().fit(x, y, order=pd.Series(range(len(x))))
     with quiet_mlflow():
         return register(LATE_MODEL, model, RunRecord({}, {}, [], {}), x, 0.1, None).version
 

@@ -49,18 +49,12 @@ class Store:
 def _register(model: object) -> str:
     """Log ``model`` as a new late-payment version; returns its number."""
     import mlflow
-    import mlflow.sklearn
 
+    from training.registry import log_model
     from training.tracking import quiet_mlflow
 
     with quiet_mlflow(), mlflow.start_run():
-        info = mlflow.sklearn.log_model(
-            model,
-            name="model",
-            serialization_format="cloudpickle",
-            registered_model_name=LATE_MODEL,
-            pip_requirements=[],  # inferring them takes seconds and serves nothing here
-        )
+        info = log_model(LATE_MODEL, model)  # no requirements: inferring them takes seconds
     return str(info.registered_model_version)
 
 

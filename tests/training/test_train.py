@@ -273,12 +273,12 @@ def test_features_json_names_each_column_and_its_kind(first: TrainReport) -> Non
 def test_a_champion_whose_features_are_no_longer_made_is_refused_unopened(
     first: TrainReport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def unpickle(*_: object) -> None:
-        raise AssertionError("the model was unpickled before its features were checked")
+    def read(*_: object) -> None:
+        raise AssertionError("the model was read before its features were checked")
 
     version = champion_version(LATE_MODEL)
     _respec(monkeypatch, "hist_mean_days_late", name="hist_mean_days_overdue")
-    monkeypatch.setattr("mlflow.sklearn.load_model", unpickle)
+    monkeypatch.setattr("training.registry.read_model", read)
     with pytest.raises(IncompatibleModel) as refused:
         load(LATE_MODEL)
     assert str(refused.value) == (

@@ -1,0 +1,214 @@
+"""The registered models as files that load without unpickling anything.
+
+Each LightGBM booster is written in LightGBM's own text format (``Booster.save_model``);
+every other fitted parameter (the calibrator's points or slope, the feature columns, the
+numbers of trees, the parameters given) is data in ``model.json``. Reading them back runs
+no code from the files: a class renamed or moved since cannot break an old version, and
+a tampered model file cannot run anything when the API loads it.
+
+``model.json`` names each model by a kind of its own (``late_payment``, ``payment_time``,
+``onboarding``), not by its Python class, and carries :data:`FORMAT`; each booster by the
+file that holds it, relative to the model's folder. The folder is an MLflow model of the
+``lightgbm`` flavour: the first booster is the one MLflow logs (``mlflow.lightgbm``), the
+rest and ``model.json`` are its extra files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+
+from training.late_payment import (
+    Calibrator,
+    CenteredIsotonic,
+    LatePaymentModel,
+    SigmoidCalibrator,
+)
+from training.models import OnboardingModel
+from training.payment_time import PaymentTimeModel
+
+FORMAT = 1
+"""The version of ``model.json``'s layout; a reader refuses one it does not know."""
+FORM_FILE = "model.json"
+MAIN = "model.lgb"
+"""Where ``mlflow.lightgbm`` writes the booster it logs, in the model's folder."""
+EXTRA = "extra_files"
+"""Where it copies the files logged beside it (``extra_files``)."""
+Model = LatePaymentModel | PaymentTimeModel | OnboardingModel
+
+
+@dataclass(frozen=True)
+class SavedBooster:
+    """A booster read back from its text file, where the model held its ``LGBMClassifier``:
+    what the models read of it (:class:`training.booster_input.FittedBooster`)."""
+
+    booster_: lgb.Booster
+    n_estimators: int
+
+
+class UnknownForm(ValueError):
+    """``model.json`` is of a format or names a kind this version of encours cannot read."""
+
+
+# --- write -------------------------------------------------------------------------------
+
+
+def save(model: Model, folder: Path) -> tuple[lgb.Booster, list[Path]]:
+    """Write ``model`` into ``folder`` for ``mlflow.lightgbm.log_model``: returns the booster
+    to log as the model (MLflow writes it as :data:`MAIN`) and the files to log beside it
+    (its ``extra_files``: ``model.json`` and any other booster)."""
+    boosters: dict[str, lgb.Booster] = {}
+    form: dict[str, Any] = {"format": FORMAT, "model": _form_of(model, "", boosters)}
+    main, *others = boosters
+    form["boosters"] = {main: MAIN} | {n: f"{EXTRA}/{n}.lgb" for n in others}
+    files = [folder / FORM_FILE]
+    files[0].write_text(json.dumps(form, indent=1))
+    for name in others:
+        files.append(folder / f"{name}.lgb")
+        boosters[name].save_model(str(files[-1]))
+    return boosters[main], files
+
+
+def _form_of(model: Model, prefix: str, boosters: dict[str, lgb.Booster]) -> dict[str, Any]:
+    """``model`` as data; its boosters are added to ``boosters`` under their names."""
+    if isinstance(model, OnboardingModel):
+        return {
+            "kind": "onboarding",
+            "features": list(model.features),
+            "max_invoices": model.max_invoices,
+            "feature_names": list(model.feature_names_in_),
+            "late": _form_of(model.late_, "late_", boosters),
+            "time": _form_of(model.time_, "time_", boosters),
+        }
+    name = f"{prefix}booster" if prefix else "booster"
+    boosters[name] = model.booster_.booster_
+    common = {
+        "params": model.params,
+        "feature_names": list(model.feature_names_in_),
+        "booster": name,
+        "n_estimators": int(model.booster_.n_estimators),
+    }
+    if isinstance(model, PaymentTimeModel):
+        return {"kind": "payment_time", "max_invoices": model.max_invoices} | common
+    if not isinstance(model, LatePaymentModel):
+        raise TypeError(f"no file format for a {type(model).__name__}")
+    return {
+        "kind": "late_payment",
+        "calibration_folds": model.calibration_folds,
+        "max_rows": model.max_rows,
+        "fold_trees": [int(t) for t in model.fold_trees_],
+        "calibrator": calibrator_form(model.calibrator_),
+    } | common
+
+
+def calibrator_form(calibrator: Calibrator) -> dict[str, Any]:
+    """A calibrator as the numbers that make it."""
+    if isinstance(calibrator, CenteredIsotonic):
+        return {
+            "kind": "centered_isotonic",
+            "x": _floats(calibrator.x_),
+            "y": _floats(calibrator.y_),
+        }
+    if isinstance(calibrator, SigmoidCalibrator):
+        logistic = calibrator.model_
+        return {
+            "kind": "sigmoid",
+            "coef": float(logistic.coef_[0, 0]),
+            "intercept": float(logistic.intercept_[0]),
+            "classes": [int(c) for c in logistic.classes_],
+        }
+    return {
+        "kind": "isotonic",
+        "x": _floats(calibrator.X_thresholds_),
+        "y": _floats(calibrator.y_thresholds_),
+    }
+
+
+def _floats(values: np.ndarray) -> list[float]:
+    # ``float`` of a float64 prints its shortest exact form in JSON: it reads back bit for bit.
+    return [float(v) for v in np.asarray(values, dtype="float64")]
+
+
+# --- read --------------------------------------------------------------------------------
+
+
+def is_saved(root: Path) -> bool:
+    """Whether the MLflow model in ``root`` was logged by :func:`save` (else: pickled)."""
+    return (root / EXTRA / FORM_FILE).is_file()
+
+
+def load(root: Path) -> Model:
+    """The model :func:`save` logged, from its MLflow model folder ``root``.
+
+    Raises:
+        UnknownForm: the format or a kind is not one this code reads.
+        OSError: a file cannot be read.
+    """
+    form = json.loads((root / EXTRA / FORM_FILE).read_text())
+    if form.get("format") != FORMAT:
+        raise UnknownForm(f"model.json is of format {form.get('format')!r}, not {FORMAT}")
+    boosters = {name: root / place for name, place in form["boosters"].items()}
+    return _model_of(form["model"], boosters)
+
+
+def _model_of(form: dict[str, Any], boosters: dict[str, Path]) -> Model:
+    """The model ``form`` describes, its boosters read from ``boosters``' files."""
+    kind = form.get("kind")
+    if kind == "onboarding":
+        model = OnboardingModel(list(form["features"]), int(form["max_invoices"]))
+        late, time = _model_of(form["late"], boosters), _model_of(form["time"], boosters)
+        if not isinstance(late, LatePaymentModel) or not isinstance(time, PaymentTimeModel):
+            raise UnknownForm("an onboarding model holds a late-payment and a payment-time model")
+        model.late_, model.time_ = late, time
+        model.feature_names_in_ = list(form["feature_names"])
+        return model
+    if not isinstance(kind, str) or kind not in ("late_payment", "payment_time"):
+        raise UnknownForm(f"model.json names a model of kind {kind!r}")
+    booster = SavedBooster(
+        lgb.Booster(model_file=str(boosters[form["booster"]])), int(form["n_estimators"])
+    )
+    if kind == "payment_time":
+        time_model = PaymentTimeModel(form["params"], int(form["max_invoices"]))
+        time_model.booster_ = booster
+        time_model.feature_names_in_ = list(form["feature_names"])
+        return time_model
+    late_model = LatePaymentModel(
+        form["params"], int(form["calibration_folds"]), int(form["max_rows"])
+    )
+    late_model.booster_ = booster
+    late_model.calibrator_ = calibrator_of(form["calibrator"])
+    late_model.fold_trees_ = [int(t) for t in form["fold_trees"]]
+    late_model.feature_names_in_ = list(form["feature_names"])
+    late_model.classes_ = np.array([0, 1])
+    return late_model
+
+
+def calibrator_of(form: dict[str, Any]) -> Calibrator:
+    """The calibrator of :func:`calibrator_form`'s numbers, giving the same probabilities."""
+    kind = form.get("kind")
+    if kind == "centered_isotonic":
+        centred = CenteredIsotonic()
+        centred.x_, centred.y_ = np.array(form["x"]), np.array(form["y"])
+        return centred
+    if kind == "sigmoid":
+        # The fitted state of a one-feature logistic regression: ``predict_proba`` reads
+        # nothing else, and computes as the fitted one did.
+        logistic = LogisticRegression(C=1e6)
+        logistic.coef_ = np.array([[form["coef"]]])
+        logistic.intercept_ = np.array([form["intercept"]])
+        logistic.classes_ = np.array(form["classes"])
+        logistic.n_features_in_ = 1
+        sigmoid = SigmoidCalibrator()
+        sigmoid.model_ = logistic
+        return sigmoid
+    if kind == "isotonic":  # refitted on its own points: the very same thresholds
+        steps = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+        return steps.fit(np.array(form["x"]), np.array(form["y"]))
+    raise UnknownForm(f"model.json names a calibrator of kind {kind!r}")
