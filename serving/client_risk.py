@@ -11,7 +11,6 @@ import pandas as pd
 
 from features.pipeline import FeatureBuilder
 from ledger.contract import DEFAULT_CURRENCY, Ledger
-from ledger.errors import UnknownClient
 from ledger.kpis import open_amounts
 from serving.risk import RiskInputs, RiskScore, risk_score
 from serving.scoring import LoadedModel
@@ -101,13 +100,11 @@ def _first(x: pd.DataFrame, column: str) -> float | None:
 def client_risk(
     ledger: Ledger, features: FeatureBuilder, late: LoadedModel, client_id: str, as_of: dt.date
 ) -> tuple[RiskScore, int]:
-    """Risk score of a client in the ledger and the number of open invoices behind it.
+    """Risk score of a client of the ledger and the number of open invoices behind it.
 
-    Raises:
-        UnknownClient: the ledger does not hold ``client_id``.
+    The caller has checked that the ledger holds ``client_id``
+    (:meth:`serving.services.Context.require_clients`).
     """
-    if client_id not in set(ledger.clients["client_id"]):
-        raise UnknownClient(client_id)
     frame, n_open = client_invoices(ledger, client_id, as_of)
     x = features.transform(frame, pd.Timestamp(as_of))
     inputs = RiskInputs(

@@ -49,6 +49,7 @@ from ledger.contract import DEFAULT_CURRENCY, Ledger
 from ledger.day_calendar import month_end_run, month_of, tenth_run
 from ledger.days import day_number, day_numbers
 from ledger.kpis import compute_kpis, encours_by_client, open_amounts
+from serving.scoring import model_columns
 from training.dataset import ledger_end
 from training.payment_time import PaymentDistribution, TimeModel
 
@@ -243,11 +244,6 @@ def bands(mean: np.ndarray, var: np.ndarray, z: float) -> tuple[np.ndarray, np.n
     return np.maximum(mean - z * sd, 0.0), mean + z * sd
 
 
-def _for_model(model: object, x: pd.DataFrame) -> pd.DataFrame:
-    names = getattr(model, "feature_names_in_", None)
-    return x if names is None else x.reindex(columns=list(names))
-
-
 def net_of_unapplied(open_docs: pd.DataFrame, unapplied: pd.Series) -> pd.Series:
     """Open cents of ``open_docs`` once each client's unapplied cash is set against them.
 
@@ -306,7 +302,7 @@ def invoice_probabilities(
         index=invoices.index,
     )
     dist = model.distribution(
-        _for_model(model, x), invoices["issue_date"], invoices["due_date"], open_at, until
+        model_columns(model, x), invoices["issue_date"], invoices["due_date"], open_at, until
     )
     calendar = (
         invoices["client_id"]

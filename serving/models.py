@@ -89,8 +89,10 @@ def served_names() -> tuple[str, ...]:
     return MODEL_NAMES
 
 
-def load_models(settings: Settings, current: ModelSet | None = None) -> ModelSet:
-    """The champions of :func:`served_names` as the registry has them now.
+def load_models(
+    settings: Settings, current: ModelSet | None = None, names: tuple[str, ...] | None = None
+) -> ModelSet:
+    """The champions ``names`` (default :func:`served_names`) as the registry has them now.
 
     A model whose champion version is the one in ``current`` is kept as is (a registered
     version never changes), so a reload loads only what was promoted since. Models without
@@ -111,7 +113,7 @@ def load_models(settings: Settings, current: ModelSet | None = None) -> ModelSet
     refused: list[Refused] = []
     try:
         with opened(uri) as client:
-            for name in served_names():
+            for name in names or served_names():
                 try:
                     version = version_of(client, name)
                 except NoChampion:

@@ -56,12 +56,21 @@ class LoadedModel:
         )
 
     def columns_of(self, x: pd.DataFrame) -> pd.DataFrame:
-        """``x`` with the model's columns in its order (as it mostly comes already)."""
-        names = self.feature_names
-        if list(x.columns) == names:
-            return x
-        # A column the model knows but the ledger no longer has is missing, not an error.
-        return x.reindex(columns=names)
+        """``x`` with the model's columns in its order (:func:`model_columns`)."""
+        return model_columns(self.model, x)
+
+
+def model_columns(model: object, x: pd.DataFrame) -> pd.DataFrame:
+    """``x`` with the columns ``model`` was trained on, in its order (as it mostly comes
+    already); ``x`` as is for a model that does not name its columns.
+
+    The one alignment of features to a model, for scores, the worklist and the forecast.
+    """
+    names = getattr(model, "feature_names_in_", None)
+    if names is None or list(x.columns) == list(names):
+        return x
+    # A column the model knows but the ledger no longer has is missing, not an error.
+    return x.reindex(columns=list(names))
 
 
 FEW_CLIENTS = 8

@@ -40,6 +40,7 @@ from ledger.days import NEVER, dates_of, day_number, day_numbers
 from ledger.kpis import open_amounts
 from serving.penalties import PenaltyRates, late_penalty_cents, recovery_indemnity_cents
 from serving.scenarios import Scenarios, channel_strength, client_profiles, recommend_steps
+from serving.scoring import model_columns
 from training.payment_time import TimeModel
 
 NO_DAY = -1
@@ -140,12 +141,6 @@ def _references(ledger: Ledger, invoice_ids: pd.Series) -> np.ndarray:
     return found
 
 
-def _for_model(model: object, x: pd.DataFrame) -> pd.DataFrame:
-    """``x`` with the model's own columns, in its order; a column it lacks is missing."""
-    names = getattr(model, "feature_names_in_", None)
-    return x if names is None else x.reindex(columns=list(names))
-
-
 def _candidates(
     ledger: Ledger, as_of: dt.date, soon_days: int, currency: str | None
 ) -> pd.DataFrame:
@@ -210,7 +205,7 @@ def _time_figures(
     # Open at the end of as_of: unpaid before the next day.
     open_at = pd.Series(pd.Timestamp(as_of) + pd.Timedelta(days=1), index=chosen.index)
     dist = time_model.distribution(
-        _for_model(time_model, x.iloc[rows]), chosen["issue_date"], chosen["due_date"], open_at
+        model_columns(time_model, x.iloc[rows]), chosen["issue_date"], chosen["due_date"], open_at
     )
     later = chosen["days_past_due"].to_numpy() + RISK_HORIZON_DAYS
     return dist.survival_at(later.astype("float64")), dist.dates(dist.quantile(0.5)).to_numpy()
@@ -307,7 +302,7 @@ def build_worklist(
     overdue = dpd > 0
     if n:
         x = features.transform(inv, pd.Timestamp(as_of))
-        p_late = np.asarray(late_model.predict_proba(_for_model(late_model, x)))[:, 1]
+        p_late = np.asarray(late_model.predict_proba(model_columns(late_model, x)))[:, 1]
     else:
         x, p_late = pd.DataFrame(index=inv.index), np.zeros(0)
     p_late = p_late.astype("float64")

@@ -13,10 +13,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Column, Table
 
-from encours.cli.database import ledger_for_models
+from encours.cli.database import service_context
 from encours.cli.options import DateOption, JsonFlag
-from encours.cli.output import console, errors, fail, figure, money, print_json
-from encours.settings import get_settings
+from encours.cli.output import console, errors, fail, figure, money, print_json, service_errors
 
 SCREEN_ROWS = 50
 
@@ -34,39 +33,19 @@ def risk(
     (10 × recent minus long-run days late / 30). Grades: A ≥ 80, B ≥ 65, C ≥ 50, D ≥ 35, E.
     The same as GET /v1/clients/{id}/risk.
     """
-    from features.pipeline import FeatureBuilder
-    from serving.client_risk import client_risk
-    from serving.scoring import LoadedModel
+    from serving.services import client_risk
     from training.models import LATE_MODEL
-    from training.tracking import load_champion, quiet_mlflow
 
-    day = (as_of or dt.datetime.now()).date()
-    ledger = ledger_for_models()
-    if client_id not in set(ledger.clients["client_id"]):
-        fail(f"client {client_id!r} is not in the ledger")
-    with errors.status("loading the late-payment model", spinner="dots"), quiet_mlflow():
-        late_model = load_champion(LATE_MODEL)
-    if late_model is None:
-        fail("no late-payment model is registered yet: run `encours train` first")
-    features = FeatureBuilder().fit(ledger)
-    loaded = LoadedModel(LATE_MODEL, "champion", late_model)
-    score, n_open = client_risk(ledger, features, loaded, client_id, day)
-    reasons = [vars(r) for r in score.reasons]
+    ctx = service_context(LATE_MODEL, status="loading the late-payment model")
+    with service_errors():
+        made = client_risk(ctx, client_id, (as_of or dt.datetime.now()).date())
     if as_json:
-        print_json(
-            {
-                "client_id": client_id,
-                "as_of": day.isoformat(),
-                "score": score.score,
-                "grade": score.grade,
-                "open_invoices": n_open,
-                "reasons": reasons,
-            }
-        )
+        print_json(made.as_json())
         return
+    score = made.score
     console.print(
-        f"Client [bold]{client_id}[/] au {day}: score [bold]{score.score:.0f}[/]/100, "
-        f"classe [bold]{score.grade}[/] ({n_open} factures ouvertes)"
+        f"Client [bold]{client_id}[/] au {made.as_of}: score [bold]{score.score:.0f}[/]/100, "
+        f"classe [bold]{score.grade}[/] ({made.open_invoices} factures ouvertes)"
     )
     table = Table("composante", "valeur", Column("points perdus", justify="right"))
     for r in score.reasons:
@@ -125,63 +104,30 @@ def worklist(
     owed so far, and the expected payment date. Scenarios: the YAML file named by
     ENCOURS_SCENARIOS_FILE, by default the packaged serving/scenarios.yaml.
     """
-    from features.pipeline import FeatureBuilder
-    from serving.penalties import rates_from_settings
-    from serving.scenarios import ScenarioError, load_scenarios
-    from serving.worklist import build_worklist
+    from serving.services import worklist as build
+    from training.models import LATE_MODEL, TIME_MODEL
 
     if file_format not in ("en", "fr"):
         fail(f"--format must be en or fr, not {file_format!r}", 2)
-    settings = get_settings()
-    day = (as_of or dt.datetime.now()).date()
-    try:
-        scenarios = load_scenarios(settings.scenarios_file)
-    except ScenarioError as exc:
-        fail(str(exc))
-    ledger = ledger_for_models()
-    late_model, time_model = _worklist_champions()
+    ctx = service_context(LATE_MODEL, TIME_MODEL, status="loading the models")
     to_files = csv is not None or excel is not None
-    with errors.status("building the worklist", spinner="dots"):
-        built = build_worklist(
-            ledger,
-            FeatureBuilder().fit(ledger),
-            late_model,
-            scenarios,
-            day,
-            time_model=time_model,
-            rates=rates_from_settings(settings),
+    with errors.status("building the worklist", spinner="dots"), service_errors():
+        made = build(
+            ctx,
+            (as_of or dt.datetime.now()).date(),
             limit=limit if limit is not None or to_files else SCREEN_ROWS,
             currency=currency,
         )
-    frame = built.export_frame()
+    frame = made.worklist.export_frame()
     _worklist_files(frame, csv, excel, file_format)
     shown = limit or SCREEN_ROWS
     if as_json:
-        print_json(
-            {
-                "as_of": day.isoformat(),
-                "total": built.n_candidates,
-                "payment_time_model": built.with_payment_time,
-                "rows": built.records()[:shown],
-            }
-        )
+        print_json(made.as_json(shown))
         return
-    _print_worklist(built, day, shown)
+    _print_worklist(made.worklist, made.as_of, shown)
     for path in (csv, excel):
         if path is not None:
             console.print(f"{len(frame):,} rows written to [bold]{path}[/]")
-
-
-def _worklist_champions() -> tuple[Any, Any]:
-    """The late-payment and payment-time champions; without the first, the command ends."""
-    from training.models import LATE_MODEL, TIME_MODEL
-    from training.tracking import load_champion, quiet_mlflow
-
-    with errors.status("loading the models", spinner="dots"), quiet_mlflow():
-        late_model, time_model = load_champion(LATE_MODEL), load_champion(TIME_MODEL)
-    if late_model is None:
-        fail("no late-payment model is registered yet: run `encours train` first")
-    return late_model, time_model
 
 
 def _worklist_files(
@@ -292,58 +238,29 @@ def forecast(
     independent). With --backtest: WAPE of
     the model, of "pays on the due date" and of "the client's average delay".
     """
-    from features.pipeline import FeatureBuilder
-    from serving.forecast import forecast_cash, stale_ledger_warning
+    from serving.services import forecast as cash_in
+    from training.models import TIME_MODEL
 
     if granularity not in ("day", "week"):
         fail(f"--granularity is `day` or `week`, not {granularity!r}")
-    ledger = ledger_for_models()
-    time_model = _time_champion()
-    features = FeatureBuilder().fit(ledger)
+    ctx = service_context(TIME_MODEL, status="loading the payment-time model")
     if run_backtest:
-        _backtest(ledger, features, time_model, currency, as_json)
+        _backtest(ctx, currency, as_json)
         return
-    day = (as_of or dt.datetime.now()).date()
-    with errors.status("forecasting", spinner="dots"):
-        made = forecast_cash(
-            ledger,
-            features,
-            time_model,
-            day,
+    with errors.status("forecasting", spinner="dots"), service_errors():
+        made = cash_in(
+            ctx,
+            (as_of or dt.datetime.now()).date(),
             horizon_weeks=horizon_weeks,
             granularity="day" if granularity == "day" else "week",
             currency=currency,
         )
-    warning = stale_ledger_warning(ledger, day)
     if as_json:
-        print_json(
-            {
-                "as_of": made.as_of.isoformat(),
-                "currency": made.currency,
-                "granularity": made.granularity,
-                "encours": made.encours_cents / 100,
-                "sales_12m": made.sales_12m_cents / 100,
-                "open_invoices": made.n_invoices,
-                "periods": made.period_records(),
-                "warnings": [warning] if warning else [],
-            }
-        )
+        print_json(made.as_json())
         return
-    _print_forecast(made)
-    if warning:
+    _print_forecast(made.forecast)
+    for warning in made.warnings:
         errors.print(f"[yellow]Attention :[/] {warning}")
-
-
-def _time_champion() -> Any:
-    """The payment-time champion; without one, the command ends."""
-    from training.models import TIME_MODEL
-    from training.tracking import load_champion, quiet_mlflow
-
-    with errors.status("loading the payment-time model", spinner="dots"), quiet_mlflow():
-        time_model = load_champion(TIME_MODEL)
-    if time_model is None:
-        fail("no payment-time model is registered yet: run `encours train` first")
-    return time_model
 
 
 def _print_forecast(made: Any) -> None:
@@ -372,12 +289,12 @@ def _print_forecast(made: Any) -> None:
     console.print(table)
 
 
-def _backtest(ledger: Any, features: Any, time_model: Any, currency: str, as_json: bool) -> None:
+def _backtest(ctx: Any, currency: str, as_json: bool) -> None:
     """``forecast --backtest``: past forecasts replayed, their WAPE beside two baselines."""
-    from serving.forecast import backtest
+    from serving.services import forecast_backtest
 
-    with errors.status("replaying past forecasts", spinner="dots"):
-        result = backtest(ledger, features, time_model, currency=currency)
+    with errors.status("replaying past forecasts", spinner="dots"), service_errors():
+        result = forecast_backtest(ctx, currency)
     if as_json:
         weeks = result.weeks.assign(as_of=result.weeks["as_of"].astype(str))
         print_json(

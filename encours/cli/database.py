@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from encours.cli.output import fail
+from encours.cli.output import errors, fail
 from encours.settings import get_settings
 
 BUSY_EXIT = 75  # EX_TEMPFAIL of sysexits.h: a temporary failure, worth another try
@@ -90,3 +90,17 @@ def ledger_for_models() -> Any:
         fail("the ledger has no invoices: run `encours import DIR` first")
     use_store(settings.tracking_uri, settings.artifacts_uri)
     return ledger
+
+
+def service_context(*names: str, status: str) -> Any:
+    """What a command hands the service layer (:class:`serving.services.Context`): the
+    stored ledger (:func:`ledger_for_models`), the features fitted on it and the champions
+    ``names``, loaded under a spinner saying ``status``."""
+    from serving.services import context_of, load_champions
+    from training.tracking import quiet_mlflow
+
+    settings = get_settings()
+    ledger = ledger_for_models()
+    with errors.status(status, spinner="dots"), quiet_mlflow():
+        models = load_champions(settings, names)
+    return context_of(ledger, models, settings)

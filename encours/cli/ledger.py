@@ -315,18 +315,19 @@ def kpis(
 
     Figures at the --as-of date (default: today), from what the ledger knew on that day.
     """
-    from ledger.kpis import DoubtfulDefinition, compute_kpis
+    from ledger.kpis import DoubtfulDefinition
+    from serving.services import kpis as figures_at
 
     day = (as_of or dt.datetime.now()).date()
-    figures = compute_kpis(
+    figures = figures_at(
         stored_ledger(open_engine()),
         day,
-        currency=currency,
+        currency,
         cash=None if cash is None else Decimal(str(cash)),
         short_term_debt=None if short_term_debt is None else Decimal(str(short_term_debt)),
         doubtful=DoubtfulDefinition(doubtful_days, doubtful_disputed, doubtful_written_off),
         recovery_period_days=recovery_days,
-    )[0]
+    )
     if as_json:
         print_json(figures.as_json())
         return
@@ -402,19 +403,17 @@ def lettrage(
     """
     from ledger.bank_statement import read_statement
     from ledger.errors import ImportRejected
-    from ledger.lettrage import LettrageConfig
-    from ledger.lettrage_store import apply_lettrage
     from ledger.storage import migrate
+    from serving.services import lettrage as apply_lettrage
 
     engine = open_engine()
     try:
         with errors.status("lettrage", spinner="dots"):
             statement = read_statement(file, statement_format)
-            config = LettrageConfig(auto_threshold=threshold)
 
             def apply() -> Any:
                 migrate(engine)
-                return apply_lettrage(engine, statement.lines, config)
+                return apply_lettrage(engine, statement.lines, threshold)
 
             run = with_database(apply, wait, can_wait=True)
     except ImportRejected as rejected:

@@ -10,6 +10,8 @@ import inspect
 import json
 import math
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -61,6 +63,22 @@ def fail(message: str, code: int = 1) -> NoReturn:
     # One line whatever the terminal's width, and the message printed as it is, not markup.
     errors.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """End the command in one line on what the service layer refuses: a client the ledger
+    does not hold, a champion not served, relance scenarios that do not validate."""
+    from ledger.errors import UnknownClient
+    from serving.scenarios import ScenarioError
+    from serving.services import ModelUnavailable
+
+    try:
+        yield
+    except UnknownClient as exc:
+        fail(f"client {exc.client_id!r} is not in the ledger")
+    except (ModelUnavailable, ScenarioError) as exc:
+        fail(str(exc))
 
 
 def money(value: Decimal | None) -> str:

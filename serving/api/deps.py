@@ -9,9 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from serving.api.state import AppState
 from serving.ledger_source import Snapshot
-from serving.models import Refused
-from serving.scoring import LoadedModel
-from training.models import LATE_MODEL
+from serving.services import Context
 
 # The dependencies are coroutines where they never block: FastAPI runs a plain function
 # dependency in the thread pool, a hop that costs more than these lookups.
@@ -32,25 +30,13 @@ async def get_snapshot(state: Annotated[AppState, Depends(get_state)]) -> Snapsh
     return held if held is not None else await run_in_threadpool(state.ledger.current)
 
 
-async def get_late_model(
+async def get_context(
     state: Annotated[AppState, Depends(get_state)],
-) -> LoadedModel | Refused | None:
-    """The champion late-payment model, its refusal, or None while none is registered."""
-    return state.models.champion(LATE_MODEL)
-
-
-def require_model(champion: LoadedModel | Refused | None, name: str = LATE_MODEL) -> LoadedModel:
-    """The model, or 503 while none is served: why it was refused, or that none is
-    registered.
-
-    Called in the endpoint rather than as a dependency, so that a malformed request is
-    told so (422) whatever the state of the registry.
-    """
-    if isinstance(champion, Refused):
-        raise HTTPException(503, champion.reason)
-    if champion is None:
-        raise HTTPException(503, f"no {name} model is registered yet: run `encours train`")
-    return champion
+    snapshot: Annotated[Snapshot, Depends(get_snapshot)],
+) -> Context:
+    """What the service layer reads: the current snapshot and the champions served now
+    (read once: a reload meanwhile does not change a request's set)."""
+    return Context(snapshot, state.models, state.settings)
 
 
 def require_batch(size: int, limit: int, what: str = "invoices") -> None:
@@ -63,4 +49,4 @@ def require_batch(size: int, limit: int, what: str = "invoices") -> None:
 
 StateDep = Annotated[AppState, Depends(get_state)]
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
-LateModelDep = Annotated[LoadedModel | Refused | None, Depends(get_late_model)]
+ContextDep = Annotated[Context, Depends(get_context)]

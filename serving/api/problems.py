@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException
 
 from ledger.errors import ImportRejected, LedgerError, UnknownClient, UnknownInvoice
 from ledger.storage import database_busy
+from serving.scenarios import ScenarioError
+from serving.services import ModelUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 DEFAULT_RETRY_AFTER = 5
@@ -127,6 +129,15 @@ async def _ledger(_: Request, exc: Exception) -> JSONResponse:
     return problem(400, str(exc))
 
 
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After: a champion not served, or relance scenarios that do not
+    validate (the detail names the field); the service, not the request, is at fault."""
+    detail = str(exc)
+    if isinstance(exc, ScenarioError):
+        detail = f"the relance scenarios are misconfigured: {exc}"
+    return problem(503, detail, headers={"Retry-After": str(retry_after(request))})
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     logger.exception("unexpected error", exc_info=exc)
     return problem(500, "unexpected error on the server; it has been logged")
@@ -176,12 +187,15 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def add_problem_handlers(app: FastAPI) -> None:
-    """Map validation, HTTP, ledger, database and unexpected errors to problem+json, and
+    """Map validation, HTTP, ledger, database, service and unexpected errors to
+    problem+json, and
     say so in the app's OpenAPI schema."""
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(LedgerError, _ledger)
     app.add_exception_handler(SQLAlchemyError, _database)
+    app.add_exception_handler(ModelUnavailable, _unavailable)
+    app.add_exception_handler(ScenarioError, _unavailable)
     app.add_exception_handler(Exception, _unexpected)
     generate = app.openapi
 

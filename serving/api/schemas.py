@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from ledger.contract import DEFAULT_CURRENCY, MAX_ID_LENGTH, USER_COLUMN_PREFIX, id_problem
+from serving.scoring import LoadedModel
 
 MAX_AMOUNT = Decimal("1e13")
 FIRST_DAY = dt.date(1900, 1, 1)
@@ -205,6 +206,11 @@ class ModelRef(BaseModel):
 
     name: str = Field(description="registered model name", examples=["late-payment"])
     version: str = Field(description="registered model version", examples=["3"])
+
+
+def model_ref(model: LoadedModel) -> ModelRef:
+    """Which model answered, as the responses name it."""
+    return ModelRef(name=model.name, version=model.version)
 
 
 class ServedModel(ModelRef):

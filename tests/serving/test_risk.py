@@ -35,6 +35,7 @@ from serving.ledger_source import LedgerSource
 from serving.models import ModelSet
 from serving.risk import RiskInputs, grade, risk_score, suggested_limit, suggested_terms
 from serving.scoring import LoadedModel
+from serving.services.clients import prospect_features
 from simulator import SimulationConfig, simulate
 from tests.serving.conftest import auth, keys_for
 from training.dataset import ledger_end, out_of_time_split
@@ -257,7 +258,7 @@ def test_prospect_features_come_from_the_request(
             "first_order": PROSPECT["first_order"] | {"x": {"x_channel": "edi"}},
         }
     )
-    x = clients_route.prospect_features(FeatureBuilder().fit(ledger), request)
+    x = prospect_features(FeatureBuilder().fit(ledger), request)
     assert len(x) == 1
     row = x.iloc[0]
     assert (row["cli_sector"], row["cli_country"]) == ("industrie", "NL")

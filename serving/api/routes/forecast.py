@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from serving.api.deps import SnapshotDep, StateDep, require_model
-from serving.api.forecast_schemas import ForecastOut, ForecastPeriod
-from serving.api.schemas import Day, ModelRef
+from serving import services
+from serving.api.deps import ContextDep
+from serving.api.forecast_schemas import ForecastOut
+from serving.api.schemas import Day, model_ref
 from serving.api.security import AUTH_RESPONSES, require_role
-from serving.forecast import MAX_HORIZON_WEEKS, forecast_cash, stale_ledger_warning
-from training.models import TIME_MODEL
+from serving.forecast import MAX_HORIZON_WEEKS
 
 router = APIRouter(
     prefix="/v1",
@@ -35,8 +34,7 @@ router = APIRouter(
     responses={503: {"description": "no payment-time model is registered yet"}},
 )
 def forecast(
-    state: StateDep,
-    snapshot: SnapshotDep,
+    ctx: ContextDep,
     horizon_weeks: Annotated[
         int, Query(ge=1, le=MAX_HORIZON_WEEKS, description="weeks forecast, 1 to 26")
     ] = 13,
@@ -51,25 +49,7 @@ def forecast(
     ] = "EUR",
 ) -> ForecastOut:
     """The forecast at ``as_of``."""
-    loaded = require_model(state.models.champion(TIME_MODEL), TIME_MODEL)
-    day = as_of or dt.date.today()
-    made = forecast_cash(
-        snapshot.ledger,
-        snapshot.features,
-        loaded.model,
-        day,
-        horizon_weeks=horizon_weeks,
-        granularity=granularity,
-        currency=currency,
+    made = services.forecast(
+        ctx, as_of, horizon_weeks=horizon_weeks, granularity=granularity, currency=currency
     )
-    return ForecastOut(
-        as_of=made.as_of,
-        currency=made.currency,
-        granularity=made.granularity,
-        model=ModelRef(name=loaded.name, version=loaded.version),
-        encours=made.encours_cents / 100,
-        sales_12m=made.sales_12m_cents / 100,
-        open_invoices=made.n_invoices,
-        periods=[ForecastPeriod.model_validate(r) for r in made.period_records()],
-        warnings=[w for w in (stale_ledger_warning(snapshot.ledger, day),) if w],
-    )
+    return ForecastOut.model_validate({**made.as_json(), "model": model_ref(made.model)})

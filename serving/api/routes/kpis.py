@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from ledger.kpis import BUCKETS, aged_balance, compute_kpis
+from serving import services
 from serving.api.deps import SnapshotDep
-from serving.api.schemas import AgedBalancesOut, CurrencyAgedBalanceOut, Day, KpisOut
+from serving.api.schemas import AgedBalancesOut, Day, KpisOut
 from serving.api.security import AUTH_RESPONSES, require_role
 
 router = APIRouter(
@@ -34,8 +33,7 @@ def kpis(
     ] = "EUR",
 ) -> KpisOut:
     """The KPIs of one currency at ``as_of``."""
-    figures = compute_kpis(snapshot.ledger, as_of or dt.date.today(), currency=currency)[0]
-    return KpisOut.model_validate(figures.as_json())
+    return KpisOut.model_validate(services.kpis(snapshot.ledger, as_of, currency).as_json())
 
 
 @router.get(
@@ -55,15 +53,5 @@ def aged_balance_route(
 ) -> AgedBalancesOut:
     """The balance âgée of each currency at ``as_of``."""
     day = as_of or dt.date.today()
-    balances = aged_balance(snapshot.ledger, day, currency)
-    return AgedBalancesOut(
-        as_of=day,
-        balances=[
-            CurrencyAgedBalanceOut(
-                currency=code,
-                total=float(sum((getattr(buckets, name) for name in BUCKETS), Decimal(0))),
-                **buckets.as_json(),
-            )
-            for code, buckets in balances.items()
-        ],
-    )
+    balances = services.aged_balances(snapshot.ledger, day, currency)
+    return AgedBalancesOut.model_validate({"as_of": day, "balances": balances})

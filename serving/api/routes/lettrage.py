@@ -10,9 +10,10 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledger.contract import DEFAULT_CURRENCY
-from ledger.lettrage import CLIENT_SOURCES, RULES, LettrageConfig
-from ledger.lettrage_store import MAX_LINE_ID, UNALLOCATED, apply_lettrage
+from ledger.lettrage import CLIENT_SOURCES, RULES
+from ledger.lettrage_store import MAX_LINE_ID, UNALLOCATED
 from ledger.money import decimal_to_cents
+from serving import services
 from serving.api.bodies import OffLoopBodyRoute
 from serving.api.deps import StateDep, require_batch
 from serving.api.schemas import Day, Id
@@ -140,6 +141,5 @@ def lettrage(
 ) -> LettrageOut:
     """Propose and apply the matches of the lines sent."""
     require_batch(len(lines), state.settings.max_batch, "bank lines")
-    config = LettrageConfig(auto_threshold=threshold)
-    run = apply_lettrage(state.engine, lines_frame(lines), config, writer)
+    run = services.lettrage(state.engine, lines_frame(lines), threshold, writer)
     return LettrageOut.model_validate(run.as_json())

@@ -7,35 +7,28 @@ from collections.abc import Set as AbstractSet
 from typing import Annotated
 
 import numpy as np
-import pandas as pd
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from ledger.errors import UnknownInvoice
+from serving import services
 from serving.api.bodies import OffLoopBodyRoute
-from serving.api.deps import (
-    LateModelDep,
-    SnapshotDep,
-    StateDep,
-    get_snapshot,
-    require_batch,
-    require_model,
-)
+from serving.api.deps import ContextDep, StateDep, get_snapshot, require_batch
 from serving.api.schemas import (
     BucketsOut,
     Day,
     Id,
     InvoiceScore,
-    ModelRef,
     ReasonOut,
     ScoreRequest,
     ScoreResponse,
+    model_ref,
 )
 from serving.api.security import AUTH_RESPONSES, require_role
 from serving.batching import Columns, ScoreJob
-from serving.scoring import InvoiceScores, check_clients, full_scores
-from training.models import LATE_MODEL
+from serving.scoring import InvoiceScores
+from serving.services import Context
+from training.models import LATE_MODEL, TIME_MODEL
 
 router = APIRouter(
     prefix="/v1/invoices",
@@ -138,34 +131,27 @@ async def score(
     written as JSON in the thread pool, not on the event loop that FastAPI would use.
     """
     require_batch(len(body.invoices), state.settings.max_batch)
-    model = require_model(state.models.champion(LATE_MODEL))
-    snapshot = await get_snapshot(state)
+    models = state.models  # read once: a reload meanwhile does not change this request's
+    model = services.champion(models, LATE_MODEL)
+    ctx = Context(await get_snapshot(state), models, state.settings)
     as_of = body.as_of or dt.date.today()
-    time_model = state.time_model
+    time_model = ctx.served(TIME_MODEL)
     known = model.user_columns | (time_model.user_columns if time_model else frozenset())
-
     invoices = body.invoices
 
     def prepare() -> Columns:
-        check_clients(snapshot.ledger, (r.client_id for r in invoices), snapshot.client_ids)
+        ctx.require_clients(r.client_id for r in invoices)
         return request_columns(body, known)
 
     def compute(columns: Columns) -> InvoiceScores:
-        return full_scores(
-            snapshot.features,
-            model,
-            time_model,
-            invoice_arrays(columns),
-            pd.Timestamp(as_of),
-            reasons,
-        )
+        return services.score_invoices(ctx, invoice_arrays(columns), as_of, reasons)
 
-    key = (id(snapshot), id(model), id(time_model), as_of, reasons)
+    key = (id(ctx.snapshot), id(model), id(time_model), as_of, reasons)
     scores = await state.batcher.score(ScoreJob(key, prepare, compute), len(invoices))
 
     def answer() -> ScoreResponse:
         return ScoreResponse(
-            model=ModelRef(name=model.name, version=model.version),
+            model=model_ref(model),
             as_of=as_of,
             scores=invoice_scores([(r.invoice_id, r.client_id) for r in invoices], scores),
         )
@@ -189,26 +175,14 @@ async def score(
 )
 def score_stored(
     invoice_id: Annotated[Id, Path(description="the invoice number", examples=["F0000001"])],
-    state: StateDep,
-    snapshot: SnapshotDep,
-    champion: LateModelDep,
+    ctx: ContextDep,
     as_of: Annotated[Day | None, Query(description="date seen at (YYYY-MM-DD)")] = None,
     reasons: Annotated[bool, Query(description="add the top reasons")] = True,
 ) -> ScoreResponse:
     """Scores, buckets, payment dates and reasons of one stored invoice."""
-    invoices = snapshot.ledger.invoices
-    rows = invoices[(invoices["invoice_id"] == invoice_id) & (invoices["doc_type"] == "invoice")]
-    if rows.empty:
-        raise UnknownInvoice(invoice_id)
-    model = require_model(champion)
-    seen = as_of or dt.date.today()
-    frame = rows.head(1).reset_index(drop=True)
-    scores = full_scores(
-        snapshot.features, model, state.time_model, frame, pd.Timestamp(seen), reasons
-    )
-    ids = list(zip(frame["invoice_id"], frame["client_id"], strict=True))
+    made = services.score_stored(ctx, invoice_id, as_of, reasons)
     return ScoreResponse(
-        model=ModelRef(name=model.name, version=model.version),
-        as_of=seen,
-        scores=invoice_scores(ids, scores),
+        model=model_ref(made.model),
+        as_of=made.as_of,
+        scores=invoice_scores([(made.invoice_id, made.client_id)], made.scores),
     )

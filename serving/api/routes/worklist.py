@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
-from serving.api.deps import LateModelDep, SnapshotDep, StateDep, require_model
-from serving.api.schemas import Day, ModelRef
+from serving import services
+from serving.api.deps import ContextDep
+from serving.api.schemas import Day, model_ref
 from serving.api.security import AUTH_RESPONSES, require_role
-from serving.api.worklist_schemas import WorklistOut, WorklistRow
-from serving.penalties import rates_from_settings
-from serving.scenarios import ScenarioError, current_scenarios
-from serving.worklist import build_worklist
+from serving.api.worklist_schemas import WorklistOut
 
 router = APIRouter(
     prefix="/v1",
@@ -41,9 +38,7 @@ MAX_LIMIT = 10_000
     },
 )
 def worklist(
-    state: StateDep,
-    snapshot: SnapshotDep,
-    champion: LateModelDep,
+    ctx: ContextDep,
     as_of: Annotated[
         Day | None, Query(description="date of the worklist, YYYY-MM-DD; default today")
     ] = None,
@@ -56,27 +51,5 @@ def worklist(
     ] = None,
 ) -> WorklistOut:
     """The worklist at ``as_of``."""
-    model = require_model(champion)
-    try:
-        scenarios = current_scenarios(state.settings.scenarios_file)
-    except ScenarioError as exc:
-        raise HTTPException(503, f"the relance scenarios are misconfigured: {exc}") from None
-    day = as_of or dt.date.today()
-    built = build_worklist(
-        snapshot.ledger,
-        snapshot.features,
-        model.model,
-        scenarios,
-        day,
-        time_model=None if state.time_model is None else state.time_model.model,
-        rates=rates_from_settings(state.settings),
-        limit=limit,
-        currency=currency,
-    )
-    return WorklistOut(
-        as_of=day,
-        model=ModelRef(name=model.name, version=model.version),
-        payment_time_model=built.with_payment_time,
-        total=built.n_candidates,
-        rows=[WorklistRow.model_validate(row) for row in built.records()],
-    )
+    made = services.worklist(ctx, as_of, limit=limit, currency=currency)
+    return WorklistOut.model_validate({**made.as_json(), "model": model_ref(made.model)})

@@ -1,0 +1,54 @@
+"""The service layer: one function per use, for the command line, the API and the pages.
+
+A :class:`Context` holds what the uses read (a ledger snapshot, the features fitted on it,
+the champions, the settings); each use computes and returns plain results, which the
+commands and the routes only format. Where a use lives:
+
+- :mod:`~serving.services.scores`: score invoices, sent or stored;
+- :mod:`~serving.services.clients`: a client's risk, a prospect's first-order score;
+- :mod:`~serving.services.collection`: the relance worklist, the cash-in forecast;
+- :mod:`~serving.services.ledger`: the KPIs and balance âgée, the lettrage.
+"""
+
+from __future__ import annotations
+
+from serving.services.clients import ClientRisk, ProspectScore, client_risk, prospect_score
+from serving.services.collection import (
+    ForecastAt,
+    WorklistAt,
+    forecast,
+    forecast_backtest,
+    worklist,
+)
+from serving.services.context import (
+    Context,
+    ModelUnavailable,
+    champion,
+    context_of,
+    load_champions,
+)
+from serving.services.ledger import aged_balances, kpis, lettrage
+from serving.services.scores import StoredScore, score_invoices, score_stored
+
+__all__ = [
+    "ClientRisk",
+    "Context",
+    "ForecastAt",
+    "ModelUnavailable",
+    "ProspectScore",
+    "StoredScore",
+    "WorklistAt",
+    "aged_balances",
+    "champion",
+    "client_risk",
+    "context_of",
+    "forecast",
+    "forecast_backtest",
+    "kpis",
+    "lettrage",
+    "load_champions",
+    "prospect_score",
+    "score_invoices",
+    "score_stored",
+    "worklist",
+]

@@ -1,0 +1,136 @@
+"""Collection uses: the relance worklist, the cash-in forecast and its backtest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from serving.forecast import (
+    Backtest,
+    Forecast,
+    Granularity,
+    backtest,
+    forecast_cash,
+    stale_ledger_warning,
+)
+from serving.penalties import rates_from_settings
+from serving.scenarios import current_scenarios
+from serving.scoring import LoadedModel
+from serving.services.context import Context
+from serving.worklist import Worklist, build_worklist
+from training.models import LATE_MODEL, TIME_MODEL
+
+
+@dataclass(frozen=True)
+class WorklistAt:
+    """The worklist at ``as_of``, ranked by the late-payment champion ``model``."""
+
+    as_of: dt.date
+    model: LoadedModel
+    worklist: Worklist
+
+    def as_json(self, rows: int | None = None) -> dict[str, Any]:
+        """The worklist as ``--json`` and the API give it: its first ``rows`` rows (all by
+        default)."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "total": self.worklist.n_candidates,
+            "payment_time_model": self.worklist.with_payment_time,
+            "rows": self.worklist.records()[:rows],
+        }
+
+
+def worklist(
+    ctx: Context,
+    as_of: dt.date | None = None,
+    *,
+    limit: int | None = None,
+    currency: str | None = None,
+) -> WorklistAt:
+    """The invoices to chase at ``as_of`` (default today), largest amount at risk first:
+    the scenarios of ``ENCOURS_SCENARIOS_FILE``, the penalty rates of the settings, the
+    payment-time champion's dates when one is served.
+
+    Raises:
+        ModelUnavailable: no late-payment champion is served.
+        ScenarioError: the scenarios file does not validate.
+    """
+    model = ctx.champion(LATE_MODEL)
+    scenarios = current_scenarios(ctx.settings.scenarios_file)
+    day = as_of or dt.date.today()
+    time_model = ctx.served(TIME_MODEL)
+    built = build_worklist(
+        ctx.ledger,
+        ctx.features,
+        model.model,
+        scenarios,
+        day,
+        time_model=None if time_model is None else time_model.model,
+        rates=rates_from_settings(ctx.settings),
+        limit=limit,
+        currency=currency,
+    )
+    return WorklistAt(day, model, built)
+
+
+@dataclass(frozen=True)
+class ForecastAt:
+    """A cash-in forecast from the payment-time champion ``model``, and why it may not be
+    trusted (``warnings``)."""
+
+    model: LoadedModel
+    forecast: Forecast
+    warnings: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        """The forecast as ``--json`` and the API give it."""
+        made = self.forecast
+        return {
+            "as_of": made.as_of.isoformat(),
+            "currency": made.currency,
+            "granularity": made.granularity,
+            "encours": made.encours_cents / 100,
+            "sales_12m": made.sales_12m_cents / 100,
+            "open_invoices": made.n_invoices,
+            "periods": made.period_records(),
+            "warnings": self.warnings,
+        }
+
+
+def forecast(
+    ctx: Context,
+    as_of: dt.date | None = None,
+    *,
+    horizon_weeks: int = 13,
+    granularity: Granularity = "week",
+    currency: str = "EUR",
+) -> ForecastAt:
+    """Expected cash-in per period after ``as_of`` (default today) with its bands.
+
+    Raises:
+        ModelUnavailable: no payment-time champion is served.
+    """
+    model = ctx.champion(TIME_MODEL)
+    day = as_of or dt.date.today()
+    made = forecast_cash(
+        ctx.ledger,
+        ctx.features,
+        model.model,
+        day,
+        horizon_weeks=horizon_weeks,
+        granularity=granularity,
+        currency=currency,
+    )
+    warning = stale_ledger_warning(ctx.ledger, day)
+    return ForecastAt(model, made, [warning] if warning else [])
+
+
+def forecast_backtest(ctx: Context, currency: str = "EUR") -> Backtest:
+    """Past forecasts replayed against what came in, beside two baselines.
+
+    Raises:
+        ModelUnavailable: no payment-time champion is served.
+    """
+    model = ctx.champion(TIME_MODEL)
+    return backtest(ctx.ledger, ctx.features, model.model, currency=currency)
