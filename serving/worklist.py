@@ -268,6 +268,118 @@ def _overdue_risks(
     return risks
 
 
+@dataclass(frozen=True)
+class _Scored:
+    """The candidates' features, late probability and risk, and what the risk rests on."""
+
+    x: pd.DataFrame
+    p_late: np.ndarray
+    risks: _Risks
+    basis: np.ndarray
+
+
+def _scored(
+    inv: pd.DataFrame,
+    features: FeatureBuilder,
+    late_model: LateModel,
+    time_model: TimeModel | None,
+    as_of: dt.date,
+    limit: int | None,
+) -> _Scored:
+    """Each candidate's late probability, and its risk: from the payment-time model once
+    overdue when there is one, else the late probability."""
+    n = len(inv)
+    overdue = inv["days_past_due"].to_numpy() > 0
+    if n:
+        x = features.transform(inv, pd.Timestamp(as_of))
+        p_late = np.asarray(late_model.predict_proba(model_columns(late_model, x)))[:, 1]
+    else:
+        x, p_late = pd.DataFrame(index=inv.index), np.zeros(0)
+    p_late = p_late.astype("float64")
+    if time_model is not None:
+        risks = _overdue_risks(time_model, x, inv, p_late, as_of, limit)
+    else:
+        risks = _Risks(p_late.copy(), _no_dates(n), np.ones(n, dtype=bool))
+    basis = np.where(overdue & (time_model is not None), "unpaid_in_30_days", "p_late")
+    return _Scored(x, p_late, risks, basis)
+
+
+def _steps(
+    ledger: Ledger,
+    features: FeatureBuilder,
+    scenarios: Scenarios,
+    inv: pd.DataFrame,
+    p_late: np.ndarray,
+    as_of_day: int,
+) -> pd.DataFrame:
+    """Per candidate: its client's profile, the recommended and next steps, and a promise
+    to pay still pending (which holds the relances back)."""
+    client_ids = inv["client_id"].astype(object).to_numpy()
+    mean_p = pd.Series(p_late, index=client_ids).groupby(level=0).mean()
+    profiles = client_profiles(scenarios, ledger.clients, mean_p)
+    actions = _actions_on(features, inv, as_of_day)
+    steps = recommend_steps(
+        scenarios,
+        profiles.reindex(client_ids).to_numpy(),
+        inv["days_past_due"].to_numpy(),
+        day_numbers(inv["due_date"]),
+        actions["row"].to_numpy(),
+        actions["day"].to_numpy(),
+        actions["strength"].to_numpy(),
+    )
+    promised = _pending_promises(actions, len(inv), as_of_day)
+    recommended = steps["recommended_step"].to_numpy(dtype=object).copy()
+    recommended[pd.notna(promised)] = None
+    return pd.DataFrame(
+        {
+            "profile": profiles.reindex(client_ids).to_numpy(),
+            "recommended_step": recommended,
+            "next_step": steps["next_step"].to_numpy(),
+            "next_step_date": dates_of(steps["next_step_day"].to_numpy(), NO_DAY),
+            "promised_date": promised,
+        }
+    )
+
+
+def _clients_of(
+    ledger: Ledger, client_ids: np.ndarray, rates: PenaltyRates
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's client name (None when unknown) and late-penalty rate (public
+    buyers have their own)."""
+    clients = ledger.clients.drop_duplicates("client_id").set_index("client_id")
+    names = clients["name"].reindex(client_ids).to_numpy(dtype=object).copy()
+    names[pd.isna(names)] = None
+    public = clients["is_public_sector"].reindex(client_ids).fillna(False)
+    rate = np.full(len(client_ids), rates.rate_percent, dtype=object)
+    rate[public.to_numpy(dtype=bool)] = rates.public_rate_percent
+    return names, rate
+
+
+def _ranked(
+    rows: pd.DataFrame,
+    limit: int | None,
+    time_model: TimeModel | None,
+    scored: _Scored,
+    inv: pd.DataFrame,
+    as_of: dt.date,
+) -> pd.DataFrame:
+    """The rows by amount at risk, cut at ``limit``, with the payment dates of the rows
+    kept that were not scored yet."""
+    rows = rows.sort_values(
+        ["amount_at_risk_cents", "days_past_due", "invoice_id"],
+        ascending=[False, False, True],
+        kind="stable",
+    )
+    if limit is not None:
+        rows = rows.head(limit)
+    missing = rows.index[~rows["_done"].to_numpy()].to_numpy()
+    if time_model is not None and len(missing):  # dates of the rows not scored above
+        rows.loc[missing, "expected_payment_date"] = _time_figures(
+            time_model, scored.x, inv, missing, as_of
+        )[1]
+    return rows.drop(columns="_done").reset_index(drop=True)
+
+
 def build_worklist(
     ledger: Ledger,
     features: FeatureBuilder,
@@ -296,55 +408,18 @@ def build_worklist(
     """
     rates = rates or PenaltyRates()
     inv = _candidates(ledger, as_of, scenarios.soon_due_days, currency)
-    n = len(inv)
-    as_of_day = day_number(as_of)
     dpd = inv["days_past_due"].to_numpy()
-    overdue = dpd > 0
-    if n:
-        x = features.transform(inv, pd.Timestamp(as_of))
-        p_late = np.asarray(late_model.predict_proba(model_columns(late_model, x)))[:, 1]
-    else:
-        x, p_late = pd.DataFrame(index=inv.index), np.zeros(0)
-    p_late = p_late.astype("float64")
-    if time_model is not None:
-        risks = _overdue_risks(time_model, x, inv, p_late, as_of, limit)
-    else:
-        risks = _Risks(p_late.copy(), _no_dates(n), np.ones(n, dtype=bool))
-    basis = np.where(overdue & (time_model is not None), "unpaid_in_30_days", "p_late")
-
-    client_ids = inv["client_id"].astype(object)
-    mean_p = pd.Series(p_late, index=client_ids.to_numpy()).groupby(level=0).mean()
-    profiles = client_profiles(scenarios, ledger.clients, mean_p)
-    profile = profiles.reindex(client_ids.to_numpy()).to_numpy()
-
-    actions = _actions_on(features, inv, as_of_day)
-    steps = recommend_steps(
-        scenarios,
-        profile,
-        dpd,
-        day_numbers(inv["due_date"]),
-        actions["row"].to_numpy(),
-        actions["day"].to_numpy(),
-        actions["strength"].to_numpy(),
-    )
-    promised = _pending_promises(actions, n, as_of_day)
-    recommended = steps["recommended_step"].to_numpy(dtype=object).copy()
-    recommended[pd.notna(promised)] = None
-
-    risk = np.clip(risks.risk, 0.0, 1.0)
-    clients = ledger.clients.drop_duplicates("client_id").set_index("client_id")
-    names = clients["name"].reindex(client_ids.to_numpy()).to_numpy(dtype=object).copy()
-    names[pd.isna(names)] = None
-    public = clients["is_public_sector"].reindex(client_ids.to_numpy()).fillna(False)
-    rate = np.full(n, rates.rate_percent, dtype=object)
-    rate[public.to_numpy(dtype=bool)] = rates.public_rate_percent
+    scored = _scored(inv, features, late_model, time_model, as_of, limit)
+    steps = _steps(ledger, features, scenarios, inv, scored.p_late, day_number(as_of))
+    client_ids = inv["client_id"].astype(object).to_numpy()
+    names, rate = _clients_of(ledger, client_ids, rates)
+    risk = np.clip(scored.risks.risk, 0.0, 1.0)
     open_cents = inv["open_cents"].to_numpy()
-
     rows = pd.DataFrame(
         {
             "invoice_id": inv["invoice_id"].to_numpy(dtype=object),
             "reference": _references(ledger, inv["invoice_id"]),
-            "client_id": client_ids.to_numpy(),
+            "client_id": client_ids,
             "client_name": names,
             "currency": inv["currency"].to_numpy(dtype=object),
             "open_cents": open_cents,
@@ -352,41 +427,24 @@ def build_worklist(
             "due_date": inv["due_date"].to_numpy(),
             "days_past_due": dpd,
             "disputed": inv["disputed"].to_numpy(dtype=bool),
-            "p_late": p_late,
+            "p_late": scored.p_late,
             "risk": risk,
-            "risk_basis": basis,
+            "risk_basis": scored.basis,
             # Rows left unscored (NaN) cannot make the list: ranked last, cut by the limit.
             "amount_at_risk_cents": np.rint(np.nan_to_num(open_cents * risk, nan=-1.0)).astype(
                 np.int64
             ),
-            "profile": profile,
-            "recommended_step": recommended,
-            "next_step": steps["next_step"].to_numpy(),
-            "next_step_date": dates_of(steps["next_step_day"].to_numpy(), NO_DAY),
-            "promised_date": promised,
+            **{column: steps[column].to_numpy() for column in steps.columns},
             "penalties_cents": late_penalty_cents(open_cents, dpd, rate),
             "indemnity_cents": recovery_indemnity_cents(dpd),
-            "expected_payment_date": risks.expected,
-            "_done": risks.done,
+            "expected_payment_date": scored.risks.expected,
+            "_done": scored.risks.done,
         },
         columns=[*COLUMNS, "_done"],
     )
-    rows = rows.sort_values(
-        ["amount_at_risk_cents", "days_past_due", "invoice_id"],
-        ascending=[False, False, True],
-        kind="stable",
-    )
-    if limit is not None:
-        rows = rows.head(limit)
-    missing = rows.index[~rows["_done"].to_numpy()].to_numpy()
-    if time_model is not None and len(missing):  # dates of the rows not scored above
-        rows.loc[missing, "expected_payment_date"] = _time_figures(
-            time_model, x, inv, missing, as_of
-        )[1]
-    rows = rows.drop(columns="_done")
     return Worklist(
         as_of=as_of,
-        rows=rows.reset_index(drop=True),
-        n_candidates=n,
+        rows=_ranked(rows, limit, time_model, scored, inv, as_of),
+        n_candidates=len(inv),
         with_payment_time=time_model is not None,
     )

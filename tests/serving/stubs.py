@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from config import Settings
+from serving.models import ModelSet
+from serving.scoring import LoadedModel
 from training.payment_time import PaymentDistribution
 
 
@@ -21,3 +26,13 @@ def paid_evenly_after_today(
     knots = np.column_stack([seen, seen + spread]).astype("float64")
     survival = np.tile([1.0, 0.0], (len(due), 1))
     return PaymentDistribution(knots, survival, due, _epoch_days(issue_date) - due)
+
+
+def served_from(champions: dict[str, object]) -> Any:
+    """A stand-in for :func:`serving.services.load_champions` serving ``champions``."""
+
+    def load(_: Settings, names: Any) -> ModelSet:
+        found = {n: LoadedModel(n, "1", champions[n]) for n in names if n in champions}
+        return ModelSet.of(list(found.values()))
+
+    return load

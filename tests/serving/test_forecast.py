@@ -48,7 +48,7 @@ from serving.scoring import LoadedModel
 from simulator import SimulationConfig, simulate
 from tests.features.test_history import _invoices, _ledger
 from tests.ledger.factories import dates, small_ledger
-from tests.serving.stubs import paid_evenly_after_today
+from tests.serving.stubs import paid_evenly_after_today, served_from
 from training.dataset import out_of_time_split
 from training.models import TIME_MODEL, fit_models
 from training.payment_time import PaymentDistribution
@@ -340,7 +340,7 @@ def test_cli_forecast_and_backtest(
     monkeypatch.setenv("ENCOURS_DATABASE_URL", f"sqlite:///{tmp_path}/l.db")
     monkeypatch.setenv("ENCOURS_MODELS_DIR", str(tmp_path / "models"))
     monkeypatch.setattr("training.tracking.use_store", lambda *_: "0")
-    monkeypatch.setattr("training.tracking.load_champion", {TIME_MODEL: StubTime()}.get)
+    monkeypatch.setattr("serving.services.load_champions", served_from({TIME_MODEL: StubTime()}))
     get_settings.cache_clear()
     try:
         args = ["forecast", "--as-of", str(AS_OF), "--horizon-weeks", "8"]

@@ -323,12 +323,13 @@ def test_cli_risk_is_the_route_s_answer(
 
     from encours.cli import app as cli_app
     from encours.settings import get_settings
+    from tests.serving.stubs import served_from
 
     ledger, models, as_of, path = trained
     client_id = str(ledger.clients["client_id"].iat[1])
     monkeypatch.setenv("ENCOURS_DATABASE_URL", f"sqlite:///{path}")
     monkeypatch.setenv("ENCOURS_MODELS_DIR", str(path.parent / "m"))
-    monkeypatch.setattr("training.tracking.load_champion", {LATE_MODEL: models.late}.get)
+    monkeypatch.setattr("serving.services.load_champions", served_from({LATE_MODEL: models.late}))
     get_settings.cache_clear()
     runner = CliRunner()
     try:

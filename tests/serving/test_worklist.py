@@ -47,7 +47,7 @@ from serving.scoring import LoadedModel
 from serving.worklist import build_worklist
 from simulator import SimulationConfig, simulate
 from tests.ledger.factories import dates, small_ledger
-from tests.serving.stubs import paid_evenly_after_today
+from tests.serving.stubs import paid_evenly_after_today, served_from
 from training.dataset import ledger_end, out_of_time_split
 from training.models import LATE_MODEL, TIME_MODEL, FittedModels, fit_models
 from training.payment_time import PaymentDistribution
@@ -674,7 +674,7 @@ def cli_env(
     monkeypatch.setenv("ENCOURS_MODELS_DIR", str(tmp_path / "models"))
     champions = {LATE_MODEL: models.late, TIME_MODEL: models.time}
     monkeypatch.setattr("training.tracking.use_store", lambda *_: "0")
-    monkeypatch.setattr("training.tracking.load_champion", champions.get)
+    monkeypatch.setattr("serving.services.load_champions", served_from(champions))
     get_settings.cache_clear()
     yield as_of
     get_settings.cache_clear()
@@ -736,7 +736,7 @@ def test_cli_fails_clearly(
     assert result.exit_code == 1
     assert "risky_threshold" in result.output and "profiles.standard" in result.output
     monkeypatch.delenv("ENCOURS_SCENARIOS_FILE")
-    monkeypatch.setattr("training.tracking.load_champion", lambda _: None)
+    monkeypatch.setattr("serving.services.load_champions", served_from({}))
     get_settings.cache_clear()
     result = runner.invoke(cli_app, ["worklist"])
     assert result.exit_code == 1
