@@ -48,10 +48,10 @@ def test_an_older_database_is_upgraded_from_its_revision(blank: Engine) -> None:
 
 
 def test_the_latest_is_required_and_nothing_is_changed(blank: Engine) -> None:
-    with pytest.raises(SchemaNotCurrent, match="has no encours schema yet.*encours db upgrade"):
+    with pytest.raises(SchemaNotCurrent, match=r"has no encours schema yet.*encours db upgrade"):
         require_latest(blank)
     migrate_to(blank, "0003")
-    with pytest.raises(SchemaNotCurrent, match="is at revision 0003.*`encours db upgrade`"):
+    with pytest.raises(SchemaNotCurrent, match=r"is at revision 0003.*`encours db upgrade`"):
         require_latest(blank)
     assert current_revision(blank) == "0003"  # checked, not migrated
     upgrade(blank)
@@ -62,5 +62,5 @@ def test_a_revision_from_a_newer_version_is_not_sent_to_upgrade(blank: Engine) -
     upgrade(blank)
     with blank.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
-    with pytest.raises(SchemaNotCurrent, match="9999, which this version .* does not know"):
+    with pytest.raises(SchemaNotCurrent, match=r"9999, which this version .* does not know"):
         require_latest(blank)
