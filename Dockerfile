@@ -17,13 +17,8 @@ RUN apt-get update \
     && useradd --create-home --uid 10001 encours
 
 WORKDIR /app
-COPY pyproject.toml README.md requirements.lock ./
-COPY config ./config
-COPY ledger ./ledger
-COPY features ./features
-COPY training ./training
-COPY serving ./serving
-COPY encours ./encours
+# The packages and pyproject.toml (.dockerignore leaves out tests, notebooks, data, venvs).
+COPY . .
 RUN pip install --constraint requirements.lock ".[api]"
 
 USER encours
