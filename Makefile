@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean lock
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "encours needs Python 3.11 or newer"'
@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/encours db upgrade
 	$(BIN)/encours demo
 
 lint: $(STAMP)
@@ -25,6 +26,12 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# The versions the tests passed with, which the Dockerfile installs: refresh after `make test`.
+lock: $(STAMP)
+	echo "# The versions \`make test\` passed with (pip freeze of the project's venv): \`make lock\` refreshes it." > requirements.lock
+	echo "# Install with it as constraints: pip install -c requirements.lock '.[api]'" >> requirements.lock
+	$(BIN)/python -m pip freeze --exclude-editable >> requirements.lock
 
 clean:
 	rm -rf $(VENV) demo-data encours.db models/mlflow.db models/artifacts

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import (
@@ -74,6 +75,18 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="address the API listens on")
     port: int = Field(default=8000, description="port the API listens on")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="API worker processes `encours serve` starts (each loads the ledger and "
+        "the models: memory grows with them); above 1 the Prometheus metrics are counted "
+        "across workers in PROMETHEUS_MULTIPROC_DIR (a temporary folder unless set)",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="the API's log lines: text for a terminal, json (one object per line: "
+        "time, level, logger, message, request_id, process) for a log collector",
+    )
     ledger_refresh_seconds: float = Field(
         default=30.0,
         description="the API rereads the ledger in the background when its copy is older "

@@ -89,5 +89,4 @@ def run_demo(
     console.print(f"   KPIs: {base}/v1/kpis?as_of={sim.end.date()}")
     from encours.serve import run_server
 
-    run_server(settings, settings.host, settings.port)
-    return 0
+    return run_server(settings, settings.host, settings.port)

@@ -2,10 +2,11 @@
 
 The commands live by stage: :mod:`encours.cli.ledger` (the ledger in and out, its
 figures), :mod:`encours.cli.models` (features and models), :mod:`encours.cli.collection`
-(risk, worklist, forecast), :mod:`encours.cli.serve` (the API, the demo) and
-:mod:`encours.cli.keys`; this module builds the Typer app and lists them in the order
-``encours --help`` shows, which users know. Heavy libraries (pandas, LightGBM, MLflow) are
-imported inside the commands so that ``encours --help`` answers at once.
+(risk, worklist, forecast), :mod:`encours.cli.serve` (the API, the demo),
+:mod:`encours.cli.keys` and :mod:`encours.cli.db` (the schema's migrations); this module
+builds the Typer app and lists them in the order ``encours --help`` shows, which users know.
+Heavy libraries (pandas, LightGBM, MLflow) are imported inside the commands so that
+``encours --help`` answers at once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import typer
 
 from encours.cli import collection, ledger, models, serve
 from encours.cli.database import BUSY_EXIT
+from encours.cli.db import db_app
 from encours.cli.keys import keys_app
 from encours.cli.models import write_predictions as _write_predictions
 from encours.cli.output import flow_help
@@ -80,6 +82,7 @@ app.command()(collection.risk)
 app.command()(collection.worklist)
 app.command()(collection.forecast)
 app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
 flow_help(app)
 
 __all__ = ["BUSY_EXIT", "_write_predictions", "app"]

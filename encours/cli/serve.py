@@ -8,19 +8,33 @@ from typing import Annotated
 
 import typer
 
-from encours.cli.output import console
+from encours.cli.output import console, fail
 from encours.settings import get_settings
 
 
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="worker processes (default: ENCOURS_WORKERS, else 1)"),
+    ] = None,
 ) -> None:
-    """Serve the API (scores, KPIs) with uvicorn; docs at /docs."""
-    from encours.serve import run_server
+    """Serve the API (scores, KPIs) with uvicorn; docs at /docs.
 
+    Refuses a database that is behind: run `encours db upgrade` first. With several
+    workers, each is a process with its own copy of the ledger and the models.
+    """
+    try:
+        from encours.serve import run_server
+    except ImportError as exc:  # installed without the api extra
+        fail(f"serving needs the api extra: pip install 'encours[api]' ({exc})")
     settings = get_settings()
-    run_server(settings, host or settings.host, port or settings.port)
+    code = run_server(
+        settings, host or settings.host, port or settings.port, workers or settings.workers
+    )
+    if code:
+        sys.exit(code)
 
 
 def demo(

@@ -10,12 +10,14 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
-from config import Settings
-from ledger.storage import make_engine, migrate
+from config import Settings, get_settings
+from ledger.revisions import SchemaNotCurrent, require_latest
+from ledger.storage import make_engine
 from serving.api.docs import add_offline_docs
 from serving.api.limits import BodySizeLimit
 from serving.api.metrics import Metrics, MetricsMiddleware
 from serving.api.problems import add_problem_handlers
+from serving.api.request_id import RequestIdMiddleware
 from serving.api.routes import (
     actions,
     audit,
@@ -40,6 +42,8 @@ logger = logging.getLogger("encours.api")
 def build_state(settings: Settings, app_metrics: Metrics | None = None) -> AppState:
     """Open the database and load the champion models.
 
+    A database whose schema is not the latest stops the start (one error line naming
+    ``encours db upgrade``): the API never migrates, since its workers would race to.
     An unreadable registry does not stop the app: it starts without models, not ready,
     and says why on /readyz until a reload succeeds. A champion this version cannot serve
     is left out, and its refusal answers in its place.
@@ -49,7 +53,12 @@ def build_state(settings: Settings, app_metrics: Metrics | None = None) -> AppSt
         lock_timeout_seconds=settings.db_lock_timeout_seconds,
         statement_timeout_seconds=settings.db_statement_timeout_seconds,
     )
-    migrate(engine)
+    try:
+        require_latest(engine)
+    except SchemaNotCurrent as exc:
+        engine.dispose()
+        logger.error("%s", exc)
+        raise
     try:
         served = load_models(settings)
     except RegistryUnavailable as exc:
@@ -99,7 +108,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     """The encours API for ``settings``; ``warm`` reads the ledger before serving (as
     ``encours serve`` does: see :func:`warm_ledger`), else at the first request that needs
     it."""
-    app_metrics = Metrics()
+    app_metrics = Metrics.for_process()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -110,6 +119,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
             yield
         finally:
             app.state.encours.engine.dispose()
+            app_metrics.close()
 
     app = EncoursAPI(
         title="encours",
@@ -126,12 +136,20 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     )
     add_offline_docs(app)
     add_problem_handlers(app)
-    # The last added is the outermost: the metrics count every answer; a stranger gets
-    # the key check's 401 before anything of the body, a key holder the body cap's 413.
+    # The last added is the outermost: the request id holds for all below; the metrics
+    # count every answer; a stranger gets the key check's 401 before anything of the body,
+    # a key holder the body cap's 413.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(KeyGate)
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
+    app.add_middleware(RequestIdMiddleware)
     routers = (health, scores, clients, kpis, forecast, lettrage, worklist, actions)
     for module in (*routers, models, audit, metrics):
         app.include_router(module.router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for the settings of the environment, warm: the factory a process manager
+    starts (``uvicorn --factory serving.api.app:app_from_environment``), once per worker."""
+    return create_app(get_settings(), warm=True)

@@ -1,15 +1,21 @@
 """Prometheus metrics of one app: requests by route and status, latencies, models served.
 
 Each app has its own registry (no process-wide state), so that two apps in one process,
-as in the tests, count apart.
+as in the tests, count apart. Under several worker processes (``encours serve --workers
+N``), each worker would count only the requests it answered, and ``/metrics`` would show
+whichever worker answers it: there prometheus-client's multiprocess mode is on
+(``PROMETHEUS_MULTIPROC_DIR``, set by ``encours serve`` before the workers start), every
+worker writes its counts to files in that folder, and the exposition adds them up.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serving.scoring import LoadedModel
@@ -28,8 +34,10 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 class Metrics:
     """The app's counters, histogram and gauges, and their text exposition."""
 
-    def __init__(self) -> None:
+    def __init__(self, multiprocess_dir: str | None = None) -> None:
         self.registry = CollectorRegistry()
+        self.multiprocess_dir = multiprocess_dir
+        """The folder the workers' counts are added up from; None: this process only."""
         labels = ("method", "route", "status")
         self.requests = Counter(
             "encours_http_requests",
@@ -49,6 +57,7 @@ class Metrics:
             "registered version of the champion model served, by model name",
             ("model",),
             registry=self.registry,
+            multiprocess_mode="livemostrecent",  # the version set last by a live worker
         )
         self.reloads = Counter(
             "encours_model_reloads",
@@ -78,9 +87,25 @@ class Metrics:
             self.model_version.labels(name).set(float(version))
         self._shown = set(served)
 
+    @classmethod
+    def for_process(cls) -> Metrics:
+        """The metrics of an app in this process: added up across the workers when
+        ``PROMETHEUS_MULTIPROC_DIR`` is set (prometheus-client then writes every value to
+        that folder, whichever registry it belongs to), else this app's alone."""
+        return cls(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None)
+
     def exposition(self) -> bytes:
-        """The metrics in Prometheus text format."""
-        return generate_latest(self.registry)
+        """The metrics in Prometheus text format (of every worker, in multiprocess mode)."""
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=self.multiprocess_dir)
+        return generate_latest(registry)
+
+    def close(self) -> None:
+        """At the app's end: in multiprocess mode, drop this worker's live gauges."""
+        if self.multiprocess_dir is not None:
+            mark_process_dead(os.getpid(), self.multiprocess_dir)
 
 
 class MetricsMiddleware:

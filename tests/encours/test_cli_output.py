@@ -25,6 +25,7 @@ WIDTH = 100
 COMMANDS = [
     "simulate", "import", "reconcile", "export", "kpis", "features", "train", "evaluate",
     "models", "lettrage", "serve", "demo", "risk", "worklist", "forecast", "keys",
+    "db",
 ]  # fmt: skip
 """The commands as ``encours --help`` lists them: users' scripts and habits rely on it."""
 

@@ -19,9 +19,10 @@ from tests.ledger.factories import small_ledger
 def client(tmp_path: Path) -> Iterator[TestClient]:
     """An app on a small imported ledger and an empty model store, sending a collector key."""
     settings = Settings(database_url=f"sqlite:///{tmp_path}/l.db", models_dir=tmp_path / "m")
+    engine = make_engine(settings.database_url)
+    migrate(engine)  # as `encours db upgrade` does: the API never migrates
     app = create_app(settings)
-    with TestClient(app) as test_client:  # runs the lifespan (migrates the database)
-        engine = make_engine(settings.database_url)
+    with TestClient(app) as test_client:
         save_ledger(engine, small_ledger())
         token = create_key(engine, "collector", "tests").token
         test_client.headers["Authorization"] = f"Bearer {token}"
@@ -158,3 +159,23 @@ def test_a_warm_app_reads_the_ledger_before_the_first_request(tmp_path: Path) ->
             assert (held is not None) is warm
             if held is not None:
                 assert len(held.ledger.invoices) == len(small_ledger().invoices)
+
+
+def test_the_app_refuses_a_database_that_is_behind_and_leaves_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ledger.revisions import SchemaNotCurrent, current_revision
+    from tests.ledger.test_revisions import migrate_to
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/l.db", models_dir=tmp_path / "m")
+    engine = make_engine(settings.database_url)
+    migrate_to(engine, "0003")
+    with (
+        caplog.at_level("ERROR", logger="encours.api"),
+        pytest.raises(SchemaNotCurrent),
+        TestClient(create_app(settings)),
+    ):
+        pass  # pragma: no cover - the start fails
+    lines = [r.getMessage() for r in caplog.records if r.name == "encours.api"]
+    assert len(lines) == 1 and "revision 0003" in lines[0] and "`encours db upgrade`" in lines[0]
+    assert current_revision(engine) == "0003"  # the API did not migrate it

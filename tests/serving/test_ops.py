@@ -222,6 +222,9 @@ def test_an_unreachable_registry_at_start_leaves_the_app_up_but_not_ready(tmp_pa
     settings = Settings(
         database_url=f"sqlite:///{tmp_path}/l.db", mlflow_uri=f"sqlite:///{blocker}/m.db"
     )
+    from ledger.storage import make_engine, migrate
+
+    migrate(make_engine(settings.database_url))
     with TestClient(create_app(settings)) as client:
         ready = client.get("/readyz")
     assert ready.status_code == 503
