@@ -60,6 +60,23 @@ def test_the_lock_pins_every_declared_dependency() -> None:
     assert declared <= pinned, declared - pinned
 
 
+def test_every_floor_is_the_version_the_tests_ran_with() -> None:
+    """The declared floors are the locked (tested) versions, not older ones nobody ran:
+    after `make lock` moves a version, its floor moves with it."""
+    lock = (ROOT / "requirements.lock").read_text().splitlines()
+    locked = {
+        re.sub(r"[-_.]+", "-", name).lower(): version.split(";")[0].strip()
+        for name, _, version in (line.partition("==") for line in lock if "==" in line)
+    }
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = list(project["dependencies"])
+    for extra in ("api", "train"):
+        runtime += project["optional-dependencies"][extra]
+    for requirement in runtime:
+        name, floor = re.fullmatch(r"([A-Za-z0-9_.-]+)(?:\[[^\]]+\])?>=(.+)", requirement).groups()
+        assert floor == locked[re.sub(r"[-_.]+", "-", name).lower()], requirement
+
+
 def test_the_image_runs_the_api_extra_from_the_lock_as_a_user() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
