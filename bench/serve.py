@@ -341,9 +341,9 @@ def in_process(settings: Settings, seed: int, repeat: int) -> InProcess:
     """Time the scoring of every open invoice with the worklist, and the forecast."""
     from features.pipeline import FeatureBuilder
     from ledger.storage import load_ledger, make_engine
+    from serving.champions import load_models
     from serving.forecast import forecast_cash
     from serving.ledger_source import Snapshot
-    from serving.models import load_models
     from serving.penalties import rates_from_settings
     from serving.scenarios import current_scenarios
     from serving.scoring import full_scores

@@ -3,7 +3,7 @@
 Each worker is a process of its own (its ledger copy, its models); uvicorn starts them
 with :func:`serving.api.app.app_from_environment`, which reads the same ``ENCOURS_*``
 environment as this process. Their Prometheus counts meet in ``PROMETHEUS_MULTIPROC_DIR``
-(see :mod:`serving.api.metrics`).
+(see :mod:`serving.api.prometheus`).
 """
 
 from __future__ import annotations

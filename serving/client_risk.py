@@ -1,5 +1,5 @@
 """Risk of a client in the ledger: its open invoices (or a typical one) scored by the
-late-payment model, turned into the 0–100 score of :mod:`serving.risk`."""
+late-payment model, turned into the 0–100 score of :mod:`serving.risk_score`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 from features.pipeline import FeatureBuilder
 from ledger.contract import DEFAULT_CURRENCY, Ledger
 from ledger.kpis import open_amounts
-from serving.risk import RiskInputs, RiskScore, risk_score
+from serving.risk_score import RiskInputs, RiskScore, risk_score
 from serving.scoring import LoadedModel
 
 DEFAULT_TERMS_DAYS = 30

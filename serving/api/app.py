@@ -15,8 +15,8 @@ from ledger.revisions import SchemaNotCurrent, require_latest
 from ledger.storage import make_engine
 from serving.api.docs import add_offline_docs
 from serving.api.limits import BodySizeLimit
-from serving.api.metrics import Metrics, MetricsMiddleware
 from serving.api.problems import add_problem_handlers
+from serving.api.prometheus import Metrics, MetricsMiddleware
 from serving.api.request_id import RequestIdMiddleware
 from serving.api.routes import (
     actions,
@@ -33,8 +33,8 @@ from serving.api.routes import (
 )
 from serving.api.security import KeyGate, with_security
 from serving.api.state import AppState
+from serving.champions import ModelSet, RegistryUnavailable, load_models
 from serving.ledger_source import LedgerSource
-from serving.models import ModelSet, RegistryUnavailable, load_models
 
 logger = logging.getLogger("encours.api")
 

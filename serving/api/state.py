@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from config import Settings
-from serving.api.metrics import Metrics
+from serving.api.prometheus import Metrics
 from serving.api_keys import AuthFailures, KeyCache
 from serving.batching import ScoreBatcher
+from serving.champions import ModelSet, load_models
 from serving.ledger_source import LedgerSource
-from serving.models import ModelSet, load_models
 from serving.scoring import LoadedModel
 from training.models import LATE_MODEL, TIME_MODEL
 from training.registry import RegistryError

@@ -16,7 +16,7 @@ from features.client import ClientFeatures
 from features.pipeline import FeatureBuilder
 from serving.client_risk import client_risk as score_client
 from serving.client_risk import invoice_frame
-from serving.risk import (
+from serving.risk_score import (
     MAX_DAYS_LATE,
     RiskInputs,
     RiskScore,

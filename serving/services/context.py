@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from config import Settings
 from features.pipeline import FeatureBuilder
 from ledger.contract import Ledger
+from serving.champions import ModelSet, Refused, load_models
 from serving.ledger_source import Snapshot
-from serving.models import ModelSet, Refused, load_models
 from serving.scoring import LoadedModel, check_clients
 
 
@@ -81,7 +81,7 @@ def context_of(ledger: Ledger, models: ModelSet, settings: Settings) -> Context:
 
 def load_champions(settings: Settings, names: Iterable[str]) -> ModelSet:
     """The champions ``names`` as the registry of ``settings`` has them now (a champion this
-    version cannot serve is refused, as the API refuses it: :func:`serving.models.load_models`).
+    version cannot serve is refused, as the API refuses it: :func:`serving.champions.load_models`).
 
     Raises:
         RegistryUnavailable: the registry cannot be read.

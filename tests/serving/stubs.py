@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from config import Settings
-from serving.models import ModelSet
+from serving.champions import ModelSet
 from serving.scoring import LoadedModel
 from training.payment_time import PaymentDistribution
 

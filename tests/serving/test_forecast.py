@@ -29,6 +29,7 @@ from serving.api.routes import forecast as forecast_route
 from serving.api.security import RequireRole
 from serving.api.state import AppState
 from serving.api_keys import Role
+from serving.champions import ModelSet
 from serving.forecast import (
     backtest,
     backtest_dates,
@@ -43,7 +44,6 @@ from serving.forecast import (
     stale_ledger_warning,
 )
 from serving.ledger_source import LedgerSource
-from serving.models import ModelSet
 from serving.scoring import LoadedModel
 from simulator import SimulationConfig, simulate
 from tests.features.test_history import _invoices, _ledger

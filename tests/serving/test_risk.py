@@ -30,10 +30,10 @@ from serving.api.routes import clients as clients_route
 from serving.api.security import RequireRole
 from serving.api.state import AppState
 from serving.api_keys import Role
+from serving.champions import ModelSet
 from serving.client_risk import client_risk
 from serving.ledger_source import LedgerSource
-from serving.models import ModelSet
-from serving.risk import RiskInputs, grade, risk_score, suggested_limit, suggested_terms
+from serving.risk_score import RiskInputs, grade, risk_score, suggested_limit, suggested_terms
 from serving.scoring import LoadedModel
 from serving.services.clients import prospect_features
 from simulator import SimulationConfig, simulate

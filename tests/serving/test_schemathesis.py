@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 
 from encours.settings import Settings
 from serving.api.app import create_app
-from serving.models import ModelSet
+from serving.champions import ModelSet
 from serving.scoring import LoadedModel
 from tests.serving.conftest import Store, auth, keys_for
 from training.models import (

@@ -39,7 +39,7 @@ def test_the_first_unknown_client_is_named(ids: list[str], known: str | None) ->
 
 def scoring_parts(store: Store) -> tuple[FeatureBuilder, LoadedModel, LoadedModel, pd.DataFrame]:
     """The store's feature builder, champions (late-payment, payment-time) and 7 invoices."""
-    from serving.models import load_models
+    from serving.champions import load_models
     from tests.serving.test_schemathesis import all_champions
     from training.models import LATE_MODEL, TIME_MODEL
 

@@ -18,11 +18,11 @@ from ledger.contract import Ledger
 from ledger.errors import UnknownClient, UnknownInvoice
 from ledger.kpis import BUCKETS, compute_kpis
 from serving import services
+from serving.champions import ModelSet, Refused
 from serving.client_risk import client_risk as risk_of
 from serving.forecast import forecast_cash
 from serving.ledger_source import Snapshot
-from serving.models import ModelSet, Refused
-from serving.risk import suggested_limit, suggested_terms
+from serving.risk_score import suggested_limit, suggested_terms
 from serving.scoring import LoadedModel, full_scores
 from serving.services import Context, ModelUnavailable
 from serving.worklist import build_worklist

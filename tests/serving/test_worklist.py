@@ -35,8 +35,8 @@ from serving.api.routes import worklist as worklist_route
 from serving.api.security import RequireRole
 from serving.api.state import AppState
 from serving.api_keys import Role
+from serving.champions import ModelSet
 from serving.ledger_source import LedgerSource
-from serving.models import ModelSet
 from serving.scenarios import (
     DEFAULT_SCENARIOS_FILE,
     ScenarioError,

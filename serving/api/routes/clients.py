@@ -18,7 +18,7 @@ from serving.api.client_schemas import (
 from serving.api.deps import ContextDep
 from serving.api.schemas import Day, Id, model_ref
 from serving.api.security import AUTH_RESPONSES, require_role
-from serving.risk import RiskScore
+from serving.risk_score import RiskScore
 
 router = APIRouter(
     prefix="/v1/clients",

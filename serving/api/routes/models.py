@@ -12,7 +12,7 @@ from serving.api.deps import StateDep
 from serving.api.schemas import ModelsOut, ServedModel
 from serving.api.security import AUTH_RESPONSES, WriterDep, require_role
 from serving.api.state import AppState
-from serving.models import ModelSet
+from serving.champions import ModelSet
 from training.registry import RegistryError
 
 router = APIRouter(prefix="/v1/models", tags=["ops"], responses=AUTH_RESPONSES)
