@@ -358,9 +358,20 @@ def first_line(path: Path, encoding: str) -> str:
 
 
 def csv_table(
-    path: Path, width: int, separator: str, encoding: str, *, use_threads: bool
+    path: Path,
+    width: int,
+    separator: str,
+    encoding: str,
+    *,
+    use_threads: bool,
+    quoted: bool = True,
+    item: str = "values",
 ) -> tuple[pa.Table, list[str]]:
-    """A CSV file after its header as ``width`` text columns, and its malformed lines."""
+    """A CSV file after its header as ``width`` text columns, and its malformed lines.
+
+    ``quoted`` False reads ``"`` as any other character (a FEC that quotes nothing);
+    ``item`` is what a malformed line's message calls its parts ("fields" in a FEC).
+    """
     positional = [f"c{i}" for i in range(width)]
     bad_lines: list[str] = []
 
@@ -368,7 +379,7 @@ def csv_table(
         if len(bad_lines) < MAX_PROBLEMS_PER_RULE:
             where = "a line" if row.number is None else f"line {row.number}"
             bad_lines.append(
-                f"{where} has {row.actual_columns} values but the header has "
+                f"{where} has {row.actual_columns} {item} but the header has "
                 f"{row.expected_columns} columns: {row.text!r}"
             )
         return "skip"
@@ -383,7 +394,10 @@ def csv_table(
                 encoding="utf8" if encoding == "utf-8" else encoding,
             ),
             parse_options=pacsv.ParseOptions(
-                delimiter=separator, ignore_empty_lines=False, invalid_row_handler=skip_bad_line
+                delimiter=separator,
+                quote_char='"' if quoted else False,
+                ignore_empty_lines=False,
+                invalid_row_handler=skip_bad_line,
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(positional, pa.string()),

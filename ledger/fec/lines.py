@@ -9,12 +9,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from ledger.conventions import DateFormat
 from ledger.errors import RowProblem
 from ledger.money import format_cents
-from ledger.reading import stripped_text
+from ledger.reading import csv_table, stripped_text
 from ledger.validation import (
     AT_MOST_CENTS,
     MAX_PROBLEMS_PER_RULE,
@@ -149,46 +148,26 @@ def _columns(names: list[str], file: str) -> tuple[dict[int, str], list[RowProbl
 def _read_text(
     path: Path, encoding: str, separator: str, is_quoted: bool, names: list[str]
 ) -> tuple[pa.Table, list[str]]:
-    """The lines after the header as text columns, and the lines of the wrong width."""
-    positional = [f"c{i}" for i in range(len(names))]
-    bad_lines: list[str] = []
+    """The lines after the header as text columns, and the lines of the wrong width.
 
-    def skip_bad_line(row: pacsv.InvalidRow) -> str:
-        if len(bad_lines) < MAX_PROBLEMS_PER_RULE:
-            where = "a line" if row.number is None else f"line {row.number}"
-            bad_lines.append(
-                f"{where} has {row.actual_columns} fields but the header has "
-                f"{row.expected_columns} columns: {row.text!r}"
-            )
-        return "skip"
+    Raises:
+        UnreadableFile: the file is not text in ``encoding``, or not CSV at all.
+    """
 
-    def read(use_threads: bool) -> pa.Table:
-        return pacsv.read_csv(
+    def read(use_threads: bool) -> tuple[pa.Table, list[str]]:
+        return csv_table(
             path,
-            read_options=pacsv.ReadOptions(
-                column_names=positional,
-                skip_rows=1,
-                use_threads=use_threads,
-                encoding="utf8" if encoding == "utf-8" else encoding,
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=separator,
-                quote_char='"' if is_quoted else False,
-                ignore_empty_lines=False,
-                invalid_row_handler=skip_bad_line,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(positional, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
+            len(names),
+            separator,
+            encoding,
+            use_threads=use_threads,
+            quoted=is_quoted,
+            item="fields",
         )
 
-    table = read(True)
-    if bad_lines:
-        # Only a single-threaded read knows line numbers: worth it on the way out.
-        bad_lines.clear()
-        table = read(False)
+    table, bad_lines = read(True)
+    if bad_lines:  # only a single-threaded read knows line numbers: worth it on the way out
+        table, bad_lines = read(False)
     return table, bad_lines
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 from sqlalchemy import Engine, select
 
 from ledger.contract import (
@@ -32,7 +31,7 @@ from ledger.fec.roles import DOCUMENT_ROLES, OTHER_DEBIT, _classify, _document_i
 from ledger.fec.settling import _lettrage, _payment_ids, _payments, _settlements
 from ledger.fec.tables import _advance_clients, _advances, _clients, _documents, with_terms
 from ledger.importing import ImportReport
-from ledger.reading import read_ledger_dir
+from ledger.reading import UnreadableFile, read_ledger_dir
 from ledger.schema import TABLE_OBJECTS
 from ledger.storage import known_ids, migrate, save_ledger
 from ledger.validation import (
@@ -159,8 +158,8 @@ def _file_lines(path: Path) -> tuple[pd.DataFrame, list[str], str, str]:
     names += [""] * _trailing_fields(path, encoding, separator, len(names))
     try:
         table, bad_lines = _read_text(path, encoding, separator, is_quoted, names)
-    except pa.ArrowInvalid as exc:
-        message = f"the file could not be read as a FEC: {exc}"
+    except UnreadableFile as exc:
+        message = f"the file could not be read as a FEC: {exc.__cause__ or exc}"
         raise ImportRejected([RowProblem(file, None, None, message)]) from exc
     if bad_lines:
         raise ImportRejected([RowProblem(file, None, None, m) for m in bad_lines])
