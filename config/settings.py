@@ -24,6 +24,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from config.language import Language
 from config.legal import ECB_RATE_PERCENT, PENALTY_MARGIN_POINTS, PUBLIC_PENALTY_MARGIN_POINTS
 
 ENV_PREFIX = "ENCOURS_"
@@ -81,6 +82,12 @@ class Settings(BaseSettings):
         description="API worker processes `encours serve` starts (each loads the ledger and "
         "the models: memory grows with them); above 1 the Prometheus metrics are counted "
         "across workers in PROMETHEUS_MULTIPROC_DIR (a temporary folder unless set)",
+    )
+    lang: Language = Field(
+        default="fr",
+        description="language of what the commands print for people (tables, titles, "
+        "sentences): fr (1 234,56 ; 12 % ; 07/12/2026) or en (1,234.56; 12%; 2026-12-07); "
+        "--json output, --help texts and error messages stay in English",
     )
     log_format: Literal["text", "json"] = Field(
         default="text",

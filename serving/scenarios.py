@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from config.language import Words
 from ledger.contract import USER_COLUMN_PREFIX
 
 DEFAULT_SCENARIOS_FILE = Path(__file__).with_name("scenarios.yaml")
@@ -36,20 +37,11 @@ ACTIONS: tuple[ActionName, ...] = (
 """Actions from the gentlest to the strongest: a stronger one done covers a gentler step."""
 PROFILES: tuple[ProfileName, ...] = ("strategic", "public_sector", "risky", "standard")
 
-ACTION_LABELS: dict[str, str] = {
-    "preventive_reminder": "relance préventive",
-    "email": "relance e-mail",
-    "call": "relance téléphonique",
-    "letter": "lettre de relance",
-    "formal_notice": "mise en demeure",
-    "legal": "contentieux",
-}
-PROFILE_LABELS: dict[str, str] = {
-    "strategic": "stratégique",
-    "public_sector": "secteur public",
-    "risky": "à risque",
-    "standard": "standard",
-}
+FRENCH_WORDS = Words("fr")
+ACTION_LABELS: dict[str, str] = {code: FRENCH_WORDS.action(code) for code in ACTIONS}
+"""The relance steps' French names, by code (config.language words them)."""
+PROFILE_LABELS: dict[str, str] = {code: FRENCH_WORDS.profile(code) for code in PROFILES}
+"""The client profiles' French names, by code."""
 
 
 class ScenarioError(ValueError):

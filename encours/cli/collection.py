@@ -11,11 +11,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Column, Table
 
 from encours.cli.database import service_context
 from encours.cli.options import DateOption, JsonFlag
-from encours.cli.output import console, errors, fail, figure, money, print_json, service_errors
+from encours.cli.output import (
+    console,
+    errors,
+    fail,
+    figure,
+    money,
+    print_json,
+    service_errors,
+    words,
+)
 
 SCREEN_ROWS = 50
 
@@ -42,14 +52,21 @@ def risk(
     if as_json:
         print_json(made.as_json())
         return
-    score = made.score
+    w, score = words(), made.score
     console.print(
-        f"Client [bold]{client_id}[/] au {made.as_of}: score [bold]{score.score:.0f}[/]/100, "
-        f"classe [bold]{score.grade}[/] ({made.open_invoices} factures ouvertes)"
+        w(
+            "Client [bold]{client}[/] at {day}: score [bold]{score}[/]/100, grade [bold]{grade}[/] "
+            "({n} open invoices)",
+            client=escape(client_id),
+            day=w.date(made.as_of),
+            score=w.number(score.score),
+            grade=score.grade,
+            n=w.number(made.open_invoices),
+        )
     )
-    table = Table("composante", "valeur", Column("points perdus", justify="right"))
+    table = Table(w("component"), w("value"), Column(w("points lost"), justify="right"))
     for r in score.reasons:
-        table.add_row(r.description, figure(r.value, 2), f"{r.points_lost:.1f}")
+        table.add_row(w(r.description), figure(r.value, 2), w.number(r.points_lost, 1))
     console.print(table)
 
 
@@ -127,7 +144,10 @@ def worklist(
     _print_worklist(made.worklist, made.as_of, shown)
     for path in (csv, excel):
         if path is not None:
-            console.print(f"{len(frame):,} rows written to [bold]{path}[/]")
+            w = words()
+            console.print(
+                w("{n} rows written to [bold]{path}[/]", n=w.number(len(frame)), path=path)
+            )
 
 
 def _worklist_files(
@@ -144,25 +164,23 @@ def _worklist_files(
 
 
 def _print_worklist(built: Any, day: dt.date, shown: int) -> None:
-    """The first ``shown`` rows of the worklist as a French table."""
+    """The first ``shown`` rows of the worklist as a table."""
+    w = words()
     rows = built.rows.head(shown)
+    right = {"days late", "open amount", "risk", "amount at risk", "penalties", "indemnity €"}
+    headers = (
+        "invoice", "client", "profile", "due date", "days late", "open amount", "cur.", "risk",
+        "amount at risk", "recommended step", "next step", "penalties", "indemnity €",
+        "expected payment",
+    )  # fmt: skip
     table = Table(
-        "facture",
-        "client",
-        "profil",
-        "échéance",
-        Column("retard (j)", justify="right"),
-        Column("restant dû", justify="right"),
-        "dev.",
-        Column("risque", justify="right"),
-        Column("montant à risque", justify="right"),
-        "relance conseillée",
-        "étape suivante",
-        Column("pénalités", justify="right"),
-        Column("indemnité €", justify="right"),
-        "paiement attendu",
-        title=f"Relances au {day}: {len(rows):,} factures sur {built.n_candidates:,}, "
-        "par montant à risque décroissant",
+        *(Column(w(h), justify="right" if h in right else "left") for h in headers),
+        title=w(
+            "Relances at {day}: {n} invoices of {total}, largest amount at risk first",
+            day=w.date(day),
+            n=w.number(len(rows)),
+            total=w.number(built.n_candidates),
+        ),
         title_justify="left",
     )
     for r in rows.to_dict("records"):
@@ -170,8 +188,10 @@ def _print_worklist(built: Any, day: dt.date, shown: int) -> None:
     console.print(table)
     if not built.with_payment_time:
         console.print(
-            "No payment-time model: overdue invoices are ranked by their late probability "
-            "and no payment date is expected; run `encours train`."
+            w(
+                "No payment-time model: overdue invoices are ranked by their late probability "
+                "and no payment date is expected; run `encours train`."
+            )
         )
 
 
@@ -180,30 +200,31 @@ def _worklist_row(r: dict[str, Any]) -> list[str]:
     import pandas as pd
 
     from ledger.money import cents_to_decimal
-    from serving.scenarios import ACTION_LABELS, PROFILE_LABELS
 
-    step = ACTION_LABELS.get(str(r["recommended_step"]), "—")
+    w = words()
+    step = w.action(str(r["recommended_step"])) if pd.notna(r["recommended_step"]) else "—"
     if pd.notna(r["promised_date"]):
-        step = f"promesse au {r['promised_date'].date()}"
+        step = w("promise for {day}", day=w.date(r["promised_date"]))
     following = "—"
     if pd.notna(r["next_step"]):
-        following = f"{ACTION_LABELS[str(r['next_step'])]} le {r['next_step_date'].date()}"
-    expected = r["expected_payment_date"]
+        following = w(
+            "{step} on {day}", step=w.action(str(r["next_step"])), day=w.date(r["next_step_date"])
+        )
     return [
         str(r["invoice_id"]),
         str(r["client_name"] if pd.notna(r["client_name"]) else r["client_id"]),
-        PROFILE_LABELS[str(r["profile"])],
-        str(r["due_date"].date()),
-        str(r["days_past_due"]),
+        w.profile(str(r["profile"])),
+        w.date(r["due_date"]),
+        w.number(r["days_past_due"]),
         money(cents_to_decimal(r["open_cents"])),
         str(r["currency"]),
-        f"{r['risk']:.0%}",
+        w.percent(r["risk"]),
         money(cents_to_decimal(r["amount_at_risk_cents"])),
         step,
         following,
         money(cents_to_decimal(r["penalties_cents"])),
         money(cents_to_decimal(r["indemnity_cents"])),
-        str(expected.date()) if pd.notna(expected) else "—",
+        w.date(r["expected_payment_date"]),
     ]
 
 
@@ -260,33 +281,43 @@ def forecast(
         return
     _print_forecast(made.forecast)
     for warning in made.warnings:
-        errors.print(f"[yellow]Attention :[/] {warning}")
+        errors.print(f"[yellow]{words()('Warning:')}[/] {warning}")
 
 
 def _print_forecast(made: Any) -> None:
     """One table row per period: expected cash-in, its bands, encours and DSO at its end."""
+    w = words()
     table = Table(
-        "du",
-        "au",
-        Column("encaissement attendu", justify="right"),
-        Column("bande 80 %", justify="right"),
-        Column("bande 95 %", justify="right"),
-        Column("encours projeté", justify="right"),
-        Column("DSO", justify="right"),
-        title=f"Prévision d'encaissements au {made.as_of} ({made.currency}), "
-        f"{made.n_invoices} factures ouvertes",
+        w("from"),
+        w("to"),
+        *(
+            Column(w(h), justify="right")
+            for h in ("expected cash-in", "80 % band", "95 % band", "projected encours", "DSO")
+        ),
+        title=w(
+            "Cash-in forecast at {day} ({currency}), {n} open invoices",
+            day=w.date(made.as_of),
+            currency=made.currency,
+            n=w.number(made.n_invoices),
+        ),
     )
     for row in made.periods.to_dict("records"):
         table.add_row(
-            str(row["period_start"]),
-            str(row["period_end"]),
-            f"{row['expected_cents'] / 100:,.2f}",
-            f"{row['low80_cents'] / 100:,.0f} – {row['high80_cents'] / 100:,.0f}",
-            f"{row['low95_cents'] / 100:,.0f} – {row['high95_cents'] / 100:,.0f}",
-            f"{row['encours_cents'] / 100:,.2f}",
+            w.date(row["period_start"]),
+            w.date(row["period_end"]),
+            w.money(row["expected_cents"] / 100),
+            _band(row["low80_cents"], row["high80_cents"]),
+            _band(row["low95_cents"], row["high95_cents"]),
+            w.money(row["encours_cents"] / 100),
             figure(row["dso"], 1),
         )
     console.print(table)
+
+
+def _band(low_cents: float, high_cents: float) -> str:
+    """A band of amounts in whole currency units: ``1 200 – 3 400``."""
+    w = words()
+    return f"{w.number(low_cents / 100)} – {w.number(high_cents / 100)}"
 
 
 def _backtest(ctx: Any, currency: str, as_json: bool) -> None:
@@ -306,30 +337,32 @@ def _backtest(ctx: Any, currency: str, as_json: bool) -> None:
             }
         )
         return
+    w = words()
     table = Table(
-        "prévision au",
-        Column("semaine", justify="right"),
-        Column("encaissé", justify="right"),
-        Column("modèle", justify="right"),
-        Column("bande 80 %", justify="right"),
-        Column("à l'échéance", justify="right"),
-        Column("retard moyen", justify="right"),
-        title=f"Backtest des encaissements ({currency})",
+        w("forecast at"),
+        *(
+            Column(w(h), justify="right")
+            for h in ("week", "collected", "model", "80 % band", "on the due date", "mean delay")
+        ),
+        title=w("Backtest of the cash-in forecast ({currency})", currency=currency),
     )
     for row in result.weeks.to_dict("records"):
         table.add_row(
-            str(row["as_of"]),
+            w.date(row["as_of"]),
             str(row["week"]),
-            f"{row['actual_cents'] / 100:,.0f}",
-            f"{row['model_cents'] / 100:,.0f}",
-            f"{row['low80_cents'] / 100:,.0f} – {row['high80_cents'] / 100:,.0f}",
-            f"{row['due_date_cents'] / 100:,.0f}",
-            f"{row['client_delay_cents'] / 100:,.0f}",
+            *(w.number(row[c] / 100) for c in ("actual_cents", "model_cents")),
+            _band(row["low80_cents"], row["high80_cents"]),
+            *(w.number(row[c] / 100) for c in ("due_date_cents", "client_delay_cents")),
         )
     console.print(table)
     wape = result.wape
     console.print(
-        f"WAPE: modèle {figure(wape['model'])}, à l'échéance {figure(wape['due_date'])}, "
-        f"retard moyen du client {figure(wape['client_delay'])}; "
-        f"semaines dans la bande 80 %: {figure(result.coverage80 * 100, 0)} %"
+        w(
+            "WAPE: model {model}, on the due date {due}, client's mean delay {delay}; "
+            "weeks inside the 80 % band: {inside}",
+            model=figure(wape["model"]),
+            due=figure(wape["due_date"]),
+            delay=figure(wape["client_delay"]),
+            inside=w.percent(result.coverage80),
+        )
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from encours.cli.database import open_engine, with_database
-from encours.cli.output import console
+from encours.cli.output import console, words
 
 db_app = typer.Typer(
     help="The database schema: where it stands, and migrating it to this version of encours.",
@@ -28,11 +28,20 @@ def db_upgrade() -> None:
     engine = open_engine()
     done = with_database(lambda: upgrade(engine))
     engine.dispose()
+    w = words()
     if not done.changed:
-        console.print(f"the database is at revision {done.after}, the latest: nothing to do")
+        console.print(
+            w("the database is at revision {after}, the latest: nothing to do", after=done.after)
+        )
         return
-    before = done.before or "none (empty database)"
-    console.print(f"the database was migrated from revision {before} to {done.after}")
+    before = done.before or w("none (empty database)")
+    console.print(
+        w(
+            "the database was migrated from revision {before} to {after}",
+            before=before,
+            after=done.after,
+        )
+    )
 
 
 @db_app.command("current")
@@ -44,8 +53,11 @@ def db_current() -> None:
     current = with_database(lambda: current_revision(engine))
     engine.dispose()
     head = head_revision()
+    w = words()
     if current == head:
-        console.print(f"{current} (latest)")
+        console.print(w("{current} (latest)", current=current))
     else:
-        shown = current or "none (no encours schema)"
-        console.print(f"{shown} (latest is {head}: run `encours db upgrade`)")
+        shown = current or w("none (no encours schema)")
+        console.print(
+            w("{shown} (latest is {head}: run `encours db upgrade`)", shown=shown, head=head)
+        )

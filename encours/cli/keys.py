@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from encours.cli.database import open_engine, with_database
 from encours.cli.options import JsonFlag
-from encours.cli.output import console, fail, print_json
+from encours.cli.output import console, fail, print_json, words
 
 keys_app = typer.Typer(
     help="API keys of the HTTP API: one per person or program, each with a role.\n\n"
@@ -73,13 +74,20 @@ def keys_create(
     if as_json:
         print_json({**new.key.as_json(), "token": new.token})
         return
-    label = f" ({new.key.name})" if new.key.name else ""
-    until = f", until {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""
+    w = words()
+    label = f" ({escape(new.key.name)})" if new.key.name else ""
+    until = w(", until {moment} UTC", moment=w.moment(expires_at)) if expires_at else ""
     console.print(
-        f"API key {new.key.id}{label} created, role [bold]{new.key.role}[/]{until}. Token:"
+        w(
+            "API key {id}{label} created, role [bold]{role}[/]{until}. Token:",
+            id=new.key.id,
+            label=label,
+            role=new.key.role,
+            until=until,
+        )
     )
     typer.echo(new.token)
-    console.print("Keep it now: it is not stored and cannot be shown again.")
+    console.print(w("Keep it now: it is not stored and cannot be shown again."))
 
 
 @keys_app.command("list")
@@ -99,21 +107,15 @@ def keys_list(as_json: JsonFlag = False) -> None:
         print_json([key.as_json() for key in keys])
         return
     if not keys:
-        console.print("No API key yet: `encours keys create --role viewer`.")
+        console.print(words()("No API key yet: `encours keys create --role viewer`."))
         return
+    w = words()
+    headers = ("id", "name", "role", "created (UTC)", "last used (UTC)", "expires (UTC)")
     table = Table(
-        "id",
-        "name",
-        "role",
-        "created (UTC)",
-        "last used (UTC)",
-        "expires (UTC)",
-        "revoked (UTC)",
-        title=f"{len(keys)} API keys",
+        *(w(h) for h in (*headers, "revoked (UTC)")),
+        title=w("{n} API keys", n=w.number(len(keys))),
     )
-
-    def moment(value: Any) -> str:
-        return f"{value:%Y-%m-%d %H:%M}" if value else "—"
+    moment = w.moment
 
     for key in keys:
         table.add_row(
@@ -151,6 +153,7 @@ def keys_revoke(
         print_json(key.as_json())
         return
     assert key.revoked_at is not None
+    w = words()
     console.print(
-        f"API key {key.id} revoked (since {key.revoked_at.isoformat(timespec='seconds')})."
+        w("API key {id} revoked (since {moment} UTC).", id=key.id, moment=w.moment(key.revoked_at))
     )

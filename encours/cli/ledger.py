@@ -15,7 +15,7 @@ from rich.table import Column, Table
 
 from encours.cli.database import open_engine, stored_ledger, with_database
 from encours.cli.options import DateOption, JsonFlag, WaitOption
-from encours.cli.output import console, errors, fail, money, number, print_json
+from encours.cli.output import console, errors, fail, money, number, print_json, words
 
 
 def simulate(
@@ -47,9 +47,12 @@ def simulate(
     if as_json:
         print_json({"out": str(out), "end": sim.end.date().isoformat(), "rows": counts})
         return
-    console.print(f"Simulated ledger up to {sim.end.date()} written to [bold]{out}[/]:")
+    w = words()
+    console.print(
+        w("Simulated ledger up to {day} written to [bold]{out}[/]:", day=w.date(sim.end), out=out)
+    )
     for path in paths:
-        console.print(f"  {path}  ({counts.get(path.stem, 0):,} rows)")
+        console.print(f"  {path}  ({w('{n} rows', n=w.number(counts.get(path.stem, 0)))})")
 
 
 ImportDirectory = Annotated[
@@ -154,7 +157,9 @@ def _reject_import(rejected: Any, as_json: bool) -> NoReturn:
     """Every bad row of a rejected import, as JSON or as a table; exit code 1."""
     if as_json:
         _print_problems_json(rejected)
-    table = Table("file", "row", "column", "problem", title=str(rejected), title_justify="left")
+    w = words()
+    headers = (w(h) for h in ("file", "row", "column", "problem"))
+    table = Table(*headers, title=str(rejected), title_justify="left")
     for p in rejected.problems:
         row = "" if p.row is None else str(p.row)
         table.add_row(p.file, row, p.field or "", p.explanation)
@@ -170,13 +175,15 @@ def _print_problems_json(rejected: Any) -> NoReturn:
 
 def _print_import(report: Any) -> None:
     """What the import read, its warnings, then the rows per table."""
+    w = words()
     for warning in report.warnings:
-        errors.print(f"[yellow]warning:[/] {warning}")
+        errors.print(f"[yellow]{w('warning:')}[/] {warning}")
     for line in report.detected:
-        console.print(f"read {line}", highlight=False, markup=False, soft_wrap=True)
-    table = Table("table", "inserted", "updated", "unchanged", title="import done")
+        console.print(f"{w('read')} {line}", highlight=False, markup=False, soft_wrap=True)
+    headers = (w(h) for h in ("table", "inserted", "updated", "unchanged"))
+    table = Table(*headers, title=w("import done"))
     for name, c in report.summary.tables.items():
-        table.add_row(name, f"{c.inserted:,}", f"{c.updated:,}", f"{c.unchanged:,}")
+        table.add_row(name, *(w.number(n) for n in (c.inserted, c.updated, c.unchanged)))
     console.print(table)
 
 
@@ -222,21 +229,21 @@ def _print_reconciliations(results: list[Any]) -> None:
     """One table row per date, then the clients left unexplained."""
     from ledger.money import cents_to_decimal
 
+    w = words()
     table = Table(
-        "as of",
+        w("as of"),
         *(
-            Column(c, justify="right")
-            for c in ("books (411 413 416 − 4191)", "encours", "explained")
+            Column(w(c), justify="right")
+            for c in ("books (411 413 416 − 4191)", "encours", "explained", "unexplained")
         ),
-        Column("unexplained", justify="right"),
-        title="encours beside the books",
+        title=w("encours beside the books"),
         title_justify="left",
     )
     for r in results:
         t = r.totals
         explained = t["encours_cents"] - t["books_cents"] - t["unexplained_cents"]
         table.add_row(
-            r.as_of.isoformat(),
+            w.date(r.as_of),
             *(money(cents_to_decimal(t[c])) for c in ("books_cents", "encours_cents")),
             money(cents_to_decimal(explained)),
             money(cents_to_decimal(r.unexplained_cents)),
@@ -245,11 +252,13 @@ def _print_reconciliations(results: list[Any]) -> None:
     for r in results:
         wrong = r.clients[r.clients["unexplained_cents"] != 0]
         for client_id, row in wrong.iterrows():
+            amounts = {
+                c: money(cents_to_decimal(int(row[f"{c}_cents"])))
+                for c in ("books", "encours", "unexplained")
+            }
             errors.print(
-                f"[bold red]{r.as_of}[/] {client_id}: books "
-                f"{money(cents_to_decimal(int(row['books_cents'])))}, encours "
-                f"{money(cents_to_decimal(int(row['encours_cents'])))}, unexplained "
-                f"{money(cents_to_decimal(int(row['unexplained_cents'])))}"
+                f"[bold red]{w.date(r.as_of)}[/] {client_id}: "
+                + w("books {books}, encours {encours}, unexplained {unexplained}", **amounts)
             )
 
 
@@ -283,8 +292,14 @@ def export(
     if as_json:
         print_json({"fec": str(fec), "lines": written.lines, "entries": written.entries})
         return
+    w = words()
     console.print(
-        f"{written.entries:,} entries ({written.lines:,} lines) written to [bold]{fec}[/]"
+        w(
+            "{entries} entries ({lines} lines) written to [bold]{fec}[/]",
+            entries=w.number(written.entries),
+            lines=w.number(written.lines),
+            fec=fec,
+        )
     )
 
 
@@ -336,38 +351,43 @@ def kpis(
 
 def _print_kpis(figures: Any, day: dt.date, currency: str, recovery_days: int) -> None:
     """The KPIs of one currency, then its balance âgée, in one table."""
+    w = words()
     table = Table(
-        "KPI", Column(currency, justify="right"), title=f"KPIs at {day}", title_justify="left"
+        w("KPI"),
+        Column(currency, justify="right"),
+        title=w("KPIs at {day}", day=w.date(day)),
+        title_justify="left",
     )
+    days, percent = f" {w('days')}", " %" if w.lang == "fr" else "%"
     rows = [
         ("encours client", money(figures.encours)),
-        ("  factures échues", money(figures.echu)),
-        ("  factures non échues", money(figures.non_echu)),
-        ("  factures à émettre", money(figures.a_emettre)),
-        ("  effets escomptés non échus", money(figures.effets_escomptes_non_echus)),
-        ("  − avances et acomptes", money(figures.avances)),
-        ("  − non affecté (règlements et avoirs non lettrés)", money(figures.non_affecte)),
-        ("DSO (encours × 365 / CA TTC 12 mois)", number(figures.dso, " days")),
-        ("DSO count-back", number(figures.dso_countback, " days")),
-        (f"taux de recouvrement ({recovery_days} days)", number(figures.taux_recouvrement, " %")),
-        ("taux de créances douteuses", number(figures.taux_creances_douteuses, " %")),
-        ("encours moyen par client", money(figures.encours_moyen_par_client)),
-        ("liquidité immédiate", number(figures.liquidite_immediate, "")),
+        ("  overdue invoices", money(figures.echu)),
+        ("  invoices not yet due", money(figures.non_echu)),
+        ("  invoices to issue", money(figures.a_emettre)),
+        ("  discounted bills not yet due", money(figures.effets_escomptes_non_echus)),
+        ("  − advances and deposits", money(figures.avances)),
+        ("  − unallocated (payments and credit notes not matched)", money(figures.non_affecte)),
+        ("DSO (encours × 365 / 12 months' sales incl. VAT)", number(figures.dso, days)),
+        ("count-back DSO", number(figures.dso_countback, days)),
+        ("collection rate ({n} days)", number(figures.taux_recouvrement, percent)),
+        ("doubtful receivables rate", number(figures.taux_creances_douteuses, percent)),
+        ("mean encours per client", money(figures.encours_moyen_par_client)),
+        ("quick ratio", number(figures.liquidite_immediate, "", 2)),
     ]
     for name, value in rows:
-        table.add_row(name, value)
+        table.add_row(w(name, n=recovery_days), value)
     aged = figures.aged_balance
     table.add_section()
     buckets: list[tuple[str, Decimal]] = [
-        ("balance âgée: non échu", aged.not_due),
+        ("aged balance: not due", aged.not_due),
         ("  1–30 days", aged.d1_30),
         ("  31–60 days", aged.d31_60),
         ("  61–90 days", aged.d61_90),
         ("  > 90 days", aged.over_90),
-        ("  non affecté", aged.non_affecte),
+        ("  unallocated", aged.non_affecte),
     ]
     for label, amount in buckets:
-        table.add_row(label, money(amount))
+        table.add_row(w(label), money(amount))
     console.print(table)
 
 
@@ -431,17 +451,18 @@ def _print_lettrage(run: Any) -> None:
     """The proposals of a lettrage run, applied or to review, one row per statement line."""
     from ledger.money import cents_to_decimal
 
-    title = (
-        f"lettrage: {len(run.applied)} applied, {len(run.review)} to review, "
-        f"{run.skipped} of {run.lines} lines already done"
+    w = words()
+    title = w(
+        "lettrage: {applied} applied, {review} to review, {skipped} of {lines} lines already done",
+        applied=w.number(len(run.applied)),
+        review=w.number(len(run.review)),
+        skipped=w.number(run.skipped),
+        lines=w.number(run.lines),
     )
+    right = {"amount", "confidence"}
+    headers = ("line", "invoice", "amount", "rule", "confidence", "status")
     table = Table(
-        "line",
-        "invoice",
-        Column("amount", justify="right"),
-        "rule",
-        Column("confidence", justify="right"),
-        "status",
+        *(Column(w(h), justify="right" if h in right else "left") for h in headers),
         title=title,
         title_justify="left",
     )
@@ -451,7 +472,7 @@ def _print_lettrage(run: Any) -> None:
             str(r.invoice_id or "—"),
             money(cents_to_decimal(int(str(r.amount_cents)))),
             str(r.rule),
-            f"{r.confidence:.2f}",
-            str(r.status),
+            w.number(r.confidence, 2),
+            w(str(r.status)),
         )
     console.print(table)

@@ -13,11 +13,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from config.language import MISSING
+
+if TYPE_CHECKING:
+    from config.language import Words
 
 console = Console()
 errors = Console(stderr=True)
@@ -81,19 +86,28 @@ def service_errors() -> Iterator[None]:
         fail(str(exc))
 
 
-def money(value: Decimal | None) -> str:
-    """An amount with two decimals and thousands apart (``1 234.56``); ``—`` when missing."""
-    return "—" if value is None else f"{value:,.2f}".replace(",", " ")
+def words() -> Words:
+    """Words and figures in the language of the settings (``ENCOURS_LANG``, French by default)."""
+    from config.language import Words
+    from encours.settings import get_settings
+
+    return Words(get_settings().lang)
 
 
-def number(value: float | None, unit: str) -> str:
-    """A figure with one decimal and its unit; ``—`` when missing."""
-    return "—" if value is None else f"{value:,.1f}{unit}"
+def money(value: Decimal | float | None) -> str:
+    """An amount with two decimals and thousands apart (``1 234,56``); ``—`` when missing."""
+    return words().money(value)
+
+
+def number(value: float | None, unit: str = "", digits: int = 1) -> str:
+    """A figure with ``digits`` decimals, then ``unit`` (already translated); ``—`` when missing."""
+    text = words().number(value, digits)
+    return text if text == MISSING else f"{text}{unit}"
 
 
 def figure(value: Any, digits: int = 3) -> str:
     """A model figure with ``digits`` decimals; ``—`` when missing or NaN."""
-    return "—" if value is None or value != value else f"{value:.{digits}f}"
+    return words().number(None if value is None else float(value), digits)
 
 
 def flowing(text: str) -> str:

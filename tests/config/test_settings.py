@@ -106,4 +106,4 @@ def test_the_command_line_says_it_on_one_stderr_line(tmp_path: Path) -> None:
         "unknown setting ENCOURS_DATABSE_URL in the environment is ignored: "
         "did you mean ENCOURS_DATABASE_URL?"
     ]
-    assert "No API key yet" in done.stdout
+    assert "Aucune clé d'API" in done.stdout

@@ -33,9 +33,9 @@ def test_import_a_french_folder_prints_what_was_detected(env: str, tmp_path: Pat
     result = runner.invoke(app, ["import", str(write_french(ledger, tmp_path / "fr"))])
 
     assert result.exit_code == 0, result.output
-    said = "read clients.csv: separator ';', encoding cp1252, decimal comma, dates dd/mm/yyyy"
+    said = "clients.csv: separator ';', encoding cp1252, decimal comma, dates dd/mm/yyyy"
     assert said in result.output
-    assert "import done" in result.output
+    assert "import terminé" in result.output
 
 
 def test_a_bad_french_file_names_row_and_column(env: str, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ def test_create_list_revoke(env: str) -> None:
     human = runner.invoke(app, ["keys", "create", "--role", "viewer"])
     assert human.exit_code == 0, human.output
     token = next(line for line in human.output.splitlines() if line.startswith("enc_"))
-    assert "cannot be shown again" in human.output
+    assert "ne pourra plus être" in human.output
     assert authenticate(engine, token) is not None
 
     listed = runner.invoke(app, ["keys", "list", "--json"])
@@ -64,7 +64,7 @@ def test_keys_commands_have_help(command: str) -> None:
 def test_a_key_created_to_expire_lists_its_expiry_and_last_use(env: str) -> None:
     created = runner.invoke(app, ["keys", "create", "--role", "viewer", "--expires", "90d"])
     assert created.exit_code == 0, created.output
-    assert "until" in created.output
+    assert "jusqu'au" in created.output
     token = next(line for line in created.output.splitlines() if line.startswith("enc_"))
     dated = runner.invoke(
         app, ["keys", "create", "--role", "admin", "--expires", "2099-03-31", "--json"]
@@ -77,7 +77,7 @@ def test_a_key_created_to_expire_lists_its_expiry_and_last_use(env: str) -> None
     assert abs(expires - in_90_days) < dt.timedelta(minutes=1)
     assert listed[1]["last_used_at"] is not None and listed[2]["last_used_at"] is None
     table = runner.invoke(app, ["keys", "list"], env={"COLUMNS": "200"}).output
-    assert "last used (UTC)" in table and "expires (UTC)" in table and "2099-03-31" in table
+    assert "dernier usage (UTC)" in table and "expire (UTC)" in table and "31/03/2099" in table
 
 
 @pytest.mark.parametrize("expires", ["90", "soon", "2020-01-01", "0d"])

@@ -709,6 +709,22 @@ def test_cli_writes_csv_and_excel_that_read_back(cli_env: dt.date, tmp_path: Pat
     )
 
 
+def test_cli_prints_the_worklist_in_english_when_asked(
+    cli_env: dt.date, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["worklist", "--as-of", str(cli_env), "--limit", "5"]
+    french = runner.invoke(cli_app, args, env={"COLUMNS": "300"})
+    monkeypatch.setenv("ENCOURS_LANG", "en")
+    get_settings.cache_clear()
+    english = runner.invoke(cli_app, args, env={"COLUMNS": "300"})
+    assert french.exit_code == english.exit_code == 0, english.output
+    assert "Relances au" in french.output and "montant à risque" in french.output
+    assert "Relances at" in english.output and "amount at risk" in english.output
+    assert "montant" not in english.output and "facture" not in english.output
+    day = cli_env.isoformat()
+    assert day in english.output and day not in french.output  # 07/12/2026 in French
+
+
 def test_cli_writes_french_files(cli_env: dt.date, tmp_path: Path) -> None:
     csv, excel = tmp_path / "relances.csv", tmp_path / "relances.xlsx"
     args = ["worklist", "--as-of", str(cli_env), "--csv", str(csv), "--excel", str(excel)]

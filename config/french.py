@@ -1,0 +1,195 @@
+"""The French of every English text people read: the key is the English, the value the French.
+
+Placeholders (``{n}``) and Rich markup (``[bold]…[/]``) are kept as they are. French
+typography: a space before ``:`` and ``%``; amounts and dates are formatted apart
+(:class:`config.language.Words`). A text missing here is a bug that the tests find
+(``tests/config/test_language.py``).
+"""
+
+from __future__ import annotations
+
+FRENCH: dict[str, str] = {
+    # relance steps and client profiles (config.language.ACTION_WORDS, PROFILE_WORDS)
+    "preventive reminder": "relance préventive",
+    "e-mail reminder": "relance e-mail",
+    "phone call": "relance téléphonique",
+    "reminder letter": "lettre de relance",
+    "formal notice": "mise en demeure",
+    "legal action": "contentieux",
+    "strategic": "stratégique",
+    "public sector": "secteur public",
+    "risky": "à risque",
+    "standard": "standard",
+    # client risk (serving.risk_score.DESCRIPTIONS)
+    "expected share of invoices paid late (late-payment model)": (
+        "part attendue de factures payées en retard (modèle de retard)"
+    ),
+    "mean days late so far, pulled toward all clients' mean (clipped to 0–90)": (
+        "retard moyen jusqu'ici en jours, rapproché de la moyenne de tous les clients "
+        "(borné à 0–90)"
+    ),
+    "amount owed as a share of the credit limit (clipped to 0–2)": (
+        "encours rapporté à la limite de crédit (borné à 0–2)"
+    ),
+    "recent days late minus the long-run mean; > 0 is slowing down (clipped to 30)": (
+        "retard récent moins le retard moyen de long terme ; > 0 : le client ralentit (borné à 30)"
+    ),
+    "Client [bold]{client}[/] at {day}: score [bold]{score}[/]/100, grade [bold]{grade}[/] "
+    "({n} open invoices)": (
+        "Client [bold]{client}[/] au {day} : score [bold]{score}[/]/100, classe "
+        "[bold]{grade}[/] ({n} factures ouvertes)"
+    ),
+    "component": "composante",
+    "value": "valeur",
+    "points lost": "points perdus",
+    # worklist
+    "Relances at {day}: {n} invoices of {total}, largest amount at risk first": (
+        "Relances au {day} : {n} factures sur {total}, par montant à risque décroissant"
+    ),
+    "invoice": "facture",
+    "client": "client",
+    "profile": "profil",
+    "due date": "échéance",
+    "days late": "retard (j)",
+    "open amount": "restant dû",
+    "cur.": "dev.",
+    "risk": "risque",
+    "amount at risk": "montant à risque",
+    "recommended step": "relance conseillée",
+    "next step": "étape suivante",
+    "penalties": "pénalités",
+    "indemnity €": "indemnité €",
+    "expected payment": "paiement attendu",
+    "promise for {day}": "promesse au {day}",
+    "{step} on {day}": "{step} le {day}",
+    "No payment-time model: overdue invoices are ranked by their late probability and no "
+    "payment date is expected; run `encours train`.": (
+        "Pas de modèle de délai de paiement : les factures échues sont classées par leur "
+        "probabilité de retard et aucune date de paiement n'est attendue ; lancez "
+        "`encours train`."
+    ),
+    "{n} rows written to [bold]{path}[/]": "{n} lignes écrites dans [bold]{path}[/]",
+    # forecast
+    "Cash-in forecast at {day} ({currency}), {n} open invoices": (
+        "Prévision d'encaissements au {day} ({currency}), {n} factures ouvertes"
+    ),
+    "from": "du",
+    "to": "au",
+    "expected cash-in": "encaissement attendu",
+    "80 % band": "bande 80 %",
+    "95 % band": "bande 95 %",
+    "projected encours": "encours projeté",
+    "DSO": "DSO",
+    "Backtest of the cash-in forecast ({currency})": "Backtest des encaissements ({currency})",
+    "forecast at": "prévision au",
+    "week": "semaine",
+    "collected": "encaissé",
+    "model": "modèle",
+    "on the due date": "à l'échéance",
+    "mean delay": "retard moyen",
+    "WAPE: model {model}, on the due date {due}, client's mean delay {delay}; weeks inside "
+    "the 80 % band: {inside}": (
+        "WAPE : modèle {model}, à l'échéance {due}, retard moyen du client {delay} ; "
+        "semaines dans la bande 80 % : {inside}"
+    ),
+    "Warning:": "Attention :",
+    "warning:": "attention :",
+    # ledger commands
+    "Simulated ledger up to {day} written to [bold]{out}[/]:": (
+        "Grand livre simulé jusqu'au {day} écrit dans [bold]{out}[/] :"
+    ),
+    "{n} rows": "{n} lignes",
+    "file": "fichier",
+    "row": "ligne",
+    "column": "colonne",
+    "problem": "problème",
+    "read": "lu",
+    "table": "table",
+    "inserted": "ajoutées",
+    "updated": "modifiées",
+    "unchanged": "inchangées",
+    "import done": "import terminé",
+    "as of": "au",
+    "books (411 413 416 − 4191)": "comptabilité (411 413 416 − 4191)",
+    "encours": "encours",
+    "explained": "expliqué",
+    "unexplained": "inexpliqué",
+    "encours beside the books": "encours face à la comptabilité",
+    "books {books}, encours {encours}, unexplained {unexplained}": (
+        "comptabilité {books}, encours {encours}, inexpliqué {unexplained}"
+    ),
+    "{entries} entries ({lines} lines) written to [bold]{fec}[/]": (
+        "{entries} écritures ({lines} lignes) écrites dans [bold]{fec}[/]"
+    ),
+    # KPIs
+    "KPI": "indicateur",
+    "KPIs at {day}": "Indicateurs au {day}",
+    "days": "jours",
+    "encours client": "encours client",
+    "  overdue invoices": "  factures échues",
+    "  invoices not yet due": "  factures non échues",
+    "  invoices to issue": "  factures à émettre",
+    "  discounted bills not yet due": "  effets escomptés non échus",
+    "  − advances and deposits": "  − avances et acomptes",
+    "  − unallocated (payments and credit notes not matched)": (
+        "  − non affecté (règlements et avoirs non lettrés)"
+    ),
+    "DSO (encours × 365 / 12 months' sales incl. VAT)": "DSO (encours × 365 / CA TTC 12 mois)",
+    "count-back DSO": "DSO count-back",
+    "collection rate ({n} days)": "taux de recouvrement ({n} jours)",
+    "doubtful receivables rate": "taux de créances douteuses",
+    "mean encours per client": "encours moyen par client",
+    "quick ratio": "liquidité immédiate",
+    "aged balance: not due": "balance âgée : non échu",
+    "  1–30 days": "  1–30 jours",
+    "  31–60 days": "  31–60 jours",
+    "  61–90 days": "  61–90 jours",
+    "  > 90 days": "  > 90 jours",
+    "  unallocated": "  non affecté",
+    # lettrage
+    "lettrage: {applied} applied, {review} to review, {skipped} of {lines} lines already done": (
+        "lettrage : {applied} appliqués, {review} à revoir, {skipped} lignes sur {lines} "
+        "déjà traitées"
+    ),
+    "line": "ligne",
+    "amount": "montant",
+    "rule": "règle",
+    "confidence": "confiance",
+    "status": "statut",
+    "applied": "appliqué",
+    "review": "à revoir",
+    "rejected": "rejeté",
+    # API keys
+    ", until {moment} UTC": ", jusqu'au {moment} UTC",
+    "API key {id}{label} created, role [bold]{role}[/]{until}. Token:": (
+        "Clé d'API {id}{label} créée, rôle [bold]{role}[/]{until}. Jeton :"
+    ),
+    "Keep it now: it is not stored and cannot be shown again.": (
+        "Conservez-le maintenant : il n'est pas enregistré et ne pourra plus être affiché."
+    ),
+    "No API key yet: `encours keys create --role viewer`.": (
+        "Aucune clé d'API : `encours keys create --role viewer`."
+    ),
+    "{n} API keys": "{n} clés d'API",
+    "id": "n°",
+    "name": "nom",
+    "role": "rôle",
+    "created (UTC)": "créée (UTC)",
+    "last used (UTC)": "dernier usage (UTC)",
+    "expires (UTC)": "expire (UTC)",
+    "revoked (UTC)": "révoquée (UTC)",
+    "API key {id} revoked (since {moment} UTC).": "Clé d'API {id} révoquée (depuis {moment} UTC).",
+    # database
+    "the database is at revision {after}, the latest: nothing to do": (
+        "la base est à la révision {after}, la dernière : rien à faire"
+    ),
+    "none (empty database)": "aucune (base vide)",
+    "the database was migrated from revision {before} to {after}": (
+        "la base a été migrée de la révision {before} à la révision {after}"
+    ),
+    "{current} (latest)": "{current} (la dernière)",
+    "none (no encours schema)": "aucune (pas de schéma encours)",
+    "{shown} (latest is {head}: run `encours db upgrade`)": (
+        "{shown} (la dernière est {head} : lancez `encours db upgrade`)"
+    ),
+}
