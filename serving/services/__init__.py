@@ -7,11 +7,13 @@ commands and the routes only format. Where a use lives:
 - :mod:`~serving.services.scores`: score invoices, sent or stored;
 - :mod:`~serving.services.clients`: a client's risk, a prospect's first-order score;
 - :mod:`~serving.services.collection`: the relance worklist, the cash-in forecast;
-- :mod:`~serving.services.ledger`: the KPIs and balance âgée, the lettrage.
+- :mod:`~serving.services.ledger`: the KPIs and balance âgée, the lettrage;
+- :mod:`~serving.services.actions`: record a relance done.
 """
 
 from __future__ import annotations
 
+from serving.services.actions import Action, ActionBeforeInvoice, record_action
 from serving.services.clients import ClientRisk, ProspectScore, client_risk, prospect_score
 from serving.services.collection import (
     ForecastAt,
@@ -31,6 +33,8 @@ from serving.services.ledger import aged_balances, kpis, lettrage
 from serving.services.scores import StoredScore, score_invoices, score_stored
 
 __all__ = [
+    "Action",
+    "ActionBeforeInvoice",
     "ClientRisk",
     "Context",
     "ForecastAt",
@@ -48,6 +52,7 @@ __all__ = [
     "lettrage",
     "load_champions",
     "prospect_score",
+    "record_action",
     "score_invoices",
     "score_stored",
     "worklist",

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import pandas as pd
 from fastapi import APIRouter, HTTPException, Response
-from sqlalchemy.exc import IntegrityError
 
-from ledger.audit import record_write
-from ledger.contract import Ledger
-from ledger.days import day_number
-from ledger.errors import UnknownInvoice
-from ledger.storage import write_ledger
+from serving import services
 from serving.api.bodies import OffLoopBodyRoute
 from serving.api.deps import SnapshotDep, StateDep
 from serving.api.security import AUTH_RESPONSES, WriterDep, require_role
@@ -23,32 +17,6 @@ router = APIRouter(
     responses=AUTH_RESPONSES,
     route_class=OffLoopBodyRoute,
 )
-
-
-def action_frame(body: ActionIn) -> pd.DataFrame:
-    """The action as one row of the ledger's actions table, in memory."""
-    return pd.DataFrame(
-        {
-            "invoice_id": [body.invoice_id],
-            "action_date": pd.to_datetime([body.action_date]).astype("datetime64[ns]"),
-            "channel": [body.channel],
-            "outcome": pd.Series([body.outcome], dtype=object),
-            "promised_date": pd.to_datetime(pd.Series([body.promised_date], dtype=object)).astype(
-                "datetime64[ns]"
-            ),
-        }
-    )
-
-
-def action_summary(body: ActionIn, created: bool) -> str:
-    """The action in words, for the audit log."""
-    outcome = f", {body.outcome}" if body.outcome else ""
-    promised = f" for {body.promised_date}" if body.promised_date else ""
-    done = "" if created else " (already recorded: nothing written)"
-    return (
-        f"relance by {body.channel} on invoice {body.invoice_id} on {body.action_date}"
-        f"{outcome}{promised}{done}"
-    )
 
 
 @router.post(
@@ -72,19 +40,12 @@ def record_action(
     body: ActionIn, state: StateDep, snapshot: SnapshotDep, writer: WriterDep, response: Response
 ) -> ActionOut:
     """Write one action and its audit entry, all or nothing."""
-    prepared = snapshot.features.prepared_
-    row = prepared.invoice_codes(pd.Series([body.invoice_id], dtype=object))[0]
-    if row >= 0:  # else the snapshot may predate the invoice: the database decides below
-        issue_day = int(prepared.invoices["issue_day"].iloc[row])
-        if day_number(body.action_date) < issue_day:
-            raise HTTPException(422, f"action_date {body.action_date} is before the invoice's date")
     try:
-        with state.engine.begin() as connection:
-            summary = write_ledger(connection, Ledger(actions=action_frame(body)), writer)
-            created = summary.tables["actions"].inserted == 1
-            record_write(connection, writer, action_summary(body, created), [body.invoice_id])
-    except IntegrityError:  # the foreign key to invoices: the one check that cannot race
-        raise UnknownInvoice(body.invoice_id) from None
+        created = services.record_action(
+            state.engine, snapshot, services.Action(**body.model_dump()), writer
+        )
+    except services.ActionBeforeInvoice as exc:
+        raise HTTPException(422, str(exc)) from None
     if not created:
         response.status_code = 200
     return ActionOut(**body.model_dump(), created=created)
