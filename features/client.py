@@ -12,12 +12,40 @@ from ledger.days import NEVER, day_numbers
 FAMILY = "client"
 
 SPECS = register(
-    FeatureSpec("cli_sector", "business sector of the client", FAMILY, "category"),
-    FeatureSpec("cli_country", "country of the client", FAMILY, "category"),
-    FeatureSpec("cli_public_sector", "the client is a public-sector buyer", FAMILY),
-    FeatureSpec("cli_relationship_days", "days since the relationship started", FAMILY),
-    FeatureSpec("cli_terms_days", "payment terms agreed with the client, in days", FAMILY),
-    FeatureSpec("cli_log_credit_limit", "logarithm of the client's credit limit", FAMILY),
+    FeatureSpec(
+        "cli_sector",
+        "business sector of the client",
+        FAMILY,
+        "category",
+        description_fr="secteur d'activité du client",
+    ),
+    FeatureSpec(
+        "cli_country", "country of the client", FAMILY, "category", description_fr="pays du client"
+    ),
+    FeatureSpec(
+        "cli_public_sector",
+        "the client is a public-sector buyer",
+        FAMILY,
+        description_fr="le client est un acheteur public",
+    ),
+    FeatureSpec(
+        "cli_relationship_days",
+        "days since the relationship started",
+        FAMILY,
+        description_fr="jours depuis le début de la relation commerciale",
+    ),
+    FeatureSpec(
+        "cli_terms_days",
+        "payment terms agreed with the client, in days",
+        FAMILY,
+        description_fr="délai de paiement convenu avec le client, en jours",
+    ),
+    FeatureSpec(
+        "cli_log_credit_limit",
+        "logarithm of the client's credit limit",
+        FAMILY,
+        description_fr="logarithme de la limite de crédit du client",
+    ),
 )
 NAMES = [s.name for s in SPECS]
 

@@ -14,12 +14,30 @@ FAMILY = "dunning"
 FORMAL = ("formal_notice", "legal")
 
 SPECS = register(
-    FeatureSpec("dun_n_actions_client", "relances on the client's invoices so far", FAMILY),
-    FeatureSpec("dun_n_actions_invoice", "relances on this invoice so far", FAMILY),
     FeatureSpec(
-        "dun_n_formal_notices", "mises en demeure and legal actions against the client", FAMILY
+        "dun_n_actions_client",
+        "relances on the client's invoices so far",
+        FAMILY,
+        description_fr="relances sur les factures du client jusqu'ici",
     ),
-    FeatureSpec("dun_n_broken_promises", "promises to pay the client did not keep", FAMILY),
+    FeatureSpec(
+        "dun_n_actions_invoice",
+        "relances on this invoice so far",
+        FAMILY,
+        description_fr="relances sur cette facture jusqu'ici",
+    ),
+    FeatureSpec(
+        "dun_n_formal_notices",
+        "mises en demeure and legal actions against the client",
+        FAMILY,
+        description_fr="mises en demeure et actions contentieuses engagées contre le client",
+    ),
+    FeatureSpec(
+        "dun_n_broken_promises",
+        "promises to pay the client did not keep",
+        FAMILY,
+        description_fr="promesses de règlement que le client n'a pas tenues",
+    ),
 )
 NAMES = [s.name for s in SPECS]
 

@@ -19,13 +19,48 @@ from ledger.days import NEVER
 FAMILY = "exposure"
 
 SPECS = register(
-    FeatureSpec("exp_n_invoices", "invoices issued to the client before this date", FAMILY),
-    FeatureSpec("exp_open_amount", "amount the client owes (open invoices)", FAMILY),
-    FeatureSpec("exp_n_open", "number of open invoices of the client", FAMILY),
-    FeatureSpec("exp_overdue_amount", "amount of the client's invoices past due", FAMILY),
-    FeatureSpec("exp_n_overdue", "number of the client's invoices past due", FAMILY),
-    FeatureSpec("exp_open_vs_credit_limit", "amount owed as a share of the credit limit", FAMILY),
-    FeatureSpec("exp_oldest_open_days", "age in days of the client's oldest open invoice", FAMILY),
+    FeatureSpec(
+        "exp_n_invoices",
+        "invoices issued to the client before this date",
+        FAMILY,
+        description_fr="factures émises au client avant cette date",
+    ),
+    FeatureSpec(
+        "exp_open_amount",
+        "amount the client owes (open invoices)",
+        FAMILY,
+        description_fr="encours du client : montant qu'il doit (factures ouvertes)",
+    ),
+    FeatureSpec(
+        "exp_n_open",
+        "number of open invoices of the client",
+        FAMILY,
+        description_fr="nombre de factures ouvertes du client",
+    ),
+    FeatureSpec(
+        "exp_overdue_amount",
+        "amount of the client's invoices past due",
+        FAMILY,
+        description_fr="montant des factures échues du client",
+    ),
+    FeatureSpec(
+        "exp_n_overdue",
+        "number of the client's invoices past due",
+        FAMILY,
+        description_fr="nombre de factures échues du client",
+    ),
+    FeatureSpec(
+        "exp_open_vs_credit_limit",
+        "amount owed as a share of the credit limit",
+        FAMILY,
+        description_fr="encours rapporté à la limite de crédit",
+    ),
+    FeatureSpec(
+        "exp_oldest_open_days",
+        "age in days of the client's oldest open invoice",
+        FAMILY,
+        description_fr="âge en jours de la plus ancienne facture ouverte du client",
+    ),
 )
 NAMES = [s.name for s in SPECS]
 

@@ -23,70 +23,104 @@ RECENT = 5  # invoices
 PRIOR_WEIGHT = 5  # invoices: how much the population's figures weigh in the shrunk ones
 
 SPECS = register(
-    FeatureSpec("hist_n_paid", "invoices of the client settled before this date", FAMILY),
+    FeatureSpec(
+        "hist_n_paid",
+        "invoices of the client settled before this date",
+        FAMILY,
+        description_fr="factures du client réglées avant cette date",
+    ),
     FeatureSpec(
         "hist_mean_days_late",
         "mean days late of the client's settled invoices",
         FAMILY,
+        description_fr="retard moyen en jours des factures réglées du client",
         direction=1,
     ),
     FeatureSpec(
-        "hist_median_days_late", "median days late of the settled invoices", FAMILY, direction=1
+        "hist_median_days_late",
+        "median days late of the settled invoices",
+        FAMILY,
+        description_fr="retard médian en jours des factures réglées",
+        direction=1,
     ),
     FeatureSpec(
-        "hist_p90_days_late", "90th percentile of days late (the bad tail)", FAMILY, direction=1
+        "hist_p90_days_late",
+        "90th percentile of days late (the bad tail)",
+        FAMILY,
+        description_fr="90e centile du retard en jours (les pires retards)",
+        direction=1,
     ),
     FeatureSpec(
         "hist_share_late",
         "share of the settled invoices paid after their due date",
         FAMILY,
+        description_fr="part des factures réglées payées après leur échéance",
         direction=1,
     ),
     FeatureSpec(
         "hist_amount_weighted_days_late",
         "days late weighted by invoice amount",
         FAMILY,
+        description_fr="retard en jours pondéré par le montant des factures",
         direction=1,
     ),
     FeatureSpec(
         "hist_ewm_days_late",
         f"days late, recent invoices weighted most (half-life {EWM_HALFLIFE} invoices)",
         FAMILY,
+        description_fr=f"retard en jours, les factures récentes pesant le plus (demi-vie de "
+        f"{EWM_HALFLIFE} factures)",
         direction=1,
     ),
     FeatureSpec(
         "hist_recent_mean_days_late",
         f"mean days late of the last {RECENT} settled invoices",
         FAMILY,
+        description_fr=f"retard moyen en jours des {RECENT} dernières factures réglées",
         direction=1,
     ),
     FeatureSpec(
         "hist_trend_days_late",
         f"last {RECENT} invoices' mean days late minus the long-run mean (> 0: slowing down)",
         FAMILY,
+        description_fr=f"retard moyen des {RECENT} dernières factures moins le retard moyen de "
+        "long terme (> 0 : le client ralentit)",
     ),
     FeatureSpec(
-        "hist_max_days_late", "longest delay of the client so far, in days", FAMILY, direction=1
+        "hist_max_days_late",
+        "longest delay of the client so far, in days",
+        FAMILY,
+        description_fr="plus long retard du client jusqu'ici, en jours",
+        direction=1,
     ),
     FeatureSpec(
-        "hist_last_days_late", "days late of the client's last settled invoice", FAMILY, direction=1
+        "hist_last_days_late",
+        "days late of the client's last settled invoice",
+        FAMILY,
+        description_fr="retard en jours de la dernière facture réglée du client",
+        direction=1,
     ),
     FeatureSpec(
         "hist_share_paid_month_end",
         "share of the settled invoices paid on a month's last business day (a client paying "
         "in month-end runs)",
         FAMILY,
+        description_fr="part des factures réglées payées le dernier jour ouvré d'un mois (un "
+        "client qui paie en fin de mois)",
     ),
     FeatureSpec(
         "hist_share_paid_tenth",
         "share of the settled invoices paid on the 10th of a month, or the Monday after (a "
         "client paying in runs on the 10th)",
         FAMILY,
+        description_fr="part des factures réglées payées le 10 d'un mois, ou le lundi suivant "
+        "(un client qui paie le 10)",
     ),
     FeatureSpec(
         "hist_days_since_last_late",
         "days since the client last paid an invoice late",
         FAMILY,
+        description_fr="jours depuis le dernier règlement en retard du client",
         direction=-1,
     ),
     FeatureSpec(
@@ -95,6 +129,10 @@ SPECS = register(
         "term: any other day, or a month-end or 10th run if one falls after issue and by "
         "the due date (0: a client paying in runs has none before the due date)",
         FAMILY,
+        description_fr="part des factures réglées payées un jour d'un type présent dans le "
+        "délai de cette facture : un jour ordinaire, ou une fin de mois ou un 10 du mois s'il en "
+        "tombe un après l'émission et au plus tard à l'échéance (0 : un client qui paie à "
+        "date fixe n'en a aucun avant l'échéance)",
         direction=-1,
     ),
     FeatureSpec(
@@ -102,18 +140,24 @@ SPECS = register(
         f"share paid late, pulled toward all clients' share as if {PRIOR_WEIGHT} more invoices "
         "(a short history says little)",
         FAMILY,
+        description_fr="part payée en retard, rapprochée de celle de tous les clients comme "
+        f"s'il y avait {PRIOR_WEIGHT} factures de plus (un historique court dit peu)",
         direction=1,
     ),
     FeatureSpec(
         "hist_shrunk_mean_days_late",
         f"mean days late, pulled toward all clients' mean as if {PRIOR_WEIGHT} more invoices",
         FAMILY,
+        description_fr="retard moyen en jours, rapproché de la moyenne de tous les clients "
+        f"comme s'il y avait {PRIOR_WEIGHT} factures de plus",
         direction=1,
     ),
     FeatureSpec(
         "hist_excess_share_late",
         "share paid late beyond all clients' for invoices of the same kind (disputed or not)",
         FAMILY,
+        description_fr="part payée en retard au-delà de celle de tous les clients pour les "
+        "factures de même nature (en litige ou non)",
         direction=1,
     ),
     FeatureSpec(
@@ -121,6 +165,9 @@ SPECS = register(
         "mean days late beyond all clients' for invoices of the same kind (disputed or not): "
         "the client's own habit, a dispute's delay set apart",
         FAMILY,
+        description_fr="retard moyen en jours au-delà de celui de tous les clients pour les "
+        "factures de même nature (en litige ou non) : l'habitude propre du client, le retard "
+        "dû à un litige mis à part",
         direction=1,
     ),
 )

@@ -23,34 +23,85 @@ CURRENCIES = (
 """Currencies always among the categories of ``inv_currency``, besides the ledger's."""
 
 SPECS = register(
-    FeatureSpec("inv_log_amount", "logarithm of the invoice amount", FAMILY),
+    FeatureSpec(
+        "inv_log_amount",
+        "logarithm of the invoice amount",
+        FAMILY,
+        description_fr="logarithme du montant de la facture",
+    ),
     FeatureSpec(
         "inv_amount_vs_usual",
         "log amount minus the mean log amount of the client's earlier invoices",
         FAMILY,
+        description_fr="log du montant moins la moyenne des log des montants des factures "
+        "précédentes du client",
     ),
     FeatureSpec(
-        "inv_terms_days", "payment terms of this invoice: due date minus issue date", FAMILY
+        "inv_terms_days",
+        "payment terms of this invoice: due date minus issue date",
+        FAMILY,
+        description_fr="délai de paiement de cette facture : échéance moins date d'émission",
     ),
-    FeatureSpec("inv_issue_weekday", "weekday of issue (Monday = 0)", FAMILY),
-    FeatureSpec("inv_issue_month", "month of issue (1-12)", FAMILY),
-    FeatureSpec("inv_issue_month_end", "issued in the last three days of a month", FAMILY),
-    FeatureSpec("inv_due_in_august", "falls due in August (congés d'été)", FAMILY),
-    FeatureSpec("inv_due_in_december", "falls due in December (year-end closing)", FAMILY),
+    FeatureSpec(
+        "inv_issue_weekday",
+        "weekday of issue (Monday = 0)",
+        FAMILY,
+        description_fr="jour de la semaine de l'émission (lundi = 0)",
+    ),
+    FeatureSpec(
+        "inv_issue_month",
+        "month of issue (1-12)",
+        FAMILY,
+        description_fr="mois de l'émission (1-12)",
+    ),
+    FeatureSpec(
+        "inv_issue_month_end",
+        "issued in the last three days of a month",
+        FAMILY,
+        description_fr="émise dans les trois derniers jours d'un mois",
+    ),
+    FeatureSpec(
+        "inv_due_in_august",
+        "falls due in August (congés d'été)",
+        FAMILY,
+        description_fr="échéance en août (congés d'été)",
+    ),
+    FeatureSpec(
+        "inv_due_in_december",
+        "falls due in December (year-end closing)",
+        FAMILY,
+        description_fr="échéance en décembre (clôture de fin d'année)",
+    ),
     FeatureSpec(
         "inv_month_end_run_in_term",
         "a month's last business day falls after issue and on or before the due date: a "
         "client paying at month end (fin de mois) can pay on time",
         FAMILY,
+        description_fr="un dernier jour ouvré du mois tombe après l'émission et au plus tard à "
+        "l'échéance : un client qui paie en fin de mois peut payer à temps",
     ),
     FeatureSpec(
         "inv_tenth_run_in_term",
         "a 10th of the month (or the Monday after) falls after issue and on or before the "
         "due date: a client paying on the 10th can pay on time",
         FAMILY,
+        description_fr="un 10 du mois (ou le lundi suivant) tombe après l'émission et au plus "
+        "tard à l'échéance : un client qui paie le 10 peut payer à temps",
     ),
-    FeatureSpec("inv_disputed", "the invoice is disputed (litige)", FAMILY, direction=1),
-    FeatureSpec("inv_currency", "currency of the invoice", FAMILY, "category"),
+    FeatureSpec(
+        "inv_disputed",
+        "the invoice is disputed (litige)",
+        FAMILY,
+        description_fr="la facture est en litige",
+        direction=1,
+    ),
+    FeatureSpec(
+        "inv_currency",
+        "currency of the invoice",
+        FAMILY,
+        "category",
+        description_fr="devise de la facture",
+    ),
 )
 NAMES = [s.name for s in SPECS]
 

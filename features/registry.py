@@ -7,8 +7,10 @@ registers its features next to the code that computes them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
+
+from config.language import Language
 
 FeatureDtype = Literal["float", "int", "bool", "category"]
 Direction = Literal[-1, 0, 1]
@@ -20,12 +22,19 @@ class FeatureSpec:
 
     name: str
     description: str
+    description_fr: str = field(default="", kw_only=True)
+    """The meaning in French, for the credit managers who read it (``ENCOURS_LANG=fr``).
+    Keyword-only, so that the fields after it keep their places in positional calls."""
     family: str
     dtype: FeatureDtype = "float"
     direction: Direction = 0
     """How late payment moves with the feature, where that is known beforehand: 1 likelier
     as it grows, -1 less likely, 0 free. The late-payment model keeps to it, so that its
     reasons never say "paid late less often, hence riskier"."""
+
+    def describe(self, lang: Language) -> str:
+        """The meaning in ``lang``; the English one where no French was written."""
+        return self.description_fr if lang == "fr" and self.description_fr else self.description
 
 
 REGISTRY: dict[str, FeatureSpec] = {}

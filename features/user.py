@@ -33,9 +33,15 @@ def _is_numeric(values: pd.Series) -> bool:
 
 
 def _spec(name: str, numeric: bool) -> FeatureSpec:
-    table = "client" if name.startswith(CLIENT_PREFIX) else "invoice"
-    description = f"your own column {name.removeprefix(CLIENT_PREFIX)} of the {table}"
-    return FeatureSpec(name, description, FAMILY, "float" if numeric else "category")
+    of_client = name.startswith(CLIENT_PREFIX)
+    column = name.removeprefix(CLIENT_PREFIX)
+    return FeatureSpec(
+        name,
+        f"your own column {column} of the {'client' if of_client else 'invoice'}",
+        FAMILY,
+        "float" if numeric else "category",
+        description_fr=f"votre colonne {column} {'du client' if of_client else 'de la facture'}",
+    )
 
 
 class UserFeatures:

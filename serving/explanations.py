@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from config.language import Language
 from features.registry import FeatureSpec
 
 TOP_REASONS = 5
@@ -43,11 +44,13 @@ def top_reasons(
     names: Sequence[str],
     specs: dict[str, FeatureSpec],
     top: int = TOP_REASONS,
+    lang: Language = "en",
 ) -> list[list[Reason]]:
     """The ``top`` largest contributions of each row (last column of ``contributions``: bias).
 
     ``names`` are the features of the contributions' columns, ``columns`` their values by
     name (a feature frame, or ``FeatureBuilder.columns``); a feature it lacks has no value.
+    Each reason's description is in ``lang``: English, as the API returns it, unless asked.
     """
     values: dict[str, np.ndarray] = {}  # a column read once, when a reason names it
     out = []
@@ -62,7 +65,7 @@ def top_reasons(
             reasons.append(
                 Reason(
                     feature=name,
-                    description=spec.description if spec else name,
+                    description=spec.describe(lang) if spec else name,
                     family=spec.family if spec else "",
                     value=_plain(values[name][i]),
                     contribution=float(row[j]),

@@ -52,3 +52,26 @@ def test_reasons_are_the_largest_contributions_named_from_the_registry(fitted: t
             assert r.contribution == pytest.approx(
                 contributions[i, list(x.columns).index(r.feature)]
             )
+
+
+def test_reasons_speak_english_unless_french_is_asked() -> None:
+    from features.pipeline import SPECS
+
+    specs = {s.name: s for s in SPECS}
+    names = ["hist_share_late", "inv_disputed", "x_own"]  # x_own: no spec, named as is
+    contributions = np.array([[0.2, -0.5, 0.1, -1.0]])  # last column: the bias
+    columns = {"hist_share_late": [0.4], "inv_disputed": [1.0], "x_own": ["a"]}
+    english = top_reasons(contributions, columns, names, specs)[0]
+    french = top_reasons(contributions, columns, names, specs, lang="fr")[0]
+    assert [r.feature for r in french] == ["inv_disputed", "hist_share_late", "x_own"]
+    assert [r.description for r in english] == [
+        specs["inv_disputed"].description,
+        specs["hist_share_late"].description,
+        "x_own",
+    ]
+    assert [r.description for r in french] == [
+        "la facture est en litige",
+        "part des factures réglées payées après leur échéance",
+        "x_own",
+    ]
+    assert [r.contribution for r in french] == [r.contribution for r in english]
