@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -126,6 +126,18 @@ class Settings(BaseSettings):
         "3.2 MB indented, 9.4 MB with 64-character ids and ten 50-character x_ columns: "
         "16 MiB lets such batches through and keeps a stranger from making the server read "
         "much more",
+    )
+    session_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="key that signs the pages' session cookies; empty means a random one "
+        "per server run (`encours serve` shares it with its workers): sessions then end when "
+        "the server restarts. Set it (e.g. `python -c 'import secrets; "
+        "print(secrets.token_urlsafe(32))'`) to keep them across restarts and servers",
+    )
+    session_hours: float = Field(
+        default=10.0,
+        gt=0,
+        description="how long a page session lasts after signing in, in hours",
     )
     scenarios_file: Path | None = Field(
         default=None,

@@ -253,6 +253,13 @@ def find_key(engine: Engine, token: str) -> ApiKey | None:
     return key
 
 
+def key_by_id(engine: Engine, key_id: int) -> ApiKey | None:
+    """The stored key number ``key_id``, revoked or expired ones included; None for none."""
+    with engine.connect() as connection:
+        row = connection.execute(select(*_COLUMNS).where(API_KEYS.c.id == key_id)).first()
+    return None if row is None else _key(row)
+
+
 def _touch(engine: Engine, key_id: int, now: dt.datetime) -> None:
     """Write ``now`` as the last use of key ``key_id`` unless another server just did."""
     used = API_KEYS.c.last_used_at
@@ -314,6 +321,7 @@ class KeyCache:
         self._keys: TTLCache[str, ApiKey] = TTLCache(size, ttl, timer=time.monotonic)
         self._unknown: TTLCache[str, bool] = TTLCache(unknown_size, ttl, timer=time.monotonic)
         self._good: TTLCache[str, bool] = TTLCache(size, GOOD_SECONDS, timer=time.monotonic)
+        self._by_id: TTLCache[int, ApiKey | None] = TTLCache(size, ttl, timer=time.monotonic)
         self._lock = threading.Lock()  # the loop reads, the thread pool writes
 
     def known_good(self, token: str) -> bool:
@@ -336,6 +344,18 @@ class KeyCache:
             if digest in self._unknown:
                 return True, None
         return False, None
+
+    def by_id(self, key_id: int) -> ApiKey | None:
+        """Key number ``key_id`` as the database held it within ``seconds`` (a page session
+        names its key by number), or None when there is no such key."""
+        with self._lock:
+            if key_id in self._by_id:
+                return self._by_id[key_id]
+        key = key_by_id(self.engine, key_id)
+        with self._lock:
+            if self.seconds > 0:
+                self._by_id[key_id] = key
+        return key
 
     def lookup(self, token: str) -> ApiKey | None:
         """The stored key of ``token`` from the database (see :func:`find_key`), or None;
