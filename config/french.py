@@ -192,4 +192,58 @@ FRENCH: dict[str, str] = {
     "{shown} (latest is {head}: run `encours db upgrade`)": (
         "{shown} (la dernière est {head} : lancez `encours db upgrade`)"
     ),
+    # relance outcomes (config.language.OUTCOME_WORDS)
+    "promise to pay": "promesse de paiement",
+    "dispute": "litige",
+    "no answer": "pas de réponse",
+    "paid": "payé",
+    # pages: shared
+    "Pages": "Pages",
+    "Skip to the content": "Aller au contenu",
+    "As of": "Au",
+    "Show": "Afficher",
+    "Sign in": "Se connecter",
+    "Sign out": "Se déconnecter",
+    "API key": "Clé d'API",
+    "The key your administrator made with `encours keys create`.": (
+        "La clé que votre administrateur a créée avec `encours keys create`."
+    ),
+    "This API key is not valid.": "Cette clé d'API n'est pas valide.",
+    "Too many wrong keys: try again in {n} s.": ("Trop de clés erronées : réessayez dans {n} s."),
+    "The form has expired: please sign in again.": (
+        "Le formulaire a expiré : veuillez vous reconnecter."
+    ),
+    "This page cannot be shown": "Cette page ne peut pas être affichée",
+    "Back to the start": "Retour à l'accueil",
+    "This page needs the {role} role.": "Cette page demande le rôle {role}.",
+    "The date must be written YYYY-MM-DD, not {text}.": ("La date s'écrit AAAA-MM-JJ, pas {text}."),
+    "Previous": "Précédente",
+    "Next": "Suivante",
+    "Page {n} of {pages}": "Page {n} sur {pages}",
+    # pages: the worklist
+    "Today's relances": "Relances du jour",
+    "{n} invoices to chase at {day}, of {total} open; largest amount at risk first.": (
+        "{n} factures à relancer au {day}, sur {total} ouvertes ; par montant à risque décroissant."
+    ),
+    "Export CSV": "Exporter en CSV",
+    "Export Excel": "Exporter en Excel",
+    "Action recorded on invoice {invoice}.": "Action enregistrée sur la facture {invoice}.",
+    "late probability": "probabilité de retard",
+    "P10–P90: {low} – {high}": "P10–P90 : {low} – {high}",
+    "action": "action",
+    "Why?": "Pourquoi ?",
+    "raises the risk": "augmente le risque",
+    "lowers the risk": "diminue le risque",
+    "No reason to show.": "Aucune raison à afficher.",
+    "Log an action": "Noter une action",
+    "What was done": "Action menée",
+    "Outcome": "Résultat",
+    "Promised for": "Promis pour le",
+    "Record": "Enregistrer",
+    "Nothing to chase at this date.": "Rien à relancer à cette date.",
+    "Pages of the worklist": "Pages de la liste de relances",
+    "Unknown action: {value}.": "Action inconnue : {value}.",
+    "Unknown outcome: {value}.": "Résultat inconnu : {value}.",
+    "The promised date must be a date.": "La date promise doit être une date.",
+    "A promise to pay needs its date.": "Une promesse de paiement demande sa date.",
 }

@@ -40,6 +40,13 @@ PROFILE_WORDS: dict[str, str] = {
     "standard": "standard",
 }
 """The client profiles of the scenarios, by code, in English words."""
+OUTCOME_WORDS: dict[str, str] = {
+    "promise_to_pay": "promise to pay",
+    "dispute": "dispute",
+    "no_answer": "no answer",
+    "paid": "paid",
+}
+"""What came of a relance, by code, in English words."""
 
 
 def language_of(value: str | None) -> Language:
@@ -69,6 +76,10 @@ class Words:
     def profile(self, code: str) -> str:
         """The name of a client profile (``public_sector`` → ``secteur public``)."""
         return self(PROFILE_WORDS[code]) if code in PROFILE_WORDS else code
+
+    def outcome(self, code: str) -> str:
+        """What came of a relance (``promise_to_pay`` → ``promesse de paiement``)."""
+        return self(OUTCOME_WORDS[code]) if code in OUTCOME_WORDS else code
 
     def number(self, value: float | Decimal | None, digits: int = 0) -> str:
         """``value`` with ``digits`` decimals and its thousands apart; ``—`` when missing."""

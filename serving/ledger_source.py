@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -108,6 +109,17 @@ class LedgerSource:
             self._refreshing = None
         del fresh
         settle_heap()
+
+    def reread_soon(self, wait_seconds: float = 0.0) -> None:
+        """Reread the ledger now (a page wrote to it), in the background, waiting up to
+        ``wait_seconds`` for the new snapshot; the old one serves meanwhile."""
+        self.wait_for_refresh(wait_seconds)  # one under way may have read before the write
+        with self._lock:
+            if self._snapshot is None or self.max_age_seconds <= 0:
+                return  # read afresh at the next call anyway
+            self._loaded_at = -math.inf
+        self.current()
+        self.wait_for_refresh(wait_seconds)
 
     def wait_for_refresh(self, timeout: float | None = None) -> None:
         """Block until a background refresh under way (if any) has finished."""

@@ -35,6 +35,7 @@ from serving.api.security import KeyGate, with_security
 from serving.api.state import AppState
 from serving.champions import ModelSet, RegistryUnavailable, load_models
 from serving.ledger_source import LedgerSource
+from serving.pages import add_pages
 
 logger = logging.getLogger("encours.api")
 
@@ -146,6 +147,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     routers = (health, scores, clients, kpis, forecast, lettrage, worklist, actions)
     for module in (*routers, models, audit, metrics):
         app.include_router(module.router)
+    add_pages(app, settings)
     return app
 
 
