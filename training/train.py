@@ -95,6 +95,12 @@ class TrainReport:
         }
 
 
+def choice_report(models: FittedModels) -> dict[str, Any]:
+    """``late_model_choice``: which late-payment model the rolling-origin validation chose,
+    why, and every candidate's validation figures and seconds."""
+    return {} if models.choice is None else {"late_model_choice": models.choice.as_json()}
+
+
 def default_cutoff(end: pd.Timestamp) -> pd.Timestamp:
     """The default cut-off: the last six months are the out-of-time test."""
     return end - pd.Timedelta(days=DEFAULT_TEST_DAYS)
@@ -193,6 +199,7 @@ def train_models(
     models = fit_models(split)
     step("evaluate")
     evaluation = evaluate(split, models, truth)
+    evaluation.extra |= choice_report(models)
     step("register")
     losses = _losses(evaluation)
     fitted = {LATE_MODEL: models.late, TIME_MODEL: models.time, ONBOARDING_MODEL: models.onboarding}
@@ -268,7 +275,9 @@ def evaluate_dataset(ledger: Ledger, cutoff: pd.Timestamp) -> dict[str, Any]:
     Nothing is registered: the figures are for comparison with published ones.
     """
     split = out_of_time_split(ledger, cutoff, ledger_end(ledger))
-    out_of_time = evaluate(split, fit_models(split), check=False)
+    models = fit_models(split)
+    out_of_time = evaluate(split, models, check=False)
+    out_of_time.extra |= choice_report(models)
     shuffled = random_split(split)
     random = evaluate(shuffled, fit_models(shuffled), check=False)
     keys = ("roc_auc", "pr_auc", "brier", "ece", "accuracy", "mae_days", "rmse_days")
