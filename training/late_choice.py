@@ -22,6 +22,7 @@ validate on, and :data:`ORIGINS` origins; only the winner is refitted on every i
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -196,7 +197,7 @@ def validation_predictions(
     preds: dict[str, list[np.ndarray]] = {n: [] for n in names}
     seconds = dict.fromkeys(names, 0.0)
     truth, used = [], []
-    for origin, stop in zip(windows[:-1], windows[1:], strict=True):
+    for origin, stop in itertools.pairwise(windows):
         learn = np.flatnonzero((rows.issue < origin) & (rows.due < origin))[-FIT_ROWS:]
         valid = np.flatnonzero((rows.issue >= origin) & (rows.issue < stop))
         if len(valid) > VALID_ROWS:
