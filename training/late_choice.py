@@ -97,6 +97,21 @@ def late_probability(model: Any, x: pd.DataFrame, clients: Any = None) -> np.nda
     return np.asarray(model.predict_proba(x))[:, 1]
 
 
+def late_probability_of(model: Any, matrix: np.ndarray, clients: Any = None) -> np.ndarray:
+    """:func:`late_probability` of features already read by the model's ``booster_input``."""
+    if isinstance(model, ClientEffectModel):
+        return np.asarray(model.predict_proba_of(matrix, clients))[:, 1]
+    return np.asarray(model.predict_proba_of(matrix))[:, 1]
+
+
+def late_contributions_of(model: Any, matrix: np.ndarray, clients: Any = None) -> np.ndarray:
+    """The model's signed contributions (log-odds, last column the bias) to each row's score;
+    a client effect is part of the bias."""
+    if isinstance(model, ClientEffectModel):
+        return model.contributions_of(matrix, clients)
+    return np.asarray(model.contributions_of(matrix))
+
+
 class BlendModel:
     """The booster's calibrated log-odds and the linear model's, averaged.
 
