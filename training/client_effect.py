@@ -50,7 +50,7 @@ class ClientEffectModel:
         penalty: float = 1.0,
         client_penalty: float = 0.3,
         update: bool = True,
-        max_rows: int = 200_000,
+        max_rows: int = 100_000,
     ) -> None:
         self.ramps = ramps
         self.penalty = penalty

@@ -43,7 +43,7 @@ ORIGINS = 3
 """Origins of the rolling validation: the last ``VALID_SHARE`` of the training invoices
 is cut into this many consecutive windows, each validated by models learned before it."""
 VALID_SHARE = 0.4
-FIT_ROWS = 50_000
+FIT_ROWS = 20_000
 VALID_ROWS = 20_000
 MIN_FIT, MIN_VALID = 100, 30
 """Fewest labelled invoices to learn from, and to validate on, at an origin."""

@@ -108,7 +108,7 @@ class LinearLateModel:
         penalty: float = 1.0,
         monotone: bool = True,
         max_categories: int = 30,
-        max_rows: int = 200_000,
+        max_rows: int = 100_000,
     ) -> None:
         self.ramps = ramps
         self.penalty = penalty
