@@ -50,7 +50,7 @@ def main() -> None:
 
     from simulator import SimulationConfig, simulate
     from training.dataset import ledger_end, out_of_time_split
-    from training.late_payment import LatePaymentModel
+    from training.late_choice import Rows, choose_late_model
     from training.models import OnboardingModel, training_targets
     from training.payment_time import PaymentTimeModel
 
@@ -79,7 +79,20 @@ def main() -> None:
     order = split.train["issue_date"]
 
     def late() -> object:
-        return LatePaymentModel().fit(split.x_train[known], y[known], order[known])
+        # The rolling-origin choice among the candidates, then the winner refitted: what
+        # `encours train` runs. Each candidate's seconds are printed.
+        train = split.train[known]
+        rows = Rows(
+            split.x_train[known].reset_index(drop=True),
+            y[known].astype(int).to_numpy(),
+            train["issue_date"].to_numpy(),
+            train["due_date"].to_numpy(),
+            train["client_id"].astype(str).to_numpy(),
+        )
+        choice = choose_late_model(rows)
+        times = ", ".join(f"{k} {v:.1f} s" for k, v in choice.seconds.items())
+        print(f"late model: {choice.name} chosen; {times}", flush=True)
+        return choice.model
 
     def payment_time() -> object:
         return PaymentTimeModel().fit(split.x_train, durations)

@@ -108,7 +108,7 @@ def client_risk(
     frame, n_open = client_invoices(ledger, client_id, as_of)
     x = features.transform(frame, pd.Timestamp(as_of))
     inputs = RiskInputs(
-        p_late=float(np.mean(late.predict_late(x))),
+        p_late=float(np.mean(late.predict_late(x, frame["client_id"]))),
         days_late=_first(x, "hist_shrunk_mean_days_late"),
         exposure=_first(x, "exp_open_vs_credit_limit"),
         trend=_first(x, "hist_trend_days_late"),

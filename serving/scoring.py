@@ -17,6 +17,7 @@ from features.prepared import Columns, Invoices
 from ledger.contract import USER_COLUMN_PREFIX, Ledger
 from ledger.errors import UnknownClient
 from serving.explanations import Reason, top_reasons
+from training.late_choice import late_contributions_of, late_probability, late_probability_of
 from training.late_payment import bucket_probabilities
 
 
@@ -40,9 +41,10 @@ class LoadedModel:
         ignored."""
         return frozenset(n for n in self.feature_names if n.startswith(USER_COLUMN_PREFIX))
 
-    def predict_late(self, x: pd.DataFrame) -> np.ndarray:
-        """Probability of late payment for each row of ``x`` (one thread per request)."""
-        return np.asarray(self.model.predict_proba(self.columns_of(x))[:, 1])
+    def predict_late(self, x: pd.DataFrame, clients: Any = None) -> np.ndarray:
+        """Probability of late payment for each row of ``x`` (one thread per request), of
+        invoices of ``clients`` (read by a model with a client effect)."""
+        return late_probability(self.model, self.columns_of(x), clients)
 
     def matrix_of(self, columns: Columns) -> np.ndarray:
         """Feature columns (``FeatureBuilder.columns``) as the model's booster reads them:
@@ -145,11 +147,12 @@ def full_scores(
     """
     columns = features.columns(invoices, as_of)
     matrix = late.matrix_of(columns)  # no frame: online, it costs more than the features
-    p_late = late.model.predict_proba_of(matrix)[:, 1]
+    clients = np.asarray(invoices["client_id"])  # a client effect reads them
+    p_late = late_probability_of(late.model, matrix, clients)
     reasons = None
     if explain:
         specs = {s.name: s for s in features.specs}
-        contributions = late.model.contributions_of(matrix)
+        contributions = late_contributions_of(late.model, matrix, clients)
         reasons = top_reasons(contributions, columns, late.feature_names, specs)
     if time is None:
         return InvoiceScores(p_late, None, None, reasons)

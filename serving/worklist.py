@@ -41,6 +41,7 @@ from ledger.kpis import open_amounts
 from serving.penalties import PenaltyRates, late_penalty_cents, recovery_indemnity_cents
 from serving.scenarios import Scenarios, channel_strength, client_profiles, recommend_steps
 from serving.scoring import model_columns
+from training.late_choice import late_probability
 from training.payment_time import TimeModel
 
 NO_DAY = -1
@@ -292,7 +293,7 @@ def _scored(
     overdue = inv["days_past_due"].to_numpy() > 0
     if n:
         x = features.transform(inv, pd.Timestamp(as_of))
-        p_late = np.asarray(late_model.predict_proba(model_columns(late_model, x)))[:, 1]
+        p_late = late_probability(late_model, model_columns(late_model, x), inv["client_id"])
     else:
         x, p_late = pd.DataFrame(index=inv.index), np.zeros(0)
     p_late = p_late.astype("float64")

@@ -21,6 +21,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from training.dataset import Split
+from training.late_choice import late_probability
 from training.late_payment import bucket_probabilities
 from training.metrics import bucket_metrics, late_metrics, time_metrics
 from training.models import FittedModels
@@ -327,7 +328,7 @@ def model_predictions(split: Split, models: FittedModels) -> tuple[Predictions, 
     """Test predictions of the full models and of the onboarding model."""
     test, x = split.test, split.x_test
     full = from_distribution(
-        models.late.predict_proba(x)[:, 1],
+        late_probability(models.late, x, test["client_id"]),
         models.time.distribution(x, test["issue_date"], test["due_date"]),
     )
     onboarding = from_distribution(

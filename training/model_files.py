@@ -22,15 +22,19 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
+from training.client_effect import ClientEffectModel
+from training.late_choice import BlendModel
 from training.late_payment import (
     Calibrator,
     CenteredIsotonic,
     LatePaymentModel,
     SigmoidCalibrator,
 )
+from training.linear_late import LinearLateModel, Terms
 from training.models import OnboardingModel
 from training.payment_time import PaymentTimeModel
 
@@ -41,7 +45,14 @@ MAIN = "model.lgb"
 """Where ``mlflow.lightgbm`` writes the booster it logs, in the model's folder."""
 EXTRA = "extra_files"
 """Where it copies the files logged beside it (``extra_files``)."""
-Model = LatePaymentModel | PaymentTimeModel | OnboardingModel
+Model = (
+    LatePaymentModel
+    | PaymentTimeModel
+    | OnboardingModel
+    | LinearLateModel
+    | ClientEffectModel
+    | BlendModel
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,9 @@ def save(model: Model, folder: Path) -> tuple[lgb.Booster, list[Path]]:
     (its ``extra_files``: ``model.json`` and any other booster)."""
     boosters: dict[str, lgb.Booster] = {}
     form: dict[str, Any] = {"format": FORMAT, "model": _form_of(model, "", boosters)}
+    if not boosters:  # a linear model: MLflow still logs a booster, one that says so
+        boosters["booster"] = placeholder_booster()
+        form["placeholder_booster"] = True
     main, *others = boosters
     form["boosters"] = {main: MAIN} | {n: f"{EXTRA}/{n}.lgb" for n in others}
     files = [folder / FORM_FILE]
@@ -87,6 +101,8 @@ def _form_of(model: Model, prefix: str, boosters: dict[str, lgb.Booster]) -> dic
             "late": _form_of(model.late_, "late_", boosters),
             "time": _form_of(model.time_, "time_", boosters),
         }
+    if isinstance(model, LinearLateModel | ClientEffectModel | BlendModel):
+        return linear_form(model, prefix, boosters)
     name = f"{prefix}booster" if prefix else "booster"
     boosters[name] = model.booster_.booster_
     common = {
@@ -106,6 +122,61 @@ def _form_of(model: Model, prefix: str, boosters: dict[str, lgb.Booster]) -> dic
         "fold_trees": [int(t) for t in model.fold_trees_],
         "calibrator": calibrator_form(model.calibrator_),
     } | common
+
+
+def linear_form(
+    model: LinearLateModel | ClientEffectModel | BlendModel,
+    prefix: str,
+    boosters: dict[str, lgb.Booster],
+) -> dict[str, Any]:
+    """An additive, client-effect or blended late-payment model as data (a blend's booster
+    added to ``boosters``)."""
+    if isinstance(model, BlendModel):
+        booster = _form_of(model.booster, f"{prefix}blend_", boosters)
+        return {"kind": "blend", "booster": booster, "linear": linear_form(model.linear, "", {})}
+    if isinstance(model, ClientEffectModel):
+        return {
+            "kind": "client_effect",
+            "params": {
+                "ramps": model.ramps,
+                "penalty": model.penalty,
+                "client_penalty": model.client_penalty,
+                "update": model.update,
+                "max_rows": model.max_rows,
+            },
+            "base": linear_form(model.base_, prefix, boosters),
+            "client_ids": [str(c) for c in model.client_ids_],
+            **{
+                key: _floats(getattr(model, f"{key}_"))
+                for key in ("effect", "client_p", "precision", "n_settled", "n_late")
+            },
+        }
+    return {
+        "kind": "linear",
+        "params": {
+            "ramps": model.ramps,
+            "penalty": model.penalty,
+            "monotone": model.monotone,
+            "max_categories": model.max_categories,
+            "max_rows": model.max_rows,
+        },
+        "feature_names": list(model.feature_names_in_),
+        "categories": [c.tolist() for c in model.input_.categories],
+        "terms": [
+            {"knots": list(t.knots), "missing": t.missing, "fill": t.fill, "codes": list(t.codes)}
+            for t in model.terms_
+        ],
+        "coef": _floats(model.coef_),
+        "intercept": float(model.intercept_),
+        "design_mean": _floats(model.design_mean_),
+    }
+
+
+def placeholder_booster() -> lgb.Booster:
+    """A one-leaf booster on one constant column: what MLflow's ``lightgbm`` flavour logs
+    for a model without trees (its ``model.json`` holds the model itself)."""
+    data = lgb.Dataset(np.zeros((2, 1)), label=np.array([0.0, 1.0]), params={"verbosity": -1})
+    return lgb.train({"objective": "binary", "verbosity": -1}, data, num_boost_round=1)
 
 
 def calibrator_form(calibrator: Calibrator) -> dict[str, Any]:
@@ -161,6 +232,8 @@ def load(root: Path) -> Model:
 def _model_of(form: dict[str, Any], boosters: dict[str, Path]) -> Model:
     """The model ``form`` describes, its boosters read from ``boosters``' files."""
     kind = form.get("kind")
+    if kind in ("linear", "client_effect", "blend"):
+        return linear_of(form, boosters)
     if kind == "onboarding":
         model = OnboardingModel(list(form["features"]), int(form["max_invoices"]))
         late, time = _model_of(form["late"], boosters), _model_of(form["time"], boosters)
@@ -188,6 +261,44 @@ def _model_of(form: dict[str, Any], boosters: dict[str, Path]) -> Model:
     late_model.feature_names_in_ = list(form["feature_names"])
     late_model.classes_ = np.array([0, 1])
     return late_model
+
+
+def linear_of(
+    form: dict[str, Any], boosters: dict[str, Path]
+) -> LinearLateModel | ClientEffectModel | BlendModel:
+    """The model :func:`linear_form` describes, predicting as the one saved."""
+    kind = form["kind"]
+    if kind == "blend":
+        booster, linear = _model_of(form["booster"], boosters), linear_of(form["linear"], {})
+        if not isinstance(booster, LatePaymentModel) or not isinstance(linear, LinearLateModel):
+            raise UnknownForm("a blend holds a late-payment booster and a linear model")
+        return BlendModel(booster, linear)
+    if kind == "client_effect":
+        effect = ClientEffectModel(**form["params"])
+        base = linear_of(form["base"], boosters)
+        if not isinstance(base, LinearLateModel):
+            raise UnknownForm("a client-effect model holds a linear model")
+        effect.base_ = base
+        effect.client_ids_ = np.array(form["client_ids"], dtype=str)
+        for key in ("effect", "client_p", "precision", "n_settled", "n_late"):
+            setattr(effect, f"{key}_", np.array(form[key], dtype="float64"))
+        effect.feature_names_in_ = list(base.feature_names_in_)
+        effect.classes_ = np.array([0, 1])
+        return effect
+    from training.booster_input import BoosterInput
+
+    linear = LinearLateModel(**form["params"])
+    linear.feature_names_in_ = list(form["feature_names"])
+    linear.classes_ = np.array([0, 1])
+    linear.input_ = BoosterInput(tuple(pd.Index(c) for c in form["categories"]))
+    linear.terms_ = [
+        Terms(tuple(t["knots"]), bool(t["missing"]), float(t["fill"]), tuple(t["codes"]))
+        for t in form["terms"]
+    ]
+    linear.coef_ = np.array(form["coef"], dtype="float64")
+    linear.intercept_ = float(form["intercept"])
+    linear.design_mean_ = np.array(form["design_mean"], dtype="float64")
+    return linear
 
 
 def calibrator_of(form: dict[str, Any]) -> Calibrator:

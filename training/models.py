@@ -7,11 +7,13 @@ is known of a client with no history (its attributes and the invoice itself).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from training.dataset import Split
+from training.late_choice import Choice, Rows, choose_late_model
 from training.late_payment import LatePaymentModel
 from training.payment_time import PaymentDistribution, PaymentTimeModel
 from training.targets import late_outcome, payment_durations
@@ -59,9 +61,13 @@ class OnboardingModel:
 class FittedModels:
     """The three models of one training run."""
 
-    late: LatePaymentModel
+    late: Any
+    """The late-payment model chosen by :func:`training.late_choice.choose_late_model`
+    (a :class:`LatePaymentModel` or another of its candidates)."""
     time: PaymentTimeModel
     onboarding: OnboardingModel
+    choice: Choice | None = None
+    """How the late-payment model was chosen; None for champions loaded from the registry."""
 
 
 def training_targets(split: Split) -> tuple[pd.Series, pd.DataFrame]:
@@ -79,9 +85,18 @@ def fit_models(split: Split, max_invoices: int = 100_000) -> FittedModels:
             f"before {split.cutoff.date()}; choose a later --cutoff"
         )
     order = split.train["issue_date"]
-    late = LatePaymentModel().fit(split.x_train[known], y[known], order[known])
+    train = split.train[known]
+    choice = choose_late_model(
+        Rows(
+            split.x_train[known].reset_index(drop=True),
+            y[known].astype(int).to_numpy(),
+            train["issue_date"].to_numpy(),
+            train["due_date"].to_numpy(),
+            train["client_id"].astype(str).to_numpy(),
+        )
+    )
     time = PaymentTimeModel(max_invoices=max_invoices).fit(split.x_train, durations)
     onboarding = OnboardingModel(split.onboarding_features, max_invoices).fit(
         split.x_train, y, order, durations
     )
-    return FittedModels(late=late, time=time, onboarding=onboarding)
+    return FittedModels(late=choice.model, time=time, onboarding=onboarding, choice=choice)

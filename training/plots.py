@@ -6,6 +6,7 @@ Each function writes one PNG and returns its path; MLflow logs them with the run
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -18,7 +19,6 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
 
 from training.evaluation import Evaluation, Outcomes, Predictions
-from training.late_payment import LatePaymentModel
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
@@ -87,14 +87,13 @@ def lift_plot(out: Outcomes, pred: Predictions, path: Path) -> Path:
     return _save(fig, path)
 
 
-def shap_summary_plot(model: LatePaymentModel, x: pd.DataFrame, path: Path) -> Path:
-    """SHAP summary of the late-payment booster on (a sample of) the test invoices."""
+def shap_summary_plot(model: Any, x: pd.DataFrame, path: Path) -> Path:
+    """SHAP summary of the late-payment model on (a sample of) the test invoices: its own
+    contributions (TreeSHAP for a booster, exact ones for an additive model)."""
     import shap
 
     sample = x.sample(min(len(x), 2000), random_state=42) if len(x) else x
-    values = shap.TreeExplainer(model.booster_.booster_).shap_values(sample)
-    if isinstance(values, list):  # older shap: one array per class
-        values = values[-1]
+    values = np.asarray(model.contributions(sample))[:, :-1]
     plt.figure()
     shap.summary_plot(values, sample, show=False, max_display=15)
     fig = plt.gcf()
@@ -102,7 +101,7 @@ def shap_summary_plot(model: LatePaymentModel, x: pd.DataFrame, path: Path) -> P
 
 
 def evaluation_plots(
-    evaluation: Evaluation, model: LatePaymentModel, x_test: pd.DataFrame, folder: Path
+    evaluation: Evaluation, model: Any, x_test: pd.DataFrame, folder: Path
 ) -> list[Path]:
     """Every plot of an evaluation, written under ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)

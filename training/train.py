@@ -28,6 +28,7 @@ from training.evaluation import (
     figures,
     from_distribution,
 )
+from training.late_choice import late_probability
 from training.late_payment import DEFAULT_PARAMS as LATE_PARAMS
 from training.models import (
     LATE_MODEL,
@@ -95,6 +96,54 @@ class TrainReport:
         }
 
 
+def choice_report(models: FittedModels) -> dict[str, Any]:
+    """``late_model_choice``: which late-payment model the rolling-origin validation chose,
+    why, and every candidate's validation figures and seconds."""
+    return {} if models.choice is None else {"late_model_choice": models.choice.as_json()}
+
+
+CHOICE_NOTE = (
+    "client effect: a per-client intercept learned with the feature ramps on the training "
+    "period (shrunk toward 0 by its penalty), frozen between retrainings; at scoring it is "
+    "moved by what the client settled since its last training invoice (one empirical-Bayes "
+    "Newton step, read off the point-in-time history), so it is never staler than the "
+    "client's last settlement; client_effect_static skips that update"
+)
+
+
+def late_params(split: Split, models: FittedModels) -> dict[str, object]:
+    """The late-payment run's parameters: the booster's (its monotone constraints by
+    feature among them), which candidate was chosen and how the client effect ages."""
+    from features.registry import directions
+
+    names = list(split.x_train.columns)
+    constraints = dict(zip(names, directions(names), strict=True))
+    choice = models.choice
+    return (
+        LATE_PARAMS
+        | {"monotone_constraints": {k: v for k, v in constraints.items() if v}}
+        | {
+            "chosen_model": choice.name if choice else type(models.late).__name__,
+            "choice_reason": choice.reason if choice else "",
+            "choice_origins": ",".join(choice.origins) if choice else "",
+            "client_effect": CHOICE_NOTE,
+        }
+    )
+
+
+def choice_metrics(models: FittedModels) -> dict[str, float]:
+    """Every candidate's rolling-origin validation figures and seconds, as MLflow metrics
+    (``choice_<candidate>_<figure>``)."""
+    if models.choice is None:
+        return {}
+    figures = {
+        f"choice_{name}_{key}": float(value)
+        for name, figs in models.choice.validation.items()
+        for key, value in figs.items()
+    }
+    return figures | {f"choice_seconds_{k}": float(v) for k, v in models.choice.seconds.items()}
+
+
 def default_cutoff(end: pd.Timestamp) -> pd.Timestamp:
     """The default cut-off: the last six months are the out-of-time test."""
     return end - pd.Timedelta(days=DEFAULT_TEST_DAYS)
@@ -135,7 +184,8 @@ def _champion_losses(split: Split, out: Outcomes) -> dict[str, float | None]:
                 pred = from_distribution(np.zeros(len(x)), dist)
                 losses[name] = figures(out, pred)["mae_days"]
             else:
-                pred = Predictions(champion.predict_proba(x)[:, 1], np.zeros(len(x)))
+                p = late_probability(champion, x, test["client_id"] if name == LATE_MODEL else None)
+                pred = Predictions(p, np.zeros(len(x)))
                 rows = unseen if name == ONBOARDING_MODEL else None
                 losses[name] = figures(out, pred, rows)["brier"]
         except (ValueError, KeyError, AttributeError):
@@ -149,15 +199,19 @@ def _records(
     report = evaluation.as_json()
     plots = evaluation_plots(evaluation, models.late, split.x_test, folder)
     common = {"cutoff": str(split.cutoff.date()), "end": str(split.end.date())}
-    flat = {k: float(v) for k, v in evaluation.metrics.items() if isinstance(v, float | int)} | {
-        f"{b}_{k}": float(v)
-        for b, figs in evaluation.baselines.items()
-        for k, v in figs.items()
-        if isinstance(v, float)
-    }
+    flat = (
+        choice_metrics(models)
+        | {k: float(v) for k, v in evaluation.metrics.items() if isinstance(v, float | int)}
+        | {
+            f"{b}_{k}": float(v)
+            for b, figs in evaluation.baselines.items()
+            for k, v in figs.items()
+            if isinstance(v, float)
+        }
+    )
     unseen = evaluation.unseen_clients["onboarding"]
     return {
-        LATE_MODEL: RunRecord(common | LATE_PARAMS, flat, plots, report),
+        LATE_MODEL: RunRecord(common | late_params(split, models), flat, plots, report),
         TIME_MODEL: RunRecord(
             common | TIME_PARAMS | {"edges": list(EDGES)}, flat, plots[2:3], report
         ),
@@ -193,6 +247,7 @@ def train_models(
     models = fit_models(split)
     step("evaluate")
     evaluation = evaluate(split, models, truth)
+    evaluation.extra |= choice_report(models)
     step("register")
     losses = _losses(evaluation)
     fitted = {LATE_MODEL: models.late, TIME_MODEL: models.time, ONBOARDING_MODEL: models.onboarding}
@@ -268,7 +323,9 @@ def evaluate_dataset(ledger: Ledger, cutoff: pd.Timestamp) -> dict[str, Any]:
     Nothing is registered: the figures are for comparison with published ones.
     """
     split = out_of_time_split(ledger, cutoff, ledger_end(ledger))
-    out_of_time = evaluate(split, fit_models(split), check=False)
+    models = fit_models(split)
+    out_of_time = evaluate(split, models, check=False)
+    out_of_time.extra |= choice_report(models)
     shuffled = random_split(split)
     random = evaluate(shuffled, fit_models(shuffled), check=False)
     keys = ("roc_auc", "pr_auc", "brier", "ece", "accuracy", "mae_days", "rmse_days")

@@ -143,6 +143,7 @@ def train(
         f"tested on {payload['n_test']:,} issued after."
     )
     _print_evaluation(payload)
+    _print_choice(payload.get("late_model_choice"))
     for reg in report.registrations:
         status = "now the champion" if reg.promoted else "registered as challenger"
         console.print(f"{reg.name} v{reg.version} is {status}.")
@@ -153,6 +154,32 @@ def write_predictions(frame: Any, path: Path) -> None:
     from serving.exports import write_csv
 
     write_csv(frame, path)
+
+
+def _print_choice(choice: dict[str, Any] | None) -> None:
+    """Which late-payment model the rolling-origin validation chose, why, and each
+    candidate's validation figures and seconds."""
+    if not choice:
+        return
+    console.print(f"Late-payment model: {choice['chosen']} ({choice['reason']}).")
+    table = Table(
+        "candidate",
+        "log loss",
+        "ROC AUC",
+        "Brier",
+        "seconds",
+        title=f"Rolling-origin validation (origins {', '.join(choice['origins'])})",
+    )
+    for name, figs in choice["validation"].items():
+        seconds = choice["seconds"].get(name, 0.0) + choice["seconds"].get(f"final_{name}", 0.0)
+        table.add_row(
+            name,
+            figure(figs["log_loss"]),
+            figure(figs["roc_auc"]),
+            figure(figs["brier"]),
+            f"{seconds:.1f}",
+        )
+    console.print(table)
 
 
 IBM_CUTOFF = "2013-07-01"
