@@ -197,6 +197,10 @@ FRENCH: dict[str, str] = {
     "dispute": "litige",
     "no answer": "pas de réponse",
     "paid": "payé",
+    # pages: the aged balance and the KPIs (/ui/aged-balance, /ui/kpis)
+    "Aged balance": "Balance âgée",
+    # pages: the forecast, the client's sheet, the prospect, the models
+    "Cash-in forecast": "Prévision d'encaissements",
     # pages: shared
     "Pages": "Pages",
     "Skip to the content": "Aller au contenu",

@@ -15,3 +15,18 @@ document.addEventListener("toggle", async (event) => {
     target.textContent = String(error);
   }
 }, true);
+
+// Charts: every <div class="chart" data-figure="{plotly JSON}"> is drawn by plotly.js, which the
+// page loads from /ui/static/plotly.min.js when it has charts.
+function drawCharts() {
+  if (typeof Plotly === "undefined") return;
+  for (const element of document.querySelectorAll(".chart[data-figure]")) {
+    const figure = JSON.parse(element.dataset.figure);
+    Plotly.newPlot(element, figure.data, figure.layout || {}, {
+      displaylogo: false,
+      responsive: true,
+      modeBarButtonsToRemove: ["sendDataToCloud"],
+    });
+  }
+}
+document.addEventListener("DOMContentLoaded", drawCharts);
