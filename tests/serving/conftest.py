@@ -117,3 +117,7 @@ def keyed_app(store: Store) -> Iterator[tuple[TestClient, dict[str, str]]]:
     app = create_app(store.settings)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, keys_for(store.settings)
+
+
+# The browser tests' fixtures (Chromium, the real server), for every serving test module.
+from tests.serving.browser import browser_page, playwright, served_site  # noqa: E402, F401

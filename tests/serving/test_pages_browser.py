@@ -1,5 +1,5 @@
 """The pages in a real browser: Debian's Chromium, headless, driven by Playwright, against
-the real server (``encours serve``) on a free port.
+the real server (``encours serve``) on a free port (fixtures: tests/serving/browser.py).
 
 Every page loads with no console error, no failed request and no request to another host;
 its screenshot is written to ``build/screenshots/`` (CI keeps them as artefacts).
@@ -7,141 +7,27 @@ its screenshot is written to ``build/screenshots/`` (CI keeps them as artefacts)
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
-
 import httpx
 import pytest
 from sqlalchemy import text
 
 from ledger.storage import make_engine
-from tests.serving.conftest import Store, auth, keys_for
-from tests.serving.test_end_to_end import _free_port, _wait_ready
+from tests.serving.browser import Site, Watched, shot, sign_in
+from tests.serving.conftest import auth
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).parents[2] / "build" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Any]:
-    """Playwright, once Chromium is known to be there (else the tests are skipped)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: .ci/run installs Debian's chromium package")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as driver:
-        yield driver
-
-
-@dataclass
-class Site:
-    """The real server on a copy of the store, and a key per role."""
-
-    base: str
-    keys: dict[str, str]
-    database_url: str
-    day: str
-
-
-@pytest.fixture(scope="module")
-def site(store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    root = tmp_path_factory.mktemp("browser")
-    shutil.copy(store.settings.database_url.removeprefix("sqlite:///"), root / "ledger.db")
-    url = f"sqlite:///{root}/ledger.db"
-    settings = store.settings.model_copy(update={"database_url": url})
-    keys = keys_for(settings)
-    port = _free_port()
-    env = os.environ | {
-        "ENCOURS_DATABASE_URL": url,
-        "ENCOURS_MODELS_DIR": str(settings.models_dir),
-        "ENCOURS_LEDGER_REFRESH_SECONDS": "3600",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "encours", "serve", "--port", str(port)],
-        env=env,
-        cwd=root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process)
-        yield Site(base, keys, url, str(store.ledger.invoices["issue_date"].max().date()))
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-@dataclass
-class Watched:
-    """A browser page and what it did: console errors, failed requests, hosts asked."""
-
-    page: Any
-    errors: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    hosts: set[str] = field(default_factory=set)
-
-    def clean(self) -> None:
-        assert self.errors == [], self.errors
-        assert self.failed == [], self.failed
-        assert self.hosts == {"127.0.0.1"}, self.hosts
-
-
-@pytest.fixture
-def browser_page(playwright: Any) -> Iterator[Watched]:
-    browser = playwright.chromium.launch(
-        executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-    )
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
-    page = context.new_page()
-    watched = Watched(page)
-    page.on("console", lambda m: watched.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: watched.errors.append(str(e)))
-    page.on("requestfailed", lambda r: watched.failed.append(r.url))
-    page.on(
-        "response",
-        lambda r: watched.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-    )
-    page.on("request", lambda r: watched.hosts.add(urlsplit(r.url).hostname or ""))
-    try:
-        yield watched
-    finally:
-        context.close()
-        browser.close()
-
-
-def sign_in(watched: Watched, site: Site, role: str, target: str) -> None:
-    page = watched.page
-    page.goto(f"{site.base}{target}")
-    assert "/ui/login" in page.url
-    page.get_by_label("Clé d'API").fill(site.keys[role])
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state("networkidle")
-
-
-def shot(watched: Watched, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    watched.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
-
 
 def test_the_worklist_in_a_browser_matches_the_api_and_logs_an_action(
-    browser_page: Watched, site: Site
+    browser_page: Watched, served_site: Site
 ) -> None:
     page = browser_page.page
-    sign_in(browser_page, site, "collector", f"/ui/worklist?as_of={site.day}")
-    assert page.url.endswith(f"/ui/worklist?as_of={site.day}")
+    sign_in(browser_page, served_site, "collector", f"/ui/worklist?as_of={served_site.day}")
+    assert page.url.endswith(f"/ui/worklist?as_of={served_site.day}")
     api = httpx.get(
-        f"{site.base}/v1/worklist",
-        params={"as_of": site.day, "limit": 1},
-        headers=auth(site.keys["collector"]),
+        f"{served_site.base}/v1/worklist",
+        params={"as_of": served_site.day, "limit": 1},
+        headers=auth(served_site.keys["collector"]),
     ).json()
     first = page.locator("tbody tr").first
     assert first.get_attribute("data-invoice") == api["rows"][0]["invoice_id"]
@@ -154,13 +40,13 @@ def test_the_worklist_in_a_browser_matches_the_api_and_logs_an_action(
     first.get_by_text("Noter une action").click()
     first.get_by_label("Action menée").select_option("call")
     first.get_by_label("Résultat").select_option("promise_to_pay")
-    first.get_by_label("Promis pour le").fill(site.day)
+    first.get_by_label("Promis pour le").fill(served_site.day)
     first.get_by_role("button", name="Enregistrer").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_role("status").inner_text().startswith("Action enregistrée")
     browser_page.clean()
 
-    engine = make_engine(site.database_url)
+    engine = make_engine(served_site.database_url)
     with engine.connect() as connection:
         stored = connection.execute(
             text("select outcome from actions where invoice_id = :i"), {"i": invoice}
@@ -168,22 +54,22 @@ def test_the_worklist_in_a_browser_matches_the_api_and_logs_an_action(
         assert "promise_to_pay" in list(stored)
     engine.dispose()
     rows = httpx.get(
-        f"{site.base}/v1/worklist",
-        params={"as_of": site.day, "limit": 10000},
-        headers=auth(site.keys["collector"]),
+        f"{served_site.base}/v1/worklist",
+        params={"as_of": served_site.day, "limit": 10000},
+        headers=auth(served_site.keys["collector"]),
     ).json()["rows"]
-    assert next(r for r in rows if r["invoice_id"] == invoice)["promised_date"] == site.day
+    assert next(r for r in rows if r["invoice_id"] == invoice)["promised_date"] == served_site.day
 
 
 def test_a_viewer_cannot_reach_the_worklist_nor_forge_a_form(
-    browser_page: Watched, site: Site
+    browser_page: Watched, served_site: Site
 ) -> None:
     page = browser_page.page
-    sign_in(browser_page, site, "viewer", f"/ui/worklist?as_of={site.day}")
+    sign_in(browser_page, served_site, "viewer", f"/ui/worklist?as_of={served_site.day}")
     assert page.get_by_role("alert").is_visible()
     assert page.locator("table.worklist").count() == 0
     forged = page.request.post(
-        f"{site.base}/ui/worklist/actions",
+        f"{served_site.base}/ui/worklist/actions",
         form={"invoice_id": "X", "channel": "call"},
     )
     assert forged.status == 403
