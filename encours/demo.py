@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from rich.console import Console
@@ -80,13 +81,26 @@ def run_demo(
         return 0
     base = f"http://{settings.host}:{settings.port}"
     key = create_key(engine, Role.COLLECTOR, "demo")
-    console.print(f"[bold]4. Serving[/] the API at {base}  —  docs: {base}/docs")
-    console.print(f"   A collector's API key for the demo (shown once): {key.token}")
-    console.print(
-        f"   curl -H 'Authorization: Bearer {key.token}' "
-        f"'{base}/v1/worklist?as_of={sim.end.date()}&limit=20'"
-    )
-    console.print(f"   KPIs: {base}/v1/kpis?as_of={sim.end.date()}")
+    print_serving(console, base, key.token, sim.end.date())
     from encours.serve import run_server
 
     return run_server(settings, settings.host, settings.port)
+
+
+def serving_lines(base: str, token: str, day: dt.date) -> tuple[str, ...]:
+    """What the demo says of the server it starts: the pages, the key, a curl to try."""
+    return (
+        f"[bold]4. Serving[/] the API and its pages at {base}",
+        f"   The pages (sign in with the key below): {base}/ui/worklist?as_of={day}",
+        "   A collector's API key for the demo (shown once):",
+        f"   {token}",
+        f"   curl -H 'Authorization: Bearer {token}' '{base}/v1/worklist?as_of={day}&limit=20'",
+        f"   API docs: {base}/docs  —  KPIs: {base}/v1/kpis?as_of={day}",
+    )
+
+
+def print_serving(console: Console, base: str, token: str, day: dt.date) -> None:
+    """:func:`serving_lines`, each printed whole: never wrapped by the console, so that the
+    key, the address and the curl command copy and paste as they are."""
+    for line in serving_lines(base, token, day):
+        console.print(line, soft_wrap=True, highlight=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import logging.config
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,6 +27,7 @@ from serving.api.logs import log_config
 logger = logging.getLogger("encours.serve")
 FACTORY = "serving.api.app:app_from_environment"
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+SESSION_SECRET = "ENCOURS_SESSION_SECRET"
 
 
 def schema_is_current(settings: Settings) -> bool:
@@ -53,6 +55,7 @@ def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> in
         app = create_app(settings, warm=True)
         uvicorn.run(app, host=host, port=port, log_config=logging_config)
         return 0
+    _share_session_secret(settings)
     own_dir = _multiprocess_dir()
     try:
         uvicorn.run(
@@ -81,3 +84,10 @@ def _multiprocess_dir() -> Path | None:
     made = Path(tempfile.mkdtemp(prefix="encours-metrics-"))
     os.environ[MULTIPROC_DIR] = str(made)
     return made
+
+
+def _share_session_secret(settings: Settings) -> None:
+    """Give the workers one key to sign the pages' sessions with, when none is set: else each
+    would make its own, and a session signed by one would be refused by the others."""
+    if not settings.session_secret.get_secret_value():
+        os.environ[SESSION_SECRET] = secrets.token_urlsafe(32)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -92,6 +93,24 @@ def test_json_log_lines_carry_the_request_id(workers: Workers) -> None:
     assert [(r["logger"], r["level"]) for r in mine] == [("uvicorn.access", "INFO")]
     assert '"GET /healthz HTTP/1.1" 200' in mine[0]["message"]
     assert [r["logger"] for r in lines if r["request_id"] == fresh] == ["uvicorn.access"]
+
+
+def test_a_page_session_holds_whichever_worker_answers(workers: Workers) -> None:
+    form = httpx.get(f"{workers.base}/ui/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    signed = httpx.post(
+        f"{workers.base}/ui/login",
+        data={"api_key": workers.viewer, "csrf_token": token.group(1)},
+        cookies=form.cookies,
+    )
+    assert signed.status_code == 303
+    # A connection per request, so that both workers get some: each must know the session.
+    places = {
+        httpx.get(f"{workers.base}/ui/", cookies=signed.cookies).headers["location"]
+        for _ in range(20)
+    }
+    assert places == {"/ui/kpis"}
 
 
 def test_serve_refuses_a_database_that_is_behind(tmp_path: Path) -> None:
