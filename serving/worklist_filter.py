@@ -12,6 +12,7 @@ by the data contract's ``x_*`` rule); a ledger without it has no collector to fi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -86,9 +87,16 @@ def matching(rows: pd.DataFrame, filters: WorklistFilter | None) -> np.ndarray:
     if filters.collector:
         keep &= (rows["collector"] == filters.collector).to_numpy(dtype=bool)
     if filters.min_amount is not None:
-        # In cents as the rows hold them: 12.345 € keeps 12.35 € and more.
-        keep &= rows["open_cents"].to_numpy() >= round(filters.min_amount * 100)
+        keep &= rows["open_cents"].to_numpy() >= _cents_at_least(filters.min_amount)
     return keep
+
+
+def _cents_at_least(amount: float) -> int:
+    """The fewest cents that are at least ``amount`` units: 12.991 -> 1300.
+
+    Rounded first, as ``1.1 * 100`` is 110.00000000000001 in floats and 1.10 must keep 1.10.
+    """
+    return math.ceil(round(amount * 100, 6))
 
 
 def _client_is(rows: pd.DataFrame, client: str) -> np.ndarray:
