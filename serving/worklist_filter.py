@@ -56,13 +56,14 @@ class WorklistFilter:
     min_amount: float | None = None
 
     def __post_init__(self) -> None:
-        """A bucket not in :data:`BUCKETS` is a mistake, not a filter that keeps nothing."""
-        if self.bucket is not None and self.bucket not in BUCKETS:
+        """A bucket not in :data:`BUCKETS` is a mistake, not a filter that keeps nothing (an
+        empty one, as a form sends it, keeps every row)."""
+        if self.bucket and self.bucket not in BUCKETS:
             raise ValueError(f"unknown bucket {self.bucket!r}: one of {', '.join(BUCKETS)}")
 
     @property
     def active(self) -> bool:
-        """Whether the filter leaves any row out at all (some field is set)."""
+        """Whether any field is set: a filter is on (a page may say so)."""
         texts = (self.profile, self.bucket, self.client, self.collector)
         return any(texts) or self.min_amount is not None
 
