@@ -61,6 +61,9 @@ HEADERS: dict[str, tuple[str, str]] = {
     "penalties": ("Late penalties", "Pénalités de retard"),
     "indemnity_eur": ("Recovery indemnity (EUR)", "Indemnité forfaitaire (€)"),
     "expected_payment_date": ("Expected payment date", "Paiement attendu"),
+    "payment_p10_date": ("Payment P10", "Paiement P10"),
+    "payment_p90_date": ("Payment P90", "Paiement P90"),
+    "collector": ("Collector", "Chargé de recouvrement"),
 }
 MONEY_COLUMNS = frozenset({"open", "amount_at_risk", "penalties", "indemnity_eur"})
 SHARE_COLUMNS = frozenset({"p_late", "risk"})

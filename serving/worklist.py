@@ -17,6 +17,14 @@ scenarios' threshold. The recommended step follows :func:`serving.scenarios.reco
 except that nothing is recommended while a promise to pay is pending (promised date on or
 after ``as_of``): chasing a client who promised to pay on Friday helps nobody.
 
+Each row also gives when the invoice should be paid, given it is still open today: the
+median of the payment-time model's distribution (``expected_payment_date``) and its P10
+and P90, read from the same distribution as the risk. A collector may ask for some rows
+only (:class:`serving.worklist_filter.WorklistFilter`: profile, age, client, collector,
+amount) and for one page of them (``offset``, ``limit``); filters choose among all the
+candidates before the ranking is cut: with 100 rows a page, page 2 is rows 101 to 200
+of the filtered ranking.
+
 Everything is computed on whole columns. The payment-time model is the costly part (about
 20 predictions per invoice), so with a ``limit`` only the overdue invoices that could
 still enter the list are scored (see :func:`_overdue_risks`). Measured on a simulated
@@ -41,6 +49,7 @@ from ledger.kpis import open_amounts
 from serving.penalties import PenaltyRates, late_penalty_cents, recovery_indemnity_cents
 from serving.scenarios import Scenarios, channel_strength, client_profiles, recommend_steps
 from serving.scoring import model_columns
+from serving.worklist_filter import WorklistFilter, collector_of, matching
 from training.late_choice import late_probability
 from training.payment_time import TimeModel
 
@@ -73,9 +82,20 @@ COLUMNS = (
     "penalties_cents",
     "indemnity_cents",
     "expected_payment_date",
+    "payment_p10_date",
+    "payment_p90_date",
+    "collector",
 )
 """Columns of :attr:`Worklist.rows`. Money in integer cents of the row's ``currency``,
-except ``indemnity_cents``: euro cents, the indemnity being fixed in euros."""
+except ``indemnity_cents``: euro cents, the indemnity being fixed in euros. The columns
+added since the first release come last, so that files read by position keep reading."""
+PAYMENT_QUANTILES = {
+    "payment_p10_date": 0.1,
+    "expected_payment_date": 0.5,
+    "payment_p90_date": 0.9,
+}
+"""The payment dates of a row and the quantile of the payment-time distribution each is."""
+DATE_COLUMNS = ("issue_date", "due_date", "next_step_date", "promised_date", *PAYMENT_QUANTILES)
 
 
 class LateModel(Protocol):
@@ -88,12 +108,19 @@ class LateModel(Protocol):
 
 @dataclass(frozen=True)
 class Worklist:
-    """The ranked rows of one worklist and how many invoices qualified before the limit."""
+    """The ranked rows of one worklist (one page of them), how many invoices qualified
+    before the filters and the limit, and how many the filters kept (``None``: all)."""
 
     as_of: dt.date
     rows: pd.DataFrame
     n_candidates: int
     with_payment_time: bool
+    n_matching: int | None = None
+
+    @property
+    def matching(self) -> int:
+        """How many invoices match the filters, before the paging."""
+        return self.n_candidates if self.n_matching is None else self.n_matching
 
     def export_frame(self) -> pd.DataFrame:
         """The rows for people and files: money in currency units, dates as dates."""
@@ -109,9 +136,8 @@ class Worklist:
     def records(self) -> list[dict[str, Any]]:
         """The rows as JSON-ready dicts (dates as ISO text, missing as None)."""
         frame = self.export_frame()
-        for column in ("issue_date", "due_date", "next_step_date", "promised_date"):
+        for column in DATE_COLUMNS:
             frame[column] = _iso(frame[column])
-        frame["expected_payment_date"] = _iso(frame["expected_payment_date"])
         return [
             {str(k): (None if _missing(v) else v) for k, v in row.items()}
             for row in frame.to_dict("records")
@@ -200,8 +226,13 @@ def _pending_promises(actions: pd.DataFrame, n: int, as_of_day: int) -> np.ndarr
 
 def _time_figures(
     time_model: TimeModel, x: pd.DataFrame, inv: pd.DataFrame, rows: np.ndarray, as_of: dt.date
-) -> tuple[np.ndarray, np.ndarray]:
-    """P(still unpaid in 30 days) and the median payment date of ``rows``, open at ``as_of``."""
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """P(still unpaid in 30 days) of ``rows``, open at ``as_of``, and their payment dates
+    (:data:`PAYMENT_QUANTILES`), all from one distribution per invoice.
+
+    Where the median lies past the model's horizon, P10 is left empty too: an early date
+    alone would read as a forecast the model does not make.
+    """
     chosen = inv.iloc[rows]
     # Open at the end of as_of: unpaid before the next day.
     open_at = pd.Series(pd.Timestamp(as_of) + pd.Timedelta(days=1), index=chosen.index)
@@ -209,23 +240,36 @@ def _time_figures(
         model_columns(time_model, x.iloc[rows]), chosen["issue_date"], chosen["due_date"], open_at
     )
     later = chosen["days_past_due"].to_numpy() + RISK_HORIZON_DAYS
-    return dist.survival_at(later.astype("float64")), dist.dates(dist.quantile(0.5)).to_numpy()
+    offsets = {column: dist.quantile(q) for column, q in PAYMENT_QUANTILES.items()}
+    offsets["payment_p10_date"][np.isnan(offsets["expected_payment_date"])] = np.nan
+    dates = {column: dist.dates(offset).to_numpy() for column, offset in offsets.items()}
+    return dist.survival_at(later.astype("float64")), dates
 
 
 @dataclass
 class _Risks:
-    """Each row's risk (NaN: not computed) and median payment date (NaT: not computed)."""
+    """Each row's risk (NaN: not computed) and payment dates (NaT: not computed)."""
 
     risk: np.ndarray
-    expected: np.ndarray
+    dates: dict[str, np.ndarray]
     done: np.ndarray
 
+    @classmethod
+    def of(cls, risk: np.ndarray, done: np.ndarray) -> _Risks:
+        """Risks with no payment date yet."""
+        return cls(risk, {column: _no_dates(len(risk)) for column in PAYMENT_QUANTILES}, done)
+
     def add(
-        self, rows: np.ndarray, unpaid: np.ndarray, expected: np.ndarray, overdue: np.ndarray
+        self,
+        rows: np.ndarray,
+        unpaid: np.ndarray,
+        dates: dict[str, np.ndarray],
+        overdue: np.ndarray,
     ) -> None:
         """Take the payment-time figures of ``rows``: the risk of the overdue ones, all dates."""
         self.risk[rows] = np.where(overdue[rows], unpaid, self.risk[rows])
-        self.expected[rows] = expected
+        for column, values in dates.items():
+            self.dates[column][rows] = values
         self.done[rows] = True
 
 
@@ -247,11 +291,7 @@ def _overdue_risks(
     n = len(inv)
     open_cents = inv["open_cents"].to_numpy()
     overdue = inv["days_past_due"].to_numpy() > 0
-    risks = _Risks(
-        np.where(overdue, np.nan, p_late),
-        _no_dates(n),
-        np.zeros(n, dtype=bool),
-    )
+    risks = _Risks.of(np.where(overdue, np.nan, p_late), np.zeros(n, dtype=bool))
     queue = np.flatnonzero(overdue)
     queue = queue[np.argsort(-open_cents[queue], kind="stable")]
     k = n if limit is None else min(limit, n)
@@ -279,28 +319,33 @@ class _Scored:
     basis: np.ndarray
 
 
+def _late_scores(
+    inv: pd.DataFrame, features: FeatureBuilder, late_model: LateModel, as_of: dt.date
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The candidates' features and their late probability."""
+    if not len(inv):
+        return pd.DataFrame(index=inv.index), np.zeros(0)
+    x = features.transform(inv, pd.Timestamp(as_of))
+    p_late = late_probability(late_model, model_columns(late_model, x), inv["client_id"])
+    return x, np.asarray(p_late).astype("float64")
+
+
 def _scored(
     inv: pd.DataFrame,
-    features: FeatureBuilder,
-    late_model: LateModel,
+    x: pd.DataFrame,
+    p_late: np.ndarray,
     time_model: TimeModel | None,
     as_of: dt.date,
     limit: int | None,
 ) -> _Scored:
-    """Each candidate's late probability, and its risk: from the payment-time model once
-    overdue when there is one, else the late probability."""
+    """Each candidate's risk: from the payment-time model once overdue when there is one,
+    else the late probability."""
     n = len(inv)
     overdue = inv["days_past_due"].to_numpy() > 0
-    if n:
-        x = features.transform(inv, pd.Timestamp(as_of))
-        p_late = late_probability(late_model, model_columns(late_model, x), inv["client_id"])
-    else:
-        x, p_late = pd.DataFrame(index=inv.index), np.zeros(0)
-    p_late = p_late.astype("float64")
     if time_model is not None:
         risks = _overdue_risks(time_model, x, inv, p_late, as_of, limit)
     else:
-        risks = _Risks(p_late.copy(), _no_dates(n), np.ones(n, dtype=bool))
+        risks = _Risks.of(p_late.copy(), np.ones(n, dtype=bool))
     basis = np.where(overdue & (time_model is not None), "unpaid_in_30_days", "p_late")
     return _Scored(x, p_late, risks, basis)
 
@@ -356,28 +401,72 @@ def _clients_of(
     return names, rate
 
 
+def _described(
+    ledger: Ledger, inv: pd.DataFrame, p_late: np.ndarray, steps: pd.DataFrame, rates: PenaltyRates
+) -> pd.DataFrame:
+    """Every candidate's columns but those of its risk: what a filter may read."""
+    client_ids = inv["client_id"].astype(object).to_numpy()
+    names, rate = _clients_of(ledger, client_ids, rates)
+    open_cents = inv["open_cents"].to_numpy()
+    dpd = inv["days_past_due"].to_numpy()
+    return pd.DataFrame(
+        {
+            "invoice_id": inv["invoice_id"].to_numpy(dtype=object),
+            "reference": _references(ledger, inv["invoice_id"]),
+            "client_id": client_ids,
+            "client_name": names,
+            "currency": inv["currency"].to_numpy(dtype=object),
+            "open_cents": open_cents,
+            "issue_date": inv["issue_date"].to_numpy(),
+            "due_date": inv["due_date"].to_numpy(),
+            "days_past_due": dpd,
+            "disputed": inv["disputed"].to_numpy(dtype=bool),
+            "p_late": p_late,
+            **{column: steps[column].to_numpy() for column in steps.columns},
+            "penalties_cents": late_penalty_cents(open_cents, dpd, rate),
+            "indemnity_cents": recovery_indemnity_cents(dpd),
+            "collector": collector_of(ledger.clients, client_ids),
+        }
+    )
+
+
+def _with_risks(rows: pd.DataFrame, scored: _Scored) -> pd.DataFrame:
+    """``rows`` with their risk, amount at risk and payment dates, in :data:`COLUMNS`."""
+    risk = np.clip(scored.risks.risk, 0.0, 1.0)
+    open_cents = rows["open_cents"].to_numpy()
+    # Rows left unscored (NaN) cannot make the list: ranked last, cut by the limit.
+    at_risk = np.rint(np.nan_to_num(open_cents * risk, nan=-1.0)).astype(np.int64)
+    out = rows.assign(
+        risk=risk,
+        risk_basis=scored.basis,
+        amount_at_risk_cents=at_risk,
+        **scored.risks.dates,
+        _done=scored.risks.done,
+    )
+    return out[[*COLUMNS, "_done"]]
+
+
 def _ranked(
     rows: pd.DataFrame,
-    limit: int | None,
+    page: slice,
     time_model: TimeModel | None,
     scored: _Scored,
     inv: pd.DataFrame,
     as_of: dt.date,
 ) -> pd.DataFrame:
-    """The rows by amount at risk, cut at ``limit``, with the payment dates of the rows
-    kept that were not scored yet."""
+    """The rows by amount at risk, cut to ``page`` (positions in the ranking), with the
+    payment dates of the rows kept that were not scored yet."""
     rows = rows.sort_values(
         ["amount_at_risk_cents", "days_past_due", "invoice_id"],
         ascending=[False, False, True],
         kind="stable",
     )
-    if limit is not None:
-        rows = rows.head(limit)
+    rows = rows.iloc[page].copy()
     missing = rows.index[~rows["_done"].to_numpy()].to_numpy()
     if time_model is not None and len(missing):  # dates of the rows not scored above
-        rows.loc[missing, "expected_payment_date"] = _time_figures(
-            time_model, scored.x, inv, missing, as_of
-        )[1]
+        dates = _time_figures(time_model, scored.x, inv, missing, as_of)[1]
+        for column, values in dates.items():
+            rows.loc[missing, column] = values
     return rows.drop(columns="_done").reset_index(drop=True)
 
 
@@ -392,6 +481,8 @@ def build_worklist(
     rates: PenaltyRates | None = None,
     limit: int | None = None,
     currency: str | None = None,
+    filters: WorklistFilter | None = None,
+    offset: int = 0,
 ) -> Worklist:
     """The invoices to chase at ``as_of``, ranked by amount at risk (largest first).
 
@@ -401,51 +492,30 @@ def build_worklist(
         late_model: gives ``predict_proba(x)[:, 1]``, the late probability.
         scenarios: profiles and steps (:func:`serving.scenarios.load_scenarios`).
         as_of: the day the worklist is for (figures at the end of that day).
-        time_model: the payment-time model, for overdue invoices' risk and the expected
-            payment date; without it, ``risk`` is ``p_late`` and the date is empty.
+        time_model: the payment-time model, for overdue invoices' risk and the payment
+            dates (median, P10, P90); without it, ``risk`` is ``p_late`` and no date is given.
         rates: the penalty rates (default: ECB 2.15 % + 10 points, public buyers + 8).
-        limit: keep this many rows at most.
+        limit: keep this many rows at most (a page's size).
         currency: keep only invoices in this currency.
+        filters: keep only the rows these match, before the ranking is cut; a client's
+            profile still rests on all its invoices on the list.
+        offset: leave out this many of the first rows (the pages before this one).
     """
-    rates = rates or PenaltyRates()
+    if offset < 0:
+        raise ValueError(f"offset must be 0 or more, not {offset}")
     inv = _candidates(ledger, as_of, scenarios.soon_due_days, currency)
-    dpd = inv["days_past_due"].to_numpy()
-    scored = _scored(inv, features, late_model, time_model, as_of, limit)
-    steps = _steps(ledger, features, scenarios, inv, scored.p_late, day_number(as_of))
-    client_ids = inv["client_id"].astype(object).to_numpy()
-    names, rate = _clients_of(ledger, client_ids, rates)
-    risk = np.clip(scored.risks.risk, 0.0, 1.0)
-    open_cents = inv["open_cents"].to_numpy()
-    rows = pd.DataFrame(
-        {
-            "invoice_id": inv["invoice_id"].to_numpy(dtype=object),
-            "reference": _references(ledger, inv["invoice_id"]),
-            "client_id": client_ids,
-            "client_name": names,
-            "currency": inv["currency"].to_numpy(dtype=object),
-            "open_cents": open_cents,
-            "issue_date": inv["issue_date"].to_numpy(),
-            "due_date": inv["due_date"].to_numpy(),
-            "days_past_due": dpd,
-            "disputed": inv["disputed"].to_numpy(dtype=bool),
-            "p_late": scored.p_late,
-            "risk": risk,
-            "risk_basis": scored.basis,
-            # Rows left unscored (NaN) cannot make the list: ranked last, cut by the limit.
-            "amount_at_risk_cents": np.rint(np.nan_to_num(open_cents * risk, nan=-1.0)).astype(
-                np.int64
-            ),
-            **{column: steps[column].to_numpy() for column in steps.columns},
-            "penalties_cents": late_penalty_cents(open_cents, dpd, rate),
-            "indemnity_cents": recovery_indemnity_cents(dpd),
-            "expected_payment_date": scored.risks.expected,
-            "_done": scored.risks.done,
-        },
-        columns=[*COLUMNS, "_done"],
-    )
+    x, p_late = _late_scores(inv, features, late_model, as_of)
+    steps = _steps(ledger, features, scenarios, inv, p_late, day_number(as_of))
+    described = _described(ledger, inv, p_late, steps, rates or PenaltyRates())
+    keep = matching(described, filters)
+    inv, x, p_late = inv[keep], x[keep], p_late[keep]
+    end = None if limit is None else offset + limit
+    scored = _scored(inv, x, p_late, time_model, as_of, end)
+    rows = _with_risks(described[keep].reset_index(drop=True), scored)
     return Worklist(
         as_of=as_of,
-        rows=_ranked(rows, limit, time_model, scored, inv, as_of),
-        n_candidates=len(inv),
+        rows=_ranked(rows, slice(offset, end), time_model, scored, inv, as_of),
+        n_candidates=len(keep),
         with_payment_time=time_model is not None,
+        n_matching=int(keep.sum()),
     )

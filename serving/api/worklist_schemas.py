@@ -67,6 +67,21 @@ class WorklistRow(BaseModel):
     expected_payment_date: dt.date | None = Field(
         description="median payment date given the invoice is open today (payment-time model)"
     )
+    payment_p10_date: dt.date | None = Field(
+        None,
+        description="date by which the invoice is paid with probability 10 %, given it is "
+        "open today (payment-time model); empty where the median is",
+    )
+    payment_p90_date: dt.date | None = Field(
+        None,
+        description="date by which the invoice is paid with probability 90 %, given it is "
+        "open today (payment-time model); empty past the model's horizon",
+    )
+    collector: str | None = Field(
+        None,
+        description="who chases the client: the clients' own column `x_collector`, if any",
+        examples=["Sophie"],
+    )
 
 
 class WorklistOut(BaseModel):
@@ -77,8 +92,14 @@ class WorklistOut(BaseModel):
     payment_time_model: bool = Field(
         description="whether the payment-time model gave the overdue risks and expected dates"
     )
-    total: int = Field(description="invoices on the worklist before the limit")
-    rows: list[WorklistRow] = Field(description="the invoices, at most `limit`")
+    total: int = Field(description="invoices on the worklist before the filters and the limit")
+    matching: int = Field(
+        description="invoices the filters keep, before `offset` and `limit`: "
+        "pages = ceil(matching / limit)"
+    )
+    rows: list[WorklistRow] = Field(
+        description="the invoices matching the filters, from rank `offset` + 1, at most `limit`"
+    )
 
 
 class ActionIn(BaseModel):

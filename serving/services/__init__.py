@@ -21,6 +21,7 @@ from serving.services.collection import (
     forecast,
     forecast_backtest,
     worklist,
+    worklist_collectors,
 )
 from serving.services.context import (
     Context,
@@ -31,6 +32,7 @@ from serving.services.context import (
 )
 from serving.services.ledger import aged_balances, kpis, lettrage
 from serving.services.scores import StoredScore, score_invoices, score_stored
+from serving.worklist_filter import WorklistFilter
 
 __all__ = [
     "Action",
@@ -42,6 +44,7 @@ __all__ = [
     "ProspectScore",
     "StoredScore",
     "WorklistAt",
+    "WorklistFilter",
     "aged_balances",
     "champion",
     "client_risk",
@@ -56,4 +59,5 @@ __all__ = [
     "score_invoices",
     "score_stored",
     "worklist",
+    "worklist_collectors",
 ]

@@ -19,6 +19,7 @@ from serving.scenarios import current_scenarios
 from serving.scoring import LoadedModel
 from serving.services.context import Context
 from serving.worklist import Worklist, build_worklist
+from serving.worklist_filter import WorklistFilter, collectors
 from training.models import LATE_MODEL, TIME_MODEL
 
 
@@ -30,12 +31,23 @@ class WorklistAt:
     model: LoadedModel
     worklist: Worklist
 
+    @property
+    def total(self) -> int:
+        """Invoices on the worklist, before the filters and the paging."""
+        return self.worklist.n_candidates
+
+    @property
+    def matching(self) -> int:
+        """Invoices the filters keep, before the paging: what the pages divide."""
+        return self.worklist.matching
+
     def as_json(self, rows: int | None = None) -> dict[str, Any]:
         """The worklist as ``--json`` and the API give it: its first ``rows`` rows (all by
         default)."""
         return {
             "as_of": self.as_of.isoformat(),
             "total": self.worklist.n_candidates,
+            "matching": self.worklist.matching,
             "payment_time_model": self.worklist.with_payment_time,
             "rows": self.worklist.records()[:rows],
         }
@@ -47,10 +59,15 @@ def worklist(
     *,
     limit: int | None = None,
     currency: str | None = None,
+    filters: WorklistFilter | None = None,
+    offset: int = 0,
 ) -> WorklistAt:
     """The invoices to chase at ``as_of`` (default today), largest amount at risk first:
     the scenarios of ``ENCOURS_SCENARIOS_FILE``, the penalty rates of the settings, the
     payment-time champion's dates when one is served.
+
+    ``filters`` keep some rows before the limit; ``offset`` and ``limit`` then give one
+    page of those (page ``k`` of ``n`` rows: ``offset=(k - 1) * n``, ``limit=n``).
 
     Raises:
         ModelUnavailable: no late-payment champion is served.
@@ -70,8 +87,16 @@ def worklist(
         rates=rates_from_settings(ctx.settings),
         limit=limit,
         currency=currency,
+        filters=filters,
+        offset=offset,
     )
     return WorklistAt(day, model, built)
+
+
+def worklist_collectors(ctx: Context) -> list[str]:
+    """The collectors a worklist may be filtered by: the clients' ``x_collector`` values,
+    sorted (none when the ledger has no such column)."""
+    return collectors(ctx.ledger)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,9 @@ def exported() -> pd.DataFrame:
             "penalties_cents": [1_234_567, 0],
             "indemnity_cents": [4_000, 4_000],
             "expected_payment_date": [day("2024-03-31"), pd.NaT],
+            "payment_p10_date": [day("2024-03-20"), pd.NaT],
+            "payment_p90_date": [day("2024-05-02"), pd.NaT],
+            "collector": ["Sophie", None],
         },
         columns=list(COLUMNS),
     )
@@ -91,7 +94,7 @@ def test_the_workbook_is_for_people(
     sheet = load_workbook(path)["relances"]
     assert [c.value for c in sheet[1]][:6] == headers
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:V3"
+    assert sheet.auto_filter.ref == "A1:Y3"  # 25 columns: A to Y
     words = {c.value: c.column_letter for c in sheet[1]}
     money = sheet[f"{words[headers[5]]}2"]
     assert (money.value, money.number_format) == (1234567.89, "#,##0.00")
@@ -103,11 +106,15 @@ def test_the_workbook_is_for_people(
     assert 8 <= sheet.column_dimensions["D"].width <= 40
     if fmt == "fr":
         assert {"Jours de retard", "Montant à risque", "Échéance"} <= set(words)
+        assert {"Paiement P10", "Paiement P90", "Chargé de recouvrement"} <= set(words)
+    p10, p90 = (sheet[f"{words[h]}2"] for h in [c for c in words if "P10" in c or "P90" in c])
+    assert (p10.value, p90.value) == (dt.datetime(2024, 3, 20), dt.datetime(2024, 5, 2))
+    assert p10.number_format == p90.number_format == date_format
 
 
 HOSTILE = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"]
 EVIL_NAME = '=HYPERLINK("http://evil.example","Garnier")'
-TEXT_COLUMNS = ("invoice_id", "reference", "client_id", "client_name")
+TEXT_COLUMNS = ("invoice_id", "reference", "client_id", "client_name", "collector")
 
 
 def hostile() -> pd.DataFrame:
@@ -117,6 +124,7 @@ def hostile() -> pd.DataFrame:
     frame["reference"] = list(reversed(HOSTILE))
     frame["client_id"] = HOSTILE[1:] + HOSTILE[:1]
     frame["client_name"] = [EVIL_NAME, *HOSTILE[1:]]
+    frame["collector"] = HOSTILE[2:] + HOSTILE[:2]  # a user column: text from anyone
     frame["open"] = [-12.5, 3.0, -0.01, 4.0, 5.0, 6.0]  # credit notes: negative numbers
     return frame
 

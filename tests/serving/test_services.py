@@ -4,7 +4,7 @@ the same figures as the computations it wraps, and its errors told before any wo
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ from serving.risk_score import suggested_limit, suggested_terms
 from serving.scoring import LoadedModel, full_scores
 from serving.services import Context, ModelUnavailable
 from serving.worklist import build_worklist
+from serving.worklist_filter import filtered
 from simulator import SimulationConfig, simulate
 from tests.serving.conftest import Store
 from training.dataset import ledger_end, out_of_time_split
@@ -118,6 +119,49 @@ def test_worklist_ranks_with_both_champions_and_cuts_its_json(
     payload = made.as_json(3)
     assert len(payload["rows"]) == 3 and payload["total"] == direct.n_candidates
     assert payload["rows"] == direct.records()[:3]
+
+
+def test_worklist_pages_of_filtered_rows_are_the_ranking_filtered(
+    ctx: Context, trained: tuple[Ledger, FittedModels, dt.date]
+) -> None:
+    _, _, day = trained
+    whole = services.worklist(ctx, day)
+    overdue = services.WorklistFilter(bucket="1_30")
+    expected = filtered(whole.worklist.rows, overdue).reset_index(drop=True)
+    assert 10 < len(expected) < whole.total  # else the pages prove little
+    pages = [
+        services.worklist(ctx, day, limit=4, filters=overdue, offset=k)
+        for k in range(0, len(expected), 4)
+    ]
+    pd.testing.assert_frame_equal(
+        pd.concat([p.worklist.rows for p in pages], ignore_index=True), expected
+    )
+    payload = pages[1].as_json()
+    assert (payload["total"], payload["matching"]) == (whole.total, len(expected))
+    assert payload["matching"] <= payload["total"]
+    assert payload["rows"] == pages[1].worklist.records()  # rows 5 to 8 of the filtered list
+    assert whole.as_json()["matching"] == whole.total  # no filter: every invoice matches
+
+
+def test_collectors_listed_and_filtered_by(
+    ctx: Context, trained: tuple[Ledger, FittedModels, dt.date]
+) -> None:
+    ledger, _, day = trained
+    assert services.worklist_collectors(ctx) == []  # the simulator names no collector
+    clients = ledger.clients.assign(
+        x_collector=np.where(np.arange(len(ledger.clients)) % 3 == 0, "Sophie", "Marc")
+    )
+    named = services.context_of(replace(ledger, clients=clients), ctx.models, ctx.settings)
+    assert services.worklist_collectors(named) == ["Marc", "Sophie"]
+    made = services.worklist(named, day, filters=services.WorklistFilter(collector="Sophie"))
+    sophie = set(clients.loc[clients["x_collector"] == "Sophie", "client_id"])
+    every = services.worklist(named, day).worklist.rows
+    assert set(made.worklist.rows["collector"]) == {"Sophie"}
+    assert made.matching == every["client_id"].isin(sophie).sum() > 0
+    assert (
+        made.worklist.rows["invoice_id"].tolist()
+        == every.loc[every["client_id"].isin(sophie), "invoice_id"].tolist()
+    )
 
 
 def test_worklist_without_a_payment_time_champion_still_ranks(ctx: Context) -> None:

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,9 @@ from serving.scenarios import (
     load_scenarios,
     parse_scenarios,
 )
-from serving.scoring import LoadedModel
-from serving.worklist import build_worklist
+from serving.scoring import LoadedModel, model_columns
+from serving.worklist import Worklist, build_worklist
+from serving.worklist_filter import WorklistFilter, filtered
 from simulator import SimulationConfig, simulate
 from tests.ledger.factories import dates, small_ledger
 from tests.serving.stubs import paid_evenly_after_today, served_from
@@ -327,6 +329,100 @@ def test_currency_filter() -> None:
     assert list(worklist_of(ledger, currency="USD").index) == ["U"]
 
 
+class StubSlow(StubTime):
+    """As :class:`StubTime`, but 70 % of the invoices are never paid within the horizon."""
+
+    def distribution(self, x: pd.DataFrame, *args: Any, **kwargs: Any) -> PaymentDistribution:
+        even = super().distribution(x, *args, **kwargs)
+        return replace(even, survival=np.tile([1.0, 0.7], (len(x), 1)))
+
+
+def test_payment_dates_p10_median_p90_from_one_distribution() -> None:
+    ledger = make_ledger([("STD", "STD", 10, 3_000), ("RSK", "RSK", -2, 3_000)])
+    rows = worklist_of(ledger, time_model=StubTime())
+    # Paid evenly over the 60 + terms days after today: on 30-day terms over 90 days,
+    # P10 = today + 9, median + 45, P90 + 81; on 90-day terms over 150 days: + 15, + 75,
+    # + 135 (the even spread's quantiles are q × spread days after today).
+    today = pd.Timestamp(AS_OF)
+    for invoice, days in {"STD": (9, 45, 81), "RSK": (15, 75, 135)}.items():
+        got = rows.loc[invoice, ["payment_p10_date", "expected_payment_date", "payment_p90_date"]]
+        assert got.tolist() == [today + pd.Timedelta(days=d) for d in days]
+    bare = worklist_of(ledger)  # no payment-time model: no date at all
+    assert bare[["payment_p10_date", "payment_p90_date"]].isna().all().all()
+
+
+def test_no_early_date_alone_when_the_median_is_past_the_horizon() -> None:
+    rows = worklist_of(make_ledger([("SLOW", "STD", 10, 3_000)]), time_model=StubSlow())
+    # 30 % paid within the 90 days: P10 would be today + 30 (0.1 / 0.3 of the way), but
+    # median and P90 never come, and a P10 alone would read as a forecast.
+    dates = ["payment_p10_date", "expected_payment_date", "payment_p90_date"]
+    assert rows.loc["SLOW", dates].isna().all()
+    assert rows.loc["SLOW", "risk"] == pytest.approx(0.9)  # still scored: 1 − 0.3 × 30 / 90
+
+
+def many_invoices(n: int, seed: int = 1) -> Ledger:
+    """``n`` invoices of random clients, ages and amounts; two collectors share the clients."""
+    rng = np.random.default_rng(seed)
+    clients = np.array(list(CLIENTS))
+    invoices = [
+        (f"I{k:05d}", str(rng.choice(clients)), int(rng.integers(-7, 120)), int(e))
+        for k, e in enumerate(rng.lognormal(7, 1.5, n).round() + 1)
+    ]
+    ledger = make_ledger(invoices)
+    ledger.clients["x_collector"] = ["Sophie", "Marc", "Sophie", None]
+    return ledger
+
+
+FILTERS = [
+    WorklistFilter(profile="risky"),
+    WorklistFilter(bucket="31_60"),
+    WorklistFilter(bucket="not_due", min_amount=2_000),
+    WorklistFilter(client="grand compte"),
+    WorklistFilter(collector="Sophie", bucket="over_90"),
+    WorklistFilter(collector="Nobody"),
+]
+
+
+@pytest.mark.parametrize("chosen", FILTERS)
+def test_filters_choose_before_the_limit_and_pages_follow_the_ranking(
+    chosen: WorklistFilter,
+) -> None:
+    ledger = many_invoices(3_000)
+    builder = FeatureBuilder().fit(ledger)
+
+    def built(**kwargs: Any) -> Worklist:
+        return build_worklist(
+            ledger, builder, StubLate(), SCENARIOS, AS_OF, time_model=StubTime(), **kwargs
+        )
+
+    full = built()
+    expected = filtered(full.rows, chosen).reset_index(drop=True)
+    page = built(filters=chosen, limit=20, offset=20)
+    pd.testing.assert_frame_equal(page.rows, expected.iloc[20:40].reset_index(drop=True))
+    assert (page.n_candidates, page.matching) == (full.n_candidates, len(expected))
+    assert page.matching <= page.n_candidates
+    if chosen.collector == "Nobody":
+        assert page.matching == 0 and page.rows.empty
+    else:
+        assert len(page.rows) == 20  # else the pages prove little
+
+
+def test_pages_put_together_are_the_whole_list() -> None:
+    ledger = many_invoices(800, seed=2)
+    builder = FeatureBuilder().fit(ledger)
+    time_model = StubTime()
+    whole = build_worklist(ledger, builder, StubLate(), SCENARIOS, AS_OF, time_model=time_model)
+    pages = [
+        build_worklist(
+            ledger, builder, StubLate(), SCENARIOS, AS_OF, time_model=time_model, limit=70, offset=k
+        ).rows
+        for k in range(0, whole.n_candidates + 70, 70)
+    ]
+    assert pages[-1].empty and len(pages[-2]) < 70  # past the end: nothing, no error
+    pd.testing.assert_frame_equal(pd.concat(pages, ignore_index=True), whole.rows)
+    assert whole.rows["payment_p90_date"].notna().all()  # the dates of every page are given
+
+
 # --- the scenarios file -------------------------------------------------------------------
 
 
@@ -453,6 +549,56 @@ def test_worklist_route(api: tuple[TestClient, Settings]) -> None:
         client.get("/v1/worklist", params={"as_of": "2024-03-25", "currency": "USD"}).json()["rows"]
         == []
     )
+
+
+@pytest.mark.parametrize(
+    ("params", "matching"),
+    [
+        ({}, 1),
+        ({"profile": "public_sector"}, 1),
+        ({"profile": "risky"}, 0),
+        ({"bucket": "1_30"}, 1),  # F2 is 23 days late
+        ({"bucket": "31_60"}, 0),
+        ({"client": "C2"}, 1),
+        ({"client": "C"}, 0),  # ids exactly; C2 has no name to search
+        ({"collector": "Sophie"}, 0),  # this ledger names no collector
+        ({"min_amount": 350.5}, 1),  # F2's open amount: 550.50 − 200.00
+        ({"min_amount": 350.51}, 0),
+        ({"profile": "public_sector", "offset": 1}, 1),  # page 2 of 1 row: empty
+    ],
+)
+def test_worklist_route_filters_and_pages(
+    api: tuple[TestClient, Settings], params: dict[str, Any], matching: int
+) -> None:
+    client, _ = api
+    response = client.get("/v1/worklist", params={"as_of": "2024-03-25", **params})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["total"], body["matching"]) == (1, matching)
+    shown = matching - params.get("offset", 0)
+    assert [r["invoice_id"] for r in body["rows"]] == ["F2"] * shown
+    for row in body["rows"]:  # no payment-time model, no collector column: empty
+        assert row["payment_p10_date"] is row["payment_p90_date"] is row["collector"] is None
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"bucket": "d1_30"}, "bucket"),
+        ({"bucket": "90+"}, "bucket"),
+        ({"profile": "vip"}, "profile"),
+        ({"min_amount": -1}, "min_amount"),
+        ({"offset": -1}, "offset"),
+    ],
+)
+def test_bad_filters_are_422_problems_naming_the_field(
+    api: tuple[TestClient, Settings], params: dict[str, Any], field: str
+) -> None:
+    client, _ = api
+    response = client.get("/v1/worklist", params=params)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in response.json()["errors"]] == [f"query.{field}"]
 
 
 def test_both_routes_need_a_collector_key(databases: dict[str, Path], tmp_path: Path) -> None:
@@ -633,6 +779,40 @@ def test_real_models_give_a_consistent_worklist(
     json.dumps(built.records())  # JSON-ready
 
 
+def test_real_models_give_p10_median_p90_of_the_invoice_open_today(
+    trained: tuple[Ledger, FittedModels, dt.date],
+) -> None:
+    ledger, models, as_of = trained
+    builder = FeatureBuilder().fit(ledger)
+    rows = build_worklist(
+        ledger, builder, models.late, SCENARIOS, as_of, time_model=models.time, limit=50
+    ).rows
+    p10, median, p90 = (
+        rows[c] for c in ("payment_p10_date", "expected_payment_date", "payment_p90_date")
+    )
+    every = p10.notna() & median.notna() & p90.notna()
+    assert every.sum() > 10
+    assert ((p10 <= median) & (median <= p90))[every].all()
+    assert (p10[every] < p90[every]).any()  # a band, not one date thrice
+    assert p10[median.isna()].isna().all()
+    # One invoice by hand: the overdue row with the widest band, its distribution given
+    # it is still open at the end of as_of, read at 10, 50 and 90 %.
+    picked = rows[every & (rows["days_past_due"] > 0)]
+    row = picked.loc[(picked["payment_p90_date"] - picked["payment_p10_date"]).idxmax()]
+    invoice = ledger.invoices[ledger.invoices["invoice_id"] == row["invoice_id"]]
+    x = builder.transform(invoice, pd.Timestamp(as_of))
+    open_at = pd.Series(pd.Timestamp(as_of) + pd.Timedelta(days=1), index=invoice.index)
+    dist = models.time.distribution(
+        model_columns(models.time, x), invoice["issue_date"], invoice["due_date"], open_at
+    )
+    by_hand = [dist.dates(dist.quantile(q)).iloc[0] for q in (0.1, 0.5, 0.9)]
+    assert [
+        row["payment_p10_date"],
+        row["expected_payment_date"],
+        row["payment_p90_date"],
+    ] == by_hand
+
+
 @pytest.fixture(scope="module")
 def with_simulated(
     databases: dict[str, Path], trained: tuple[Ledger, FittedModels, dt.date]
@@ -658,6 +838,15 @@ def test_api_with_both_models(
     assert body["payment_time_model"] is True
     assert len(body["rows"]) == 5 and body["total"] > 5
     assert any(r["expected_payment_date"] for r in body["rows"])
+    for r in body["rows"]:  # ISO dates in order where all three are given
+        if r["payment_p10_date"] and r["payment_p90_date"]:
+            assert r["payment_p10_date"] <= r["expected_payment_date"] <= r["payment_p90_date"]
+    assert any(r["payment_p90_date"] for r in body["rows"])
+    overdue = client.get(
+        "/v1/worklist", params={"as_of": str(as_of), "limit": 5, "bucket": "1_30"}
+    ).json()
+    assert overdue["total"] == body["total"] and 0 < overdue["matching"] < overdue["total"]
+    assert all(1 <= r["days_past_due"] <= 30 for r in overdue["rows"])
 
 
 @pytest.fixture
