@@ -47,6 +47,14 @@ OUTCOME_WORDS: dict[str, str] = {
     "paid": "paid",
 }
 """What came of a relance, by code, in English words."""
+BUCKET_WORDS: dict[str, str] = {
+    "not_due": "not due",
+    "1_30": "1–30 days",
+    "31_60": "31–60 days",
+    "61_90": "61–90 days",
+    "over_90": "> 90 days",
+}
+"""Ages of a debt by days past due, by code, in English words."""
 
 
 def language_of(value: str | None) -> Language:
@@ -80,6 +88,10 @@ class Words:
     def outcome(self, code: str) -> str:
         """What came of a relance (``promise_to_pay`` → ``promesse de paiement``)."""
         return self(OUTCOME_WORDS[code]) if code in OUTCOME_WORDS else code
+
+    def bucket(self, code: str) -> str:
+        """An age of debt (``31_60`` → ``31–60 jours``)."""
+        return self(BUCKET_WORDS[code]) if code in BUCKET_WORDS else code
 
     def number(self, value: float | Decimal | None, digits: int = 0) -> str:
         """``value`` with ``digits`` decimals and its thousands apart; ``—`` when missing."""

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Form, Query
+from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from config.language import PROFILE_WORDS, Words
 from features.registry import REGISTRY
 from ledger.audit import Writer
 from ledger.errors import UnknownInvoice
@@ -23,6 +25,7 @@ from serving import services
 from serving.api.deps import ContextDep, SnapshotDep, StateDep
 from serving.exports import write_csv, write_excel
 from serving.pages.views import (
+    Page,
     PageDep,
     PageError,
     render,
@@ -30,6 +33,7 @@ from serving.pages.views import (
     require_page_role,
 )
 from serving.services import ModelUnavailable
+from serving.worklist_filter import BUCKETS, WorklistFilter
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PAGE_ROWS = 50
@@ -46,39 +50,84 @@ def home(page: PageDep) -> RedirectResponse:
     return RedirectResponse(page.link(target), status_code=303)
 
 
+@dataclass(frozen=True)
+class Filters:
+    """The worklist filters of a page's query, as the form sends them (empty: no filter)."""
+
+    profile: str = ""
+    bucket: str = ""
+    client: str = ""
+    collector: str = ""
+    min_amount: str = ""
+
+    def service(self, words: Words) -> WorklistFilter:
+        """The service's filter, or the page that says which field is wrong."""
+        try:
+            amount = float(self.min_amount.replace(",", ".")) if self.min_amount else None
+        except ValueError:
+            raise PageError(422, words("The least amount must be a number.")) from None
+        try:
+            return WorklistFilter(
+                self.profile or None,
+                cast(Any, self.bucket or None),
+                self.client.strip() or None,
+                self.collector or None,
+                amount,
+            )
+        except ValueError:
+            raise PageError(422, words("Unknown age bucket: {value}.", value=self.bucket)) from None
+
+    def query(self) -> dict[str, str]:
+        """The filters as query parameters (empty ones left out)."""
+        return {k: v for k, v in asdict(self).items() if v}
+
+
+FiltersDep = Annotated[Filters, Depends()]
+
+
 @router.get("/worklist")
 def worklist_page(
     page: PageDep,
     ctx: ContextDep,
+    filters: FiltersDep,
     number: Annotated[int, Query(alias="page", ge=1)] = 1,
     done: str | None = None,
 ) -> Response:
-    """One page of the ranked worklist."""
+    """One page of the ranked worklist, filtered."""
     require_page_role(page, "collector")
-    made = _worklist(page, ctx)
-    rows = made.worklist.export_frame()
-    pages = max(1, -(-len(rows) // PAGE_ROWS))
-    number = min(number, pages)
-    shown = rows.iloc[(number - 1) * PAGE_ROWS : number * PAGE_ROWS].astype(object)
+    chosen = filters.service(page.words)
+    made = _worklist(page, ctx, chosen, offset=(number - 1) * PAGE_ROWS, limit=PAGE_ROWS)
+    pages = max(1, -(-made.matching // PAGE_ROWS))
+    shown = made.worklist.export_frame().astype(object)
     shown = shown.where(shown.notna(), None)  # missing figures as None, not NaN or NaT
     return render(
         page,
         "worklist.html",
         made=made,
         rows=shown.to_dict("records"),
-        matching=len(rows),
-        number=number,
+        number=min(number, pages),
         pages=pages,
         done=done,
+        filters=filters,
+        query=filters.query(),
+        profiles=PROFILE_WORDS,
+        buckets=BUCKETS,
+        collectors=services.worklist_collectors(ctx),
         channels=CHANNELS,
         outcomes=OUTCOMES,
     )
 
 
-def _worklist(page: Any, ctx: services.Context) -> services.WorklistAt:
-    """The whole worklist at the page's date, or the page that says why there is none."""
+def _worklist(
+    page: Page,
+    ctx: services.Context,
+    filters: WorklistFilter | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> services.WorklistAt:
+    """The worklist at the page's date, or the page that says why there is none."""
     try:
-        return services.worklist(ctx, page.as_of)
+        return services.worklist(ctx, page.as_of, filters=filters, offset=offset, limit=limit)
     except ModelUnavailable as exc:
         raise PageError(503, str(exc)) from None
 
@@ -140,7 +189,7 @@ async def log_action(
 
 
 def _action(
-    page: Any, invoice_id: str, channel: str, outcome: str, promised: str
+    page: Page, invoice_id: str, channel: str, outcome: str, promised: str
 ) -> services.Action:
     """The action a form describes, or the page that says which field is wrong."""
     w = page.words
@@ -163,11 +212,12 @@ def _action(
 def export(
     page: PageDep,
     ctx: ContextDep,
+    filters: FiltersDep,
     file_format: Annotated[str, Query(alias="format", pattern="^(csv|xlsx)$")] = "csv",
 ) -> Response:
     """The whole worklist as a CSV or Excel file, in the page's language conventions."""
     require_page_role(page, "collector")
-    frame = _worklist(page, ctx).worklist.export_frame()
+    frame = _worklist(page, ctx, filters.service(page.words)).worklist.export_frame()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"relances.{file_format}"
         (write_csv if file_format == "csv" else write_excel)(frame, path, page.words.lang)

@@ -95,7 +95,7 @@ class Watched:
 @pytest.fixture
 def browser_page(playwright: Any) -> Iterator[Watched]:
     browser = playwright.chromium.launch(
-        executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--lang=fr-FR"]
     )
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
     page = context.new_page()

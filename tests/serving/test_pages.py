@@ -149,6 +149,32 @@ def test_the_worklist_page_shows_the_apis_rows(
         assert '<html lang="en">' in client.get(f"/ui/worklist?as_of={day}").text  # kept
 
 
+def test_the_worklist_page_filters_and_pages_as_the_api_does(
+    site: tuple[Settings, dict[str, str]], day: str
+) -> None:
+    settings, keys = site
+    with client_of(settings) as client:
+        query = f"as_of={day}&bucket=not_due"
+        api = client.get(f"/v1/worklist?{query}&limit=10000", headers=auth(keys["collector"]))
+        wanted = [r["invoice_id"] for r in api.json()["rows"]]
+        assert 0 < len(wanted) < api.json()["total"]
+        signed_in(client, keys["collector"])
+        shown: list[str] = []
+        for number in range(1, 50):
+            page = client.get(f"/ui/worklist?{query}&page={number}")
+            assert page.status_code == 200
+            shown += re.findall(r'data-invoice="([^"]+)"', page.text)
+            if 'rel="next"' not in page.text:
+                break
+            assert "bucket=not_due" in page.text.split('rel="next"')[0].rsplit("href=", 1)[1]
+        assert shown == wanted
+        exported = client.get(f"/ui/worklist/export?{query}&format=csv")
+        assert exported.status_code == 200
+        assert exported.text.count("\n") == len(wanted) + 1  # the header, then one line each
+        bad = client.get(f"/ui/worklist?as_of={day}&bucket=later")
+        assert bad.status_code == 422 and "text/html" in bad.headers["content-type"]
+
+
 def test_an_action_logged_in_the_page_reaches_the_database_and_the_api(
     site: tuple[Settings, dict[str, str]], day: str
 ) -> None:
