@@ -7,6 +7,7 @@ English only unless a locale file is loaded.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import pandas as pd
@@ -55,26 +56,29 @@ def trend_chart(words: Words, trend: list[ScoreAt], labels: dict[str, str]) -> s
     return figure_json(figure)
 
 
+def wrapped(label: str, width: int = 16) -> str:
+    """A long axis label on several lines, so that it is read level, not slanted."""
+    return "<br>".join(textwrap.wrap(label, width)) or label
+
+
 def reasons_chart(
     words: Words, score: RiskScore, names: dict[str, str], labels: dict[str, str]
 ) -> str:
     """A waterfall from 100 down to the score, one step per component's points lost."""
-    steps = [r for r in score.reasons]
+    steps = list(score.reasons)
+    lost = [words.number(-r.points_lost, 1) if r.points_lost else words.number(0) for r in steps]
     figure = go.Figure(
         go.Waterfall(
             x=[
-                labels["start"],
-                *(names.get(r.component, r.component) for r in steps),
-                labels["score"],
+                wrapped(labels["start"]),
+                *(wrapped(names.get(r.component, r.component)) for r in steps),
+                wrapped(labels["score"]),
             ],
             y=[100.0, *(-r.points_lost for r in steps), score.score],
             measure=["absolute", *("relative" for _ in steps), "total"],
-            text=[
-                words.number(100),
-                *(words.number(-r.points_lost, 1) for r in steps),
-                words.number(score.score, 1),
-            ],
+            text=[words.number(100), *lost, words.number(score.score, 1)],
             textposition="outside",
+            cliponaxis=False,
             decreasing={"marker": {"color": COLOURS[4]}},
             increasing={"marker": {"color": COLOURS[1]}},
             totals={"marker": {"color": COLOURS[0]}},
@@ -84,7 +88,8 @@ def reasons_chart(
     )
     figure.update_layout(
         base_layout(words, showlegend=False, hovermode="closest"),
-        yaxis={"range": [0, 110], "title": {"text": labels["points"]}},
+        xaxis={"tickangle": 0},
+        yaxis={"range": [0, 112], "title": {"text": labels["points"]}},
     )
     return figure_json(figure)
 
