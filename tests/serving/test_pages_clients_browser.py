@@ -75,7 +75,8 @@ def test_the_clients_sheet_in_a_browser_shows_the_apis_score(
     shot(browser_page, "client-sheet")
     whole_page(browser_page, "client-sheet-full")
     page.set_viewport_size({"width": 820, "height": 1180})  # a tablet, upright
-    page.wait_for_timeout(300)  # plotly redraws on resize
+    page.reload()
+    page.locator("#trend-chart .main-svg").first.wait_for()
     shot(browser_page, "client-sheet-tablet")
     browser_page.clean()
 
