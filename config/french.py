@@ -263,4 +263,122 @@ FRENCH: dict[str, str] = {
     "Unknown outcome: {value}.": "Résultat inconnu : {value}.",
     "The promised date must be a date.": "La date promise doit être une date.",
     "A promise to pay needs its date.": "Une promesse de paiement demande sa date.",
+    # pages: the client's sheet and the prospect
+    "%{text} paid %{x}: %{y} days late": "%{text} payée le %{x} : %{y} jours de retard",
+    "%{x}: score %{y:.1f} (grade %{text})": "%{x} : score %{y:.1f} (note %{text})",
+    "Agreed terms": "Délai convenu",
+    "Amount TTC": "Montant TTC",
+    "And {n} earlier.": "Et {n} plus anciennes.",
+    "Country (ISO code)": "Pays (code ISO)",
+    "Country: {country}": "Pays : {country}",
+    "Credit limit considered": "Encours autorisé envisagé",
+    "Credit limit granted": "Encours autorisé",
+    "Currency": "Devise",
+    "Days late of each settled invoice, on its payment date; below zero: paid early.": (
+        "Retard en jours de chaque facture réglée, à sa date de paiement ; sous zéro : payée "
+        "en avance."
+    ),
+    "Deposit": "Acompte",
+    "Due date": "Date d'échéance",
+    "Empty: none yet.": "Vide : aucun pour l'instant.",
+    "Empty: the order's own terms.": "Vide : le délai de la commande elle-même.",
+    "Expected days late": "Retard attendu (jours)",
+    "From 100, the points each component takes off, down to the score.": (
+        "De 100, les points que chaque composante retire, jusqu'au score."
+    ),
+    "Grade": "Note",
+    "Issue date": "Date d'émission",
+    "Model: {name} v{version}": "Modèle : {name} v{version}",
+    "New client": "Nouveau client",
+    "New client: score a first order": "Nouveau client : noter une première commande",
+    "No client {id} in the ledger.": "Aucun client {id} dans le grand livre.",
+    "No invoice in the last 12 months: no credit limit to suggest.": (
+        "Aucune facture sur les 12 derniers mois : pas d'encours à suggérer."
+    ),
+    "No invoice settled yet.": "Aucune facture réglée pour l'instant.",
+    "No month end with invoices yet.": "Aucune fin de mois avec des factures pour l'instant.",
+    "No relance logged yet.": "Aucune relance notée pour l'instant.",
+    "Nothing open at this date: the score reads a typical new invoice.": (
+        "Rien d'ouvert à cette date : le score lit une nouvelle facture type."
+    ),
+    "Open amount": "Montant ouvert",
+    "Open invoices": "Factures ouvertes",
+    "Open invoices and their predictions": "Factures ouvertes et leurs prévisions",
+    "Payment history": "Historique de paiement",
+    "Payment terms": "Délai de paiement",
+    "Payment terms are a whole number of days, from 0 to 365.": (
+        "Le délai de paiement est un nombre entier de jours, de 0 à 365."
+    ),
+    "Payment terms asked for (days)": "Délai de paiement demandé (jours)",
+    "Public sector is ticked or not.": "Secteur public est coché ou non.",
+    "Public-sector buyer": "Acheteur du secteur public",
+    "Relances and promises": "Relances et promesses",
+    "Risk score (100 = safest)": "Score de risque (100 = le plus sûr)",
+    "Risk score at each month end, from {first} to {last}.": (
+        "Score de risque à chaque fin de mois, du {first} au {last}."
+    ),
+    "Score at the last 12 month ends": "Score aux 12 dernières fins de mois",
+    "Score this client": "Noter ce client",
+    "Sector": "Secteur",
+    "Sector: {sector}": "Secteur : {sector}",
+    "Seen at {day}.": "Vu au {day}.",
+    "Some fields need correcting: see beside them.": (
+        "Certains champs sont à corriger : voir à côté d'eux."
+    ),
+    "Suggested credit limit": "Encours autorisé suggéré",
+    "Suggested terms for grade {grade}": "Conditions suggérées pour la note {grade}",
+    "The amount is a number above 0 with at most 2 decimals, such as 8 400,00.": (
+        "Le montant est un nombre supérieur à 0 avec au plus 2 décimales, comme 8 400,00."
+    ),
+    "The client": "Le client",
+    "The country is a code of at most 64 characters, such as FR.": (
+        "Le pays est un code d'au plus 64 caractères, comme FR."
+    ),
+    "The credit limit is an amount of 0 or more, such as 50 000,00.": (
+        "L'encours autorisé est un montant de 0 ou plus, comme 50 000,00."
+    ),
+    "The currency is a code of 3 capital letters, such as EUR.": (
+        "La devise est un code de 3 lettres capitales, comme EUR."
+    ),
+    "The due date is a date on or after the issue date.": (
+        "La date d'échéance est une date égale ou postérieure à la date d'émission."
+    ),
+    "The figures": "Les chiffres",
+    "The first order": "La première commande",
+    "The issue date is a date, such as 01/07/2025.": (
+        "La date d'émission est une date, comme 01/07/2025."
+    ),
+    "The onboarding rule for grade {grade}, a month of this client's invoicing ({amount} "
+    "{currency} on average over the last 12 months) taken as the first order.": (
+        "La règle d'entrée en relation de la note {grade}, un mois de facturation de ce client "
+        "({amount} {currency} en moyenne sur les 12 derniers mois) tenant lieu de première "
+        "commande."
+    ),
+    "The prospect's score": "Le score du prospect",
+    "The sector is a text of at most 200 characters.": (
+        "Le secteur est un texte d'au plus 200 caractères."
+    ),
+    "What the onboarding model says of a client the ledger does not hold yet, from who it is "
+    "and its first order; the same answer as POST /v1/clients/score.": (
+        "Ce que le modèle d'entrée en relation dit d'un client absent du grand livre, d'après "
+        "qui il est et sa première commande ; la même réponse que POST /v1/clients/score."
+    ),
+    "Why this score: points lost by component": "Pourquoi ce score : points perdus par composante",
+    "best score": "meilleur score",
+    "date": "date",
+    "days late so far": "retard passé en jours",
+    "disputed": "en litige",
+    "due": "échéance",
+    "expected late share": "part attendue en retard",
+    "issued": "émise le",
+    "month end": "fin de mois",
+    "owed against the credit limit": "dû rapporté à l'encours autorisé",
+    "paid late": "payée en retard",
+    "paid on time or early": "payée à temps ou en avance",
+    "points": "points",
+    "prepayment": "paiement d'avance",
+    "score": "score",
+    "slowing down": "ralentissement",
+    "{n} days": "{n} jours",
+    "{n} invoices settled; {late} of them late.": "{n} factures réglées, dont {late} en retard.",
 }

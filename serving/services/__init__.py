@@ -6,6 +6,7 @@ commands and the routes only format. Where a use lives:
 
 - :mod:`~serving.services.scores`: score invoices, sent or stored;
 - :mod:`~serving.services.clients`: a client's risk, a prospect's first-order score;
+- :mod:`~serving.services.client_sheet`: the client's sheet (fiche client) the pages show;
 - :mod:`~serving.services.collection`: the relance worklist, the cash-in forecast;
 - :mod:`~serving.services.ledger`: the KPIs and balance âgée, the lettrage;
 - :mod:`~serving.services.actions`: record a relance done.
@@ -14,6 +15,7 @@ commands and the routes only format. Where a use lives:
 from __future__ import annotations
 
 from serving.services.actions import Action, ActionBeforeInvoice, record_action
+from serving.services.client_sheet import ClientSheet, client_sheet
 from serving.services.clients import ClientRisk, ProspectScore, client_risk, prospect_score
 from serving.services.collection import (
     ForecastAt,
@@ -38,6 +40,7 @@ __all__ = [
     "Action",
     "ActionBeforeInvoice",
     "ClientRisk",
+    "ClientSheet",
     "Context",
     "ForecastAt",
     "ModelUnavailable",
@@ -48,6 +51,7 @@ __all__ = [
     "aged_balances",
     "champion",
     "client_risk",
+    "client_sheet",
     "context_of",
     "forecast",
     "forecast_backtest",
