@@ -8,7 +8,8 @@ commands and the routes only format. Where a use lives:
 - :mod:`~serving.services.clients`: a client's risk, a prospect's first-order score;
 - :mod:`~serving.services.collection`: the relance worklist, the cash-in forecast;
 - :mod:`~serving.services.ledger`: the KPIs and balance âgée, the lettrage;
-- :mod:`~serving.services.actions`: record a relance done.
+- :mod:`~serving.services.actions`: record a relance done;
+- :mod:`~serving.services.models`: the registry's champions and challengers, their figures.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from serving.services.context import (
     load_champions,
 )
 from serving.services.ledger import aged_balances, kpis, lettrage
+from serving.services.models import ModelBoard, ModelVersion, model_boards, model_plot
 from serving.services.scores import StoredScore, score_invoices, score_stored
 
 __all__ = [
@@ -38,7 +40,9 @@ __all__ = [
     "ClientRisk",
     "Context",
     "ForecastAt",
+    "ModelBoard",
     "ModelUnavailable",
+    "ModelVersion",
     "ProspectScore",
     "StoredScore",
     "WorklistAt",
@@ -51,6 +55,8 @@ __all__ = [
     "kpis",
     "lettrage",
     "load_champions",
+    "model_boards",
+    "model_plot",
     "prospect_score",
     "record_action",
     "score_invoices",
