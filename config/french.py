@@ -267,8 +267,6 @@ FRENCH: dict[str, str] = {
         "Semaines dont les encaissements sont tombés dans l'intervalle à 80 % : {share} "
         "(80 % attendus)."
     ),
-    "end of the period": "fin de la période",
-    "end of the week forecast": "fin de la semaine prévue",
     "Every period": "Toutes les périodes",
     "Expected cash-in per period": "Encaissements attendus par période",
     "period": "période",

@@ -82,10 +82,18 @@ def forecast_page(page: PageDep, ctx: ContextDep) -> Response:
         horizon=horizon,
         max_horizon=MAX_HORIZON_WEEKS,
         currency=currency,
-        chart=figure_json(cash_in_chart(page.words, periods, currency)),
+        cash_in_figure=figure_json(cash_in_chart(page.words, periods, currency)),
         tested=tested,
-        backtest_chart=figure_json(backtest_chart(page.words, tested, currency)),
+        backtest_figure=figure_json(backtest_chart(page.words, tested, currency)),
     )
+
+
+def date_axis(w: Words) -> dict[str, str]:
+    """A date axis written as the page's dates are (31/03 and 31/03/2025 in French): plotly's
+    own month names are English, and its locale files are not in the plotly package."""
+    if w.lang == "fr":
+        return {"tickformat": "%d/%m", "hoverformat": "%d/%m/%Y"}
+    return {"tickformat": "%m-%d", "hoverformat": "%Y-%m-%d"}
 
 
 def cash_in_chart(w: Words, periods: list[dict[Any, Any]], currency: str) -> go.Figure:
@@ -125,7 +133,7 @@ def cash_in_chart(w: Words, periods: list[dict[Any, Any]], currency: str) -> go.
         base_layout(
             w,
             yaxis={"title": {"text": currency}, "rangemode": "tozero"},
-            xaxis={"title": {"text": w("end of the period")}},
+            xaxis=date_axis(w),
         )
     )
     return figure
@@ -184,7 +192,7 @@ def backtest_chart(w: Words, tested: Backtest, currency: str) -> go.Figure:
         base_layout(
             w,
             yaxis={"title": {"text": currency}, "rangemode": "tozero"},
-            xaxis={"title": {"text": w("end of the week forecast")}},
+            xaxis=date_axis(w),
         )
     )
     return figure

@@ -9,7 +9,7 @@ says so.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from config import Settings
@@ -27,8 +27,12 @@ FIGURES: dict[str, tuple[str, ...]] = {
 onboarding model's on the clients unseen in training)."""
 BASELINES = ("logistic_regression", "client_last_delay", "due_date")
 """The baselines a run logs beside the model, as ``<baseline>_<figure>``."""
-SHOWN_PLOTS = ("calibration.png", "roc.png", "payment_dates.png")
-"""The pictures shown on the page, when the run logged them; the others are linked."""
+SHOWN_PLOTS: dict[str, tuple[str, ...]] = {
+    LATE_MODEL: ("calibration.png", "roc.png"),
+    TIME_MODEL: ("payment_dates.png",),
+    ONBOARDING_MODEL: (),
+}
+"""The pictures shown of each model, when its run logged them; the others are linked."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,12 @@ class ModelBoard:
     versions: tuple[ModelVersion, ...]
     served: LoadedModel | None
     refused: str | None = None
-    baselines: tuple[str, ...] = field(default=BASELINES)
+
+    @property
+    def baselines(self) -> tuple[str, ...]:
+        """The baselines the champion's run logged beside its figures."""
+        logged = self.champion.metrics if self.champion else {}
+        return tuple(b for b in BASELINES if any(f"{b}_{k}" in logged for k in self.figures))
 
     @property
     def reload_pending(self) -> bool:

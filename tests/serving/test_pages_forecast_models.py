@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 import shutil
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -77,6 +79,14 @@ def shown(page: str, element: str) -> str:
     return html.unescape(found.group(1)).strip()
 
 
+def chart_of(page: str, element: str) -> dict[str, Any]:
+    """The plotly figure the chart ``element`` of ``page`` draws."""
+    found = re.search(rf'id="{element}"[^>]*data-figure="([^"]*)"', page)
+    assert found is not None, element
+    figure: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+    return figure
+
+
 def test_the_forecast_page_shows_the_apis_figures(
     viewer: tuple[TestClient, dict[str, str]], day: str
 ) -> None:
@@ -91,8 +101,10 @@ def test_the_forecast_page_shows_the_apis_figures(
     assert shown(page.text, "encours-end") == f"{FR.money(last['encours'])} EUR"
     assert shown(page.text, "dso-end") == f"{FR.number(last['dso'], 1)} jours"
     assert page.text.count('<tr class="period">') == len(api["periods"]) == 13
-    assert 'class="chart" id="cash-in-chart"' in page.text
-    assert 'class="chart" id="backtest-chart"' in page.text
+    drawn = chart_of(page.text, "cash-in-chart")
+    lines = {trace.get("name"): trace["y"] for trace in drawn["data"]}
+    assert lines["encaissement attendu"] == [p["expected"] for p in api["periods"]]
+    assert chart_of(page.text, "backtest-chart")["data"]
 
 
 def test_the_daily_forecast_has_a_row_a_day_like_the_api(
