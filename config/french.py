@@ -201,6 +201,140 @@ FRENCH: dict[str, str] = {
     "Aged balance": "Balance âgée",
     # pages: the forecast, the client's sheet, the prospect, the models
     "Cash-in forecast": "Prévision d'encaissements",
+    # forecast and models
+    "Models": "Modèles",
+    "Periods": "Périodes",
+    "by week": "par semaine",
+    "by day": "par jour",
+    "Horizon (weeks)": "Horizon (semaines)",
+    "Unknown period: {value}.": "Période inconnue : {value}.",
+    "The horizon must be 1 to {n} weeks, not {value}.": (
+        "L'horizon va de 1 à {n} semaines, pas {value}."
+    ),
+    "Unknown currency: {value}.": "Devise inconnue : {value}.",
+    "No payment-time model is registered yet: run `encours train` first.": (
+        "Aucun modèle de délai de paiement n'est encore enregistré : lancez d'abord "
+        "`encours train`."
+    ),
+    "The payment-time model cannot be served: {reason}": (
+        "Le modèle de délai de paiement ne peut pas servir : {reason}"
+    ),
+    "The ledger stops long before this date: payments since are not known, so this forecast "
+    "understates cash-in. Choose an earlier date or import recent payments.": (
+        "Le grand livre s'arrête bien avant cette date : les paiements reçus depuis ne sont "
+        "pas connus, et cette prévision sous-estime les encaissements. Choisissez une date "
+        "antérieure ou importez les paiements récents."
+    ),
+    "Forecast at {day} of {n} open invoices in {currency}, by the payment-time model v{version}.": (
+        "Prévision au {day} de {n} factures ouvertes en {currency}, par le modèle de délai de "
+        "paiement v{version}."
+    ),
+    "Encours client at {day}": "Encours client au {day}",
+    "Expected in the first period": "Attendu sur la première période",
+    "80 %: {low} – {high}": "80 % : {low} – {high}",
+    "Projected encours at {day}": "Encours projeté au {day}",
+    "Projected DSO at {day}": "DSO projeté au {day}",
+    "{n} days": "{n} jours",
+    "Expected cash-in, with its 80 % and 95 % bands": (
+        "Encaissements attendus, avec leurs intervalles à 80 % et 95 %"
+    ),
+    "Expected cash-in per period, with its 80 % and 95 % bands": (
+        "Encaissements attendus par période, avec leurs intervalles à 80 % et 95 %"
+    ),
+    "Bands: each open invoice paid in full in a period or not, invoices of one client moving "
+    "together; shocks shared by many clients are not in them. The projected encours is a "
+    "run-off: no new sales beyond the unbilled.": (
+        "Intervalles : chaque facture ouverte est payée en entier dans une période ou non, les "
+        "factures d'un même client ensemble ; un choc commun à beaucoup de clients n'y est pas. "
+        "L'encours projeté s'écoule sans nouvelles ventes au-delà des factures à émettre."
+    ),
+    "Backtest: past forecasts against what came in": (
+        "Backtest : les prévisions passées face aux encaissements réels"
+    ),
+    "First week of each past forecast beside what was collected": (
+        "Première semaine de chaque prévision passée, à côté de ce qui a été encaissé"
+    ),
+    "Forecasts made every two weeks over the ledger's last six months, four weeks each": (
+        "Prévisions faites toutes les deux semaines sur les six derniers mois du grand livre, "
+        "quatre semaines chacune"
+    ),
+    "method": "méthode",
+    "weighted error (WAPE)": "erreur pondérée (WAPE)",
+    "forecast": "prévision",
+    "paid on the due date": "payé à l'échéance",
+    "client's usual delay": "retard habituel du client",
+    "Weeks whose collections fell inside the 80 % band: {share} (80 % expected).": (
+        "Semaines dont les encaissements sont tombés dans l'intervalle à 80 % : {share} "
+        "(80 % attendus)."
+    ),
+    "Every period": "Toutes les périodes",
+    "Expected cash-in per period": "Encaissements attendus par période",
+    "period": "période",
+    "projected DSO": "DSO projeté",
+    "{start} to {end}": "du {start} au {end}",
+    "Figures of each version's out-of-time test, as its training run logged them, beside the "
+    "simple baselines of the same test. The API answers with the champion it serves.": (
+        "Résultats de chaque version sur sa période de test postérieure à l'entraînement, tels "
+        "que son entraînement les a enregistrés, à côté des références simples du même test. "
+        "L'API répond avec le champion qu'elle sert."
+    ),
+    "The last reload failed; the models below are still served.": (
+        "Le dernier rechargement a échoué ; les modèles ci-dessous restent servis."
+    ),
+    "Late payment": "Retard de paiement",
+    "Payment time": "Délai de paiement",
+    "Onboarding": "Nouveau client",
+    "No version registered yet: run `encours train`.": (
+        "Aucune version enregistrée : lancez `encours train`."
+    ),
+    "The API serves version {v}, loaded at {when}.": (
+        "L'API sert la version {v}, chargée le {when}."
+    ),
+    "Not served: {reason}": "Non servi : {reason}",
+    "Not served.": "Non servi.",
+    "Version {v} was promoted since: an admin reloads the models to serve it.": (
+        "La version {v} a été promue depuis : un administrateur recharge les modèles pour la "
+        "servir."
+    ),
+    "Figures of {model}": "Résultats du modèle {model}",
+    "figure": "indicateur",
+    "champion v{v}": "champion v{v}",
+    "challenger v{v}": "challenger v{v}",
+    "champion": "champion",
+    "challenger": "challenger",
+    "ROC AUC (higher is better)": "ROC AUC (plus haut, meilleur)",
+    "PR AUC (higher is better)": "PR AUC (plus haut, meilleur)",
+    "Brier score (lower is better)": "score de Brier (plus bas, meilleur)",
+    "calibration error (lower is better)": "erreur de calibration (plus bas, meilleur)",
+    "MAE in days (lower is better)": "erreur absolue moyenne en jours (plus bas, meilleur)",
+    "RMSE in days (lower is better)": "RMSE en jours (plus bas, meilleur)",
+    "P10–P90 coverage (80 % expected)": "couverture P10–P90 (80 % attendus)",
+    "logistic regression": "régression logistique",
+    "client's last delay": "dernier retard du client",
+    "Pictures of version {v}": "Graphiques de la version {v}",
+    "{picture} of {model} version {v}": "{picture} du modèle {model}, version {v}",
+    "Calibration curve": "Courbe de calibration",
+    "ROC curve": "Courbe ROC",
+    "Payment dates, expected and actual": "Dates de paiement, attendues et réelles",
+    "Worklist lift": "Gain de la liste de relances",
+    "SHAP summary": "Synthèse SHAP",
+    "Other pictures:": "Autres graphiques :",
+    "No such picture: {file}.": "Pas de graphique {file}.",
+    "The model registry cannot be read: {error}": (
+        "Le registre des modèles ne peut pas être lu : {error}"
+    ),
+    "Who promoted what when": "Qui a promu quoi, et quand",
+    "Versions of {model}": "Versions du modèle {model}",
+    "version": "version",
+    "now": "aujourd'hui",
+    "registered": "enregistrée",
+    "promoted": "promue",
+    "{alias} since {when}": "{alias} depuis le {when}",
+    "Aliases are given by `encours train` when a new version beats the champion on the same "
+    "test; versions promoted before this record was kept show no date.": (
+        "`encours train` donne les alias quand une nouvelle version bat le champion sur le même "
+        "test ; les versions promues avant que ce registre soit tenu n'ont pas de date."
+    ),
     # pages: shared
     "Pages": "Pages",
     "Skip to the content": "Aller au contenu",
@@ -379,6 +513,5 @@ FRENCH: dict[str, str] = {
     "prepayment": "paiement d'avance",
     "score": "score",
     "slowing down": "ralentissement",
-    "{n} days": "{n} jours",
     "{n} invoices settled; {late} of them late.": "{n} factures réglées, dont {late} en retard.",
 }

@@ -39,6 +39,8 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 EXPERIMENT = "encours"
 FEATURES_FILE = "features.json"
+PLOTS = "plots"
+"""Where a run keeps its pictures (calibration, ROC...), as PNG files."""
 NOT_REGISTERED = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
 """What MLflow answers when a model, or its alias, does not exist (yet)."""
 
@@ -398,7 +400,7 @@ def register(
         mlflow.log_dict(manifest(example), FEATURES_FILE)
         mlflow.log_dict(record.report, "evaluation.json")
         for plot in record.plots:
-            mlflow.log_artifact(str(plot), artifact_path="plots")
+            mlflow.log_artifact(str(plot), artifact_path=PLOTS)
         info = log_model(name, model, infer_signature(example.head(50), output), _requirements())
     version = str(info.registered_model_version)
     promoted = champion_score is None or score < champion_score
@@ -437,31 +439,54 @@ def log_model(
 def promote(name: str, version: str, alias: str = CHAMPION) -> None:
     """Give ``alias`` to version ``version`` of ``name`` (taking it from any other).
 
+    MLflow keeps no date on an alias, so the version also gets the tags
+    ``encours.<alias>_since`` (UTC time) and ``encours.<alias>_by`` (the system user):
+    who promoted what when, as ``/ui/models`` shows it.
+
     Raises:
         RegistryUnavailable: the store cannot be written, or has no such version.
     """
+    import datetime as dt
+
     from mlflow import MlflowClient
 
     try:
-        MlflowClient().set_registered_model_alias(name, alias, version)
+        client = MlflowClient()
+        client.set_registered_model_alias(name, alias, version)
+        when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        client.set_model_version_tag(name, version, f"encours.{alias}_since", when)
+        client.set_model_version_tag(name, version, f"encours.{alias}_by", _user())
     except Exception as exc:
         raise unavailable(exc) from exc
 
 
-def list_versions(name: str) -> list[dict[str, Any]]:
+def _user() -> str:
+    """The system user running this process, as MLflow names a run's user."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "unknown"
+
+
+def list_versions(name: str, tracking_uri: str | None = None) -> list[dict[str, Any]]:
     """Versions of ``name`` with their aliases and metrics, newest first; [] for none.
+
+    Also when each was registered (``registered_at``, UTC ISO time) and by whom (the run's
+    user, ``registered_by``), and its promotions (``promotions``: alias to ``{"at",
+    "by"}``, as :func:`promote` tags them). ``tracking_uri`` selects the store (else the
+    one in force).
 
     Raises:
         RegistryUnavailable: the store cannot be read.
     """
-    from mlflow import MlflowClient
-
-    client = MlflowClient()
     try:
-        versions = client.search_model_versions(f"name='{name}'")
-        # Searched versions come without their aliases: the registered model holds them.
-        aliases = client.get_registered_model(name).aliases if versions else {}
-        runs = {v.run_id: client.get_run(v.run_id) for v in versions if v.run_id}
+        with opened(tracking_uri) as client:
+            versions = client.search_model_versions(f"name='{name}'")
+            # Searched versions come without their aliases: the registered model holds them.
+            aliases = client.get_registered_model(name).aliases if versions else {}
+            runs = {v.run_id: client.get_run(v.run_id) for v in versions if v.run_id}
     except Exception as exc:
         raise unavailable(exc) from exc
     return [
@@ -471,6 +496,64 @@ def list_versions(name: str) -> list[dict[str, Any]]:
             "aliases": sorted(a for a, n in aliases.items() if str(n) == str(v.version)),
             "run_id": v.run_id,
             "metrics": dict(runs[v.run_id].data.metrics) if v.run_id else {},
+            "registered_at": _utc_iso(v.creation_timestamp),
+            "registered_by": runs[v.run_id].data.tags.get("mlflow.user") if v.run_id else None,
+            "promotions": _promotions(v.tags or {}),
         }
         for v in sorted(versions, key=lambda v: int(v.version), reverse=True)
     ]
+
+
+def _utc_iso(milliseconds: int | None) -> str | None:
+    """An MLflow timestamp (milliseconds since the epoch) as an ISO UTC time."""
+    import datetime as dt
+
+    if milliseconds is None:
+        return None
+    when = dt.datetime.fromtimestamp(milliseconds / 1000, dt.UTC)
+    return when.isoformat(timespec="seconds")
+
+
+def _promotions(tags: Mapping[str, str]) -> dict[str, dict[str, str | None]]:
+    """Alias to when and by whom a version got it, from the tags :func:`promote` sets."""
+    return {
+        alias: {"at": tags[f"encours.{alias}_since"], "by": tags.get(f"encours.{alias}_by")}
+        for alias in (CHAMPION, CHALLENGER)
+        if f"encours.{alias}_since" in tags
+    }
+
+
+def run_plots(run_id: str, tracking_uri: str | None = None) -> list[str]:
+    """The file names of the pictures logged under ``plots/`` by run ``run_id``.
+
+    Raises:
+        RegistryUnavailable: the store cannot be read.
+    """
+    try:
+        with opened(tracking_uri) as client:
+            found = client.list_artifacts(run_id, PLOTS)
+    except Exception as exc:
+        raise unavailable(exc) from exc
+    return sorted(Path(a.path).name for a in found if not a.is_dir)
+
+
+def run_plot(run_id: str, file: str, tracking_uri: str | None = None) -> bytes:
+    """The bytes of the picture ``file`` logged under ``plots/`` by run ``run_id``.
+
+    Raises:
+        KeyError: the run logged no such picture.
+        RegistryUnavailable: the store or the file cannot be read.
+    """
+    import mlflow.artifacts
+
+    if file not in run_plots(run_id, tracking_uri):  # a name from the run, not a path
+        raise KeyError(file)
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            with opened(tracking_uri):
+                local = mlflow.artifacts.download_artifacts(
+                    run_id=run_id, artifact_path=f"{PLOTS}/{file}", dst_path=folder
+                )
+            return Path(local).read_bytes()
+        except Exception as exc:
+            raise unavailable(exc) from exc

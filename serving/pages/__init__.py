@@ -11,6 +11,8 @@ service layer (:mod:`serving.services`), as the API's and the command line's do.
 - :mod:`~serving.pages.worklist`: ``/ui/`` and ``/ui/worklist``, the relances du jour;
 - :mod:`~serving.pages.clients`: ``/ui/clients/{client_id}``, the client's sheet;
 - :mod:`~serving.pages.prospect`: ``/ui/prospect``, a prospective client's score.
+- :mod:`~serving.pages.forecast`: ``/ui/forecast``, the cash-in forecast and its backtest;
+- :mod:`~serving.pages.models`: ``/ui/models``, champions, challengers and their figures.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from config import Settings
-from serving.pages import auth, clients, prospect, worklist
+from serving.pages import auth, clients, forecast, models, prospect, worklist
 from serving.pages.sessions import SessionCodec
 from serving.pages.views import (
     TEMPLATES,
@@ -55,5 +57,5 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         return FileResponse(PLOTLY_JS, media_type="text/javascript", headers=CACHE_A_DAY)
 
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
-    for module in (auth, worklist, clients, prospect):
+    for module in (auth, worklist, forecast, clients, prospect, models):
         app.include_router(module.router)

@@ -26,7 +26,9 @@ from serving.pages.sessions import CSRF_FIELD, Session, SessionCodec, same_token
 TEMPLATES = Path(__file__).parent / "templates"
 NAV: tuple[tuple[str, str, str], ...] = (
     ("/ui/worklist", "Today's relances", "collector"),
+    ("/ui/forecast", "Cash-in forecast", "viewer"),
     ("/ui/prospect", "New client", "viewer"),
+    ("/ui/models", "Models", "viewer"),
 )
 """The pages in the menu: path, English name, least role that sees it."""
 LANG_COOKIE = "encours_lang"

@@ -9,7 +9,8 @@ commands and the routes only format. Where a use lives:
 - :mod:`~serving.services.client_sheet`: the client's sheet (fiche client) the pages show;
 - :mod:`~serving.services.collection`: the relance worklist, the cash-in forecast;
 - :mod:`~serving.services.ledger`: the KPIs and balance âgée, the lettrage;
-- :mod:`~serving.services.actions`: record a relance done.
+- :mod:`~serving.services.actions`: record a relance done;
+- :mod:`~serving.services.models`: the registry's champions and challengers, their figures.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from serving.services.context import (
     load_champions,
 )
 from serving.services.ledger import aged_balances, kpis, lettrage
+from serving.services.models import ModelBoard, ModelVersion, model_boards, model_plot
 from serving.services.scores import StoredScore, score_invoices, score_stored
 from serving.worklist_filter import WorklistFilter
 
@@ -43,7 +45,9 @@ __all__ = [
     "ClientSheet",
     "Context",
     "ForecastAt",
+    "ModelBoard",
     "ModelUnavailable",
+    "ModelVersion",
     "ProspectScore",
     "StoredScore",
     "WorklistAt",
@@ -58,6 +62,8 @@ __all__ = [
     "kpis",
     "lettrage",
     "load_champions",
+    "model_boards",
+    "model_plot",
     "prospect_score",
     "record_action",
     "score_invoices",

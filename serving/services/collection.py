@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,8 +156,29 @@ def forecast(
 def forecast_backtest(ctx: Context, currency: str = "EUR") -> Backtest:
     """Past forecasts replayed against what came in, beside two baselines.
 
+    It depends only on the ledger snapshot, the champion and the currency, and takes
+    seconds (4.5 s on a 1,466-invoice simulated ledger: a dozen forecasts with their
+    features), so the result is kept while that snapshot and that champion are served: a
+    page shows it every time it opens.
+
     Raises:
         ModelUnavailable: no payment-time champion is served.
     """
     model = ctx.champion(TIME_MODEL)
-    return backtest(ctx.ledger, ctx.features, model.model, currency=currency)
+    key = (id(ctx.snapshot), model.name, model.version, currency)
+    with _BACKTESTS_LOCK:
+        kept = _BACKTESTS.get(key)
+    if kept is not None and kept[0]() is ctx.snapshot:
+        return kept[1]
+    made = backtest(ctx.ledger, ctx.features, model.model, currency=currency)
+    with _BACKTESTS_LOCK:
+        _BACKTESTS[key] = (weakref.ref(ctx.snapshot), made)
+        while len(_BACKTESTS) > KEPT_BACKTESTS:
+            del _BACKTESTS[next(iter(_BACKTESTS))]  # the oldest
+    return made
+
+
+KEPT_BACKTESTS = 4
+"""Backtests kept: one per currency asked of the snapshot served, and the last snapshot's."""
+_BACKTESTS: dict[tuple[int, str, str, str], tuple[weakref.ref[Any], Backtest]] = {}
+_BACKTESTS_LOCK = threading.Lock()

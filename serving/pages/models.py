@@ -1,0 +1,103 @@
+"""``/ui/models``: each model's champion and challenger, their figures beside the
+baselines, their calibration and ROC pictures, and who promoted what when.
+
+The registry's versions are :func:`serving.services.model_boards`'s (the registry that
+``encours models`` lists); the version served is the API's (``GET /v1/models``). The
+pictures are the PNG files each training run logged (``plots/`` in MLflow), served from the
+registry by this process: the runs log their curves as pictures only, not as data, so the
+page shows them as they were drawn rather than redrawing them.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from serving import services
+from serving.api.deps import StateDep
+from serving.pages.views import Page, PageDep, PageError, render, require_page_role
+from training.models import LATE_MODEL, ONBOARDING_MODEL, TIME_MODEL
+from training.registry import RegistryError
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+MODEL_WORDS = {
+    LATE_MODEL: "Late payment",
+    TIME_MODEL: "Payment time",
+    ONBOARDING_MODEL: "Onboarding",
+}
+"""The models' names in English words."""
+FIGURE_WORDS = {
+    "roc_auc": "ROC AUC (higher is better)",
+    "pr_auc": "PR AUC (higher is better)",
+    "brier": "Brier score (lower is better)",
+    "ece": "calibration error (lower is better)",
+    "mae_days": "MAE in days (lower is better)",
+    "rmse_days": "RMSE in days (lower is better)",
+    "coverage_p10_p90": "P10–P90 coverage (80 % expected)",
+}
+"""The figures' names in English words."""
+BASELINE_WORDS = {
+    "logistic_regression": "logistic regression",
+    "client_last_delay": "client's last delay",
+    "due_date": "paid on the due date",
+}
+"""The baselines' names in English words."""
+PLOT_WORDS = {
+    "calibration.png": "Calibration curve",
+    "roc.png": "ROC curve",
+    "payment_dates.png": "Payment dates, expected and actual",
+    "lift.png": "Worklist lift",
+    "shap_summary.png": "SHAP summary",
+}
+"""The pictures a training run logs (:mod:`training.plots`), in English words."""
+ALIAS_WORDS = {"champion": "champion", "challenger": "challenger"}
+"""The registry's aliases in English words."""
+SHARES = frozenset({"coverage_p10_p90"})
+DAYS = frozenset({"mae_days", "rmse_days"})
+
+
+def _unreadable(page: Page, exc: RegistryError) -> PageError:
+    return PageError(503, page.words("The model registry cannot be read: {error}", error=str(exc)))
+
+
+@router.get("/models")
+async def models_page(page: PageDep, state: StateDep) -> Response:
+    """Every model's champion and challenger, read from the registry off the event loop."""
+    require_page_role(page, "viewer")
+    served = state.models
+    try:
+        boards = await run_in_threadpool(services.model_boards, state.settings, served)
+    except RegistryError as exc:
+        raise _unreadable(page, exc) from None
+    return render(
+        page,
+        "models.html",
+        boards=boards,
+        served=served,
+        model_words=MODEL_WORDS,
+        figure_words=FIGURE_WORDS,
+        baseline_words=BASELINE_WORDS,
+        plot_words=PLOT_WORDS,
+        alias_words=ALIAS_WORDS,
+        shares=SHARES,
+        days=DAYS,
+        shown_plots=services.models.SHOWN_PLOTS,
+    )
+
+
+@router.get("/models/plots/{name}/{version}/{file}")
+async def model_plot(
+    page: PageDep, state: StateDep, name: str, version: str, file: str
+) -> Response:
+    """A picture a model's training run logged (calibration, ROC...), from the registry."""
+    require_page_role(page, "viewer")
+    try:
+        content = await run_in_threadpool(services.model_plot, state.settings, name, version, file)
+    except KeyError:
+        raise PageError(404, page.words("No such picture: {file}.", file=file)) from None
+    except RegistryError as exc:
+        raise _unreadable(page, exc) from None
+    return Response(
+        content, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"}
+    )
