@@ -404,7 +404,8 @@ def aged_balance(
     sums = by_client.groupby("currency")[[*BUCKETS, "non_affecte"]].sum()
     wanted = [currency] if currency is not None else sorted(set(open_frame["currency"]))
     out: dict[str, AgedBalance] = {}
+    none = np.zeros(len(sums.columns), dtype=np.int64)
     for code in wanted:
-        cents = [int(sums.at[code, name]) if code in sums.index else 0 for name in sums.columns]
-        out[code] = AgedBalance(*(cents_to_decimal(c) for c in cents))
+        cents = sums.loc[code].to_numpy(dtype=np.int64) if code in sums.index else none
+        out[code] = AgedBalance(*(cents_to_decimal(int(c)) for c in cents))
     return out

@@ -8,7 +8,9 @@ service layer (:mod:`serving.services`), as the API's and the command line's do.
 - :mod:`~serving.pages.sessions`: the session cookie and CSRF tokens;
 - :mod:`~serving.pages.views`: what every page shares (session, language, date, rendering);
 - :mod:`~serving.pages.auth`: ``/ui/login``, ``/ui/logout``;
-- :mod:`~serving.pages.worklist`: ``/ui/`` and ``/ui/worklist``, the relances du jour.
+- :mod:`~serving.pages.worklist`: ``/ui/`` and ``/ui/worklist``, the relances du jour;
+- :mod:`~serving.pages.kpis`: ``/ui/kpis``, the encours, DSO and rates, and their trend;
+- :mod:`~serving.pages.aged_balance`: ``/ui/aged-balance``, the balance âgée by client.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from config import Settings
-from serving.pages import auth, worklist
+from serving.pages import aged_balance, auth, kpis, worklist
 from serving.pages.sessions import SessionCodec
 from serving.pages.views import (
     TEMPLATES,
@@ -53,5 +55,5 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         return FileResponse(PLOTLY_JS, media_type="text/javascript", headers=CACHE_A_DAY)
 
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
-    for module in (auth, worklist):
+    for module in (auth, worklist, kpis, aged_balance):
         app.include_router(module.router)

@@ -24,7 +24,11 @@ from serving.api_keys import Role
 from serving.pages.sessions import CSRF_FIELD, Session, SessionCodec, same_token
 
 TEMPLATES = Path(__file__).parent / "templates"
-NAV: tuple[tuple[str, str, str], ...] = (("/ui/worklist", "Today's relances", "collector"),)
+NAV: tuple[tuple[str, str, str], ...] = (
+    ("/ui/worklist", "Today's relances", "collector"),
+    ("/ui/kpis", "KPIs", "viewer"),
+    ("/ui/aged-balance", "Aged balance", "viewer"),
+)
 """The pages in the menu: path, English name, least role that sees it."""
 LANG_COOKIE = "encours_lang"
 

@@ -7,7 +7,8 @@ commands and the routes only format. Where a use lives:
 - :mod:`~serving.services.scores`: score invoices, sent or stored;
 - :mod:`~serving.services.clients`: a client's risk, a prospect's first-order score;
 - :mod:`~serving.services.collection`: the relance worklist, the cash-in forecast;
-- :mod:`~serving.services.ledger`: the KPIs and balance âgée, the lettrage;
+- :mod:`~serving.services.ledger`: the KPIs and balance âgée (at a date, over the month
+  ends, per client), the lettrage;
 - :mod:`~serving.services.actions`: record a relance done.
 """
 
@@ -29,7 +30,17 @@ from serving.services.context import (
     context_of,
     load_champions,
 )
-from serving.services.ledger import aged_balances, kpis, lettrage
+from serving.services.ledger import (
+    aged_balance_clients,
+    aged_balance_trend,
+    aged_balances,
+    client_open_invoices,
+    currencies,
+    kpis,
+    kpis_trend,
+    lettrage,
+    month_ends,
+)
 from serving.services.scores import StoredScore, score_invoices, score_stored
 
 __all__ = [
@@ -42,15 +53,21 @@ __all__ = [
     "ProspectScore",
     "StoredScore",
     "WorklistAt",
+    "aged_balance_clients",
+    "aged_balance_trend",
     "aged_balances",
     "champion",
+    "client_open_invoices",
     "client_risk",
     "context_of",
+    "currencies",
     "forecast",
     "forecast_backtest",
     "kpis",
+    "kpis_trend",
     "lettrage",
     "load_champions",
+    "month_ends",
     "prospect_score",
     "record_action",
     "score_invoices",
