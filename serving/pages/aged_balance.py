@@ -62,6 +62,15 @@ def page_number(page: Page) -> int:
     return int(text)
 
 
+def trend_layout(words: Words, **more: Any) -> dict[str, Any]:
+    """The layout of a chart over the month ends: one category per date, the legend above
+    so that the dates may take the room they need below."""
+    legend = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}
+    margin = {"l": 60, "r": 20, "t": 60, "b": 40}
+    xaxis = {"type": "category", "automargin": True}
+    return base_layout(words, legend=legend, margin=margin, xaxis=xaxis, **more)
+
+
 def trend_figure(words: Words, trend: list[tuple[dt.date, dict[str, Any]]]) -> str:
     """Stacked bars of the buckets at each date, unapplied cash below zero (it lowers the
     encours)."""
@@ -71,11 +80,7 @@ def trend_figure(words: Words, trend: list[tuple[dt.date, dict[str, Any]]]) -> s
         sign = -1 if key == "non_affecte" else 1
         values = [sign * balance[key] for _, balance in trend]
         figure.add_bar(x=days, y=values, name=words(name), marker_color=colour)
-    figure.update_layout(
-        base_layout(
-            words, barmode="relative", yaxis={"tickformat": ",.0f"}, xaxis={"type": "category"}
-        )
-    )
+    figure.update_layout(trend_layout(words, barmode="relative", yaxis={"tickformat": ",.0f"}))
     return figure_json(figure)
 
 

@@ -15,8 +15,8 @@ from config.language import Words
 from ledger.kpis import Kpis
 from serving import services
 from serving.api.deps import SnapshotDep
-from serving.pages.aged_balance import page_currency
-from serving.pages.charts import COLOURS, base_layout, figure_json
+from serving.pages.aged_balance import page_currency, trend_layout
+from serving.pages.charts import COLOURS, figure_json
 from serving.pages.views import PageDep, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -44,8 +44,7 @@ def amounts_figure(words: Words, trend: list[Kpis]) -> str:
     figure.add_scatter(
         x=days, y=encours, name=words("encours client"), mode="lines+markers", line_color="#1b1f24"
     )
-    layout = base_layout(words, barmode="relative", yaxis={"tickformat": ",.0f"})
-    figure.update_layout(layout, xaxis={"type": "category"})
+    figure.update_layout(trend_layout(words, barmode="relative", yaxis={"tickformat": ",.0f"}))
     return figure_json(figure)
 
 
@@ -57,8 +56,8 @@ def days_figure(words: Words, trend: list[Kpis]) -> str:
         values = [getattr(k, key) for k in trend]
         line = {"color": colour}
         figure.add_scatter(x=days, y=values, name=words(name), mode="lines+markers", line=line)
-    layout = base_layout(words, yaxis={"title": {"text": words("days")}, "rangemode": "tozero"})
-    figure.update_layout(layout, xaxis={"type": "category"})
+    yaxis = {"title": {"text": words("days")}, "rangemode": "tozero"}
+    figure.update_layout(trend_layout(words, yaxis=yaxis))
     return figure_json(figure)
 
 
