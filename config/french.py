@@ -199,6 +199,74 @@ FRENCH: dict[str, str] = {
     "paid": "payé",
     # pages: the aged balance and the KPIs (/ui/aged-balance, /ui/kpis)
     "Aged balance": "Balance âgée",
+    "KPIs": "Indicateurs",
+    "not due": "non échu",
+    "1–30 days": "1–30 jours",
+    "31–60 days": "31–60 jours",
+    "61–90 days": "61–90 jours",
+    "over 90 days": "> 90 jours",
+    "unapplied cash": "non affecté",
+    "total": "total",
+    "invoices": "factures",
+    "date": "date",
+    "days past due": "jours de retard",
+    "credit note": "avoir",
+    "overdue": "échu",
+    "not yet due": "non échu",
+    "to be invoiced": "à émettre",
+    "discounted bills not yet due": "effets escomptés non échus",
+    "advances and deposits": "avances et acomptes",
+    "= encours client": "= encours client",
+    "collection rate": "taux de recouvrement",
+    "doubtful receivables": "taux de créances douteuses",
+    "{n} days": "{n} jours",
+    "Currency:": "Devise :",
+    "All clients": "Tous les clients",
+    "By client": "Par client",
+    "Aged balance by client": "Balance âgée par client",
+    "Back to the aged balance": "Retour à la balance âgée",
+    "The last twelve month ends": "Les douze dernières fins de mois",
+    "Pages of the clients": "Pages des clients",
+    "No open invoice at this date.": "Aucune facture ouverte à cette date.",
+    "Open invoices of {client}": "Factures ouvertes de {client}",
+    "the open invoices of {client}": "les factures ouvertes de {client}",
+    "The first {shown} are shown.": "Les {shown} premières sont affichées.",
+    "The parts of the encours client": "Les composantes de l'encours client",
+    "Unknown client: {client}.": "Client inconnu : {client}.",
+    "Unknown order: {value}.": "Tri inconnu : {value}.",
+    "A currency is three capital letters, not {text}.": (
+        "Une devise s'écrit en trois majuscules, pas {text}."
+    ),
+    "The page must be a number from 1, not {text}.": (
+        "La page doit être un nombre à partir de 1, pas {text}."
+    ),
+    "Open invoices in {currency} at {day}, by days past due: {total}.": (
+        "Factures ouvertes en {currency} au {day}, par ancienneté de retard : {total}."
+    ),
+    "{n} clients with an open invoice or unapplied cash, in {currency}; the largest first.": (
+        "{n} clients avec une facture ouverte ou un non affecté, en {currency} ; "
+        "les plus gros d'abord."
+    ),
+    "{n} open documents in {currency} at {day}; the most overdue first.": (
+        "{n} pièces ouvertes en {currency} au {day} ; les plus en retard d'abord."
+    ),
+    "Receivables in {currency} at {day}, from what the ledger knew at the end of that day.": (
+        "Créances en {currency} au {day}, selon ce que le grand livre savait ce jour-là au soir."
+    ),
+    "The KPIs at the last twelve month ends, in {currency}": (
+        "Les indicateurs aux douze dernières fins de mois, en {currency}"
+    ),
+    "Aged balance in {currency} at the last twelve month ends, stacked by days past due; "
+    "unapplied cash below zero.": (
+        "Balance âgée en {currency} aux douze dernières fins de mois, empilée par ancienneté "
+        "de retard ; le non affecté sous zéro."
+    ),
+    "Encours client in {currency} and its parts at the last twelve month ends.": (
+        "Encours client en {currency} et ses composantes aux douze dernières fins de mois."
+    ),
+    "DSO and count-back DSO at the last twelve month ends, in days.": (
+        "DSO et DSO count-back aux douze dernières fins de mois, en jours."
+    ),
     # pages: the forecast, the client's sheet, the prospect, the models
     "Cash-in forecast": "Prévision d'encaissements",
     # forecast and models
@@ -234,7 +302,6 @@ FRENCH: dict[str, str] = {
     "80 %: {low} – {high}": "80 % : {low} – {high}",
     "Projected encours at {day}": "Encours projeté au {day}",
     "Projected DSO at {day}": "DSO projeté au {day}",
-    "{n} days": "{n} jours",
     "Expected cash-in, with its 80 % and 95 % bands": (
         "Encaissements attendus, avec leurs intervalles à 80 % et 95 %"
     ),
@@ -386,10 +453,6 @@ FRENCH: dict[str, str] = {
     "collector": "chargé de recouvrement",
     "least amount": "montant minimum",
     "Filter": "Filtrer",
-    "not due": "non échu",
-    "1–30 days": "1–30 jours",
-    "31–60 days": "31–60 jours",
-    "61–90 days": "61–90 jours",
     "> 90 days": "> 90 jours",
     "The least amount must be a number.": "Le montant minimum doit être un nombre.",
     "Unknown age bucket: {value}.": "Ancienneté inconnue : {value}.",
@@ -499,7 +562,6 @@ FRENCH: dict[str, str] = {
     ),
     "Why this score: points lost by component": "Pourquoi ce score : points perdus par composante",
     "best score": "meilleur score",
-    "date": "date",
     "days late so far": "retard passé en jours",
     "disputed": "en litige",
     "due": "échéance",

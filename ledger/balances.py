@@ -359,14 +359,53 @@ def _aged_balance(open_frame: pd.DataFrame, non_affecte_cents: int) -> AgedBalan
     return AgedBalance(d[0], d[1], d[2], d[3], d[4], cents_to_decimal(non_affecte_cents))
 
 
+def _client_buckets(open_frame: pd.DataFrame, by_client: pd.DataFrame) -> pd.DataFrame:
+    """Cents by bucket of open invoices, unapplied cash beside, per (currency, client_id)."""
+    owed = open_frame[open_frame["open_cents"] > 0]
+    keys = pd.MultiIndex.from_arrays([owed["currency"], owed["client_id"]])
+    codes, uniques = keys.factorize()
+    sums = np.zeros((len(uniques), len(BUCKETS)), dtype=np.int64)
+    np.add.at(sums, (codes, owed["bucket"].cat.codes.to_numpy()), owed["open_cents"].to_numpy())
+    buckets = pd.DataFrame(sums, columns=list(BUCKETS), index=uniques)
+    buckets.index.names = ["currency", "client_id"]
+    unapplied = by_client.set_index(["currency", "client_id"])["non_affecte_cents"]
+    out = buckets.join(unapplied[unapplied != 0].rename("non_affecte"), how="outer")
+    out = out.fillna(0).astype(np.int64).sort_index().reset_index()
+    out["total"] = out[list(BUCKETS)].sum(axis=1)
+    return out
+
+
+def _open_and_buckets(ledger: Ledger, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The open documents at ``as_of`` and :func:`aged_balance_by_client` of them."""
+    docs = _documents(ledger)
+    day = day_number(as_of)
+    open_frame = _open_frame(docs, _open_cents(docs, _payments(ledger, docs), day), day)
+    by_client = _encours_by_client(open_frame, ledger, docs, day)
+    return open_frame, _client_buckets(open_frame, by_client)
+
+
+def aged_balance_by_client(ledger: Ledger, as_of: date) -> pd.DataFrame:
+    """The balance âgée at ``as_of`` per client and currency, in cents.
+
+    Columns: ``currency``, ``client_id``, the :data:`BUCKETS` (open invoices by days past
+    due), ``non_affecte`` (unapplied cash, beside the buckets) and ``total`` (the buckets'
+    sum); one row per client and currency with an open invoice or unapplied cash. Its sums
+    per currency are :func:`aged_balance`.
+    """
+    return _open_and_buckets(ledger, as_of)[1]
+
+
 def aged_balance(
     ledger: Ledger, as_of: date, currency: str | None = None
 ) -> dict[str, AgedBalance]:
-    """The balance âgée at ``as_of`` per currency (only ``currency`` when given)."""
-    frame = open_amounts(ledger, as_of)
-    by_client = encours_by_client(ledger, as_of)
-    wanted = [currency] if currency is not None else sorted(set(frame["currency"]))
-    unapplied = by_client.groupby("currency")["non_affecte_cents"].sum()
-    return {
-        c: _aged_balance(frame[frame["currency"] == c], int(unapplied.get(c, 0))) for c in wanted
-    }
+    """The balance âgée at ``as_of`` per currency (only ``currency`` when given): the sums
+    of :func:`aged_balance_by_client`."""
+    open_frame, by_client = _open_and_buckets(ledger, as_of)
+    sums = by_client.groupby("currency")[[*BUCKETS, "non_affecte"]].sum()
+    wanted = [currency] if currency is not None else sorted(set(open_frame["currency"]))
+    out: dict[str, AgedBalance] = {}
+    none = np.zeros(len(sums.columns), dtype=np.int64)
+    for code in wanted:
+        cents = sums.loc[code].to_numpy(dtype=np.int64) if code in sums.index else none
+        out[code] = AgedBalance(*(cents_to_decimal(int(c)) for c in cents))
+    return out

@@ -103,6 +103,7 @@ from ledger.balances import (
     _open_frame,
     _payments,
     aged_balance,
+    aged_balance_by_client,
     encours_by_client,
     open_amounts,
 )
@@ -121,6 +122,7 @@ __all__ = [
     "DoubtfulDefinition",
     "Kpis",
     "aged_balance",
+    "aged_balance_by_client",
     "compute_kpis",
     "encours_by_client",
     "open_amounts",

@@ -10,9 +10,11 @@ service layer (:mod:`serving.services`), as the API's and the command line's do.
 - :mod:`~serving.pages.auth`: ``/ui/login``, ``/ui/logout``;
 - :mod:`~serving.pages.worklist`: ``/ui/`` and ``/ui/worklist``, the relances du jour;
 - :mod:`~serving.pages.clients`: ``/ui/clients/{client_id}``, the client's sheet;
-- :mod:`~serving.pages.prospect`: ``/ui/prospect``, a prospective client's score.
+- :mod:`~serving.pages.prospect`: ``/ui/prospect``, a prospective client's score;
 - :mod:`~serving.pages.forecast`: ``/ui/forecast``, the cash-in forecast and its backtest;
-- :mod:`~serving.pages.models`: ``/ui/models``, champions, challengers and their figures.
+- :mod:`~serving.pages.models`: ``/ui/models``, champions, challengers and their figures;
+- :mod:`~serving.pages.kpis`: ``/ui/kpis``, the encours, DSO and rates, and their trend;
+- :mod:`~serving.pages.aged_balance`: ``/ui/aged-balance``, the balance âgée by client.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from config import Settings
-from serving.pages import auth, clients, forecast, models, prospect, worklist
+from serving.pages import aged_balance, auth, clients, forecast, kpis, models, prospect, worklist
 from serving.pages.sessions import SessionCodec
 from serving.pages.views import (
     TEMPLATES,
@@ -57,5 +59,5 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         return FileResponse(PLOTLY_JS, media_type="text/javascript", headers=CACHE_A_DAY)
 
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
-    for module in (auth, worklist, forecast, clients, prospect, models):
+    for module in (auth, worklist, kpis, aged_balance, forecast, clients, prospect, models):
         app.include_router(module.router)

@@ -26,6 +26,8 @@ from serving.pages.sessions import CSRF_FIELD, Session, SessionCodec, same_token
 TEMPLATES = Path(__file__).parent / "templates"
 NAV: tuple[tuple[str, str, str], ...] = (
     ("/ui/worklist", "Today's relances", "collector"),
+    ("/ui/kpis", "KPIs", "viewer"),
+    ("/ui/aged-balance", "Aged balance", "viewer"),
     ("/ui/forecast", "Cash-in forecast", "viewer"),
     ("/ui/prospect", "New client", "viewer"),
     ("/ui/models", "Models", "viewer"),

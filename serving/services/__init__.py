@@ -8,7 +8,8 @@ commands and the routes only format. Where a use lives:
 - :mod:`~serving.services.clients`: a client's risk, a prospect's first-order score;
 - :mod:`~serving.services.client_sheet`: the client's sheet (fiche client) the pages show;
 - :mod:`~serving.services.collection`: the relance worklist, the cash-in forecast;
-- :mod:`~serving.services.ledger`: the KPIs and balance âgée, the lettrage;
+- :mod:`~serving.services.ledger`: the KPIs and balance âgée (at a date, over the month
+  ends, per client), the lettrage;
 - :mod:`~serving.services.actions`: record a relance done;
 - :mod:`~serving.services.models`: the registry's champions and challengers, their figures.
 """
@@ -33,7 +34,17 @@ from serving.services.context import (
     context_of,
     load_champions,
 )
-from serving.services.ledger import aged_balances, kpis, lettrage
+from serving.services.ledger import (
+    aged_balance_clients,
+    aged_balance_trend,
+    aged_balances,
+    client_open_invoices,
+    currencies,
+    kpis,
+    kpis_trend,
+    lettrage,
+    month_ends,
+)
 from serving.services.models import ModelBoard, ModelVersion, model_boards, model_plot
 from serving.services.scores import StoredScore, score_invoices, score_stored
 from serving.worklist_filter import WorklistFilter
@@ -52,18 +63,24 @@ __all__ = [
     "StoredScore",
     "WorklistAt",
     "WorklistFilter",
+    "aged_balance_clients",
+    "aged_balance_trend",
     "aged_balances",
     "champion",
+    "client_open_invoices",
     "client_risk",
     "client_sheet",
     "context_of",
+    "currencies",
     "forecast",
     "forecast_backtest",
     "kpis",
+    "kpis_trend",
     "lettrage",
     "load_champions",
     "model_boards",
     "model_plot",
+    "month_ends",
     "prospect_score",
     "record_action",
     "score_invoices",

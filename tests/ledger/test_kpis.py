@@ -20,6 +20,7 @@ from ledger.kpis import (
     DoubtfulDefinition,
     Kpis,
     aged_balance,
+    aged_balance_by_client,
     compute_kpis,
     encours_by_client,
     open_amounts,
@@ -191,6 +192,33 @@ def test_aged_balance_by_hand() -> None:
     assert usd.aged_balance == AgedBalance(*(D(x) for x in ("0", "2000", "0", "0", "0")))
     assert aged_balance(small_ledger(), AS_OF) == {"EUR": eur.aged_balance, "USD": usd.aged_balance}
     assert aged_balance(small_ledger(), AS_OF, "USD") == {"USD": usd.aged_balance}
+
+
+def test_aged_balance_by_client_by_hand() -> None:
+    rows = aged_balance_by_client(small_ledger(), AS_OF).set_index(["currency", "client_id"])
+    assert rows.loc[("EUR", "C1")].to_dict() == {
+        "not_due": 50_000,  # F3
+        "d1_30": 60_000,  # F2: 1000 − 400 paid, 16 days past due
+        "d31_60": 0,
+        "d61_90": 0,
+        "over_90": 0,
+        "non_affecte": 10_000,  # CN1
+        "total": 110_000,  # the buckets only: 500 + 600
+    }
+    assert rows.loc[("EUR", "C2")].to_dict() == {
+        "not_due": 0,
+        "d1_30": 0,
+        "d31_60": 80_000,  # F4, 60 days past due
+        "d61_90": 0,
+        "over_90": 55_000,  # F5 300 + F0 250
+        "non_affecte": 0,
+        "total": 135_000,
+    }
+    assert rows.loc[("USD", "C3"), "d1_30"] == 200_000  # F8
+    assert list(rows.index) == [("EUR", "C1"), ("EUR", "C2"), ("USD", "C3")]
+    # the currency's balance âgée is their sum
+    eur = aged_balance(small_ledger(), AS_OF)["EUR"]
+    assert eur.d1_30 == D("600.00") and eur.non_affecte == D("100.00")
 
 
 def test_dso_by_hand() -> None:
