@@ -142,11 +142,12 @@ def late_accuracy(model: Any, split: Any) -> tuple[float, float, int]:
     """ROC AUC and Brier score of the late-payment model on the out-of-time test, and rows."""
     from sklearn.metrics import brier_score_loss, roc_auc_score
 
+    from training.late_choice import late_probability
     from training.targets import late_outcome
 
     y = late_outcome(split.test, split.end)
     known = y.notna().to_numpy()
-    p = model.predict_proba(split.x_test[known])[:, 1]
+    p = late_probability(model, split.x_test[known], split.test["client_id"][known])
     return float(roc_auc_score(y[known], p)), float(brier_score_loss(y[known], p)), int(known.sum())
 
 
@@ -196,8 +197,8 @@ def build_store(settings: Settings, invoices: int, seed: int) -> None:
     print(
         f"trained:      {', '.join(f'{n} v{v}' for n, v in versions.items())} as `encours "
         f"train` fits them (production hyperparameters; the {len(split.train):,} invoices "
-        f"before {split.cutoff.date()}, of which the late-payment model keeps the latest "
-        f"{models.late.max_rows:,} labelled, the payment-time model a sample of "
+        f"before {split.cutoff.date()}; the late-payment model chosen: "
+        f"{type(models.late).__name__}; the payment-time model a sample of "
         f"{models.time.max_invoices:,}) in {fit_s:.0f} s; "
         f"late-payment on the {rows:,} later invoices with a known outcome: ROC AUC "
         f"{auc:.3f}, Brier {brier:.4f}"
