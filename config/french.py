@@ -435,6 +435,7 @@ FRENCH: dict[str, str] = {
     "Action recorded on invoice {invoice}.": "Action enregistrée sur la facture {invoice}.",
     "late probability": "probabilité de retard",
     "P10–P90: {low} – {high}": "P10–P90 : {low} – {high}",
+    "beyond a year": "au-delà d'un an",
     "action": "action",
     "Why?": "Pourquoi ?",
     "raises the risk": "augmente le risque",
