@@ -36,7 +36,7 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
 from training.booster_input import BoosterInput
 from training.client_effect import ClientEffectModel
-from training.late_payment import LatePaymentModel
+from training.late_payment import Calibrator, LatePaymentModel, calibrated, fit_calibrator
 from training.linear_late import LinearLateModel
 
 ORIGINS = 3
@@ -66,7 +66,9 @@ class Rows:
         )
 
     def fit(self, name: str) -> Any:
-        """Candidate ``name`` fitted on these rows."""
+        """Candidate ``name`` fitted on these rows (a calibrated one uncalibrated: its
+        calibrator learns on its validation predictions, :func:`choose_late_model`)."""
+        name = name.removesuffix(CALIBRATED)
         y, order = pd.Series(self.y), pd.Series(self.issue)
         x = self.x.reset_index(drop=True)
         if name == "booster":
@@ -85,12 +87,23 @@ class Rows:
 
 CANDIDATES = ("booster", "linear", "client_effect", "client_effect_static", "blend")
 BASELINE = "base_rate"
+CALIBRATED = "_calibrated"
+"""The suffix of a candidate recalibrated on its out-of-time validation predictions."""
+RECALIBRATED = ("linear", "client_effect", "client_effect_static", "blend")
+"""The candidates also tried recalibrated (the booster calibrates itself)."""
+
+
+def reads_clients(model: Any) -> bool:
+    """Whether ``model`` reads its invoices' clients (a client effect, maybe calibrated)."""
+    if isinstance(model, CalibratedLateModel):
+        return reads_clients(model.model)
+    return isinstance(model, ClientEffectModel)
 
 
 def late_probability(model: Any, x: pd.DataFrame, clients: Any = None) -> np.ndarray:
     """P(late) of the rows of ``x`` by ``model``, its invoices' ``clients`` given to a model
     that reads them (a client effect)."""
-    if isinstance(model, ClientEffectModel):
+    if reads_clients(model):
         return np.asarray(model.predict_proba(x, None if clients is None else np.asarray(clients)))[
             :, 1
         ]
@@ -99,7 +112,7 @@ def late_probability(model: Any, x: pd.DataFrame, clients: Any = None) -> np.nda
 
 def late_probability_of(model: Any, matrix: np.ndarray, clients: Any = None) -> np.ndarray:
     """:func:`late_probability` of features already read by the model's ``booster_input``."""
-    if isinstance(model, ClientEffectModel):
+    if reads_clients(model):
         return np.asarray(model.predict_proba_of(matrix, clients))[:, 1]
     return np.asarray(model.predict_proba_of(matrix))[:, 1]
 
@@ -107,9 +120,60 @@ def late_probability_of(model: Any, matrix: np.ndarray, clients: Any = None) -> 
 def late_contributions_of(model: Any, matrix: np.ndarray, clients: Any = None) -> np.ndarray:
     """The model's signed contributions (log-odds, last column the bias) to each row's score;
     a client effect is part of the bias."""
-    if isinstance(model, ClientEffectModel):
-        return model.contributions_of(matrix, clients)
+    if reads_clients(model):
+        return np.asarray(model.contributions_of(matrix, clients))
     return np.asarray(model.contributions_of(matrix))
+
+
+class CalibratedLateModel:
+    """A candidate whose probabilities pass through a calibrator learned on its own
+    out-of-time predictions: those of the rolling-origin validation, made by models that
+    learned before each origin, of the invoices after it (what serving asks of a model).
+
+    The contributions are the candidate's own (log-odds before calibration), as the
+    booster's TreeSHAP values are: the calibration is monotone, the ranking of reasons
+    stays.
+    """
+
+    def __init__(self, model: Any, calibrator: Calibrator) -> None:
+        self.model = model
+        self.calibrator = calibrator
+
+    @property
+    def feature_names_in_(self) -> list[str]:
+        """The columns the candidate reads."""
+        return list(self.model.feature_names_in_)
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """On time (0) and late (1)."""
+        return np.array([0, 1])
+
+    @property
+    def booster_input(self) -> BoosterInput:
+        """How the candidate reads a feature frame."""
+        return self.model.booster_input
+
+    def predict_proba(self, x: pd.DataFrame, clients: Any = None) -> np.ndarray:
+        """Calibrated probabilities of on time / late (``clients`` for a client effect)."""
+        return self.predict_proba_of(self.booster_input.matrix(x), clients)
+
+    def predict_proba_of(self, matrix: np.ndarray, clients: Any = None) -> np.ndarray:
+        """:meth:`predict_proba` of features already read by :attr:`booster_input`."""
+        p = calibrated(self.calibrator, late_probability_of(self.model, matrix, clients))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, x: pd.DataFrame, clients: Any = None) -> np.ndarray:
+        """1 where late payment is more likely than not."""
+        return (self.predict_proba(x, clients)[:, 1] >= 0.5).astype(int)
+
+    def contributions(self, x: pd.DataFrame, clients: Any = None) -> np.ndarray:
+        """The candidate's contributions (log-odds, last column the bias)."""
+        return self.contributions_of(self.booster_input.matrix(x), clients)
+
+    def contributions_of(self, matrix: np.ndarray, clients: Any = None) -> np.ndarray:
+        """:meth:`contributions` of features already read by :attr:`booster_input`."""
+        return late_contributions_of(self.model, matrix, clients)
 
 
 class BlendModel:
@@ -202,11 +266,30 @@ def _figures(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     }
 
 
-def validation_predictions(
-    rows: Rows, names: tuple[str, ...], seed: int = 42
-) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, float], list[str]]:
-    """Each candidate's predictions of the validation windows, pooled, with their outcomes,
-    each candidate's seconds and the origins used."""
+@dataclass
+class Validated:
+    """The candidates' predictions of the validation windows, pooled, with their outcomes,
+    the window of each row, each candidate's seconds and the origins used."""
+
+    preds: dict[str, np.ndarray]
+    truth: np.ndarray
+    window: np.ndarray
+    seconds: dict[str, float]
+    origins: list[str]
+
+    def calibrated(self, name: str) -> np.ndarray:
+        """Candidate ``name``'s predictions, each window's calibrated by a calibrator learned
+        on the other windows' (time-blocked cross-fitting, as the booster's calibration)."""
+        p, out = self.preds[name], np.empty(len(self.truth))
+        for w in np.unique(self.window):
+            here = self.window == w
+            out[here] = calibrated(fit_calibrator(p[~here], self.truth[~here]), p[here])
+        return out
+
+
+def validation_predictions(rows: Rows, names: tuple[str, ...], seed: int = 42) -> Validated:
+    """Each candidate's predictions of the validation windows, by models learned before
+    each origin."""
     windows = origin_windows(rows.issue)
     rng = np.random.default_rng(seed)
     preds: dict[str, list[np.ndarray]] = {n: [] for n in names}
@@ -235,8 +318,10 @@ def validation_predictions(
         truth.append(check.y)
         used.append(str(np.datetime_as_string(origin, unit="D")))
     if not truth:
-        return {}, np.zeros(0), seconds, used
-    return {n: np.concatenate(p) for n, p in preds.items()}, np.concatenate(truth), seconds, used
+        return Validated({}, np.zeros(0), np.zeros(0, dtype=int), seconds, used)
+    window = np.concatenate([np.full(len(t), k) for k, t in enumerate(truth)])
+    pooled = {n: np.concatenate(p) for n, p in preds.items()}
+    return Validated(pooled, np.concatenate(truth), window, seconds, used)
 
 
 def choose_late_model(
@@ -244,28 +329,37 @@ def choose_late_model(
 ) -> Choice:
     """The candidate (or baseline) with the lowest validation log loss, refitted on ``rows``.
 
-    Without a usable origin (too few invoices, or one outcome only) nothing can be
-    validated: the linear model is served, the safest on few invoices.
+    Each of :data:`RECALIBRATED` competes twice: as it is, and recalibrated (its
+    validation predictions cross-fitted by window); a recalibrated winner is served
+    through a calibrator learned on all its validation predictions. Without a usable
+    origin (too few invoices, or one outcome only) nothing can be validated: the linear
+    model is served, the safest on few invoices.
     """
     wanted = tuple(
         dict.fromkeys((*names, BASELINE, *(("booster", "linear") if "blend" in names else ())))
     )
     step("choose")
-    preds, truth, seconds, used = validation_predictions(rows, wanted)
-    validation = {name: _figures(truth, p) for name, p in preds.items()}
+    found = validation_predictions(rows, wanted)
+    preds = found.preds | {
+        f"{n}{CALIBRATED}": found.calibrated(n) for n in RECALIBRATED if n in names
+    }
+    validation = {name: _figures(found.truth, p) for name, p in preds.items()}
     if not validation:
         name = "linear"
         reason = "too few invoices before the cut-off to validate candidates: the linear model"
     else:
         name = min(
-            (n for n in validation if n in names or n == BASELINE),
+            (n for n in validation if n.removesuffix(CALIBRATED) in names or n == BASELINE),
             key=lambda n: validation[n]["log_loss"],
         )
         reason = _reason(name, validation)
     started = time.perf_counter()
     model = rows.fit(name)
-    seconds[f"final_{name}"] = time.perf_counter() - started
-    return Choice(name, model, validation, reason, seconds, used)
+    if name.endswith(CALIBRATED):
+        base = name.removesuffix(CALIBRATED)
+        model = CalibratedLateModel(model, fit_calibrator(found.preds[base], found.truth))
+    found.seconds[f"final_{name}"] = time.perf_counter() - started
+    return Choice(name, model, validation, reason, found.seconds, found.origins)
 
 
 def _reason(name: str, validation: dict[str, dict[str, float]]) -> str:

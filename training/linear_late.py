@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import minimize
 from scipy.special import expit
+from threadpoolctl import threadpool_limits
 
 from features.registry import directions
 from training.booster_input import BoosterInput
@@ -236,12 +237,15 @@ def _fit_logistic(
 
     if k == 0:
         return np.zeros(0), float(start[-1])
-    fitted = minimize(
-        loss,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[*bounds, (None, None)],
-        options={"maxiter": 300},
-    )
+    # One BLAS thread: the products are small, and OpenBLAS' spinning threads cost 20 to 30
+    # times the work on a loaded machine (5,000 rows: 17 s against 0.6 s).
+    with threadpool_limits(1, user_api="blas"):
+        fitted = minimize(
+            loss,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[*bounds, (None, None)],
+            options={"maxiter": 300},
+        )
     return np.asarray(fitted.x[:-1]), float(fitted.x[-1])
