@@ -95,8 +95,14 @@ CANDIDATES = ("booster", "linear", "client_effect", "client_effect_static", "ble
 BASELINE = "base_rate"
 CALIBRATED = "_calibrated"
 """The suffix of a candidate recalibrated on its out-of-time validation predictions."""
-RECALIBRATED = ("linear", "client_effect", "client_effect_static", "blend")
-"""The candidates also tried recalibrated (the booster calibrates itself)."""
+RECALIBRATED: tuple[str, ...] = ()
+"""The candidates also tried recalibrated by default: none. Measured on simulated ledgers
+(seeds 42, 1, 2, 3 of 200 clients, 42 and 7 of 1,000), a calibrator learned on the
+validation windows made the served probabilities further from the simulator's true ones
+in 11 of 12 comparisons at 200 clients (the origins' models, learned on less and older
+history, err otherwise than the model refitted on every invoice), and helped the client
+effect only at 1,000 clients; the additive models, fitted by maximum likelihood, were as
+close to the truth as the calibrated booster (0.014 to 0.019 against 0.014 to 0.019)."""
 
 
 def reads_clients(model: Any) -> bool:
@@ -349,11 +355,14 @@ def validation_predictions(rows: Rows, names: tuple[str, ...], seed: int = 42) -
 
 
 def choose_late_model(
-    rows: Rows, names: tuple[str, ...] = CANDIDATES, step: Callable[[str], None] = lambda _: None
+    rows: Rows,
+    names: tuple[str, ...] = CANDIDATES,
+    step: Callable[[str], None] = lambda _: None,
+    recalibrate: tuple[str, ...] = RECALIBRATED,
 ) -> Choice:
     """The candidate (or baseline) with the lowest validation log loss, refitted on ``rows``.
 
-    Each of :data:`RECALIBRATED` competes twice: as it is, and recalibrated (its
+    Each candidate of ``recalibrate`` competes twice: as it is, and recalibrated (its
     validation predictions cross-fitted by window); a recalibrated winner is served
     through a calibrator learned on all its validation predictions. Without a usable
     origin (too few invoices, or one outcome only) nothing can be validated: the linear
@@ -365,7 +374,7 @@ def choose_late_model(
     step("choose")
     found = validation_predictions(rows, wanted)
     preds = found.preds | {
-        f"{n}{CALIBRATED}": found.calibrated(n) for n in RECALIBRATED if n in names
+        f"{n}{CALIBRATED}": found.calibrated(n) for n in recalibrate if n in names
     }
     validation = {name: _figures(found.truth, p) for name, p in preds.items()}
     if not validation:

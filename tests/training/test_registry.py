@@ -28,6 +28,7 @@ from training.registry import (
     quiet_mlflow,
     use_store,
 )
+from training.targets import late_outcome
 
 EXACT = {"rtol": 0.0, "atol": 1e-12}
 
@@ -36,6 +37,14 @@ EXACT = {"rtol": 0.0, "atol": 1e-12}
 def fitted(split: Split) -> FittedModels:
     """The three models fitted on the training ledger (a few seconds)."""
     return fit_models(split)
+
+
+@pytest.fixture(scope="module")
+def booster(split: Split) -> LatePaymentModel:
+    """A late-payment booster: the choice may serve another candidate on this ledger."""
+    y = late_outcome(split.train, split.cutoff)
+    known = y.notna().to_numpy()
+    return LatePaymentModel().fit(split.x_train[known], y[known], split.train["issue_date"][known])
 
 
 @pytest.fixture(scope="module")
@@ -108,20 +117,20 @@ def _same_distributions(mine: object, theirs: object, split: Split, open_at: boo
 
 
 def test_a_late_payment_model_loads_unpickled_and_predicts_as_fitted(
-    store: Path, fitted: FittedModels, split: Split, no_unpickling: None
+    store: Path, booster: LatePaymentModel, split: Split, no_unpickling: None
 ) -> None:
-    register_new("late-new", fitted.late)
+    register_new("late-new", booster)
     loaded = load("late-new").model
     assert type(loaded) is LatePaymentModel
     x = split.x_test
-    np.testing.assert_allclose(loaded.predict_proba(x), fitted.late.predict_proba(x), **EXACT)
-    np.testing.assert_allclose(loaded.raw_proba(x), fitted.late.raw_proba(x), **EXACT)
-    np.testing.assert_allclose(loaded.contributions(x), fitted.late.contributions(x), **EXACT)
+    np.testing.assert_allclose(loaded.predict_proba(x), booster.predict_proba(x), **EXACT)
+    np.testing.assert_allclose(loaded.raw_proba(x), booster.raw_proba(x), **EXACT)
+    np.testing.assert_allclose(loaded.contributions(x), booster.contributions(x), **EXACT)
     one = x.head(1)  # the few-rows path reads the categories the booster file kept
-    np.testing.assert_allclose(loaded.predict_proba(one), fitted.late.predict_proba(one), **EXACT)
-    assert loaded.feature_names_in_ == fitted.late.feature_names_in_
-    assert loaded.fold_trees_ == fitted.late.fold_trees_
-    assert loaded.booster_.n_estimators == fitted.late.booster_.n_estimators
+    np.testing.assert_allclose(loaded.predict_proba(one), booster.predict_proba(one), **EXACT)
+    assert loaded.feature_names_in_ == booster.feature_names_in_
+    assert loaded.fold_trees_ == booster.fold_trees_
+    assert loaded.booster_.n_estimators == booster.booster_.n_estimators
 
 
 def test_a_payment_time_model_loads_unpickled_and_predicts_as_fitted(
@@ -161,7 +170,7 @@ def test_the_logged_model_holds_boosters_and_json_and_no_pickle(
 
 
 def test_a_model_pickled_under_a_module_path_that_moved_loads_through_the_alias(
-    store: Path, fitted: FittedModels, split: Split, monkeypatch: pytest.MonkeyPatch
+    store: Path, booster: LatePaymentModel, split: Split, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = "training.late_payment_before_the_move"
     home = types.ModuleType(old)
@@ -169,11 +178,11 @@ def test_a_model_pickled_under_a_module_path_that_moved_loads_through_the_alias(
     with monkeypatch.context() as before:  # the class lived in ``old`` when registered
         before.setitem(sys.modules, old, home)
         before.setattr(LatePaymentModel, "__module__", old)
-        register_pickled("late-old", fitted.late)
+        register_pickled("late-old", booster)
     with pytest.raises(IncompatibleModel, match=f"No module named '{old}'"):
         load("late-old")  # without the alias: the pickle names a module that is gone
     monkeypatch.setitem(MOVED, old, "training.late_payment")
     loaded = load("late-old").model
     assert type(loaded) is LatePaymentModel
     x = split.x_test
-    np.testing.assert_allclose(loaded.predict_proba(x), fitted.late.predict_proba(x), **EXACT)
+    np.testing.assert_allclose(loaded.predict_proba(x), booster.predict_proba(x), **EXACT)
