@@ -20,6 +20,10 @@ AUC and Brier beside it. The cost stays bounded on a large ledger: at most
 validate on, and :data:`ORIGINS` origins; only the winner is refitted on every invoice
 (the additive models on their latest ``max_rows``, the booster on the latest
 :data:`BOOSTER_ROWS`). The two client-effect candidates share each origin's fit.
+
+A candidate may also compete recalibrated (:class:`CalibratedLateModel`: a calibrator
+learned on its own validation predictions, cross-fitted by window); none does by
+default, for the reason :data:`RECALIBRATED` gives.
 """
 
 from __future__ import annotations
