@@ -6,7 +6,9 @@ features of every invoice at its issue date), then fits each model in a forked c
 process and prints its wall time and the child's peak resident memory (which includes
 the split it inherits from the parent). The last line is machine-readable:
 ``split_s=<float> late_s=<float> time_s=<float> onboarding_s=<float> total_s=<float>
-peak_mb=<float>``.
+peak_mb=<float>``, then ``cpu_s=<float> load=<float>``: the children's CPU seconds (what
+the wall time would be on one idle core) and the load average over the run (the machine
+is shared: the wall time depends on it).
 """
 
 from __future__ import annotations
@@ -26,21 +28,21 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 
 def _timed_child(work: Callable[[], object], queue: mp.Queue) -> None:  # type: ignore[type-arg]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     work()
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    queue.put((time.perf_counter() - started, usage.ru_maxrss / 1024))
+    queue.put((time.perf_counter() - started, usage.ru_maxrss / 1024, time.process_time() - cpu))
 
 
-def run_in_child(work: Callable[[], object]) -> tuple[float, float]:
-    """Seconds and peak MB of ``work`` run in a forked child."""
+def run_in_child(work: Callable[[], object]) -> tuple[float, float, float]:
+    """Seconds, peak MB and CPU seconds of ``work`` run in a forked child."""
     context = mp.get_context("fork")
     queue = context.Queue()
     child = context.Process(target=_timed_child, args=(work, queue))
     child.start()
-    seconds, peak = queue.get()
+    seconds, peak, cpu = queue.get()
     child.join()
-    return float(seconds), float(peak)
+    return float(seconds), float(peak), float(cpu)
 
 
 def main() -> None:
@@ -68,8 +70,9 @@ def main() -> None:
     )
     end = ledger_end(sim.ledger)
     started = time.perf_counter()
+    split_cpu = time.process_time()
     split = out_of_time_split(sim.ledger, end - pd.Timedelta(days=183), end)
-    split_s = time.perf_counter() - started
+    split_s, split_cpu = time.perf_counter() - started, time.process_time() - split_cpu
     print(
         f"split:      {len(split.train):,} train / {len(split.test):,} test invoices, "
         f"features at issue dates in {split_s:.1f} s"
@@ -101,10 +104,15 @@ def main() -> None:
         return OnboardingModel(split.onboarding_features).fit(split.x_train, y, order, durations)
 
     figures = {}
+    cpu_s = split_cpu
     for name, work in (("late", late), ("time", payment_time), ("onboarding", onboarding)):
-        seconds, peak = run_in_child(work)
+        seconds, peak, cpu = run_in_child(work)
         figures[name] = (seconds, peak)
-        print(f"{name:<11} fit in {seconds:6.1f} s, peak {peak:,.0f} MB resident")
+        cpu_s += cpu
+        print(
+            f"{name:<11} fit in {seconds:6.1f} s ({cpu:.1f} CPU s), peak {peak:,.0f} MB resident",
+            flush=True,
+        )
     total = split_s + sum(s for s, _ in figures.values())
     peak_mb = float(np.max([p for _, p in figures.values()]))
     target = "ok" if total < 180 else "MISSED"
@@ -115,6 +123,7 @@ def main() -> None:
         f"split_s={split_s:.2f} late_s={figures['late'][0]:.2f} time_s={figures['time'][0]:.2f} "
         f"onboarding_s={figures['onboarding'][0]:.2f} total_s={total:.2f} peak_mb={peak_mb:.1f}"
     )
+    print(f"cpu_s={cpu_s:.2f} load={os.getloadavg()[1]:.2f}")
 
 
 if __name__ == "__main__":

@@ -66,9 +66,8 @@ class ClientEffectModel:
         x, labels = x.iloc[rows], y.astype(int).to_numpy()[rows]
         who = clients.astype(str).to_numpy()[rows]
         base = LinearLateModel(self.ramps, self.penalty, max_rows=self.max_rows)
-        base.fit(x, pd.Series(labels), pd.Series(np.arange(len(labels))))
+        design = base.design_of(x)
         matrix = base.booster_input.matrix(x)
-        design = base.design(matrix)
         self.client_ids_, code = np.unique(who, return_inverse=True)
         # The intercepts' penalty set apart by scaling their indicator columns.
         scale = np.sqrt(self.penalty / self.client_penalty)

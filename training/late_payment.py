@@ -75,11 +75,11 @@ class LatePaymentModel:
         held = held_back_raw(x, labels, params, self.calibration_folds)
         if held is None:  # too few invoices to hold any back: the booster's own probabilities
             self.fold_trees_: list[int] = []
-            self.calibrator_ = _calibrator(np.zeros(0), np.zeros(0, dtype=int))
+            self.calibrator_ = fit_calibrator(np.zeros(0), np.zeros(0, dtype=int))
         else:
             raw, self.fold_trees_ = held
             params["n_estimators"] = max(1, round(float(np.mean(self.fold_trees_))))
-            self.calibrator_ = _calibrator(raw, labels)
+            self.calibrator_ = fit_calibrator(raw, labels)
         booster = lgb.LGBMClassifier(**params)  # type: ignore[arg-type]
         self.booster_: FittedBooster = booster.fit(x, labels)
         self.feature_names_in_ = list(x.columns)
@@ -223,7 +223,7 @@ Calibrator: TypeAlias = CenteredIsotonic | IsotonicRegression | SigmoidCalibrato
 registered before the centred steps)."""
 
 
-def _calibrator(raw: np.ndarray, y: np.ndarray) -> Calibrator:
+def fit_calibrator(raw: np.ndarray, y: np.ndarray) -> Calibrator:
     """Centred isotonic on many held-back predictions, sigmoid on few, identity on none."""
     if len(y) >= ISOTONIC_MIN_ROWS:
         return CenteredIsotonic().fit(raw, y)

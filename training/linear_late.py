@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import minimize
 from scipy.special import expit
+from threadpoolctl import threadpool_limits
 
 from features.registry import directions
 from training.booster_input import BoosterInput
@@ -122,6 +123,15 @@ class LinearLateModel:
         x, labels = x.iloc[rows], y.astype(int).to_numpy()[rows]
         if len(np.unique(labels)) < 2:
             raise ValueError("the late-payment model needs late and on-time invoices")
+        design = self.design_of(x)
+        self.coef_, self.intercept_ = _fit_logistic(
+            design, labels, self.penalty, self.bounds(x.columns)
+        )
+        return self
+
+    def design_of(self, x: pd.DataFrame) -> np.ndarray:
+        """The training design matrix of ``x``, its terms learned on it (everything but the
+        weights: a client-effect model fits those with its intercepts)."""
         self.feature_names_in_ = list(x.columns)
         self.classes_ = np.array([0, 1])
         self.input_ = BoosterInput(
@@ -130,11 +140,8 @@ class LinearLateModel:
         matrix = self.input_.matrix(x)
         self.terms_ = self.terms_of(x, matrix)
         design = self.design(matrix)
-        self.coef_, self.intercept_ = _fit_logistic(
-            design, labels, self.penalty, self.bounds(x.columns)
-        )
         self.design_mean_ = design.mean(axis=0) if len(design) else np.zeros(0)
-        return self
+        return design
 
     def terms_of(self, x: pd.DataFrame, matrix: np.ndarray) -> list[Terms]:
         """Each feature's :class:`Terms`, learned on the training matrix."""
@@ -236,12 +243,17 @@ def _fit_logistic(
 
     if k == 0:
         return np.zeros(0), float(start[-1])
-    fitted = minimize(
-        loss,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[*bounds, (None, None)],
-        options={"maxiter": 300},
-    )
+    # One BLAS thread: the products are small, and OpenBLAS' spinning threads cost 20 to 30
+    # times the work on a loaded machine (5,000 rows: 17 s against 0.6 s).
+    with threadpool_limits(1, user_api="blas"):
+        fitted = minimize(
+            loss,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[*bounds, (None, None)],
+            # ftol 1e-7: half the iterations of the default, the same validation log loss
+            # to 4 decimals (20,000 simulated invoices)
+            options={"maxiter": 300, "ftol": 1e-7},
+        )
     return np.asarray(fitted.x[:-1]), float(fitted.x[-1])

@@ -27,7 +27,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from training.client_effect import ClientEffectModel
-from training.late_choice import BlendModel
+from training.late_choice import BlendModel, CalibratedLateModel
 from training.late_payment import (
     Calibrator,
     CenteredIsotonic,
@@ -52,6 +52,7 @@ Model = (
     | LinearLateModel
     | ClientEffectModel
     | BlendModel
+    | CalibratedLateModel
 )
 
 
@@ -100,6 +101,12 @@ def _form_of(model: Model, prefix: str, boosters: dict[str, lgb.Booster]) -> dic
             "feature_names": list(model.feature_names_in_),
             "late": _form_of(model.late_, "late_", boosters),
             "time": _form_of(model.time_, "time_", boosters),
+        }
+    if isinstance(model, CalibratedLateModel):
+        return {
+            "kind": "calibrated",
+            "model": _form_of(model.model, prefix, boosters),
+            "calibrator": calibrator_form(model.calibrator),
         }
     if isinstance(model, LinearLateModel | ClientEffectModel | BlendModel):
         return linear_form(model, prefix, boosters)
@@ -232,6 +239,10 @@ def load(root: Path) -> Model:
 def _model_of(form: dict[str, Any], boosters: dict[str, Path]) -> Model:
     """The model ``form`` describes, its boosters read from ``boosters``' files."""
     kind = form.get("kind")
+    if kind == "calibrated":
+        return CalibratedLateModel(
+            _model_of(form["model"], boosters), calibrator_of(form["calibrator"])
+        )
     if kind in ("linear", "client_effect", "blend"):
         return linear_of(form, boosters)
     if kind == "onboarding":

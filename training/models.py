@@ -37,7 +37,8 @@ class OnboardingModel:
         """Fit both parts on the onboarding features of labelled invoices."""
         known = y.notna().to_numpy()
         cols = x[self.features]
-        self.late_ = LatePaymentModel().fit(cols[known], y[known], order[known])
+        late = LatePaymentModel(max_rows=self.max_invoices)  # bounded as the time model
+        self.late_ = late.fit(cols[known], y[known], order[known])
         self.time_ = PaymentTimeModel(max_invoices=self.max_invoices).fit(cols, durations)
         self.feature_names_in_ = list(self.features)
         return self

@@ -14,17 +14,20 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import expit, logit
+from sklearn.metrics import log_loss
 
 from training.client_effect import ClientEffectModel
 from training.late_choice import (
     BASELINE,
     BlendModel,
+    CalibratedLateModel,
     Rows,
+    Validated,
     choose_late_model,
     late_probability,
     origin_windows,
 )
-from training.late_payment import LatePaymentModel
+from training.late_payment import CenteredIsotonic, LatePaymentModel, SigmoidCalibrator
 from training.linear_late import LinearLateModel
 from training.model_files import EXTRA, MAIN, load, save
 
@@ -114,14 +117,24 @@ def _candidates() -> list[object]:
     y, order = pd.Series(rows.y), pd.Series(rows.issue)
     x = rows.x.assign(sector=pd.Categorical(np.where(rows.y[::-1] > 0, "retail", "public")))
     linear = LinearLateModel().fit(x, y, order)
+    effect = ClientEffectModel().fit(x, y, order, pd.Series(rows.clients))
+    blend = BlendModel(LatePaymentModel().fit(x, y, order), linear)
+    raw = late_probability(blend, x)
     return [
         linear,
-        ClientEffectModel().fit(x, y, order, pd.Series(rows.clients)),
-        BlendModel(LatePaymentModel().fit(x, y, order), linear),
+        effect,
+        blend,
+        CalibratedLateModel(effect, SigmoidCalibrator().fit(raw, rows.y)),
+        CalibratedLateModel(blend, CenteredIsotonic().fit(raw, rows.y)),
     ]
 
 
-@pytest.mark.parametrize("model", _candidates(), ids=lambda m: type(m).__name__)
+def _name(model: object) -> str:
+    inner = getattr(model, "model", None)
+    return type(model).__name__ + (f"_{type(inner).__name__}" if inner is not None else "")
+
+
+@pytest.mark.parametrize("model", _candidates(), ids=_name)
 def test_a_candidate_saved_as_data_reads_back_predicting_alike(
     model: object, tmp_path: Path
 ) -> None:
@@ -145,3 +158,26 @@ def test_a_candidate_saved_as_data_reads_back_predicting_alike(
         model.contributions_of(matrix),  # type: ignore[attr-defined]
         atol=1e-12,
     )
+
+
+def test_a_window_is_recalibrated_by_the_other_windows_only() -> None:
+    rng = np.random.default_rng(3)
+    n = 6000
+    true = expit(rng.normal(size=n))
+    y = (rng.uniform(size=n) < true).astype(int)
+    window = np.repeat([0, 1, 2], n // 3)
+    biased = expit(logit(true) + 1.0)  # a candidate one log-odd too pessimistic
+    found = Validated({"linear": biased}, y, window, {}, [])
+    fixed = found.calibrated("linear")
+    assert log_loss(y, fixed) < log_loss(y, biased) - 0.02
+    assert abs(fixed.mean() - y.mean()) < 0.02 < abs(biased.mean() - y.mean())
+    # Window 0's outcomes do not reach its own calibrated predictions.
+    flipped = Validated({"linear": biased}, np.where(window == 0, 1 - y, y), window, {}, [])
+    np.testing.assert_array_equal(flipped.calibrated("linear")[window == 0], fixed[window == 0])
+    assert not np.allclose(flipped.calibrated("linear")[window == 1], fixed[window == 1])
+
+
+def test_the_choice_weighs_each_candidate_recalibrated_and_serves_the_winner_so() -> None:
+    choice = choose_late_model(_rows(3000, "linear"), names=("linear",), recalibrate=("linear",))
+    assert {"linear", "linear_calibrated", BASELINE} == set(choice.validation)
+    assert isinstance(choice.model, CalibratedLateModel) == (choice.name == "linear_calibrated")
