@@ -197,6 +197,51 @@ FRENCH: dict[str, str] = {
     "dispute": "litige",
     "no answer": "pas de réponse",
     "paid": "payé",
+    # model commands (encours features, train, evaluate, models)
+    "feature": "variable",
+    "family": "famille",
+    "type": "type",
+    "meaning": "signification",
+    "{n} features": "{n} variables",
+    "… plus your own x_* columns of invoices and clients.": (
+        "… plus vos propres colonnes x_* des factures et des clients."
+    ),
+    "out-of-time test: invoices issued from {start} to {end}": (
+        "test hors période : factures émises du {start} au {end}"
+    ),
+    "baseline: {name}": "référence : {name}",
+    "new clients: {name}": "nouveaux clients : {name}",
+    "simulator's truth (best possible)": "vérité du simulateur (le mieux possible)",
+    "{name} settled invoices {share}": "{name} factures réglées {share}",
+    "Model ROC AUC = {share} of the truth's": "ROC AUC du modèle = {share} de celle de la vérité",
+    " (clients with {bands})": " (clients avec {bands})",
+    "Paid within {days} days of the due date: observed {observed}; predicted {censored} with "
+    "open invoices as censored, {dropped} if they were dropped.": (
+        "Payées dans les {days} jours suivant l'échéance : observé {observed} ; prévu "
+        "{censored} avec les factures ouvertes comme censurées, {dropped} si on les écartait."
+    ),
+    "Trained on {n_train} invoices issued before {cutoff}, tested on {n_test} issued after.": (
+        "Entraîné sur {n_train} factures émises avant le {cutoff}, testé sur {n_test} émises après."
+    ),
+    "{name} v{version} is now the champion.": "{name} v{version} est désormais le champion.",
+    "{name} v{version} is registered as challenger.": (
+        "{name} v{version} est enregistré comme challenger."
+    ),
+    "Late-payment model: {chosen} ({reason}).": "Modèle de retard : {chosen} ({reason}).",
+    "Rolling-origin validation (origins {origins})": (
+        "Validation à origines glissantes (origines {origins})"
+    ),
+    "candidate": "candidat",
+    "log loss": "log loss",
+    "ROC AUC": "ROC AUC",
+    "Brier": "Brier",
+    "seconds": "secondes",
+    "No model registered yet: run `encours train`.": (
+        "Aucun modèle enregistré : lancez `encours train`."
+    ),
+    "aliases": "alias",
+    "MAE days": "MAE (jours)",
+    "coverage": "couverture",
     # pages: the aged balance and the KPIs (/ui/aged-balance, /ui/kpis)
     "Aged balance": "Balance âgée",
     "KPIs": "Indicateurs",

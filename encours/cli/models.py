@@ -15,7 +15,7 @@ from rich.table import Column, Table
 
 from encours.cli.database import ledger_for_models
 from encours.cli.options import JsonFlag
-from encours.cli.output import console, errors, fail, figure, print_json
+from encours.cli.output import console, errors, fail, figure, print_json, words
 from encours.settings import get_settings
 
 
@@ -37,11 +37,13 @@ def features(
     if as_json:
         print_json([spec.__dict__ for spec in specs])
         return
-    table = Table("feature", "family", "type", "meaning", title=f"{len(specs)} features")
+    w = words()
+    headers = ("feature", "family", "type", "meaning")
+    table = Table(*(w(h) for h in headers), title=w("{n} features", n=w.number(len(specs))))
     for spec in specs:
-        table.add_row(spec.name, spec.family, spec.dtype, spec.description)
+        table.add_row(spec.name, spec.family, spec.dtype, spec.describe(w.lang))
     console.print(table)
-    console.print("… plus your own x_* columns of invoices and clients.")
+    console.print(w("… plus your own x_* columns of invoices and clients."))
 
 
 CutoffOption = Annotated[
@@ -67,41 +69,54 @@ PredictionsOption = Annotated[
 def _print_evaluation(report: dict[str, Any]) -> None:
     """The out-of-time figures of the model beside the baselines (and the truth)."""
     keys = ("roc_auc", "pr_auc", "brier", "ece", "mae_days", "coverage_p10_p90")
+    w = words()
     table = Table(
         "",
         *(Column(k, justify="right") for k in keys),
-        title=f"out-of-time test: invoices issued from {report['cutoff']} to {report['end']}",
+        title=w(
+            "out-of-time test: invoices issued from {start} to {end}",
+            start=w.date(dt.date.fromisoformat(report["cutoff"])),
+            end=w.date(dt.date.fromisoformat(report["end"])),
+        ),
         title_justify="left",
     )
-    table.add_row("model", *(figure(report.get(k)) for k in keys))
+    table.add_row(w("model"), *(figure(report.get(k)) for k in keys))
     for name, figs in report["baselines"].items():
-        table.add_row(f"baseline: {name}", *(figure(figs.get(k)) for k in keys))
+        table.add_row(w("baseline: {name}", name=name), *(figure(figs.get(k)) for k in keys))
     for name, figs in report["unseen_clients"].items():
-        table.add_row(f"new clients: {name}", *(figure(figs.get(k)) for k in keys))
+        table.add_row(w("new clients: {name}", name=name), *(figure(figs.get(k)) for k in keys))
     if report.get("oracle"):
-        table.add_row(
-            "simulator's truth (best possible)", *(figure(report["oracle"].get(k)) for k in keys)
-        )
+        truth = w("simulator's truth (best possible)")
+        table.add_row(truth, *(figure(report["oracle"].get(k)) for k in keys))
     console.print(table)
     oracle = report.get("oracle") or {}
     if oracle.get("model_vs_oracle_roc_auc") is not None:
         bands = oracle.get("by_client_history") or {}
         by_history = ", ".join(
-            f"{name} settled invoices {figs['model_vs_oracle_roc_auc']:.1%}"
+            w(
+                "{name} settled invoices {share}",
+                name=name,
+                share=w.percent(figs["model_vs_oracle_roc_auc"], 1),
+            )
             for name, figs in bands.items()
         )
+        share = w.percent(oracle["model_vs_oracle_roc_auc"], 1)
         console.print(
-            f"Model ROC AUC = {oracle['model_vs_oracle_roc_auc']:.1%} of the truth's"
-            + (f" (clients with {by_history})" if by_history else "")
+            w("Model ROC AUC = {share} of the truth's", share=share)
+            + (w(" (clients with {bands})", bands=by_history) if by_history else "")
             + "."
         )
     censoring = report.get("censoring") or {}
     if censoring:
         console.print(
-            f"Paid within {censoring['days_after_due']:.0f} days of the due date: observed "
-            f"{censoring['observed_share_paid']:.1%}; predicted "
-            f"{censoring['with_censored']:.1%} with open invoices as censored, "
-            f"{censoring['dropping_open']:.1%} if they were dropped."
+            w(
+                "Paid within {days} days of the due date: observed {observed}; predicted "
+                "{censored} with open invoices as censored, {dropped} if they were dropped.",
+                days=w.number(censoring["days_after_due"]),
+                observed=w.percent(censoring["observed_share_paid"], 1),
+                censored=w.percent(censoring["with_censored"], 1),
+                dropped=w.percent(censoring["dropping_open"], 1),
+            )
         )
 
 
@@ -138,15 +153,26 @@ def train(
     if as_json:
         print_json(payload)
         return
+    w = words()
     console.print(
-        f"Trained on {payload['n_train']:,} invoices issued before {payload['cutoff']}, "
-        f"tested on {payload['n_test']:,} issued after."
+        w(
+            "Trained on {n_train} invoices issued before {cutoff}, tested on {n_test} issued "
+            "after.",
+            n_train=w.number(payload["n_train"]),
+            cutoff=w.date(dt.date.fromisoformat(payload["cutoff"])),
+            n_test=w.number(payload["n_test"]),
+        )
     )
     _print_evaluation(payload)
     _print_choice(payload.get("late_model_choice"))
     for reg in report.registrations:
-        status = "now the champion" if reg.promoted else "registered as challenger"
-        console.print(f"{reg.name} v{reg.version} is {status}.")
+        if reg.promoted:
+            said = w("{name} v{version} is now the champion.", name=reg.name, version=reg.version)
+        else:
+            said = w(
+                "{name} v{version} is registered as challenger.", name=reg.name, version=reg.version
+            )
+        console.print(said)
 
 
 def write_predictions(frame: Any, path: Path) -> None:
@@ -161,14 +187,19 @@ def _print_choice(choice: dict[str, Any] | None) -> None:
     candidate's validation figures and seconds."""
     if not choice:
         return
-    console.print(f"Late-payment model: {choice['chosen']} ({choice['reason']}).")
+    w = words()
+    console.print(
+        w(
+            "Late-payment model: {chosen} ({reason}).",
+            chosen=choice["chosen"],
+            reason=choice["reason"],
+        )
+    )
+    origins = ", ".join(w.date(dt.date.fromisoformat(o)) for o in choice["origins"])
+    headers = ("candidate", "log loss", "ROC AUC", "Brier", "seconds")
     table = Table(
-        "candidate",
-        "log loss",
-        "ROC AUC",
-        "Brier",
-        "seconds",
-        title=f"Rolling-origin validation (origins {', '.join(choice['origins'])})",
+        *(w(h) for h in headers),
+        title=w("Rolling-origin validation (origins {origins})", origins=origins),
     )
     for name, figs in choice["validation"].items():
         seconds = choice["seconds"].get(name, 0.0) + choice["seconds"].get(f"final_{name}", 0.0)
@@ -177,7 +208,7 @@ def _print_choice(choice: dict[str, Any] | None) -> None:
             figure(figs["log_loss"]),
             figure(figs["roc_auc"]),
             figure(figs["brier"]),
-            f"{seconds:.1f}",
+            w.number(seconds, 1),
         )
     console.print(table)
 
@@ -273,9 +304,11 @@ def models(as_json: JsonFlag = False) -> None:
         print_json(rows)
         return
     if not rows:
-        console.print("No model registered yet: run `encours train`.")
+        console.print(words()("No model registered yet: run `encours train`."))
         return
-    table = Table("model", "version", "aliases", "ROC AUC", "Brier", "MAE days", "coverage")
+    w = words()
+    headers = ("model", "version", "aliases", "ROC AUC", "Brier", "MAE days", "coverage")
+    table = Table(*(w(h) for h in headers))
     for row in rows:
         m = row["metrics"]
         table.add_row(
