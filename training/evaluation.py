@@ -150,12 +150,13 @@ def _survival_figures(out: Outcomes, pred: Predictions, rows: np.ndarray) -> dic
 def from_distribution(p_late: np.ndarray, dist: PaymentDistribution) -> Predictions:
     """Predictions from a late probability and a payment-time distribution."""
     start = dist.issue_offset
+    p10, p90 = dist.band()
     return Predictions(
         p_late=p_late,
         expected_days=dist.expected_offset() - start,
-        p10_days=dist.quantile(0.1) - start,
+        p10_days=p10 - start,
         p50_days=dist.quantile(0.5) - start,
-        p90_days=dist.quantile(0.9) - start,
+        p90_days=p90 - start,
         buckets=bucket_probabilities(p_late, dist.bucket_probabilities()),
         survival=lambda days: dist.survival_at(start[:, None] + days[None, :]),
     )

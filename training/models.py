@@ -36,7 +36,7 @@ class OnboardingModel:
         known = y.notna().to_numpy()
         cols = x[self.features]
         self.late_ = LatePaymentModel().fit(cols[known], y[known], order[known])
-        self.time_ = PaymentTimeModel(max_invoices=self.max_invoices).fit(cols, durations)
+        self.time_ = PaymentTimeModel(max_invoices=self.max_invoices).fit(cols, durations, order)
         self.feature_names_in_ = list(self.features)
         return self
 
@@ -80,7 +80,7 @@ def fit_models(split: Split, max_invoices: int = 100_000) -> FittedModels:
         )
     order = split.train["issue_date"]
     late = LatePaymentModel().fit(split.x_train[known], y[known], order[known])
-    time = PaymentTimeModel(max_invoices=max_invoices).fit(split.x_train, durations)
+    time = PaymentTimeModel(max_invoices=max_invoices).fit(split.x_train, durations, order)
     onboarding = OnboardingModel(split.onboarding_features, max_invoices).fit(
         split.x_train, y, order, durations
     )
