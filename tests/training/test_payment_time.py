@@ -363,12 +363,13 @@ def test_band_levels_narrow_a_band_too_wide_and_keep_a_right_one() -> None:
     rng = np.random.default_rng(0)
     offset = rng.integers(1, 101, 20_000)  # paid uniformly over days 1..100
     paid = np.ones(len(offset), bool)
+    # Right curve: days 10..90 (ends included) hold 81 %, 11..89 hold 79 %.
     lo, hi = band_levels(_uniform(len(offset), 100.0), offset, paid)
-    assert lo == pytest.approx(0.1, abs=0.015) and hi == pytest.approx(0.9, abs=0.015)
-    # A curve too spread, over 125 days: payments' 10th and 90th percentiles, days 10 and
-    # 90, are its 10 / 125 = 0.08 and 90 / 125 = 0.72 quantiles.
+    assert lo == pytest.approx(0.1, abs=0.006) and hi == pytest.approx(1 - lo)
+    # A curve too spread, over 125 days: its q and 1 - q quantiles, days 125 q and
+    # 125 (1 - q) >= 100, hold (100 - 125 q) / 100 = 80 % at q = 0.16.
     lo, hi = band_levels(_uniform(len(offset), 125.0), offset, paid)
-    assert lo == pytest.approx(0.08, abs=0.01) and hi == pytest.approx(0.72, abs=0.01)
+    assert lo == pytest.approx(0.16, abs=0.006) and hi == pytest.approx(1 - lo)
 
 
 def test_band_levels_count_the_open_invoices_past_the_upper_end() -> None:
