@@ -232,6 +232,16 @@ FRENCH: dict[str, str] = {
         "Validation à origines glissantes (origines {origins})"
     ),
     "candidate": "candidat",
+    "mae_days: paid test invoices only; c_index_ipcw and integrated_brier count the open ones "
+    "too (censored, weighted by the chance of still being observed).": (
+        "mae_days : factures payées du test seulement ; c_index_ipcw et integrated_brier "
+        "comptent aussi les ouvertes (censurées, pondérées par la chance d'être encore "
+        "observées)."
+    ),
+    "out of time (from {start})": "hors période (depuis le {start})",
+    "  baseline: {name}": "  référence : {name}",
+    "random 80/20, point in time": "aléatoire 80/20, à date",
+    "published: {name}": "publié : {name}",
     "log loss": "log loss",
     "ROC AUC": "ROC AUC",
     "Brier": "Brier",

@@ -163,7 +163,8 @@ def full_scores(
         np.asarray(invoices["due_date"]),
         open_at=np.maximum(issue, as_of.to_datetime64()),
     )
-    offsets = [np.round(dist.expected_offset()), *(dist.quantile(q) for q in (0.1, 0.5, 0.9))]
+    p10, p90 = dist.band()  # the band's ends as recalibrated to hold 80 % of payments
+    offsets = [np.round(dist.expected_offset()), p10, dist.quantile(0.5), p90]
     dates = np.column_stack([dist.days(offset) for offset in offsets])
     return InvoiceScores(
         p_late, bucket_probabilities(p_late, dist.bucket_probabilities()), dates, reasons

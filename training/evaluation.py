@@ -9,6 +9,7 @@ Clients unseen in training are reported apart, with the onboarding model beside.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,9 +24,15 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from training.dataset import Split
 from training.late_choice import late_probability
 from training.late_payment import bucket_probabilities
-from training.metrics import bucket_metrics, late_metrics, time_metrics
+from training.metrics import (
+    bucket_metrics,
+    kaplan_meier,
+    late_metrics,
+    survival_metrics,
+    time_metrics,
+)
 from training.models import FittedModels
-from training.payment_time import PaymentDistribution, PaymentTimeModel
+from training.payment_time import HORIZON, PaymentDistribution, PaymentTimeModel
 from training.targets import BUCKETS, bucket_outcome, late_outcome, payment_durations
 
 KEYS = ("roc_auc", "pr_auc", "brier", "ece", "mae_days", "coverage_p10_p90")
@@ -41,6 +48,8 @@ class Predictions:
     p50_days: np.ndarray | None = None
     p90_days: np.ndarray | None = None
     buckets: np.ndarray | None = None
+    survival: Callable[[np.ndarray], np.ndarray] | None = None
+    """P(not yet paid) of each invoice at whole days after issue: one row per invoice."""
 
 
 @dataclass
@@ -52,6 +61,10 @@ class Outcomes:
     days: np.ndarray  # days after issue to payment, or to the end while open
     paid: np.ndarray
     amount: np.ndarray  # currency units
+    train_days: np.ndarray | None = None
+    """Days after issue to payment (or to the cut-off while open) of the training invoices:
+    the censoring of the test is estimated on them (see :func:`survival_metrics`)."""
+    train_paid: np.ndarray | None = None
 
 
 def top_decile_catch(out: Outcomes, pred: Predictions, rows: np.ndarray) -> float:
@@ -93,8 +106,11 @@ class Evaluation:
         }
 
 
-def outcomes(invoices: pd.DataFrame, known_at: pd.Timestamp) -> Outcomes:
-    """Outcomes of ``invoices`` as known at ``known_at``."""
+def outcomes(
+    invoices: pd.DataFrame, known_at: pd.Timestamp, training: pd.DataFrame | None = None
+) -> Outcomes:
+    """Outcomes of ``invoices`` as known at ``known_at``, with the ``training`` invoices'
+    payment durations (:func:`payment_durations`) when given."""
     durations = payment_durations(invoices, known_at)
     return Outcomes(
         late=late_outcome(invoices, known_at).to_numpy(),
@@ -102,20 +118,56 @@ def outcomes(invoices: pd.DataFrame, known_at: pd.Timestamp) -> Outcomes:
         days=(durations["offset"] - durations["start"]).to_numpy().astype(float),
         paid=durations["paid"].to_numpy(dtype=bool),
         amount=invoices["amount_cents"].to_numpy(dtype="float64") / 100,
+        train_days=None if training is None else _days(training),
+        train_paid=None if training is None else training["paid"].to_numpy(dtype=bool),
     )
+
+
+def _days(durations: pd.DataFrame) -> np.ndarray:
+    return (durations["offset"] - durations["start"]).to_numpy().astype(float)
+
+
+def survival_times(days: np.ndarray, paid: np.ndarray, train_days: np.ndarray) -> np.ndarray:
+    """Whole days after issue at which survival curves are scored: the 5th to 90th
+    percentiles of the observed payment days, inside both sides' follow-up."""
+    if not paid.any():
+        return np.zeros(0)
+    grid = np.unique(np.ceil(np.quantile(days[paid], np.linspace(0.05, 0.9, 18))))
+    return grid[(grid > days.min()) & (grid < days.max()) & (grid < train_days.max())]
+
+
+def _survival_figures(out: Outcomes, pred: Predictions, rows: np.ndarray) -> dict[str, float]:
+    """:func:`survival_metrics` of ``pred`` on ``rows``, when it has curves."""
+    if pred.survival is None or out.train_days is None or out.train_paid is None:
+        return {}
+    days, paid = out.days[rows], out.paid[rows]
+    times = survival_times(days, paid, out.train_days)
+    if len(times) < 2:
+        return {"c_index_ipcw": float("nan"), "integrated_brier": float("nan")}
+    survival = pred.survival(times)[rows]
+    return survival_metrics(out.train_days, out.train_paid, days, paid, survival, times)
 
 
 def from_distribution(p_late: np.ndarray, dist: PaymentDistribution) -> Predictions:
     """Predictions from a late probability and a payment-time distribution."""
     start = dist.issue_offset
+    p10, p90 = dist.band()
     return Predictions(
         p_late=p_late,
         expected_days=dist.expected_offset() - start,
-        p10_days=dist.quantile(0.1) - start,
+        p10_days=p10 - start,
         p50_days=dist.quantile(0.5) - start,
-        p90_days=dist.quantile(0.9) - start,
+        p90_days=p90 - start,
         buckets=bucket_probabilities(p_late, dist.bucket_probabilities()),
+        survival=lambda days: dist.survival_at(start[:, None] + days[None, :]),
     )
+
+
+def point_survival(expected_days: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Curves of a point prediction: certain to be unpaid until the predicted day (never
+    paid where none is predicted)."""
+    due = np.where(np.isnan(expected_days), np.inf, expected_days)
+    return lambda days: (days[None, :] < due[:, None]).astype("float64")
 
 
 def figures(out: Outcomes, pred: Predictions, rows: np.ndarray | None = None) -> dict[str, Any]:
@@ -137,6 +189,7 @@ def figures(out: Outcomes, pred: Predictions, rows: np.ndarray | None = None) ->
         pick(pred.p10_days),
         pick(pred.p90_days),
     )
+    result |= _survival_figures(out, pred, rows)
     result["late_amount_caught_top10"] = top_decile_catch(out, pred, rows)
     if pred.buckets is not None:
         decided = rows & ~np.isnan(out.bucket)
@@ -227,14 +280,48 @@ def baselines(split: Split, base_rate: float, y_train: pd.Series) -> dict[str, P
     terms = x["inv_terms_days"].to_numpy()
     last = x["hist_last_days_late"].to_numpy()
     lr_p, lr_days = _logistic_baseline(split, y_train)
+    last_delay = terms + np.nan_to_num(last, nan=0.0)
     return {
         "client_last_delay": Predictions(
             p_late=np.where(np.isnan(last), base_rate, (last > 0).astype(float)),
-            expected_days=terms + np.nan_to_num(last, nan=0.0),
+            expected_days=last_delay,
+            survival=point_survival(last_delay),
         ),
-        "due_date": Predictions(p_late=np.full(len(x), base_rate), expected_days=terms),
-        "logistic_regression": Predictions(p_late=lr_p, expected_days=lr_days),
+        "due_date": Predictions(
+            p_late=np.full(len(x), base_rate),
+            expected_days=terms,
+            survival=point_survival(terms),
+        ),
+        "logistic_regression": Predictions(
+            p_late=lr_p, expected_days=lr_days, survival=point_survival(lr_days)
+        ),
+        "kaplan_meier": kaplan_meier_baseline(split, base_rate),
     }
+
+
+def kaplan_meier_baseline(split: Split, base_rate: float) -> Predictions:
+    """One curve for every invoice: the Kaplan-Meier estimate of the days from issue to
+    payment over the training invoices, open ones censored (the no-feature baseline)."""
+    durations = payment_durations(split.train, split.cutoff)
+    days, paid = _days(durations), durations["paid"].to_numpy(dtype=bool)
+    grid = np.arange(0, HORIZON + 1, dtype="float64")
+    curve = kaplan_meier(days, paid, grid)
+    mass = -np.diff(curve)
+    n = len(split.x_test)
+    expected = float((mass * grid[1:]).sum() / mass.sum()) if mass.sum() > 0 else np.nan
+
+    def quantile(q: float) -> float:
+        reached = 1.0 - curve >= q
+        return float(grid[reached.argmax()]) if reached.any() else np.nan
+
+    return Predictions(
+        p_late=np.full(n, base_rate),
+        expected_days=np.full(n, expected),
+        p10_days=np.full(n, quantile(0.1)),
+        p50_days=np.full(n, quantile(0.5)),
+        p90_days=np.full(n, quantile(0.9)),
+        survival=lambda t: np.tile(kaplan_meier(days, paid, t), (n, 1)),
+    )
 
 
 def oracle_predictions(split: Split, truth: pd.DataFrame) -> Predictions | None:
@@ -256,6 +343,7 @@ def oracle_predictions(split: Split, truth: pd.DataFrame) -> Predictions | None:
         return np.where(reached.any(axis=1), grid[reached.argmax(axis=1)], np.nan)
 
     buckets = rows[["p_on_time", "p_1_30", "p_31_60", "p_61_90", "p_over_90"]].to_numpy()
+    last = len(grid) - 1
     return Predictions(
         p_late=rows["p_late"].to_numpy(),
         expected_days=expected,
@@ -263,6 +351,7 @@ def oracle_predictions(split: Split, truth: pd.DataFrame) -> Predictions | None:
         p50_days=quantile(0.5),
         p90_days=quantile(0.9),
         buckets=buckets,
+        survival=lambda t: 1.0 - cdf[:, np.clip(t.astype("int64"), 0, last)],
     )
 
 
@@ -342,7 +431,7 @@ def evaluate(
     split: Split, models: FittedModels, truth: pd.DataFrame | None = None, check: bool = True
 ) -> Evaluation:
     """Every figure of the models on the out-of-time test, beside baselines and the truth."""
-    out = outcomes(split.test, split.end)
+    out = outcomes(split.test, split.end, payment_durations(split.train, split.cutoff))
     y_train = late_outcome(split.train, split.cutoff)
     base_rate = float(y_train.mean()) if y_train.notna().any() else 0.5
     full, onboarding = model_predictions(split, models)

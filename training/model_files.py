@@ -119,7 +119,12 @@ def _form_of(model: Model, prefix: str, boosters: dict[str, lgb.Booster]) -> dic
         "n_estimators": int(model.booster_.n_estimators),
     }
     if isinstance(model, PaymentTimeModel):
-        return {"kind": "payment_time", "max_invoices": model.max_invoices} | common
+        return {
+            "kind": "payment_time",
+            "max_invoices": model.max_invoices,
+            "held_back_days": model.held_back_days,
+            "band_levels": [float(level) for level in model.band_levels_],
+        } | common
     if not isinstance(model, LatePaymentModel):
         raise TypeError(f"no file format for a {type(model).__name__}")
     return {
@@ -259,9 +264,14 @@ def _model_of(form: dict[str, Any], boosters: dict[str, Path]) -> Model:
         lgb.Booster(model_file=str(boosters[form["booster"]])), int(form["n_estimators"])
     )
     if kind == "payment_time":
-        time_model = PaymentTimeModel(form["params"], int(form["max_invoices"]))
+        time_model = PaymentTimeModel(
+            form["params"], int(form["max_invoices"]), int(form.get("held_back_days", 183))
+        )
         time_model.booster_ = booster
         time_model.feature_names_in_ = list(form["feature_names"])
+        # Saved before the band was recalibrated: the plain 10th and 90th percentiles.
+        low, high = form.get("band_levels", (0.1, 0.9))
+        time_model.band_levels_ = (float(low), float(high))
         return time_model
     late_model = LatePaymentModel(
         form["params"], int(form["calibration_folds"]), int(form["max_rows"])

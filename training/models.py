@@ -39,7 +39,7 @@ class OnboardingModel:
         cols = x[self.features]
         late = LatePaymentModel(max_rows=self.max_invoices)  # bounded as the time model
         self.late_ = late.fit(cols[known], y[known], order[known])
-        self.time_ = PaymentTimeModel(max_invoices=self.max_invoices).fit(cols, durations)
+        self.time_ = PaymentTimeModel(max_invoices=self.max_invoices).fit(cols, durations, order)
         self.feature_names_in_ = list(self.features)
         return self
 
@@ -96,7 +96,7 @@ def fit_models(split: Split, max_invoices: int = 100_000) -> FittedModels:
             train["client_id"].astype(str).to_numpy(),
         )
     )
-    time = PaymentTimeModel(max_invoices=max_invoices).fit(split.x_train, durations)
+    time = PaymentTimeModel(max_invoices=max_invoices).fit(split.x_train, durations, order)
     onboarding = OnboardingModel(split.onboarding_features, max_invoices).fit(
         split.x_train, y, order, durations
     )

@@ -10,6 +10,16 @@ from the invoice's features and the period. Survival to any offset is the produc
 bucket probabilities, the expected payment date and the P10 / P50 / P90 dates, also
 conditional on being still open at a later date (an open invoice seen today).
 
+The P10-P90 band is read at levels recalibrated out of time (:func:`band_levels`): the
+hazard's curves are a little too spread, and their 10th-90th percentiles held 85 % of the
+payments of simulated ledgers (1,000 clients, seeds 1-3: 85.8, 85.2, 84.7 %). A model
+fitted on the training invoices issued up to six months before the last learns which
+levels ``(q, 1 - q)`` hold 80 % of the later invoices' payments; nothing of the test
+period is used. On those ledgers the band then held 78.9, 79.4 and 77.1 % (q = 0.135,
+0.13, 0.14, where 0.125-0.13 would have been right: the held-back model, fitted on less,
+is a little less sure than the served one), and 72-74 % for clients unseen in training
+(78-81 % before): new clients are less predictable than the rest.
+
 Dropping the open invoices instead keeps only those paid quickly enough to be paid by
 the cut-off and biases every distribution toward fast payment: see
 :func:`training.evaluation.censoring_check`, which measures both against the truth.
@@ -107,6 +117,13 @@ class PaymentDistribution:
     survival: np.ndarray
     due_day: np.ndarray
     issue_offset: np.ndarray
+    band_levels: tuple[float, float] = (0.1, 0.9)
+    """Probability levels of the P10 / P90 band's ends, as recalibrated on held-back
+    training data so that the band holds 80 % of payments (see :func:`band_levels`)."""
+
+    def band(self) -> tuple[np.ndarray, np.ndarray]:
+        """Offsets of the P10 and P90 ends of the 80 % band (NaN past the horizon)."""
+        return self.quantile(self.band_levels[0]), self.quantile(self.band_levels[1])
 
     def survival_at(self, offset: np.ndarray) -> np.ndarray:
         """P(not paid by ``offset``) (clipped to the curve): one offset per invoice, or a
@@ -184,23 +201,69 @@ class TimeModel(Protocol):
 class PaymentTimeModel:
     """Censoring-aware distribution of the payment date, scikit-learn style."""
 
-    def __init__(self, params: dict[str, object] | None = None, max_invoices: int = 100_000):
+    def __init__(
+        self,
+        params: dict[str, object] | None = None,
+        max_invoices: int = 100_000,
+        held_back_days: int = 183,
+    ):
         self.params = params
         self.max_invoices = max_invoices
+        self.held_back_days = held_back_days
 
-    def fit(self, x: pd.DataFrame, durations: pd.DataFrame) -> PaymentTimeModel:
-        """Learn the hazard per period from invoices paid or still open (censored)."""
+    def fit(
+        self, x: pd.DataFrame, durations: pd.DataFrame, order: pd.Series | None = None
+    ) -> PaymentTimeModel:
+        """Learn the hazard per period from invoices paid or still open (censored).
+
+        With ``order`` (the issue dates), the P10-P90 band is recalibrated out of time
+        (:func:`band_levels`): a model learns on the invoices issued up to
+        ``held_back_days`` before the last, as known then, and the band levels are those
+        that hold 80 % of the later invoices' payments as known now.
+        """
         if len(x) > self.max_invoices:  # a seeded sample keeps training time bounded
             keep = np.random.default_rng(42).choice(len(x), self.max_invoices, replace=False)
             keep.sort()
             x, durations = x.iloc[keep], durations.iloc[keep]
+            order = None if order is None else order.iloc[keep]
+        self.booster_: FittedBooster = self._booster(x, durations)
+        self.feature_names_in_ = list(x.columns)
+        self.band_levels_ = (0.1, 0.9)
+        if order is not None:
+            self.band_levels_ = self._held_back_levels(x, durations, order)
+        return self
+
+    def _booster(self, x: pd.DataFrame, durations: pd.DataFrame) -> FittedBooster:
+        """The hazard booster fitted on the invoice × period rows of ``x``."""
         rows, event = period_rows(x, durations)
         if event.min(initial=1) == event.max(initial=0):
             raise ValueError("the payment-time model needs both paid and unpaid periods")
         booster = lgb.LGBMClassifier(**(self.params or DEFAULT_PARAMS))  # type: ignore[arg-type]
-        self.booster_: FittedBooster = booster.fit(rows, event)
-        self.feature_names_in_ = list(x.columns)
-        return self
+        return booster.fit(rows, event)
+
+    def _held_back_levels(
+        self, x: pd.DataFrame, durations: pd.DataFrame, order: pd.Series
+    ) -> tuple[float, float]:
+        """Band levels learned on the last ``held_back_days`` of issue dates (kept as
+        (0.1, 0.9) when either side is too small to learn from)."""
+        issue = day_numbers(order)
+        cutoff = int(issue.max()) + 1 - self.held_back_days
+        before = issue < cutoff
+        if before.sum() < MIN_BAND_INVOICES or (~before).sum() < MIN_BAND_INVOICES:
+            return (0.1, 0.9)
+        inner = censored_at(durations[before], issue[before], cutoff)
+        try:
+            model = PaymentTimeModel(self.params, self.max_invoices)
+            model.booster_ = model._booster(x[before], inner)
+        except ValueError:
+            return (0.1, 0.9)
+        held = durations[~before]
+        start = held["start"].to_numpy()
+        dist = model.distribution_of(
+            model.booster_input.matrix(x[~before]),
+            *_issue_and_due(start, issue[~before]),
+        )
+        return band_levels(dist, held["offset"].to_numpy(), held["paid"].to_numpy(dtype=bool))
 
     def hazards(
         self,
@@ -291,10 +354,57 @@ class PaymentTimeModel:
         knots = np.maximum(EDGES[None, :], (start - 1)[:, None]).astype("float64")
         knots = np.column_stack([start - 1, knots]).astype("float64")
         survival = np.column_stack([np.ones(len(matrix)), surv])
-        dist = PaymentDistribution(knots, survival, due_day, start)
+        levels = getattr(self, "band_levels_", (0.1, 0.9))
+        dist = PaymentDistribution(knots, survival, due_day, start, levels)
         if seen is None:
             return dist
         base = np.maximum(dist.survival_at(seen), np.finfo(np.float64).tiny)  # S(t) / S(seen)
         clipped = np.maximum(knots, seen[:, None])
         cond = dist.survival_at(clipped) / base[:, None]
-        return PaymentDistribution(clipped, np.minimum(cond, 1.0), due_day, start)
+        return PaymentDistribution(clipped, np.minimum(cond, 1.0), due_day, start, levels)
+
+
+MIN_BAND_INVOICES = 200
+"""Fewer invoices on either side of the held-back cut than this: the band keeps 0.1 / 0.9."""
+BAND_SHARE = 0.8
+"""Share of payments the band should hold: 80 % between P10 and P90."""
+LEVELS = np.round(np.arange(0.01, 0.5, 0.005), 3)
+
+
+def censored_at(durations: pd.DataFrame, issue_day: np.ndarray, cutoff: int) -> pd.DataFrame:
+    """``durations`` as known on day ``cutoff`` (days since 1970): a payment on or after it
+    becomes an invoice still open, censored the day before (as
+    :func:`training.targets.payment_durations` would have said then)."""
+    due_day = issue_day - durations["start"].to_numpy()
+    last = cutoff - 1 - due_day
+    offset = durations["offset"].to_numpy()
+    paid = durations["paid"].to_numpy(dtype=bool) & (offset <= last)
+    return durations.assign(offset=np.where(paid, offset, np.minimum(offset, last)), paid=paid)
+
+
+def _issue_and_due(start: np.ndarray, issue_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Issue and due dates as ``datetime64[D]`` from issue days and their offsets."""
+    return dates_of(issue_day, unit="D"), dates_of(issue_day - start, unit="D")
+
+
+def band_levels(
+    dist: PaymentDistribution, offset: np.ndarray, paid: np.ndarray
+) -> tuple[float, float]:
+    """The levels ``(q, 1 - q)`` whose quantiles hold :data:`BAND_SHARE` of the payments.
+
+    One level for both ends: learned per end, the upper one (where most invoices are still
+    open) wandered from 0.835 to 0.87 between simulated ledgers. Counted as
+    :func:`training.metrics.time_metrics` counts the coverage: an invoice still open counts
+    only once it is certainly past the upper end; whole days, so a payment on the very day
+    of an end is inside.
+    """
+    held = []
+    for q in LEVELS:
+        lo = dist.quantile(q)
+        hi = dist.quantile(1.0 - q)
+        hi = np.where(np.isnan(hi), np.inf, hi)
+        decided = paid | (offset >= hi)
+        inside = paid & (offset >= lo) & (offset <= hi)
+        held.append(inside.sum() / max(decided.sum(), 1))
+    q = float(LEVELS[int(np.argmin(np.abs(np.array(held) - BAND_SHARE)))])
+    return q, round(1.0 - q, 3)

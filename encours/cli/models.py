@@ -68,7 +68,16 @@ PredictionsOption = Annotated[
 
 def _print_evaluation(report: dict[str, Any]) -> None:
     """The out-of-time figures of the model beside the baselines (and the truth)."""
-    keys = ("roc_auc", "pr_auc", "brier", "ece", "mae_days", "coverage_p10_p90")
+    keys = (
+        "roc_auc",
+        "pr_auc",
+        "brier",
+        "ece",
+        "mae_days",
+        "coverage_p10_p90",
+        "c_index_ipcw",
+        "integrated_brier",
+    )
     w = words()
     table = Table(
         "",
@@ -89,6 +98,12 @@ def _print_evaluation(report: dict[str, Any]) -> None:
         truth = w("simulator's truth (best possible)")
         table.add_row(truth, *(figure(report["oracle"].get(k)) for k in keys))
     console.print(table)
+    console.print(
+        w(
+            "mae_days: paid test invoices only; c_index_ipcw and integrated_brier count the "
+            "open ones too (censored, weighted by the chance of still being observed)."
+        )
+    )
     oracle = report.get("oracle") or {}
     if oracle.get("model_vs_oracle_roc_auc") is not None:
         bands = oracle.get("by_client_history") or {}
@@ -235,14 +250,17 @@ def _evaluate_outside(data: Path, cutoff: Any, as_json: bool, predictions: Path 
     if as_json:
         print_json(report)
         return
-    keys = ("roc_auc", "accuracy", "rmse_days")
+    keys = ("roc_auc", "accuracy", "rmse_days", "c_index_ipcw", "integrated_brier")
+    w = words()
     table = Table("", *(Column(k, justify="right") for k in keys), title=f"{data}")
-    table.add_row(f"out of time (from {report['cutoff']})", *(figure(report[k]) for k in keys))
+    start = w.date(dt.date.fromisoformat(report["cutoff"]))
+    table.add_row(w("out of time (from {start})", start=start), *(figure(report[k]) for k in keys))
     for name, figs in report["baselines"].items():
-        table.add_row(f"  baseline: {name}", *(figure(figs.get(k)) for k in keys))
-    table.add_row("random 80/20, point in time", *(figure(report["random_80_20"][k]) for k in keys))
+        table.add_row(w("  baseline: {name}", name=name), *(figure(figs.get(k)) for k in keys))
+    random = report["random_80_20"]
+    table.add_row(w("random 80/20, point in time"), *(figure(random.get(k)) for k in keys))
     for name, figs in report["published"].items():
-        table.add_row(f"published: {name}", *(figure(figs.get(k)) for k in keys))
+        table.add_row(w("published: {name}", name=name), *(figure(figs.get(k)) for k in keys))
     console.print(table)
 
 

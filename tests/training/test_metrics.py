@@ -7,7 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from training.metrics import bucket_metrics, expected_calibration_error, late_metrics, time_metrics
+from training.metrics import (
+    bucket_metrics,
+    expected_calibration_error,
+    kaplan_meier,
+    late_metrics,
+    survival_metrics,
+    time_metrics,
+)
 from training.targets import BUCKETS
 
 
@@ -133,3 +140,42 @@ def test_bucket_metrics_by_hand() -> None:
         ), name
     empty = bucket_metrics(np.array([]), np.zeros((0, 5)))
     assert all(math.isnan(v) for figs in empty.values() for v in figs.values())
+
+
+def test_kaplan_meier_by_hand() -> None:
+    # Paid on days 1, 2, 3; one open since day 2. Day 1: 1 of 4 at risk paid, S = 3/4;
+    # day 2: 1 of 3 (the open one still counts), S = 3/4 * 2/3 = 1/2; day 3: 1 of 1, S = 0.
+    days, paid = np.array([1.0, 2.0, 2.0, 3.0]), np.array([True, True, False, True])
+    got = kaplan_meier(days, paid, np.array([0.0, 1.0, 1.5, 2.0, 3.0, 9.0]))
+    np.testing.assert_allclose(got, [1.0, 0.75, 0.75, 0.5, 0.0, 0.0])
+
+
+def _durations(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    days = rng.integers(5, 60, n).astype(float)
+    open_ = rng.uniform(size=n) < 0.2
+    return np.where(open_, np.minimum(days, rng.integers(5, 60, n)), days), ~open_
+
+
+def test_survival_metrics_reward_the_right_order_and_the_right_curves() -> None:
+    train_days, train_paid = _durations(400, 1)
+    days, paid = _durations(300, 2)
+    times = np.arange(10.0, 50.0, 5.0)
+    exact = (times[None, :] < days[:, None]).astype(float)  # certain, and right when paid
+    reversed_ = (times[None, :] < (70 - days)[:, None]).astype(float)
+    flat = np.tile(kaplan_meier(train_days, train_paid, times), (len(days), 1))
+    right = survival_metrics(train_days, train_paid, days, paid, exact, times)
+    wrong = survival_metrics(train_days, train_paid, days, paid, reversed_, times)
+    none = survival_metrics(train_days, train_paid, days, paid, flat, times)
+    # Curves flat past the last time tie some pairs: near 1 and 0, not exactly.
+    assert right["c_index_ipcw"] > 0.9 and wrong["c_index_ipcw"] < 0.1
+    assert none["c_index_ipcw"] == pytest.approx(0.5)
+    assert right["integrated_brier"] < none["integrated_brier"] < wrong["integrated_brier"]
+
+
+def test_survival_metrics_without_paid_invoices_or_times() -> None:
+    days, paid = _durations(50, 3)
+    got = survival_metrics(days, paid, days, np.zeros(50, bool), np.ones((50, 3)), np.ones(3))
+    assert all(math.isnan(v) for v in got.values())
+    got = survival_metrics(days, paid, days, paid, np.ones((50, 1)), np.ones(1))
+    assert set(got) == {"c_index_ipcw", "integrated_brier"}

@@ -4,12 +4,14 @@ and a ``model.json`` this code cannot read is refused by name."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.isotonic import IsotonicRegression
 
+from training.dataset import Split
 from training.late_payment import (
     Calibrator,
     CenteredIsotonic,
@@ -19,11 +21,15 @@ from training.late_payment import (
 from training.model_files import (
     EXTRA,
     FORM_FILE,
+    MAIN,
     UnknownForm,
     calibrator_form,
     calibrator_of,
     load,
+    save,
 )
+from training.payment_time import PaymentTimeModel
+from training.targets import payment_durations
 
 
 def _held_back(n: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -63,3 +69,45 @@ def test_a_model_json_of_another_format_or_kind_is_refused(tmp_path: Path) -> No
     form.write_text(json.dumps({"format": 1, "model": {"kind": "neural"}, "boosters": {}}))
     with pytest.raises(UnknownForm, match="kind 'neural'"):
         load(tmp_path)
+
+
+def _saved_and_read_back(model: PaymentTimeModel, folder: Path) -> PaymentTimeModel:
+    """``model`` through :func:`save` and :func:`load`, laid out as MLflow logs it."""
+    main, files = save(model, folder)
+    root = folder / "logged"
+    (root / EXTRA).mkdir(parents=True)
+    main.save_model(str(root / MAIN))
+    for file in files:
+        shutil.copy(file, root / EXTRA / file.name)
+    loaded = load(root)
+    assert isinstance(loaded, PaymentTimeModel)
+    return loaded
+
+
+def test_a_payment_time_model_read_back_keeps_its_band(split: Split, tmp_path: Path) -> None:
+    durations = payment_durations(split.train, split.cutoff)
+    model = PaymentTimeModel().fit(split.x_train, durations, split.train["issue_date"])
+    loaded = _saved_and_read_back(model, tmp_path)
+    assert loaded.band_levels_ == model.band_levels_ != (0.1, 0.9)
+    test = split.test
+    before = model.distribution(split.x_test, test["issue_date"], test["due_date"])
+    after = loaded.distribution(split.x_test, test["issue_date"], test["due_date"])
+    for mine, theirs in zip(before.band(), after.band(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    np.testing.assert_array_equal(before.expected_offset(), after.expected_offset())
+
+
+def test_a_payment_time_model_saved_before_the_band_keeps_the_plain_percentiles(
+    split: Split, tmp_path: Path
+) -> None:
+    model = PaymentTimeModel().fit(split.x_train, payment_durations(split.train, split.cutoff))
+    _, files = save(model, tmp_path)
+    form = json.loads(files[0].read_text())
+    del form["model"]["band_levels"], form["model"]["held_back_days"]
+    files[0].write_text(json.dumps(form))
+    root = tmp_path / "logged"
+    (root / EXTRA).mkdir(parents=True)
+    model.booster_.booster_.save_model(str(root / MAIN))
+    shutil.copy(files[0], root / EXTRA / FORM_FILE)
+    loaded = load(root)
+    assert isinstance(loaded, PaymentTimeModel) and loaded.band_levels_ == (0.1, 0.9)

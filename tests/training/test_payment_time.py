@@ -16,6 +16,8 @@ from training.payment_time import (
     N_PERIODS,
     PaymentDistribution,
     PaymentTimeModel,
+    band_levels,
+    censored_at,
     period_of,
     period_rows,
 )
@@ -333,3 +335,62 @@ def test_dropping_open_invoices_biases_toward_fast_payment(
     assert check["dropping_open"] > check["with_censored"]
     assert check["dropping_open"] > observed
     assert abs(check["dropping_open"] - observed) > abs(check["with_censored"] - observed)
+
+
+# --- the P10-P90 band, recalibrated out of time ---------------------------------------
+
+
+def test_durations_as_known_at_an_earlier_cut_by_hand() -> None:
+    # Issued on days 100 and 100, due on 130 (start -30). Paid at offsets 5 and 20: on day
+    # 135 and 150. Seen on day 140 (cut 141): the first paid, the second open since day 140,
+    # offset 10. An invoice already open stays open at its own offset.
+    durations = pd.DataFrame(
+        {"offset": [5, 20, 8], "paid": [True, True, False], "start": [-30, -30, -30]}
+    )
+    got = censored_at(durations, np.array([100, 100, 100]), 141)
+    assert got["paid"].tolist() == [True, False, False]
+    assert got["offset"].tolist() == [5, 10, 8]
+
+
+def _uniform(n: int, width: float) -> PaymentDistribution:
+    """Every invoice paid uniformly over ``width`` days after offset 0."""
+    knots = np.tile([0.0, width], (n, 1))
+    survival = np.tile([1.0, 0.0], (n, 1))
+    return PaymentDistribution(knots, survival, np.zeros(n, "int64"), np.zeros(n, "int64"))
+
+
+def test_band_levels_narrow_a_band_too_wide_and_keep_a_right_one() -> None:
+    rng = np.random.default_rng(0)
+    offset = rng.integers(1, 101, 20_000)  # paid uniformly over days 1..100
+    paid = np.ones(len(offset), bool)
+    # Right curve: days 10..90 (ends included) hold 81 %, 11..89 hold 79 %.
+    lo, hi = band_levels(_uniform(len(offset), 100.0), offset, paid)
+    assert lo == pytest.approx(0.1, abs=0.006) and hi == pytest.approx(1 - lo)
+    # A curve too spread, over 125 days: its q and 1 - q quantiles, days 125 q and
+    # 125 (1 - q) >= 100, hold (100 - 125 q) / 100 = 80 % at q = 0.16.
+    lo, hi = band_levels(_uniform(len(offset), 125.0), offset, paid)
+    assert lo == pytest.approx(0.16, abs=0.006) and hi == pytest.approx(1 - lo)
+
+
+def test_band_levels_count_the_open_invoices_past_the_upper_end() -> None:
+    rng = np.random.default_rng(1)
+    offset = rng.integers(1, 101, 20_000)
+    paid = offset <= 80  # the slowest fifth still open, seen open on day 81
+    offset = np.where(paid, offset, 81)
+    _, hi = band_levels(_uniform(len(offset), 100.0), offset, paid)
+    # Open invoices are certainly past ends up to day 81: the upper end stays near day 90.
+    assert hi > 0.8
+
+
+def test_a_model_fitted_with_issue_dates_recalibrates_its_band(split: Split) -> None:
+    durations = payment_durations(split.train, split.cutoff)
+    model = PaymentTimeModel().fit(split.x_train, durations, split.train["issue_date"])
+    lo, hi = model.band_levels_
+    assert 0.0 < lo < 0.5 < hi < 1.0 and (lo, hi) != (0.1, 0.9)
+    test = split.test
+    dist = model.distribution(split.x_test, test["issue_date"], test["due_date"])
+    p10, p90 = dist.band()
+    np.testing.assert_array_equal(p10, dist.quantile(lo))
+    np.testing.assert_array_equal(p90, dist.quantile(hi))
+    plain = PaymentTimeModel().fit(split.x_train, durations)
+    assert plain.band_levels_ == (0.1, 0.9)

@@ -36,7 +36,7 @@ from training.train import TrainReport, _beatable_champion, train_models
 pytestmark = pytest.mark.slow
 
 runner = CliRunner()
-BASELINES = ("client_last_delay", "due_date", "logistic_regression")
+BASELINES = ("client_last_delay", "due_date", "logistic_regression", "kaplan_meier")
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +128,13 @@ def test_the_report_has_every_figure_beside_the_baselines(first: TrainReport) ->
     assert set(report["baselines"]) == set(BASELINES)
     for figures in report["baselines"].values():
         assert set(figures) >= set(KEYS)
+    # Censoring-aware payment-date figures, for the model and every baseline: the
+    # Kaplan-Meier curve knows nothing of the invoices, so it ranks none above another.
+    for figures in [report, *report["baselines"].values()]:
+        assert 0.0 <= figures["c_index_ipcw"] <= 1.0 and 0.0 <= figures["integrated_brier"] <= 1.0
+    assert report["baselines"]["kaplan_meier"]["c_index_ipcw"] == pytest.approx(0.5)
+    assert report["c_index_ipcw"] > 0.6
+    assert report["integrated_brier"] < report["baselines"]["kaplan_meier"]["integrated_brier"]
     assert set(report["unseen_clients"]) == {"late-payment", "onboarding", "due_date"}
     assert set(report["censoring"]) == {
         "days_after_due",
