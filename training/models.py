@@ -80,10 +80,17 @@ def fit_models(split: Split, max_invoices: int = 100_000) -> FittedModels:
     """Fit the three models on the training side of ``split``."""
     y, durations = training_targets(split)
     known = y.notna().to_numpy()
-    if known.sum() == 0 or y[known].nunique() < 2:
+    if known.sum() == 0:
         raise ValueError(
-            f"not enough history to train: {int(known.sum())} invoices with a known outcome "
-            f"before {split.cutoff.date()}; choose a later --cutoff"
+            f"not enough history to train: no invoice due before {split.cutoff.date()} has a "
+            "known outcome; choose a later --cutoff"
+        )
+    if y[known].nunique() < 2:
+        kind = "late" if y[known].iloc[0] else "on time"
+        raise ValueError(
+            f"nothing to learn late payment from: all {int(known.sum())} invoices due before "
+            f"{split.cutoff.date()} were paid {kind}; choose another --cutoff, or keep to "
+            "the due dates (no model is needed to expect every invoice paid on time)"
         )
     order = split.train["issue_date"]
     train = split.train[known]

@@ -204,6 +204,13 @@ def test_an_action_logged_in_the_page_reaches_the_database_and_the_api(
             ).all()
         engine.dispose()
         assert ("call", "promise_to_pay") in [tuple(r) for r in stored]
+        engine = make_engine(settings.database_url)
+        with engine.connect() as connection:
+            audit = connection.execute(
+                text("select role, method, route from audit_log order by id desc limit 1")
+            ).one()
+        engine.dispose()
+        assert tuple(audit) == ("collector", "POST", "/ui/worklist/actions")
         api = client.get(f"/v1/worklist?as_of={day}&limit=10000", headers=auth(keys["collector"]))
         row = next(r for r in api.json()["rows"] if r["invoice_id"] == invoice.group(1))
         assert row["promised_date"] == day

@@ -116,4 +116,8 @@ def test_train_finishes_or_refuses_in_one_line(
         message = trained.output.strip()
         assert message.startswith("error:") and "\n" not in message, message
     assert "Traceback" not in trained.output
+    if shape is never_late_before_cutoff:
+        assert (
+            trained.exit_code == 1 and "all" in trained.output and "paid on time" in trained.output
+        )
     assert dt.date.fromisoformat(CUTOFF) < ledger.invoices["issue_date"].max().date()
