@@ -130,7 +130,7 @@ def test_any_other_database_error_is_a_503_not_a_500(
     def broken(*_: object) -> None:
         raise ProgrammingError("INSERT INTO actions ...", {}, Exception("relation is gone"))
 
-    monkeypatch.setattr("serving.api.routes.actions.write_ledger", broken)
+    monkeypatch.setattr("serving.services.actions.write_ledger", broken)
     response, waited = locked_app.timed("POST", "/v1/actions", json=ACTION)
     assert_retryable(response, waited)
     assert response.json()["detail"] == f"the database is unavailable; retry in {RETRY} s"

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -91,6 +92,31 @@ def test_a_page_without_a_session_goes_to_the_login_and_comes_back(
         assert "Secure" not in cookie  # plain HTTP here; HTTPS sets it
         assert keys["collector"] not in cookie
         assert client.get(back.headers["location"]).status_code == 200
+
+
+OPEN_PAGES = {"/ui/login", "/ui/static/plotly.min.js"}
+"""The pages' routes that answer without a session: the sign-in form and a public file."""
+
+
+def test_every_page_without_a_session_goes_to_the_login(
+    site: tuple[Settings, dict[str, str]],
+) -> None:
+    settings, _ = site
+    with client_of(settings) as client:
+        routes = [
+            (method, context.path_format)
+            for context in iter_route_contexts(client.app.routes)  # type: ignore[attr-defined]
+            if isinstance(context.original_route, APIRoute)
+            and context.path_format.startswith("/ui")
+            and context.path_format not in OPEN_PAGES
+            for method in sorted(context.methods)
+        ]
+        assert len(routes) >= 12  # the walk finds the pages
+        for method, path in routes:
+            answer = client.request(method, re.sub(r"\{[^}]+\}", "C1", path))
+            assert answer.status_code == 303, f"{method} {path}: {answer.status_code}"
+            assert answer.headers["location"].startswith("/ui/login?next="), path
+        assert client.get("/ui/static/encours.css").status_code == 200  # files need none
 
 
 def test_a_wrong_key_or_a_forged_login_is_refused(site: tuple[Settings, dict[str, str]]) -> None:
