@@ -35,6 +35,7 @@ from scipy import sparse
 from scipy.special import expit
 
 from training.booster_input import BoosterInput
+from training.late_payment import latest_labelled
 from training.linear_late import LinearLateModel, _fit_logistic
 
 N_PAID, SHARE_LATE = "hist_n_paid", "hist_share_late"
@@ -62,8 +63,8 @@ class ClientEffectModel:
         self, x: pd.DataFrame, y: pd.Series, order: pd.Series, clients: pd.Series
     ) -> ClientEffectModel:
         """Fit on ``x``, ``y`` of the invoices of ``clients``, ``order`` their issue dates."""
-        rows = np.argsort(order.to_numpy(), kind="stable")[-self.max_rows :]
-        x, labels = x.iloc[rows], y.astype(int).to_numpy()[rows]
+        rows, labels = latest_labelled(y, order, self.max_rows, both=False)
+        x = x.iloc[rows]
         who = clients.astype(str).to_numpy()[rows]
         base = LinearLateModel(self.ramps, self.penalty, max_rows=self.max_rows)
         design = base.design_of(x)

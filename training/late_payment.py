@@ -65,12 +65,8 @@ class LatePaymentModel:
 
     def fit(self, x: pd.DataFrame, y: pd.Series, order: pd.Series) -> LatePaymentModel:
         """Fit on ``x``, ``y``; ``order`` (issue dates) says how the rows follow in time."""
-        # The latest invoices only, beyond ``max_rows``: recent behaviour matters most, and
-        # training time stays bounded on a large ledger.
-        rows = np.argsort(order.to_numpy(), kind="stable")[-self.max_rows :]
-        x, labels = x.iloc[rows], y.astype(int).to_numpy()[rows]
-        if len(np.unique(labels)) < 2:
-            raise ValueError("the late-payment model needs late and on-time invoices")
+        rows, labels = latest_labelled(y, order, self.max_rows)
+        x = x.iloc[rows]
         params = self.params_for(x.columns)
         held = held_back_raw(x, labels, params, self.calibration_folds)
         if held is None:  # too few invoices to hold any back: the booster's own probabilities
@@ -130,6 +126,19 @@ class LatePaymentModel:
         return np.asarray(
             self.booster_.booster_.predict(matrix, pred_contrib=True, num_threads=threads)
         )
+
+
+def latest_labelled(
+    y: pd.Series, order: pd.Series, max_rows: int, both: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the latest ``max_rows`` rows by ``order`` (issue dates), in time order,
+    and their 0/1 outcomes: recent behaviour matters most, and training time stays bounded
+    on a large ledger. ``both``: refuse outcomes of one kind only."""
+    rows = np.argsort(order.to_numpy(), kind="stable")[-max_rows:]
+    labels = y.astype(int).to_numpy()[rows]
+    if both and len(np.unique(labels)) < 2:
+        raise ValueError("the late-payment model needs late and on-time invoices")
+    return rows, labels
 
 
 MIN_HELD_BACK = 50

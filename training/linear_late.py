@@ -34,6 +34,7 @@ from threadpoolctl import threadpool_limits
 
 from features.registry import directions
 from training.booster_input import BoosterInput
+from training.late_payment import latest_labelled
 
 MISSING_RAMP = -1
 """The place of a missing-value indicator in a feature's :attr:`Terms.knots` (no knot)."""
@@ -119,10 +120,8 @@ class LinearLateModel:
 
     def fit(self, x: pd.DataFrame, y: pd.Series, order: pd.Series) -> LinearLateModel:
         """Fit on ``x``, ``y``; ``order`` (issue dates) keeps the latest ``max_rows`` rows."""
-        rows = np.argsort(order.to_numpy(), kind="stable")[-self.max_rows :]
-        x, labels = x.iloc[rows], y.astype(int).to_numpy()[rows]
-        if len(np.unique(labels)) < 2:
-            raise ValueError("the late-payment model needs late and on-time invoices")
+        rows, labels = latest_labelled(y, order, self.max_rows)
+        x = x.iloc[rows]
         design = self.design_of(x)
         self.coef_, self.intercept_ = _fit_logistic(
             design, labels, self.penalty, self.bounds(x.columns)

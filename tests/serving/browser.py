@@ -9,10 +9,7 @@ made available to every serving test module by ``tests/serving/conftest.py``.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.serving.conftest import Store, keys_for
-from tests.serving.test_end_to_end import _free_port, _wait_ready
+from tests.serving.test_end_to_end import encours_serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).parents[2] / "build" / "screenshots"
@@ -55,26 +52,13 @@ def served_site(store: Store, tmp_path_factory: pytest.TempPathFactory) -> Itera
     url = f"sqlite:///{root}/ledger.db"
     settings = store.settings.model_copy(update={"database_url": url})
     keys = keys_for(settings)
-    port = _free_port()
-    env = os.environ | {
+    env = {
         "ENCOURS_DATABASE_URL": url,
         "ENCOURS_MODELS_DIR": str(settings.models_dir),
         "ENCOURS_LEDGER_REFRESH_SECONDS": "3600",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "encours", "serve", "--port", str(port)],
-        env=env,
-        cwd=root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process)
+    with encours_serve(env, root) as base:
         yield Site(base, keys, url, str(store.ledger.invoices["issue_date"].max().date()))
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @dataclass

@@ -14,6 +14,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -58,16 +59,9 @@ def _register(model: object) -> str:
     return str(info.registered_model_version)
 
 
-@pytest.fixture(scope="session")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    """The simulated ledger saved, and two late-payment fits registered; v1 is champion."""
-    from training.dataset import ledger_end, out_of_time_split
-    from training.late_payment import LatePaymentModel
-    from training.targets import late_outcome
-    from training.tracking import use_store
-    from training.train import default_cutoff
-
-    root = tmp_path_factory.mktemp("serving-store")
+def saved_ledger(root: Path) -> tuple[Settings, Ledger]:
+    """Settings on a fresh database and MLflow store under ``root``, the simulated ledger
+    (:data:`CONFIG`) saved there, and the ledger as the database gives it back."""
     settings = Settings(
         database_url=f"sqlite:///{root}/ledger.db",
         models_dir=root / "models",
@@ -78,6 +72,19 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     save_ledger(engine, simulate(CONFIG).ledger)
     ledger = load_ledger(engine)
     engine.dispose()
+    return settings, ledger
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """The simulated ledger saved, and two late-payment fits registered; v1 is champion."""
+    from training.dataset import ledger_end, out_of_time_split
+    from training.late_payment import LatePaymentModel
+    from training.targets import late_outcome
+    from training.tracking import use_store
+    from training.train import default_cutoff
+
+    settings, ledger = saved_ledger(tmp_path_factory.mktemp("serving-store"))
     end = ledger_end(ledger)
     split = out_of_time_split(ledger, default_cutoff(end), end)
     y = late_outcome(split.train, split.cutoff)

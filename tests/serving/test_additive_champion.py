@@ -19,10 +19,9 @@ from fastapi.testclient import TestClient
 from encours.settings import Settings
 from features.pipeline import FeatureBuilder
 from ledger.contract import Ledger
-from ledger.storage import load_ledger, make_engine, migrate, save_ledger
+from ledger.storage import make_engine
 from serving.scoring import LoadedModel, full_scores
-from simulator import simulate
-from tests.serving.conftest import CONFIG, auth
+from tests.serving.conftest import auth, saved_ledger
 from training.late_choice import CalibratedLateModel, late_contributions_of, late_probability
 from training.models import LATE_MODEL
 
@@ -50,17 +49,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     from training.tracking import CHAMPION, quiet_mlflow, use_store
     from training.train import default_cutoff
 
-    root = tmp_path_factory.mktemp("additive-store")
-    settings = Settings(
-        database_url=f"sqlite:///{root}/ledger.db",
-        models_dir=root / "models",
-        ledger_refresh_seconds=3600,
-    )
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    save_ledger(engine, simulate(CONFIG).ledger)
-    ledger = load_ledger(engine)
-    engine.dispose()
+    settings, ledger = saved_ledger(tmp_path_factory.mktemp("additive-store"))
     end = ledger_end(ledger)
     split = out_of_time_split(ledger, default_cutoff(end), end)
     y = late_outcome(split.train, split.cutoff)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -45,6 +47,27 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 90
     raise AssertionError("server not ready in time")
 
 
+@contextmanager
+def encours_serve(env: dict[str, str], cwd: Path) -> Iterator[str]:
+    """``encours serve`` on a free port with ``env`` over this process's environment, ready;
+    yields its base URL and stops it on the way out."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "encours", "serve", "--port", str(port)],
+        env=os.environ | env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 @pytest.fixture(scope="module")
 def served(
     tmp_path_factory: pytest.TempPathFactory,
@@ -62,28 +85,17 @@ def served(
     use_store(settings.tracking_uri, settings.artifacts_uri)
     train_models(load_ledger(engine))
     token = create_key(engine, "viewer", "end to end").token
-    port = _free_port()
-    env = os.environ | {
+    env = {
         "ENCOURS_DATABASE_URL": settings.database_url,
         "ENCOURS_MODELS_DIR": str(settings.models_dir),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "encours", "serve", "--port", str(port)],
-        env=env,
-        cwd=root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process)
-        with httpx.Client(
+    with (
+        encours_serve(env, root) as base,
+        httpx.Client(
             base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30
-        ) as client:
-            yield client, settings, sim
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+        ) as client,
+    ):
+        yield client, settings, sim
 
 
 def test_scores_invoices_over_http(served: tuple[httpx.Client, Settings, object]) -> None:

@@ -15,10 +15,7 @@ import pytest
 from mlflow.tracking._model_registry import utils as registry_utils
 from mlflow.tracking._tracking_service import utils as tracking_utils
 
-from encours.settings import Settings
-from ledger.storage import load_ledger, make_engine, migrate, save_ledger
-from simulator import simulate
-from tests.serving.conftest import CONFIG, Store
+from tests.serving.conftest import Store, saved_ledger
 from training.models import LATE_MODEL
 
 
@@ -29,17 +26,7 @@ def trained_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     from training.registry import RunRecord, load, register, use_store
     from training.train import train_models
 
-    root = tmp_path_factory.mktemp("trained-store")
-    settings = Settings(
-        database_url=f"sqlite:///{root}/ledger.db",
-        models_dir=root / "models",
-        ledger_refresh_seconds=3600,
-    )
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    save_ledger(engine, simulate(CONFIG).ledger)
-    ledger = load_ledger(engine)
-    engine.dispose()
+    settings, ledger = saved_ledger(tmp_path_factory.mktemp("trained-store"))
     with pytest.MonkeyPatch.context() as mp:  # the MLflow store in force, put back after
         mp.setattr(tracking_utils, "_tracking_uri", tracking_utils._tracking_uri)
         mp.setattr(registry_utils, "_registry_uri", registry_utils._registry_uri)
