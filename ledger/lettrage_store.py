@@ -47,6 +47,7 @@ from ledger.lettrage import PROPOSAL_COLUMNS, LettrageConfig, open_items, propos
 from ledger.money import cents_to_decimal, decimal_to_cents
 from ledger.schema import TABLE_OBJECTS, metadata, recorded_columns
 from ledger.storage import load_ledger
+from ledger.versions import client_ids_of, note_clients_written
 
 STATUSES = ("applied", "review", "rejected")
 """``applied``: a payment row was written; ``review``: waits for a person; ``rejected``:
@@ -222,6 +223,7 @@ def apply_lettrage(
         )
         if writer is not None:
             record_write(connection, writer, result.summary(config), result.applied["payment_id"])
+        note_clients_written(connection, client_ids_of(result.applied))
     return result
 
 

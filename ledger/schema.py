@@ -174,3 +174,26 @@ AUDIT_LOG = Table(
     Column("ids", JSON(), nullable=True, comment="ids of the rows written (the first 100)"),
     comment="every write through the API: who, what, when",
 )
+
+LEDGER_VERSION = Table(
+    "ledger_version",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False, comment="always 1"),
+    Column("version", Integer(), nullable=False, comment="bumped by every write to the ledger"),
+    CheckConstraint("id = 1", name="ck_ledger_version_one_row"),
+    comment="the ledger's version: one row, its number raised by every import and action",
+)
+
+LEDGER_CHANGES = Table(
+    "ledger_changes",
+    metadata,
+    Column("version", Integer(), primary_key=True, autoincrement=False, comment="version made"),
+    Column("at", DateTime(timezone=True), nullable=False, comment="when (UTC)"),
+    Column(
+        "client_ids",
+        JSON(),
+        nullable=True,
+        comment="clients whose rows the write changed; empty when too many to list (any)",
+    ),
+    comment="what each ledger version changed, so that a reader rereads only those clients",
+)

@@ -26,6 +26,7 @@ from ledger.audit import Writer
 from ledger.contract import TABLES, Ledger, TableSpec, empty_frame, user_columns
 from ledger.files import contract_frame
 from ledger.schema import EXTRA, RECORDED_BY, ROW_KEY, TABLE_OBJECTS
+from ledger.versions import note_ledger_write
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Parents before children, so foreign keys hold at every statement.
@@ -320,6 +321,7 @@ def write_ledger(
         frame = tables[name]
         if not frame.empty:
             summary.tables[name] = _save_table(connection, TABLES[name], frame, writer)
+    note_ledger_write(connection, ledger, summary.changed)  # last: see ledger.versions
     return summary
 
 

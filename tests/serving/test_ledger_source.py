@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from ledger.storage import make_engine, migrate, save_ledger
+from ledger.versions import bump_version
 from serving.ledger_source import LedgerSource
 from tests.ledger.factories import small_ledger
 
@@ -25,9 +26,11 @@ def engine(tmp_path: Path) -> Engine:
 
 
 def rename_c1(engine: Engine, name: str) -> None:
-    """Change client C1's name in the database, as an import would."""
+    """Change client C1's name in the database and raise the ledger's version, as an
+    import would."""
     with engine.begin() as connection:
         connection.execute(text("UPDATE clients SET name = :n WHERE client_id = 'C1'"), {"n": name})
+        bump_version(connection, ["C1"])
 
 
 def name_of_c1(source: LedgerSource) -> str:
@@ -50,13 +53,13 @@ def test_a_stale_snapshot_is_served_while_its_replacement_loads(
     first = source.current()
     rename_c1(engine, "Renamed")
     time.sleep(0.1)
-    slow_load = source._load
+    slow_reread = source._reread
 
-    def slow() -> object:
+    def slow(held: object) -> object:
         time.sleep(0.3)
-        return slow_load()
+        return slow_reread(held)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(source, "_load", slow)
+    monkeypatch.setattr(source, "_reread", slow)
     started = time.monotonic()
     assert source.current() is first  # stale: answered at once, from the old snapshot
     assert time.monotonic() - started < 0.2
@@ -73,10 +76,10 @@ def test_a_failed_refresh_keeps_the_snapshot(
     first = source.current()
     time.sleep(0.1)
 
-    def broken() -> object:
+    def broken(held: object) -> object:
         raise OSError("database unreachable")
 
-    monkeypatch.setattr(source, "_load", broken)
+    monkeypatch.setattr(source, "_reread", broken)
     assert source.current() is first
     source.wait_for_refresh(timeout=10)
     assert source.current() is first
@@ -100,6 +103,7 @@ def test_a_held_snapshot_is_left_out_of_garbage_collections_and_an_old_one_freed
     assert source.ready() is first
     old = weakref.ref(first.ledger)
     del first
+    rename_c1(engine, "Renamed")
     time.sleep(0.1)
     source.current()  # stale: starts the refresh
     source.wait_for_refresh(timeout=10)
