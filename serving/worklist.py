@@ -470,6 +470,64 @@ def _ranked(
     return rows.drop(columns="_done").reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class WorklistBase:
+    """One day's worklist candidates scored and described, before the filters and the
+    paging: what every page and filter of that day's worklist shares (the late-payment
+    scores of every open invoice, the most of a worklist's time), kept by the service."""
+
+    as_of: dt.date
+    inv: pd.DataFrame
+    x: pd.DataFrame
+    p_late: np.ndarray
+    described: pd.DataFrame
+
+
+def worklist_base(
+    ledger: Ledger,
+    features: FeatureBuilder,
+    late_model: LateModel,
+    scenarios: Scenarios,
+    as_of: dt.date,
+    *,
+    rates: PenaltyRates | None = None,
+    currency: str | None = None,
+) -> WorklistBase:
+    """The candidates of :func:`build_worklist` (same arguments) scored and described."""
+    inv = _candidates(ledger, as_of, scenarios.soon_due_days, currency)
+    x, p_late = _late_scores(inv, features, late_model, as_of)
+    steps = _steps(ledger, features, scenarios, inv, p_late, day_number(as_of))
+    described = _described(ledger, inv, p_late, steps, rates or PenaltyRates())
+    return WorklistBase(as_of, inv, x, p_late, described)
+
+
+def worklist_page(
+    base: WorklistBase,
+    *,
+    time_model: TimeModel | None = None,
+    limit: int | None = None,
+    filters: WorklistFilter | None = None,
+    offset: int = 0,
+) -> Worklist:
+    """The rows of ``base`` that ``filters`` keep, ranked, ``offset`` and ``limit`` applied
+    (see :func:`build_worklist`); ``base`` is left as it was."""
+    if offset < 0:
+        raise ValueError(f"offset must be 0 or more, not {offset}")
+    as_of = base.as_of
+    keep = matching(base.described, filters)
+    inv, x, p_late = base.inv[keep], base.x[keep], base.p_late[keep]
+    end = None if limit is None else offset + limit
+    scored = _scored(inv, x, p_late, time_model, as_of, end)
+    rows = _with_risks(base.described[keep].reset_index(drop=True), scored)
+    return Worklist(
+        as_of=as_of,
+        rows=_ranked(rows, slice(offset, end), time_model, scored, inv, as_of),
+        n_candidates=len(keep),
+        with_payment_time=time_model is not None,
+        n_matching=int(keep.sum()),
+    )
+
+
 def build_worklist(
     ledger: Ledger,
     features: FeatureBuilder,
@@ -503,19 +561,7 @@ def build_worklist(
     """
     if offset < 0:
         raise ValueError(f"offset must be 0 or more, not {offset}")
-    inv = _candidates(ledger, as_of, scenarios.soon_due_days, currency)
-    x, p_late = _late_scores(inv, features, late_model, as_of)
-    steps = _steps(ledger, features, scenarios, inv, p_late, day_number(as_of))
-    described = _described(ledger, inv, p_late, steps, rates or PenaltyRates())
-    keep = matching(described, filters)
-    inv, x, p_late = inv[keep], x[keep], p_late[keep]
-    end = None if limit is None else offset + limit
-    scored = _scored(inv, x, p_late, time_model, as_of, end)
-    rows = _with_risks(described[keep].reset_index(drop=True), scored)
-    return Worklist(
-        as_of=as_of,
-        rows=_ranked(rows, slice(offset, end), time_model, scored, inv, as_of),
-        n_candidates=len(keep),
-        with_payment_time=time_model is not None,
-        n_matching=int(keep.sum()),
+    base = worklist_base(
+        ledger, features, late_model, scenarios, as_of, rates=rates, currency=currency
     )
+    return worklist_page(base, time_model=time_model, limit=limit, filters=filters, offset=offset)

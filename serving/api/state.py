@@ -14,7 +14,9 @@ from serving.api_keys import AuthFailures, KeyCache
 from serving.batching import ScoreBatcher
 from serving.champions import ModelSet, load_models
 from serving.ledger_source import LedgerSource
+from serving.result_cache import TimedResults
 from serving.scoring import LoadedModel
+from serving.services.models import REGISTRY_SECONDS
 from training.models import LATE_MODEL, TIME_MODEL
 from training.registry import RegistryError
 
@@ -36,6 +38,10 @@ class AppState:
     metrics: Metrics = field(default_factory=Metrics)
     batcher: ScoreBatcher = field(default_factory=ScoreBatcher)
     """Scores the invoices of concurrent ``POST /v1/invoices/score`` requests together."""
+    registry_reads: TimedResults = field(
+        default_factory=lambda: TimedResults(REGISTRY_SECONDS), repr=False
+    )
+    """What the model pages read of the registry lately (``serving.services.models``)."""
     _reloading: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     keys: KeyCache = field(init=False, repr=False)
     """API keys checked lately (``Settings.api_key_cache_seconds``)."""

@@ -103,19 +103,20 @@ def aged_balance_page(page: PageDep, snapshot: SnapshotDep) -> Response:
     if sort not in SORTS:
         raise PageError(400, page.words("Unknown order: {value}.", value=sort))
     number = page_number(page)
-    ledger = snapshot.ledger
-    totals = services.aged_balances(ledger, page.as_of, currency)[0]
-    clients = services.aged_balance_clients(ledger, page.as_of, currency)
+    totals = services.aged_balances(snapshot, page.as_of, currency)[0]
+    clients = services.aged_balance_clients(snapshot, page.as_of, currency)
     pages = max(1, -(-len(clients) // PAGE_ROWS))
     number = min(number, pages)
     return render(
         page,
         "aged_balance.html",
         currency=currency,
-        currencies=services.currencies(ledger),
+        currencies=services.currencies(snapshot),
         totals=totals,
         buckets=BUCKET_NAMES,
-        figure=trend_figure(page.words, services.aged_balance_trend(ledger, page.as_of, currency)),
+        figure=trend_figure(
+            page.words, services.aged_balance_trend(snapshot, page.as_of, currency)
+        ),
         rows=client_rows(clients, sort, number),
         matching=len(clients),
         sort=sort,
@@ -130,7 +131,7 @@ def client_invoices(page: PageDep, snapshot: SnapshotDep, client_id: str) -> Res
     balance âgée with ``?part=rows``, else a page of its own)."""
     currency = page_currency(page)
     try:
-        frame = services.client_open_invoices(snapshot.ledger, page.as_of, client_id, currency)
+        frame = services.client_open_invoices(snapshot, page.as_of, client_id, currency)
     except UnknownClient:
         raise PageError(404, page.words("Unknown client: {client}.", client=client_id)) from None
     shown = frame.head(INVOICE_ROWS)

@@ -65,13 +65,12 @@ def days_figure(words: Words, trend: list[Kpis]) -> str:
 def kpis_page(page: PageDep, snapshot: SnapshotDep) -> Response:
     """The KPIs of one currency at the page's date and at the last twelve month ends."""
     currency = page_currency(page)
-    ledger = snapshot.ledger
-    trend = services.kpis_trend(ledger, page.as_of, currency)
+    trend = services.kpis_trend(snapshot, page.as_of, currency)
     return render(
         page,
         "kpis.html",
         currency=currency,
-        currencies=services.currencies(ledger),
+        currencies=services.currencies(snapshot),
         kpis=trend[-1],  # services.kpis at the page's date, the trend's last point
         parts=PARTS,
         trend=trend,

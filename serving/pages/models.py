@@ -67,7 +67,9 @@ async def models_page(page: PageDep, state: StateDep) -> Response:
     require_page_role(page, "viewer")
     served = state.models
     try:
-        boards = await run_in_threadpool(services.model_boards, state.settings, served)
+        boards = await run_in_threadpool(
+            services.model_boards, state.settings, served, state.registry_reads
+        )
     except RegistryError as exc:
         raise _unreadable(page, exc) from None
     return render(

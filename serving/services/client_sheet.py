@@ -16,12 +16,13 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from ledger.kpis import open_amounts
 from serving.risk_score import Terms, suggested_limit, suggested_terms
 from serving.scoring import DATE_COLUMNS
 from serving.services.clients import ClientRisk, client_risk
 from serving.services.context import Context
+from serving.services.ledger import open_documents
 from serving.services.scores import score_invoices
+from training.models import TIME_MODEL
 
 TREND_MONTHS = 12
 """Month ends the score is shown at, the last one on or before the date."""
@@ -104,7 +105,7 @@ def _money(cents: pd.Series) -> pd.Series:
 def open_invoices(ctx: Context, client_id: str, as_of: dt.date) -> pd.DataFrame:
     """The client's open invoices at ``as_of`` with the models' predictions on the ledger's
     own rows, as :func:`~serving.services.score_stored` gives them one by one."""
-    docs = open_amounts(ctx.ledger, as_of)
+    docs = open_documents(ctx.snapshot, as_of)
     mine = docs[
         (docs["client_id"] == client_id)
         & (docs["doc_type"] == "invoice")
@@ -212,7 +213,14 @@ def client_sheet(ctx: Context, client_id: str, as_of: dt.date | None = None) -> 
         ModelUnavailable: no late-payment champion is served.
     """
     risk = client_risk(ctx, client_id, as_of)
-    day = risk.as_of
+    timed = ctx.served(TIME_MODEL)
+    key = ("client_sheet", client_id, risk.as_of, risk.model.version, timed and timed.version)
+    return ctx.remembered(key, lambda: _sheet(ctx, risk))
+
+
+def _sheet(ctx: Context, risk: ClientRisk) -> ClientSheet:
+    """The sheet of ``risk``'s client at its date (see :func:`client_sheet`)."""
+    client_id, day = risk.client_id, risk.as_of
     return ClientSheet(
         risk=risk,
         client=_client_row(ctx, client_id),

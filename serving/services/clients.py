@@ -66,8 +66,12 @@ def client_risk(ctx: Context, client_id: str, as_of: dt.date | None = None) -> C
     ctx.require_clients([client_id])
     model = ctx.champion(LATE_MODEL)
     day = as_of or dt.date.today()
-    score, n_open = score_client(ctx.ledger, ctx.features, model, client_id, day)
-    return ClientRisk(client_id, day, model, score, n_open)
+    return ctx.remembered(
+        ("client_risk", client_id, day, model.version),
+        lambda: ClientRisk(
+            client_id, day, model, *score_client(ctx.ledger, ctx.features, model, client_id, day)
+        ),
+    )
 
 
 class Prospect(Protocol):

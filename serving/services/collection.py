@@ -1,10 +1,13 @@
-"""Collection uses: the relance worklist, the cash-in forecast and its backtest."""
+"""Collection uses: the relance worklist, the cash-in forecast and its backtest.
+
+Each result is kept with the snapshot it was computed from, under the models' versions
+and what was asked (:meth:`Context.remembered`): the worklist's candidates scored once a
+day and model, whatever the filters and the page; a page, a forecast, a backtest once.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +23,7 @@ from serving.penalties import rates_from_settings
 from serving.scenarios import current_scenarios
 from serving.scoring import LoadedModel
 from serving.services.context import Context
-from serving.worklist import Worklist, build_worklist
+from serving.worklist import Worklist, worklist_base, worklist_page
 from serving.worklist_filter import WorklistFilter, collectors
 from training.models import LATE_MODEL, TIME_MODEL
 
@@ -79,18 +82,25 @@ def worklist(
     scenarios = current_scenarios(ctx.settings.scenarios_file)
     day = as_of or dt.date.today()
     time_model = ctx.served(TIME_MODEL)
-    built = build_worklist(
-        ctx.ledger,
-        ctx.features,
-        model.model,
-        scenarios,
-        day,
-        time_model=None if time_model is None else time_model.model,
-        rates=rates_from_settings(ctx.settings),
-        limit=limit,
-        currency=currency,
-        filters=filters,
-        offset=offset,
+    rates = rates_from_settings(ctx.settings)
+    scored = (day, model.version, id(scenarios), rates, currency)
+    base = ctx.remembered(
+        ("worklist_base", *scored),
+        lambda: worklist_base(
+            ctx.ledger, ctx.features, model.model, scenarios, day, rates=rates, currency=currency
+        ),
+    )
+    timed = None if time_model is None else time_model.version
+    kind = "worklist" if limit is not None else "worklist_all"  # an export: every row
+    built = ctx.remembered(
+        (kind, *scored, timed, filters, offset, limit),
+        lambda: worklist_page(
+            base,
+            time_model=None if time_model is None else time_model.model,
+            limit=limit,
+            filters=filters,
+            offset=offset,
+        ),
     )
     return WorklistAt(day, model, built)
 
@@ -140,14 +150,17 @@ def forecast(
     """
     model = ctx.champion(TIME_MODEL)
     day = as_of or dt.date.today()
-    made = forecast_cash(
-        ctx.ledger,
-        ctx.features,
-        model.model,
-        day,
-        horizon_weeks=horizon_weeks,
-        granularity=granularity,
-        currency=currency,
+    made = ctx.remembered(
+        ("forecast", day, model.version, horizon_weeks, granularity, currency),
+        lambda: forecast_cash(
+            ctx.ledger,
+            ctx.features,
+            model.model,
+            day,
+            horizon_weeks=horizon_weeks,
+            granularity=granularity,
+            currency=currency,
+        ),
     )
     warning = stale_ledger_warning(ctx.ledger, day)
     return ForecastAt(model, made, [warning] if warning else [])
@@ -165,20 +178,7 @@ def forecast_backtest(ctx: Context, currency: str = "EUR") -> Backtest:
         ModelUnavailable: no payment-time champion is served.
     """
     model = ctx.champion(TIME_MODEL)
-    key = (id(ctx.snapshot), model.name, model.version, currency)
-    with _BACKTESTS_LOCK:
-        kept = _BACKTESTS.get(key)
-    if kept is not None and kept[0]() is ctx.snapshot:
-        return kept[1]
-    made = backtest(ctx.ledger, ctx.features, model.model, currency=currency)
-    with _BACKTESTS_LOCK:
-        _BACKTESTS[key] = (weakref.ref(ctx.snapshot), made)
-        while len(_BACKTESTS) > KEPT_BACKTESTS:
-            del _BACKTESTS[next(iter(_BACKTESTS))]  # the oldest
-    return made
-
-
-KEPT_BACKTESTS = 4
-"""Backtests kept: one per currency asked of the snapshot served, and the last snapshot's."""
-_BACKTESTS: dict[tuple[int, str, str, str], tuple[weakref.ref[Any], Backtest]] = {}
-_BACKTESTS_LOCK = threading.Lock()
+    return ctx.remembered(
+        ("backtest", model.version, currency),
+        lambda: backtest(ctx.ledger, ctx.features, model.model, currency=currency),
+    )

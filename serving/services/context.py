@@ -8,8 +8,9 @@ results, which the routes and the commands only format.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from config import Settings
 from features.pipeline import FeatureBuilder
@@ -17,6 +18,26 @@ from ledger.contract import Ledger
 from serving.champions import ModelSet, Refused, load_models
 from serving.ledger_source import Snapshot
 from serving.scoring import LoadedModel, check_clients
+
+T = TypeVar("T")
+
+LedgerSnapshot = Ledger | Snapshot
+"""What the ledger uses read: a snapshot (the API's: its results are kept while it is
+served) or a bare ledger (the command line's: computed each time)."""
+
+
+def ledger_of(source: LedgerSnapshot) -> Ledger:
+    """The ledger of ``source``."""
+    return source.ledger if isinstance(source, Snapshot) else source
+
+
+def remembered(source: LedgerSnapshot, key: Hashable, make: Callable[[], T]) -> T:
+    """``make()``, kept under ``key`` with the snapshot ``source`` (a second call with the
+    same key while that snapshot is served costs a lookup); made each time for a bare
+    ledger. The key need not name the ledger's version: a new version is a new snapshot."""
+    if isinstance(source, Snapshot):
+        return source.results.get(key, make)
+    return make()
 
 
 class ModelUnavailable(Exception):
@@ -68,6 +89,11 @@ class Context:
     def served(self, name: str) -> LoadedModel | None:
         """The champion ``name`` when one is served, else None (for optional models)."""
         return self.models.get(name)
+
+    def remembered(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()`` kept with the snapshot under ``key`` (:func:`remembered`); a key of a
+        result that a model made names the model's version."""
+        return remembered(self.snapshot, key, make)
 
     def require_clients(self, client_ids: Iterable[str]) -> None:
         """Raise ``UnknownClient`` for the first of ``client_ids`` the ledger does not hold."""

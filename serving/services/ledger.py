@@ -1,8 +1,10 @@
 """Ledger uses: the KPIs and the balance âgée at a date and over the last month ends, the
 balance âgée per client and a client's open invoices, the lettrage of bank lines.
 
-They read the ledger alone, no model: they take a :class:`~ledger.contract.Ledger` (a
-:class:`Context`'s, in the API) so that the command line need not fit features for them.
+They read the ledger alone, no model: they take a :class:`~ledger.contract.Ledger` (the
+command line's, which need not fit features for them) or the API's snapshot, with which
+their results are kept while it is served (:func:`~serving.services.context.remembered`):
+the pages ask the same figures at every load, the trends at the same month ends.
 """
 
 from __future__ import annotations
@@ -29,10 +31,12 @@ from ledger.kpis import (
 )
 from ledger.lettrage import LettrageConfig
 from ledger.lettrage_store import LettrageRun, apply_lettrage
+from serving.ledger_source import Snapshot
+from serving.services.context import LedgerSnapshot, ledger_of, remembered
 
 
 def kpis(
-    ledger: Ledger,
+    source: LedgerSnapshot,
     as_of: dt.date | None = None,
     currency: str = "EUR",
     *,
@@ -43,23 +47,37 @@ def kpis(
 ) -> Kpis:
     """The KPIs of ``currency`` at ``as_of`` (default today), from what the ledger knew
     at the end of that day."""
-    return compute_kpis(
-        ledger,
-        as_of or dt.date.today(),
-        currency=currency,
-        cash=cash,
-        short_term_debt=short_term_debt,
-        doubtful=doubtful or DEFAULT_DOUBTFUL,
-        recovery_period_days=recovery_period_days,
-    )[0]
+    day, rule = as_of or dt.date.today(), doubtful or DEFAULT_DOUBTFUL
+    key = ("kpis", day, currency, cash, short_term_debt, rule, recovery_period_days)
+    return remembered(
+        source,
+        key,
+        lambda: compute_kpis(
+            ledger_of(source),
+            day,
+            currency=currency,
+            cash=cash,
+            short_term_debt=short_term_debt,
+            doubtful=rule,
+            recovery_period_days=recovery_period_days,
+        )[0],
+    )
 
 
 def aged_balances(
-    ledger: Ledger, as_of: dt.date | None = None, currency: str | None = None
+    source: LedgerSnapshot, as_of: dt.date | None = None, currency: str | None = None
 ) -> list[dict[str, Any]]:
     """The balance âgée of each currency (only ``currency`` when given) at ``as_of``
     (default today), with its ``currency`` and ``total`` (the buckets' sum)."""
-    balances = aged_balance(ledger, as_of or dt.date.today(), currency)
+    day = as_of or dt.date.today()
+    kept = remembered(
+        source, ("aged_balances", day, currency), lambda: _aged(source, day, currency)
+    )
+    return [dict(row) for row in kept]  # the caller's own: the kept ones stay as made
+
+
+def _aged(source: LedgerSnapshot, day: dt.date, currency: str | None) -> list[dict[str, Any]]:
+    balances = aged_balance(ledger_of(source), day, currency)
     return [
         {
             "currency": code,
@@ -78,28 +96,40 @@ def month_ends(as_of: dt.date, count: int = 12) -> list[dt.date]:
     return days if days and days[-1] == as_of else [*days, as_of]
 
 
-def kpis_trend(ledger: Ledger, as_of: dt.date, currency: str = "EUR") -> list[Kpis]:
-    """:func:`kpis` at each of :func:`month_ends` of ``as_of``, oldest first."""
-    return [kpis(ledger, day, currency) for day in month_ends(as_of)]
+def kpis_trend(source: LedgerSnapshot, as_of: dt.date, currency: str = "EUR") -> list[Kpis]:
+    """:func:`kpis` at each of :func:`month_ends` of ``as_of``, oldest first (each date's
+    kept with a snapshot: a later day's trend computes only its new dates)."""
+    return [kpis(source, day, currency) for day in month_ends(as_of)]
 
 
 def aged_balance_trend(
-    ledger: Ledger, as_of: dt.date, currency: str = "EUR"
+    source: LedgerSnapshot, as_of: dt.date, currency: str = "EUR"
 ) -> list[tuple[dt.date, dict[str, Any]]]:
     """:func:`aged_balances` of ``currency`` at each of :func:`month_ends` of ``as_of``."""
-    return [(day, aged_balances(ledger, day, currency)[0]) for day in month_ends(as_of)]
+    return [(day, aged_balances(source, day, currency)[0]) for day in month_ends(as_of)]
 
 
-def currencies(ledger: Ledger) -> list[str]:
+def currencies(source: LedgerSnapshot) -> list[str]:
     """The currencies of the ledger's invoices, sorted (EUR for a ledger with none)."""
+    return list(remembered(source, ("currencies",), lambda: _currencies(ledger_of(source))))
+
+
+def _currencies(ledger: Ledger) -> list[str]:
     found = ledger.invoices["currency"].dropna().unique().tolist()
     return sorted({str(code) for code in found}) or [DEFAULT_CURRENCY]
 
 
-def aged_balance_clients(ledger: Ledger, as_of: dt.date, currency: str = "EUR") -> pd.DataFrame:
+def aged_balance_clients(
+    source: LedgerSnapshot, as_of: dt.date, currency: str = "EUR"
+) -> pd.DataFrame:
     """The balance âgée of ``currency`` per client at ``as_of``, in cents, with each
     client's ``client_name`` (empty when the ledger has none): the rows whose sums are
     :func:`aged_balances`."""
+    key = ("aged_balance_clients", as_of, currency)
+    return remembered(source, key, lambda: _by_client(ledger_of(source), as_of, currency)).copy()
+
+
+def _by_client(ledger: Ledger, as_of: dt.date, currency: str) -> pd.DataFrame:
     rows = aged_balance_by_client(ledger, as_of)
     rows = rows[rows["currency"] == currency].drop(columns="currency")
     names = ledger.clients.set_index("client_id")["name"] if "name" in ledger.clients else None
@@ -107,8 +137,16 @@ def aged_balance_clients(ledger: Ledger, as_of: dt.date, currency: str = "EUR") 
     return rows.reset_index(drop=True)
 
 
+def open_documents(source: LedgerSnapshot, as_of: dt.date) -> pd.DataFrame:
+    """:func:`ledger.kpis.open_amounts` at ``as_of``, kept with a snapshot: every client's
+    sheet and drill-down at that date filters it (do not change it in place)."""
+    return remembered(
+        source, ("open_amounts", as_of), lambda: open_amounts(ledger_of(source), as_of)
+    )
+
+
 def client_open_invoices(
-    ledger: Ledger, as_of: dt.date, client_id: str, currency: str = "EUR"
+    source: LedgerSnapshot, as_of: dt.date, client_id: str, currency: str = "EUR"
 ) -> pd.DataFrame:
     """The documents of ``client_id`` in ``currency`` open at ``as_of`` (see
     :func:`ledger.kpis.open_amounts`), the most overdue first.
@@ -116,9 +154,10 @@ def client_open_invoices(
     Raises:
         UnknownClient: the ledger does not hold ``client_id``.
     """
-    if client_id not in set(ledger.clients["client_id"].astype(str)):
+    known = source.client_ids if isinstance(source, Snapshot) else None
+    if client_id not in (known or set(ledger_of(source).clients["client_id"].astype(str))):
         raise UnknownClient(client_id)
-    frame = open_amounts(ledger, as_of)
+    frame = open_documents(source, as_of)
     mine = frame[(frame["client_id"] == client_id) & (frame["currency"] == currency)]
     return mine.sort_values(["days_past_due", "invoice_id"], ascending=[False, True])
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from config import Settings
 from serving.champions import ModelSet, Refused
+from serving.result_cache import TimedResults
 from serving.scoring import LoadedModel
 from training.models import LATE_MODEL, MODEL_NAMES, ONBOARDING_MODEL, TIME_MODEL
 from training.registry import CHALLENGER, CHAMPION, list_versions, run_plot, run_plots
@@ -137,15 +138,27 @@ def _board(name: str, rows: list[dict[str, Any]], served: ModelSet, uri: str) ->
     )
 
 
-def model_boards(settings: Settings, served: ModelSet) -> list[ModelBoard]:
+REGISTRY_SECONDS = 15.0
+"""How long the API keeps what it read of the registry for :func:`model_boards`: a version
+promoted meanwhile by ``encours train`` shows at most this late."""
+
+
+def model_boards(
+    settings: Settings, served: ModelSet, kept: TimedResults | None = None
+) -> list[ModelBoard]:
     """Each model's champion and challenger in the registry of ``settings``, and what
-    ``served`` holds of it.
+    ``served`` holds of it; read from ``kept`` (the API's) while it holds a read of the
+    registry made for that very ``served`` set (a reload is seen at once).
 
     Raises:
         RegistryUnavailable: the registry cannot be read.
     """
     uri = settings.tracking_uri
-    return [_board(name, list_versions(name, uri), served, uri) for name in MODEL_NAMES]
+
+    def boards() -> list[ModelBoard]:
+        return [_board(name, list_versions(name, uri), served, uri) for name in MODEL_NAMES]
+
+    return boards() if kept is None else list(kept.get(("boards", uri, id(served)), boards))
 
 
 def model_plot(settings: Settings, name: str, version: str, file: str) -> bytes:

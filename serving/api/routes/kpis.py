@@ -33,7 +33,7 @@ def kpis(
     ] = "EUR",
 ) -> KpisOut:
     """The KPIs of one currency at ``as_of``."""
-    return KpisOut.model_validate(services.kpis(snapshot.ledger, as_of, currency).as_json())
+    return KpisOut.model_validate(services.kpis(snapshot, as_of, currency).as_json())
 
 
 @router.get(
@@ -53,5 +53,5 @@ def aged_balance_route(
 ) -> AgedBalancesOut:
     """The balance âgée of each currency at ``as_of``."""
     day = as_of or dt.date.today()
-    balances = services.aged_balances(snapshot.ledger, day, currency)
+    balances = services.aged_balances(snapshot, day, currency)
     return AgedBalancesOut.model_validate({"as_of": day, "balances": balances})
