@@ -1,18 +1,23 @@
-"""The service's ledger snapshot: reused while fresh, replaced in the background when stale."""
+"""The service's ledger snapshot: reused while fresh, checked in the background when stale,
+reread (only the clients that changed) when the ledger's version moved."""
 
 from __future__ import annotations
 
 import gc
 import time
 import weakref
+from collections.abc import Collection
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
-from ledger.storage import make_engine, migrate, save_ledger
+from ledger.contract import Ledger
+from ledger.storage import load_ledger, make_engine, migrate, save_ledger
 from ledger.versions import bump_version
-from serving.ledger_source import LedgerSource
+from serving import ledger_source
+from serving.ledger_source import LedgerSource, Snapshot
 from tests.ledger.factories import small_ledger
 
 
@@ -117,3 +122,71 @@ def test_nothing_is_ready_before_the_first_load_nor_at_zero_seconds(engine: Engi
     every_time = LedgerSource(engine, max_age_seconds=0)
     every_time.current()
     assert every_time.ready() is None  # must be read anew, in a thread that may wait
+
+
+class Reads:
+    """Counts the whole reads and the client-by-client reads of a :class:`LedgerSource`."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.whole = 0
+        self.clients: list[set[str]] = []
+        whole, some = ledger_source.load_ledger, ledger_source.read_clients
+
+        def load(engine: Engine) -> Ledger:
+            self.whole += 1
+            return whole(engine)
+
+        def read(engine: Engine, client_ids: Collection[str]) -> Ledger:
+            self.clients.append(set(client_ids))
+            return some(engine, client_ids)
+
+        monkeypatch.setattr(ledger_source, "load_ledger", load)
+        monkeypatch.setattr(ledger_source, "read_clients", read)
+
+
+def check_now(source: LedgerSource) -> Snapshot:
+    """The snapshot after a check against the database made now."""
+    source.reread_soon(wait_seconds=10)
+    return source.current()
+
+
+def test_an_unchanged_ledger_is_not_reread(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads = Reads(monkeypatch)
+    source = LedgerSource(engine, max_age_seconds=3600)
+    first = source.current()
+    assert (reads.whole, first.version) == (1, 1)  # the small ledger's import: version 1
+    for _ in range(3):
+        assert check_now(source) is first
+    assert (reads.whole, reads.clients) == (1, [])
+
+
+def test_a_change_is_seen_at_the_next_check_reading_only_its_clients(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = Reads(monkeypatch)
+    source = LedgerSource(engine, max_age_seconds=3600)
+    first = source.current()
+    rename_c1(engine, "Renamed")
+    assert source.current() is first  # fresh: not checked before its max age
+    fresh = check_now(source)
+    assert fresh is not first and fresh.version == 2
+    assert name_of_c1(source) == "Renamed"
+    assert (reads.whole, reads.clients) == (1, [{"C1"}])
+    assert fresh.features.prepared_ is not first.features.prepared_  # features refit
+    whole = load_ledger(engine)
+    pd.testing.assert_frame_equal(fresh.ledger.clients, whole.clients)
+    pd.testing.assert_frame_equal(fresh.ledger.invoices, whole.invoices)
+
+
+def test_changes_not_known_by_client_are_read_whole(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = Reads(monkeypatch)
+    source = LedgerSource(engine, max_age_seconds=3600)
+    source.current()
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE clients SET name = 'Renamed' WHERE client_id = 'C1'"))
+        bump_version(connection, None)  # a write that does not say which clients
+    assert check_now(source).version == 2
+    assert name_of_c1(source) == "Renamed"
+    assert (reads.whole, reads.clients) == (2, [])
