@@ -13,6 +13,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -73,9 +74,17 @@ class LedgerSource:
     the caller's thread.
     """
 
-    def __init__(self, engine: Engine, max_age_seconds: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        max_age_seconds: float,
+        warm: Callable[[Snapshot], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.max_age_seconds = max_age_seconds
+        self.warm = warm
+        """Called in a thread of its own with each new snapshot served (not at 0 seconds):
+        the API computes there what its pages will ask (``serving.services.warming``)."""
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._loaded_at = 0.0
@@ -124,6 +133,7 @@ class LedgerSource:
                 self._snapshot, self._loaded_at = self._load(), time.monotonic()
                 if first and self.max_age_seconds > 0:
                     settle_heap()
+                    self._warm(self._snapshot)
                 return self._snapshot
             stale = time.monotonic() - self._loaded_at > self.max_age_seconds
             if stale and self._refreshing is None:
@@ -148,14 +158,29 @@ class LedgerSource:
         except Exception:
             logger.exception("could not reread the ledger; serving the previous snapshot")
             fresh = None
+        del held  # the old snapshot, freed below once no request holds it
         with self._lock:
             if fresh is not None:
                 self._snapshot = fresh
             self._loaded_at = time.monotonic()  # checked again after another max age
             self._refreshing = None
         if fresh is not None:
-            del fresh
             settle_heap()
+            self._warm(fresh)
+
+    def _warm(self, snapshot: Snapshot) -> None:
+        """Start :attr:`warm` on ``snapshot`` in the background (its failure only logged)."""
+        warm = self.warm
+        if warm is None:
+            return
+
+        def run() -> None:
+            try:
+                warm(snapshot)
+            except Exception:
+                logger.warning("could not compute the pages' figures ahead", exc_info=True)
+
+        threading.Thread(target=run, name="ledger-warm", daemon=True).start()
 
     def reread_soon(self, wait_seconds: float = 0.0) -> None:
         """Reread the ledger now (a page wrote to it), in the background, waiting up to

@@ -36,6 +36,8 @@ from serving.api.state import AppState
 from serving.champions import ModelSet, RegistryUnavailable, load_models
 from serving.ledger_source import LedgerSource
 from serving.pages import add_pages
+from serving.services.context import Context
+from serving.services.warming import warm_results
 
 logger = logging.getLogger("encours.api")
 
@@ -77,6 +79,7 @@ def build_state(settings: Settings, app_metrics: Metrics | None = None) -> AppSt
         metrics=app_metrics or Metrics(),
     )
     state.metrics.show_models(served.models.values())
+    state.ledger.warm = lambda snapshot: warm_results(Context(snapshot, state.models, settings))
     return state
 
 

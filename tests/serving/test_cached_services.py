@@ -15,6 +15,8 @@ from ledger.contract import Ledger
 from ledger.storage import make_engine, migrate, save_ledger
 from serving import services
 from serving.ledger_source import LedgerSource, Snapshot
+from serving.services.warming import warm_results
+from serving.worklist_filter import WorklistFilter
 from tests.ledger.factories import dates, small_ledger
 from tests.serving.conftest import Store
 from training.models import LATE_MODEL
@@ -86,6 +88,12 @@ def test_kept_model_figures_equal_fresh_ones_and_follow_a_write(
     source = LedgerSource(engine, max_age_seconds=3600)
     ctx = services.Context(source.current(), models, store.settings)
     day = store.ledger.invoices["issue_date"].max().date()
+    warm_results(ctx, day)  # what the API computes ahead: the pages' first asks find it
+    made = ctx.snapshot.results.made
+    services.kpis_trend(ctx.snapshot, day)
+    services.aged_balance_trend(ctx.snapshot, day)
+    services.worklist(ctx, day, filters=WorklistFilter(), limit=50)
+    assert ctx.snapshot.results.made == made + 1  # the page's rows alone: candidates kept
     first = services.worklist(ctx, day, limit=5)
     anew = services.worklist(services.context_of(ctx.ledger, models, store.settings), day, limit=5)
     pd.testing.assert_frame_equal(first.worklist.rows, anew.worklist.rows)

@@ -4,6 +4,7 @@ reread (only the clients that changed) when the ledger's version moved."""
 from __future__ import annotations
 
 import gc
+import threading
 import time
 import weakref
 from collections.abc import Collection
@@ -190,3 +191,23 @@ def test_changes_not_known_by_client_are_read_whole(
     assert check_now(source).version == 2
     assert name_of_c1(source) == "Renamed"
     assert (reads.whole, reads.clients) == (2, [])
+
+
+def test_each_new_snapshot_is_handed_to_the_warmer_and_an_unchanged_one_not(
+    engine: Engine,
+) -> None:
+    warmed: list[Snapshot] = []
+    arrived = threading.Semaphore(0)
+
+    def warm(snapshot: Snapshot) -> None:
+        warmed.append(snapshot)
+        arrived.release()
+
+    source = LedgerSource(engine, max_age_seconds=3600, warm=warm)
+    first = source.current()
+    assert arrived.acquire(timeout=10) and warmed == [first]
+    check_now(source)  # unchanged: nothing new to warm
+    rename_c1(engine, "Renamed")
+    fresh = check_now(source)
+    assert arrived.acquire(timeout=10) and warmed == [first, fresh]
+    assert not arrived.acquire(timeout=0.2)
