@@ -8,8 +8,14 @@ its ledger read before the clock starts; a collector signs in through ``/ui/logi
 each page is asked ``--repeat`` times at the ledger's last day and the best time kept: the
 time the app takes from the request to the last byte of the page, without a network.
 
+The app keeps what it computed from its ledger snapshot (``serving.result_cache``): the
+first ask of a page at a date (``first``) computes, the next ones (the best) find it kept.
+The figures the app computes ahead for today (``serving.services.warming``) are left to
+finish before the clock starts (``warm`` says how long they took): the pages here are
+asked at the ledger's last day, not today.
+
 Target: every page under 300 ms. The last line is machine-readable:
-``<page>_ms=<float> ...``.
+``<page>_ms=<float> ...`` (the best times).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -66,6 +73,11 @@ def main() -> None:
         client_id = str(ledger.invoices["client_id"].value_counts().index[0])
         del ledger
         with TestClient(create_app(settings, warm=True), follow_redirects=False) as client:
+            started = time.perf_counter()
+            for thread in threading.enumerate():
+                if thread.name == "ledger-warm":
+                    thread.join()
+            print(f"warm               {(time.perf_counter() - started) * 1000:9.1f} ms")
             form = client.get("/ui/login").text
             csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
             assert csrf is not None
@@ -75,7 +87,7 @@ def main() -> None:
                 name: best_ms(client, path, args.repeat)
                 for name, path in pages(day, client_id).items()
             }
-    for name, (ms, status) in times.items():
+    for name, (ms, status, first) in times.items():
         verdict = (
             "ok"
             if status == 200 and ms < TARGET_MS
@@ -83,19 +95,20 @@ def main() -> None:
             if status == 200
             else f"HTTP {status}"
         )
-        print(f"{name:18} {ms:9.1f} ms  {verdict}")
-    print(" ".join(f"{name}_ms={ms:.1f}" for name, (ms, _) in times.items()))
+        print(f"{name:18} {ms:9.1f} ms  {verdict:5} (first {first:.1f} ms)")
+    print(" ".join(f"{name}_ms={ms:.1f}" for name, (ms, _, _) in times.items()))
 
 
-def best_ms(client: object, path: str, repeat: int) -> tuple[float, int]:
-    """The best of ``repeat`` times to get ``path`` whole, in ms, and its status."""
-    best, status = float("inf"), 0
+def best_ms(client: object, path: str, repeat: int) -> tuple[float, int, float]:
+    """The best of ``repeat`` times to get ``path`` whole, in ms, its status, and the time
+    of the first ask."""
+    times, status = [], 0
     for _ in range(repeat):
         started = time.perf_counter()
         answer = client.get(path)  # type: ignore[attr-defined]
-        best = min(best, (time.perf_counter() - started) * 1000)
+        times.append((time.perf_counter() - started) * 1000)
         status = answer.status_code
-    return best, status
+    return min(times), status, times[0]
 
 
 if __name__ == "__main__":

@@ -41,19 +41,33 @@ def trend_chart(words: Words, trend: list[ScoreAt], labels: dict[str, str]) -> s
             hovertemplate=labels["hover"],
         )
     )
-    for letter, least in GRADES:
-        figure.add_hline(
-            y=least,
-            line={"color": COLOURS[5], "width": 1, "dash": "dot"},
-            annotation_text=letter,
-            annotation_position="top right",
-        )
+    dotted = {"color": COLOURS[5], "width": 1, "dash": "dot"}
     figure.update_layout(
         base_layout(words, showlegend=False),
         xaxis=date_axis(words),
         yaxis={"range": [0, 100], "title": {"text": labels["score"]}},
+        shapes=[across(least, dotted) for _, least in GRADES],
+        annotations=[
+            {
+                "xref": "paper",
+                "x": 1,
+                "xanchor": "right",
+                "y": least,
+                "yanchor": "bottom",
+                "text": letter,
+                "showarrow": False,
+            }
+            for letter, least in GRADES
+        ],
     )
     return figure_json(figure)
+
+
+def across(y: float, line: dict[str, Any]) -> dict[str, Any]:
+    """A line across the plot at ``y``: what ``add_hline`` draws, given as a plain shape
+    (``add_hline`` took 50 ms a line, a fifth of the sheet's time once its figures are
+    kept)."""
+    return {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": y, "y1": y, "line": line}
 
 
 def wrapped(label: str, width: int = 16) -> str:
@@ -114,10 +128,10 @@ def history_chart(words: Words, settled: pd.DataFrame, labels: dict[str, str]) -
                 hovertemplate=labels["hover"],
             )
         )
-    figure.add_hline(y=0, line={"color": COLOURS[5], "width": 1})
     figure.update_layout(
         base_layout(words, hovermode="closest"),
         xaxis=date_axis(words),
         yaxis={"title": {"text": labels["days"]}, "zeroline": False},
+        shapes=[across(0, {"color": COLOURS[5], "width": 1})],
     )
     return figure_json(figure)
