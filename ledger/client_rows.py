@@ -94,3 +94,27 @@ def with_clients_replaced(
             merged = merged.sort_values(spec.id_column, kind="stable", ignore_index=True)
         out[name] = merged
     return Ledger(**out)
+
+
+def client_ledger(ledger: Ledger, client_id: str) -> Ledger:
+    """The rows of ``client_id`` alone: its client row, invoices, advances, unbilled and
+    effets, the payments it made or that are matched to its invoices, the actions on its
+    invoices. Its documents' open amounts at any date are the whole ledger's (each rests
+    on its own payments), for a fraction of the work on a large ledger."""
+    invoices = ledger.invoices[ledger.invoices["client_id"] == client_id]
+    ids = pd.Index(invoices["invoice_id"], dtype=object)
+    payments = ledger.payments
+    mine = (payments["client_id"] == client_id) | payments["invoice_id"].isin(ids)
+
+    def own(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["client_id"] == client_id]
+
+    return Ledger(
+        clients=own(ledger.clients),
+        invoices=invoices,
+        payments=payments[mine],
+        advances=own(ledger.advances),
+        unbilled=own(ledger.unbilled),
+        actions=ledger.actions[ledger.actions["invoice_id"].isin(ids)],
+        effets=own(ledger.effets),
+    )

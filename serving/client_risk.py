@@ -43,12 +43,17 @@ def invoice_frame(
     )
 
 
-def client_invoices(ledger: Ledger, client_id: str, as_of: dt.date) -> tuple[pd.DataFrame, int]:
+def client_invoices(
+    ledger: Ledger, client_id: str, as_of: dt.date, open_docs: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, int]:
     """The client's open invoices at ``as_of`` and their number; when it has none, one
     typical invoice and 0: issued at ``as_of``, of the median amount of the client's
     invoices issued before (of all clients' without any; 1,000 without any at all), on
-    its agreed terms (else its median terms, else 30 days)."""
-    open_docs = open_amounts(ledger, as_of)
+    its agreed terms (else its median terms, else 30 days). ``open_docs``: the ledger's
+    :func:`open_amounts` at ``as_of`` when the caller has them (those of the client's own
+    rows will do), else computed."""
+    if open_docs is None:
+        open_docs = open_amounts(ledger, as_of)
     mine = open_docs[
         (open_docs["client_id"] == client_id)
         & (open_docs["doc_type"] == "invoice")
@@ -98,14 +103,20 @@ def _first(x: pd.DataFrame, column: str) -> float | None:
 
 
 def client_risk(
-    ledger: Ledger, features: FeatureBuilder, late: LoadedModel, client_id: str, as_of: dt.date
+    ledger: Ledger,
+    features: FeatureBuilder,
+    late: LoadedModel,
+    client_id: str,
+    as_of: dt.date,
+    open_docs: pd.DataFrame | None = None,
 ) -> tuple[RiskScore, int]:
-    """Risk score of a client of the ledger and the number of open invoices behind it.
+    """Risk score of a client of the ledger and the number of open invoices behind it
+    (``open_docs``: see :func:`client_invoices`).
 
     The caller has checked that the ledger holds ``client_id``
     (:meth:`serving.services.Context.require_clients`).
     """
-    frame, n_open = client_invoices(ledger, client_id, as_of)
+    frame, n_open = client_invoices(ledger, client_id, as_of, open_docs)
     x = features.transform(frame, pd.Timestamp(as_of))
     inputs = RiskInputs(
         p_late=float(np.mean(late.predict_late(x, frame["client_id"]))),

@@ -16,11 +16,11 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from ledger.balances import open_amounts
 from serving.risk_score import Terms, suggested_limit, suggested_terms
 from serving.scoring import DATE_COLUMNS
-from serving.services.clients import ClientRisk, client_risk
+from serving.services.clients import ClientRisk, client_risk, own_rows
 from serving.services.context import Context
-from serving.services.ledger import open_documents
 from serving.services.scores import score_invoices
 from training.models import TIME_MODEL
 
@@ -105,7 +105,8 @@ def _money(cents: pd.Series) -> pd.Series:
 def open_invoices(ctx: Context, client_id: str, as_of: dt.date) -> pd.DataFrame:
     """The client's open invoices at ``as_of`` with the models' predictions on the ledger's
     own rows, as :func:`~serving.services.score_stored` gives them one by one."""
-    docs = open_documents(ctx.snapshot, as_of)
+    own = own_rows(ctx, client_id)
+    docs = open_amounts(own, as_of)
     mine = docs[
         (docs["client_id"] == client_id)
         & (docs["doc_type"] == "invoice")
@@ -128,7 +129,7 @@ def open_invoices(ctx: Context, client_id: str, as_of: dt.date) -> pd.DataFrame:
         out[name] = pd.Series(dtype="datetime64[ns]")
     if mine.empty:
         return out
-    rows = ctx.ledger.invoices.loc[mine.index].reset_index(drop=True)
+    rows = own.invoices.loc[mine.index].reset_index(drop=True)
     scores = score_invoices(ctx, rows, as_of, explain=False)
     out["p_late"] = scores.p_late
     if scores.dates is not None:
@@ -140,7 +141,7 @@ def open_invoices(ctx: Context, client_id: str, as_of: dt.date) -> pd.DataFrame:
 def settled_invoices(ctx: Context, client_id: str, as_of: dt.date) -> pd.DataFrame:
     """The client's invoices settled on or before ``as_of`` and their days late (the
     payment date less the due date, as the history features count them)."""
-    invoices = ctx.ledger.invoices
+    invoices = own_rows(ctx, client_id).invoices
     paid = invoices[
         (invoices["client_id"] == client_id)
         & (invoices["doc_type"] == "invoice")
@@ -160,9 +161,9 @@ def settled_invoices(ctx: Context, client_id: str, as_of: dt.date) -> pd.DataFra
 
 def client_actions(ctx: Context, client_id: str, as_of: dt.date) -> pd.DataFrame:
     """The relances logged on the client's invoices on or before ``as_of``, latest first."""
-    invoices = ctx.ledger.invoices
-    ids = invoices.loc[invoices["client_id"] == client_id, "invoice_id"]
-    actions = ctx.ledger.actions
+    own = own_rows(ctx, client_id)
+    ids = own.invoices["invoice_id"]
+    actions = own.actions
     mine = actions[
         actions["invoice_id"].isin(ids) & (actions["action_date"] <= pd.Timestamp(as_of))
     ]
@@ -176,8 +177,8 @@ def suggestion(ctx: Context, client_id: str, as_of: dt.date, grade: str) -> Sugg
     """Terms and credit limit for ``grade``: the onboarding rule's, the client's mean monthly
     invoicing over the last :data:`LIMIT_MONTHS` months (in its main currency) standing for
     the first order; no limit for a client invoiced nothing in that time."""
-    invoices = ctx.ledger.invoices
-    mine = invoices[(invoices["client_id"] == client_id) & (invoices["doc_type"] == "invoice")]
+    invoices = own_rows(ctx, client_id).invoices
+    mine = invoices[invoices["doc_type"] == "invoice"]
     currencies = mine["currency"].mode()
     currency = str(currencies.iat[0]) if len(currencies) else "EUR"
     end = pd.Timestamp(as_of)
@@ -195,7 +196,7 @@ def suggestion(ctx: Context, client_id: str, as_of: dt.date, grade: str) -> Sugg
 
 def _client_row(ctx: Context, client_id: str) -> dict[str, object]:
     """The client's row of the ledger, missing values as None."""
-    row = ctx.ledger.clients[ctx.ledger.clients["client_id"] == client_id].iloc[0]
+    row = own_rows(ctx, client_id).clients.iloc[0]
     out: dict[str, object] = {}
     for name, value in row.items():
         missing = value is None or (not isinstance(value, str) and bool(np.all(pd.isna(value))))

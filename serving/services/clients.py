@@ -14,6 +14,9 @@ import pandas as pd
 
 from features.client import ClientFeatures
 from features.pipeline import FeatureBuilder
+from ledger.balances import open_amounts
+from ledger.client_rows import client_ledger
+from ledger.contract import Ledger
 from serving.client_risk import client_risk as score_client
 from serving.client_risk import invoice_frame
 from serving.risk_score import (
@@ -67,11 +70,24 @@ def client_risk(ctx: Context, client_id: str, as_of: dt.date | None = None) -> C
     model = ctx.champion(LATE_MODEL)
     day = as_of or dt.date.today()
     return ctx.remembered(
-        ("client_risk", client_id, day, model.version),
-        lambda: ClientRisk(
-            client_id, day, model, *score_client(ctx.ledger, ctx.features, model, client_id, day)
-        ),
+        ("client_risk", client_id, day, model.version), lambda: _risk(ctx, model, client_id, day)
     )
+
+
+def own_rows(ctx: Context, client_id: str) -> Ledger:
+    """The client's own rows (:func:`ledger.client_rows.client_ledger`), kept with the
+    snapshot: its sheet asks its open amounts at 13 dates, each a fraction of the work
+    on them than on the whole ledger."""
+    return ctx.remembered(
+        ("client_ledger", client_id), lambda: client_ledger(ctx.ledger, client_id)
+    )
+
+
+def _risk(ctx: Context, model: LoadedModel, client_id: str, day: dt.date) -> ClientRisk:
+    """:func:`client_risk` computed."""
+    docs = open_amounts(own_rows(ctx, client_id), day)
+    score, n_open = score_client(ctx.ledger, ctx.features, model, client_id, day, docs)
+    return ClientRisk(client_id, day, model, score, n_open)
 
 
 class Prospect(Protocol):
