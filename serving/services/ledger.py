@@ -138,8 +138,8 @@ def _by_client(ledger: Ledger, as_of: dt.date, currency: str) -> pd.DataFrame:
 
 
 def open_documents(source: LedgerSnapshot, as_of: dt.date) -> pd.DataFrame:
-    """:func:`ledger.kpis.open_amounts` at ``as_of``, kept with a snapshot: every client's
-    sheet and drill-down at that date filters it (do not change it in place)."""
+    """:func:`ledger.kpis.open_amounts` at ``as_of``, kept with a snapshot: the balance âgée
+    page's drill-downs at that date filter it (do not change it in place)."""
     return remembered(
         source, ("open_amounts", as_of), lambda: open_amounts(ledger_of(source), as_of)
     )
