@@ -237,7 +237,11 @@ def _time_figures(
     # Open at the end of as_of: unpaid before the next day.
     open_at = pd.Series(pd.Timestamp(as_of) + pd.Timedelta(days=1), index=chosen.index)
     dist = time_model.distribution(
-        model_columns(time_model, x.iloc[rows]), chosen["issue_date"], chosen["due_date"], open_at
+        model_columns(time_model, x.iloc[rows]),
+        chosen["issue_date"],
+        chosen["due_date"],
+        open_at,
+        clients=chosen["client_id"].to_numpy(),
     )
     later = chosen["days_past_due"].to_numpy() + RISK_HORIZON_DAYS
     offsets = {column: dist.quantile(q) for column, q in PAYMENT_QUANTILES.items()}

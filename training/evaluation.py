@@ -375,11 +375,14 @@ def censoring_check(split: Split, model: PaymentTimeModel, days_late: int = 30) 
     target = np.full(decided.sum(), days_late)
     observed = payment_durations(inv, split.end)
     hit = observed["paid"].to_numpy() & (observed["offset"].to_numpy() <= days_late)
+    clients = inv["client_id"].to_numpy()
     return {
         "days_after_due": float(days_late),
         "observed_share_paid": float(hit.mean()),
         "with_censored": float(
-            model.distribution(x, inv["issue_date"], inv["due_date"]).paid_by(target).mean()
+            model.distribution(x, inv["issue_date"], inv["due_date"], clients=clients)
+            .paid_by(target)
+            .mean()
         ),
         "dropping_open": float(
             naive.distribution(x, inv["issue_date"], inv["due_date"]).paid_by(target).mean()
@@ -418,7 +421,9 @@ def model_predictions(split: Split, models: FittedModels) -> tuple[Predictions, 
     test, x = split.test, split.x_test
     full = from_distribution(
         late_probability(models.late, x, test["client_id"]),
-        models.time.distribution(x, test["issue_date"], test["due_date"]),
+        models.time.distribution(
+            x, test["issue_date"], test["due_date"], clients=test["client_id"].to_numpy()
+        ),
     )
     onboarding = from_distribution(
         models.onboarding.predict_proba(x)[:, 1],

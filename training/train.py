@@ -180,7 +180,9 @@ def _champion_losses(split: Split, out: Outcomes) -> dict[str, float | None]:
             continue
         try:
             if name == TIME_MODEL:
-                dist = champion.distribution(x, test["issue_date"], test["due_date"])
+                dist = champion.distribution(
+                    x, test["issue_date"], test["due_date"], clients=test["client_id"].to_numpy()
+                )
                 pred = from_distribution(np.zeros(len(x)), dist)
                 losses[name] = figures(out, pred)["mae_days"]
             else:
