@@ -68,6 +68,9 @@ MODEL_CARD_FRENCH: dict[str, str] = {
     "The plot: plots/calibration.png in the run.": (
         "Le graphique : plots/calibration.png dans l'entraînement."
     ),
+    "The payment dates, expected and actual: plots/payment_dates.png in the run.": (
+        "Les dates de paiement, attendues et réelles : plots/payment_dates.png dans l'entraînement."
+    ),
     "How it was chosen": "Comment il a été choisi",
     "Not chosen among candidates: one model of its kind is trained, a discrete-time hazard "
     "LightGBM model, the open invoices counted as censored, its P10–P90 band recalibrated on "

@@ -70,7 +70,7 @@ def logged_run(
     """
     import mlflow.artifacts
 
-    folders = {"", *(str(Path(p).parent).replace(".", "") for p in wanted)}
+    folders = {"", *(Path(p).parent.as_posix() for p in wanted)} - {"."}
     try:
         with opened(tracking_uri) as client, tempfile.TemporaryDirectory() as tmp:
             number = _version_number(client, name, version)

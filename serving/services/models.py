@@ -1,4 +1,5 @@
-"""The models: champion and challenger of each, their figures, pictures and promotions.
+"""The models: champion and challenger of each, their figures, pictures and promotions,
+and each version's model card (:func:`model_card`).
 
 What the registry holds (:func:`training.registry.list_versions`), beside what the API
 serves (the :class:`~serving.champions.ModelSet` of ``GET /v1/models``): a version promoted
