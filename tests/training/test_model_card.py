@@ -342,3 +342,47 @@ def test_the_models_page_links_each_versions_card(
         assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
         assert "No model card: late-payment has no version 7." in missing.text
         assert client.get("/ui/models/cards/nothing/1").status_code == 404
+
+
+def _card(**changes: Any) -> ModelCard:
+    """A late-payment card of a small ledger, as :func:`card_from_logged` would make it."""
+    base: dict[str, Any] = {
+        "name": LATE_MODEL,
+        "version": "4",
+        "window": {"cutoff": "2025-07-01", "test_to": "2025-12-30"},
+        "counts": {"train_labelled": 380, "unseen_invoices": 12, "unseen_clients": 2},
+        "features": [],
+        "figures": {"roc_auc": 0.81},
+        "baselines": {},
+        "unseen": {"roc_auc": 0.7},
+        "oracle": {},
+        "calibration": [],
+        "plots": [],
+        "choice": None,
+        "client_effect": {"kind": "none"},
+    }
+    return ModelCard.from_json(base | changes)
+
+
+def test_the_limits_say_how_stale_a_client_effect_gets_and_what_the_update_does() -> None:
+    effect = {"kind": "updated", "gap_median_days": 21.0, "gap_p90_days": 64.0}
+    limits = card_text.CardText(_card(client_effect=effect), Words("en")).limits()
+    said = next(s for s in limits if s.startswith("Client effects"))
+    assert "never staler than the client's last settlement" in said
+    assert "21 days apart at the median, 64 days at the 90th percentile" in said
+    assert "keeps its effect of 2025-07-01" in said
+    static = card_text.CardText(_card(client_effect={"kind": "static"}), Words("fr")).limits()
+    assert any("non mise à jour" in s and "01/07/2025" in s for s in static)
+    assert any(s.startswith("Small ledger: 380 invoices") for s in limits)
+
+
+def test_a_ledger_too_small_to_learn_from_says_the_late_rate_is_served() -> None:
+    validation = {
+        "base_rate": {"log_loss": 0.61, "roc_auc": 0.5, "brier": 0.21},
+        "linear": {"log_loss": 0.66, "roc_auc": 0.58, "brier": 0.23},
+    }
+    choice = {"chosen": "base_rate", "origins": ["2025-03-01"], "validation": validation}
+    text = card_text.CardText(_card(choice=choice), Words("en"))
+    assert text.choice().startswith("No candidate beat the training period's late rate")
+    assert "(log loss 0.6100)" in text.choice()
+    assert [name for name, _ in text.choice_rows()] == ["base_rate", "linear"]
