@@ -12,7 +12,7 @@ import ast
 import json
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from config.french import FRENCH
-from config.language import Words
+from config.language import Language, Words
 from encours.cli import app
 from encours.settings import get_settings
 from ledger.contract import Ledger
@@ -36,6 +36,7 @@ from training.model_card import (
     CARD_JSON,
     FIGURES,
     ModelCard,
+    RegisteredCard,
     calibration_table,
     card_file,
     data_counts,
@@ -182,6 +183,22 @@ def test_every_text_of_the_cards_has_its_french() -> None:
 # --- on the trained store -----------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def card_of(
+    trained_store: Store,  # noqa: F811
+) -> Callable[[str, str, Language], RegisteredCard]:
+    """The registered card of a version in a language, read from the store once."""
+    read: dict[tuple[str, str, Language], RegisteredCard] = {}
+
+    def card(name: str, version: str, lang: Language = "en") -> RegisteredCard:
+        if (name, version, lang) not in read:
+            uri = trained_store.settings.tracking_uri
+            read[name, version, lang] = registered_card(name, version, lang, uri)
+        return read[name, version, lang]
+
+    return card
+
+
 def _run(store: Store, name: str, version: str) -> Any:
     uri = store.settings.tracking_uri
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -192,9 +209,10 @@ def _run(store: Store, name: str, version: str) -> Any:
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_the_cards_figures_are_the_runs_logged_metrics(
     trained_store: Store,  # noqa: F811
+    card_of: Callable[..., RegisteredCard],
     name: str,
 ) -> None:
-    found = registered_card(name, "1", "en", trained_store.settings.tracking_uri)
+    found = card_of(name, "1")
     assert found.logged
     card, run = found.card, _run(trained_store, name, "1")
     logged = run.data.metrics
@@ -214,8 +232,9 @@ def test_the_cards_figures_are_the_runs_logged_metrics(
 @pytest.mark.slow
 def test_the_late_payment_card_says_which_candidate_won_and_how_stale_effects_get(
     trained_store: Store,  # noqa: F811
+    card_of: Callable[..., RegisteredCard],
 ) -> None:
-    found = registered_card(LATE_MODEL, "1", "en", trained_store.settings.tracking_uri)
+    found = card_of(LATE_MODEL, "1")
     card, params = found.card, _run(trained_store, LATE_MODEL, "1").data.params
     assert card.choice is not None and card.choice["chosen"] == params["chosen_model"]
     assert f"{card.choice['chosen']} had the lowest log loss" in found.markdown
@@ -237,14 +256,17 @@ def test_the_late_payment_card_says_which_candidate_won_and_how_stale_effects_ge
 
 
 @pytest.mark.slow
-def test_the_card_is_logged_in_both_languages(trained_store: Store) -> None:  # noqa: F811
+def test_the_card_is_logged_in_both_languages(
+    trained_store: Store,  # noqa: F811
+    card_of: Callable[..., RegisteredCard],
+) -> None:
     uri = trained_store.settings.tracking_uri
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     run_id = client.get_model_version(TIME_MODEL, "1").run_id
     logged = {a.path for a in client.list_artifacts(run_id, "card")}
     wanted = {card_file(lang, fmt) for lang in ("fr", "en") for fmt in ("md", "html")}
     assert {CARD_JSON, *wanted} <= logged
-    french = registered_card(TIME_MODEL, "1", "fr", uri)
+    french = card_of(TIME_MODEL, "1", "fr")
     assert french.markdown.startswith("# Fiche modèle : payment-time v1")
     assert "Limites connues" in french.html and 'lang="fr"' in french.html
 
@@ -252,8 +274,9 @@ def test_the_card_is_logged_in_both_languages(trained_store: Store) -> None:  # 
 @pytest.mark.slow
 def test_a_version_from_before_cards_gets_one_built_from_its_run(
     trained_store: Store,  # noqa: F811
+    card_of: Callable[..., RegisteredCard],
 ) -> None:
-    found = registered_card(LATE_MODEL, "2", "en", trained_store.settings.tracking_uri)
+    found = card_of(LATE_MODEL, "2")
     assert not found.logged
     logged = _run(trained_store, LATE_MODEL, "2").data.metrics
     assert found.card.figures == {k: logged.get(k) for k in FIGURES[LATE_MODEL]}
