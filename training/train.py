@@ -30,6 +30,7 @@ from training.evaluation import (
 )
 from training.late_choice import late_probability
 from training.late_payment import DEFAULT_PARAMS as LATE_PARAMS
+from training.model_card import log_cards
 from training.models import (
     LATE_MODEL,
     ONBOARDING_MODEL,
@@ -269,6 +270,7 @@ def train_models(
             )
             for name in (LATE_MODEL, TIME_MODEL, ONBOARDING_MODEL)
         ]
+        log_cards(split, evaluation, models, records, registrations)
     return TrainReport(split=split, evaluation=evaluation, registrations=registrations)
 
 

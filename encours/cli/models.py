@@ -309,8 +309,34 @@ def evaluate(
     _print_evaluation(payload)
 
 
-def models(as_json: JsonFlag = False) -> None:
-    """List the registered models: versions, aliases (champion, challenger) and figures."""
+CardOption = Annotated[
+    str | None,
+    typer.Option(
+        "--card",
+        metavar="VERSION",
+        help="show the model card of this version (a number, or champion, challenger): its "
+        "data, figures beside the baselines, calibration, choice, limits and features",
+        show_default=False,
+    ),
+]
+ModelOption = Annotated[
+    str,
+    typer.Option(
+        "--model", help="the model whose card --card shows: late-payment, payment-time, onboarding"
+    ),
+]
+
+
+def models(
+    as_json: JsonFlag = False, card: CardOption = None, model: ModelOption = "late-payment"
+) -> None:
+    """List the registered models: versions, aliases (champion, challenger) and figures.
+
+    With --card VERSION, the model card of that version instead, in ENCOURS_LANG.
+    """
+    if card is not None:
+        _print_card(model, card, as_json)
+        return
     from training.models import MODEL_NAMES
     from training.tracking import model_versions, quiet_mlflow, use_store
 
@@ -339,3 +365,44 @@ def models(as_json: JsonFlag = False) -> None:
             figure(m.get("coverage_p10_p90"), 2),
         )
     console.print(table)
+
+
+def _print_card(name: str, version: str, as_json: bool) -> None:
+    """``models --card``: the card of ``name`` v``version``, as Markdown (rich) or JSON."""
+    from rich.markdown import Markdown
+
+    from serving.services import model_card
+    from training.models import MODEL_NAMES
+    from training.registry import NoChampion, NoSuchVersion, RegistryError
+
+    settings = get_settings()
+    w = words()
+    if name not in MODEL_NAMES:
+        fail(
+            w(
+                "Unknown model: {name}; the models are {names}.",
+                name=name,
+                names=", ".join(MODEL_NAMES),
+            ),
+            2,
+        )
+    try:
+        found = model_card(settings, name, version, settings.lang)
+    except NoSuchVersion as exc:
+        held = ", ".join(exc.versions) or w("none")
+        fail(
+            w(
+                "{name} has no version {version}; its versions: {held}.",
+                name=name,
+                version=version,
+                held=held,
+            )
+        )
+    except NoChampion:
+        fail(w("No version of {name} is the {alias}.", name=name, alias=version))
+    except RegistryError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(found.card.as_json() | {"logged": found.logged})
+        return
+    console.print(Markdown(found.markdown))

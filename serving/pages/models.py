@@ -1,5 +1,6 @@
 """``/ui/models``: each model's champion and challenger, their figures beside the
-baselines, their calibration and ROC pictures, and who promoted what when.
+baselines, their calibration and ROC pictures, who promoted what when, and each version's
+model card (``/ui/models/cards/{name}/{version}``, the HTML its training logged).
 
 The registry's versions are :func:`serving.services.model_boards`'s (the registry that
 ``encours models`` lists); the version served is the API's (``GET /v1/models``). The
@@ -11,14 +12,14 @@ page shows them as they were drawn rather than redrawing them.
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving import services
 from serving.api.deps import StateDep
 from serving.pages.views import Page, PageDep, PageError, render, require_page_role
 from training.models import LATE_MODEL, ONBOARDING_MODEL, TIME_MODEL
-from training.registry import RegistryError
+from training.registry import NoChampion, NoSuchVersion, RegistryError
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 MODEL_WORDS = {
@@ -101,3 +102,21 @@ async def model_plot(
     return Response(
         content, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"}
     )
+
+
+@router.get("/models/cards/{name}/{version}")
+async def model_card(page: PageDep, state: StateDep, name: str, version: str) -> Response:
+    """The model card of a version (a number, or ``champion``, ``challenger``) as one HTML
+    page in the page's language: the one its training logged, else one built from its run."""
+    require_page_role(page, "viewer")
+    lang = page.words.lang
+    try:
+        found = await run_in_threadpool(services.model_card, state.settings, name, version, lang)
+    except (KeyError, NoSuchVersion, NoChampion):
+        message = page.words(
+            "No model card: {name} has no version {version}.", name=name, version=version
+        )
+        raise PageError(404, message) from None
+    except RegistryError as exc:
+        raise _unreadable(page, exc) from None
+    return HTMLResponse(found.html, headers={"Cache-Control": "private, no-cache"})

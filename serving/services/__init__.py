@@ -45,7 +45,13 @@ from serving.services.ledger import (
     lettrage,
     month_ends,
 )
-from serving.services.models import ModelBoard, ModelVersion, model_boards, model_plot
+from serving.services.models import (
+    ModelBoard,
+    ModelVersion,
+    model_boards,
+    model_card,
+    model_plot,
+)
 from serving.services.scores import StoredScore, score_invoices, score_stored
 from serving.worklist_filter import WorklistFilter
 
@@ -79,6 +85,7 @@ __all__ = [
     "lettrage",
     "load_champions",
     "model_boards",
+    "model_card",
     "model_plot",
     "month_ends",
     "prospect_score",
