@@ -29,7 +29,6 @@ from encours.settings import get_settings
 from ledger.contract import Ledger
 from tests.ledger.factories import dates, small_ledger
 from tests.serving.conftest import Store, keys_for
-from tests.serving.trained_store import trained_store  # noqa: F401
 from training import card_text
 from training.dataset import out_of_time_split
 from training.model_card import (
@@ -185,7 +184,7 @@ def test_every_text_of_the_cards_has_its_french() -> None:
 
 @pytest.fixture(scope="module")
 def card_of(
-    trained_store: Store,  # noqa: F811
+    trained_store: Store,
 ) -> Callable[[str, str, Language], RegisteredCard]:
     """The registered card of a version in a language, read from the store once."""
     read: dict[tuple[str, str, Language], RegisteredCard] = {}
@@ -208,7 +207,7 @@ def _run(store: Store, name: str, version: str) -> Any:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_the_cards_figures_are_the_runs_logged_metrics(
-    trained_store: Store,  # noqa: F811
+    trained_store: Store,
     card_of: Callable[..., RegisteredCard],
     name: str,
 ) -> None:
@@ -231,7 +230,7 @@ def test_the_cards_figures_are_the_runs_logged_metrics(
 
 @pytest.mark.slow
 def test_the_late_payment_card_says_which_candidate_won_and_how_stale_effects_get(
-    trained_store: Store,  # noqa: F811
+    trained_store: Store,
     card_of: Callable[..., RegisteredCard],
 ) -> None:
     found = card_of(LATE_MODEL, "1")
@@ -257,7 +256,7 @@ def test_the_late_payment_card_says_which_candidate_won_and_how_stale_effects_ge
 
 @pytest.mark.slow
 def test_the_card_is_logged_in_both_languages(
-    trained_store: Store,  # noqa: F811
+    trained_store: Store,
     card_of: Callable[..., RegisteredCard],
 ) -> None:
     uri = trained_store.settings.tracking_uri
@@ -273,7 +272,7 @@ def test_the_card_is_logged_in_both_languages(
 
 @pytest.mark.slow
 def test_a_version_from_before_cards_gets_one_built_from_its_run(
-    trained_store: Store,  # noqa: F811
+    trained_store: Store,
     card_of: Callable[..., RegisteredCard],
 ) -> None:
     found = card_of(LATE_MODEL, "2")
@@ -290,7 +289,7 @@ def test_a_version_from_before_cards_gets_one_built_from_its_run(
 
 @pytest.fixture(scope="module")
 def cli_env(
-    trained_store: Store,  # noqa: F811
+    trained_store: Store,
 ) -> Iterator[dict[str, str]]:
     """The commands' environment on the trained store."""
     settings = trained_store.settings
@@ -337,7 +336,7 @@ def test_an_unknown_version_or_model_gets_a_clear_error(cli_env: dict[str, str])
 
 @pytest.mark.slow
 def test_the_models_page_links_each_versions_card(
-    trained_store: Store,  # noqa: F811
+    trained_store: Store,
     tmp_path: Path,
 ) -> None:
     from tests.serving.test_pages import client_of, signed_in
