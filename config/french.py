@@ -230,6 +230,14 @@ FRENCH: dict[str, str] = {
         "{name} v{version} est enregistré comme challenger."
     ),
     "Late-payment model: {chosen} ({reason}).": "Modèle de retard : {chosen} ({reason}).",
+    "Payment-time model: the booster alone (too few held-back payments).": (
+        "Modèle de date de paiement : le booster seul (trop peu de paiements mis de côté)."
+    ),
+    "Payment-time model: the booster's curve moved {weight} of the way toward the client "
+    "days model (held-back RMSE in days: {figures}).": (
+        "Modèle de date de paiement : la courbe du booster déplacée de {weight} vers le "
+        "modèle de délai par client (RMSE en jours sur les factures mises de côté : {figures})."
+    ),
     "Rolling-origin validation (origins {origins})": (
         "Validation à origines glissantes (origines {origins})"
     ),

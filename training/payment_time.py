@@ -241,6 +241,7 @@ class PaymentTimeModel:
         self.band_levels_ = (0.1, 0.9)
         self.days_weight_ = 0.0
         self.days_model_: ClientDaysModel | None = None
+        self.days_rmse_: dict[float, float] = {}  # held-back RMSE by weight, for the report
         if order is not None:
             self.band_levels_, self.days_weight_ = self._held_back(x, durations, order, who)
         if self.days_weight_ > 0 and who is not None:
@@ -280,7 +281,8 @@ class PaymentTimeModel:
         days_model = None if who is None else paid_days_model(x[before], inner, who[before])
         if days_model is not None and who is not None:
             toward = days_toward(dist, days_model.predict_of(matrix, who[~before]))
-            weight = days_weight(dist.expected_offset() - dist.issue_offset, toward, held)
+            self.days_rmse_ = weight_rmse(dist.expected_offset() - dist.issue_offset, toward, held)
+            weight = days_weight(self.days_rmse_)
             dist = shifted(dist, weight * toward)
         offset, paid = held["offset"].to_numpy(), held["paid"].to_numpy(dtype=bool)
         return band_levels(dist, offset, paid), weight
@@ -438,17 +440,24 @@ def paid_days_model(
     return ClientDaysModel().fit(x[paid], days, who[paid])
 
 
-def days_weight(booster: np.ndarray, toward: np.ndarray, held: pd.DataFrame) -> float:
-    """The weight of :data:`DAYS_WEIGHTS` with the lowest RMSE of days to pay on the
-    held-back invoices paid (0 unless another is :data:`MIN_GAIN` better)."""
+def weight_rmse(booster: np.ndarray, toward: np.ndarray, held: pd.DataFrame) -> dict[float, float]:
+    """RMSE of days to pay of the held-back invoices paid, by weight of
+    :data:`DAYS_WEIGHTS` (none when fewer than :data:`MIN_PAID` are paid)."""
     paid = held["paid"].to_numpy(dtype=bool) & ~np.isnan(booster)
     if paid.sum() < MIN_PAID:
-        return 0.0
+        return {}
     actual = (held["offset"] - held["start"]).to_numpy(dtype="float64")[paid]
-    rmse = {
+    return {
         w: float(np.sqrt(np.mean((booster[paid] + w * toward[paid] - actual) ** 2)))
         for w in DAYS_WEIGHTS
     }
+
+
+def days_weight(rmse: dict[float, float]) -> float:
+    """The weight with the lowest held-back RMSE (0 unless another is :data:`MIN_GAIN`
+    better, or none was measured)."""
+    if not rmse:
+        return 0.0
     best = min(rmse, key=lambda w: rmse[w])
     return best if rmse[best] < (1 - MIN_GAIN) * rmse[0.0] else 0.0
 

@@ -99,8 +99,16 @@ class TrainReport:
 
 def choice_report(models: FittedModels) -> dict[str, Any]:
     """``late_model_choice``: which late-payment model the rolling-origin validation chose,
-    why, and every candidate's validation figures and seconds."""
-    return {} if models.choice is None else {"late_model_choice": models.choice.as_json()}
+    why, and every candidate's validation figures and seconds; ``time_model_choice``: how
+    far the payment-time curve moves toward the client-effect days model, and why."""
+    time = models.time
+    moved = {
+        "days_weight": float(getattr(time, "days_weight_", 0.0)),
+        "held_back_rmse": {str(k): v for k, v in getattr(time, "days_rmse_", {}).items()},
+        "band_levels": [float(level) for level in time.band_levels_],
+    }
+    late = {} if models.choice is None else {"late_model_choice": models.choice.as_json()}
+    return late | {"time_model_choice": moved}
 
 
 CHOICE_NOTE = (
@@ -130,6 +138,28 @@ def late_params(split: Split, models: FittedModels) -> dict[str, object]:
             "client_effect": CHOICE_NOTE,
         }
     )
+
+
+DAYS_NOTE = (
+    "client days model: a ridge regression of days to pay on the feature ramps and one "
+    "penalised intercept per client, learned on the invoices paid by the cut-off and frozen "
+    "until the next training (nothing updates it since: as stale as the time between "
+    "retrainings); the booster's curve moves toward its date by days_weight, chosen on the "
+    "training invoices of the last held_back_days (0: not used)"
+)
+
+
+def time_params(models: FittedModels) -> dict[str, object]:
+    """The payment-time run's parameters beside the booster's: its periods, how far its
+    curve moves toward the client days model and the band's levels."""
+    time = models.time
+    return {
+        "edges": list(EDGES),
+        "held_back_days": time.held_back_days,
+        "days_weight": float(getattr(time, "days_weight_", 0.0)),
+        "band_levels": [float(level) for level in time.band_levels_],
+        "client_days_model": DAYS_NOTE,
+    }
 
 
 def choice_metrics(models: FittedModels) -> dict[str, float]:
@@ -215,9 +245,7 @@ def _records(
     unseen = evaluation.unseen_clients["onboarding"]
     return {
         LATE_MODEL: RunRecord(common | late_params(split, models), flat, plots, report),
-        TIME_MODEL: RunRecord(
-            common | TIME_PARAMS | {"edges": list(EDGES)}, flat, plots[2:3], report
-        ),
+        TIME_MODEL: RunRecord(common | TIME_PARAMS | time_params(models), flat, plots[2:3], report),
         ONBOARDING_MODEL: RunRecord(
             common | {"features": len(split.onboarding_features)},
             {k: float(v) for k, v in unseen.items() if isinstance(v, float | int)},

@@ -180,6 +180,7 @@ def train(
     )
     _print_evaluation(payload)
     _print_choice(payload.get("late_model_choice"))
+    _print_time_choice(payload.get("time_model_choice"))
     for reg in report.registrations:
         if reg.promoted:
             said = w("{name} v{version} is now the champion.", name=reg.name, version=reg.version)
@@ -226,6 +227,27 @@ def _print_choice(choice: dict[str, Any] | None) -> None:
             w.number(seconds, 1),
         )
     console.print(table)
+
+
+def _print_time_choice(choice: dict[str, Any] | None) -> None:
+    """How far the payment-time curve moves toward the client days model, and why."""
+    if not choice:
+        return
+    w = words()
+    rmse = choice.get("held_back_rmse") or {}
+    if not rmse:
+        console.print(w("Payment-time model: the booster alone (too few held-back payments)."))
+        return
+    console.print(
+        w(
+            "Payment-time model: the booster's curve moved {weight} of the way toward the "
+            "client days model (held-back RMSE in days: {figures}).",
+            weight=w.percent(choice["days_weight"]),
+            figures=", ".join(
+                f"{w.percent(float(k))} {figure(v)}" for k, v in sorted(rmse.items())
+            ),
+        )
+    )
 
 
 IBM_CUTOFF = "2013-07-01"

@@ -21,6 +21,7 @@ from training.payment_time import (
     days_weight,
     paid_days_model,
     shifted,
+    weight_rmse,
 )
 from training.targets import payment_durations
 
@@ -71,9 +72,11 @@ def test_the_weight_is_the_one_that_places_held_back_payments_best() -> None:
     for truth, weight in ((40.0, 1.0), (35.0, 0.5), (30.0, 0.0)):
         actual = np.where(toward > 0, truth, 60 - truth)  # days from issue
         frame = held.assign(offset=held["start"] + actual)
-        assert days_weight(booster, toward, frame) == weight, truth
+        rmse = weight_rmse(booster, toward, frame)
+        assert rmse[weight] == 0.0 and days_weight(rmse) == weight, truth
     few = held.iloc[:10].assign(offset=10)
-    assert days_weight(booster[:10], toward[:10], few) == 0.0  # too few paid to tell
+    assert weight_rmse(booster[:10], toward[:10], few) == {}  # too few paid to tell
+    assert days_weight({}) == 0.0 and days_weight({0.0: 5.0, 0.5: 4.97, 1.0: 4.99}) == 0.0
 
 
 def test_a_moved_model_reads_back_alike(split: Split, tmp_path: Path) -> None:
