@@ -8,6 +8,8 @@ typography: a space before ``:`` and ``%``; amounts and dates are formatted apar
 
 from __future__ import annotations
 
+from config.french_collect import COLLECT_FRENCH
+
 FRENCH: dict[str, str] = {
     # relance steps and client profiles (config.language.ACTION_WORDS, PROFILE_WORDS)
     "preventive reminder": "relance préventive",
@@ -632,4 +634,6 @@ FRENCH: dict[str, str] = {
     "score": "score",
     "slowing down": "ralentissement",
     "{n} invoices settled; {late} of them late.": "{n} factures réglées, dont {late} en retard.",
+    # the collection commands (letters, LME, affacturage): config/french_collect.py
+    **COLLECT_FRENCH,
 }

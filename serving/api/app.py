@@ -25,6 +25,7 @@ from serving.api.routes import (
     forecast,
     health,
     kpis,
+    letters,
     lettrage,
     metrics,
     models,
@@ -144,7 +145,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     app.add_middleware(KeyGate)
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     app.add_middleware(RequestIdMiddleware)
-    routers = (health, scores, clients, kpis, forecast, lettrage, worklist, actions)
+    routers = (health, scores, clients, kpis, forecast, lettrage, worklist, actions, letters)
     for module in (*routers, models, audit, metrics):
         app.include_router(module.router)
     add_pages(app, settings)
