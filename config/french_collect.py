@@ -10,4 +10,18 @@ COLLECT_FRENCH: dict[str, str] = {
     "{n} letters ({step}) written to [bold]{out}[/], {actions} actions recorded": (
         "{n} lettres ({step}) écrites dans [bold]{out}[/], {actions} actions enregistrées"
     ),
+    "public buyer: 30 days": "acheteur public : 30 jours",
+    "agreed terms: 60 days or 45 days end of month": (
+        "délai convenu : 60 jours ou 45 jours fin de mois"
+    ),
+    "no agreed terms: 30 days": "sans délai convenu : 30 jours",
+    "LME at {day}: {n} clients flagged, invoices issued from {since}": (
+        "LME au {day} : {n} clients signalés, factures émises depuis le {since}"
+    ),
+    "terms": "délai",
+    "limit": "plafond",
+    "invoices beyond": "factures au-delà",
+    "latest lawful": "échéance maximale légale",
+    "days beyond": "jours au-delà",
+    "{n} invoices beyond the law": "{n} factures au-delà du délai légal",
 }

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -28,6 +28,13 @@ ClientOption = Annotated[
     str | None,
     typer.Option(help="only this client (its id, or part of its name)", show_default=False),
 ]
+SCREEN_ROWS = 50
+RULE_WORDS_EN = {
+    "public_30": "public buyer: 30 days",
+    "agreed_60_or_45_eom": "agreed terms: 60 days or 45 days end of month",
+    "default_30": "no agreed terms: 30 days",
+}
+"""The LME rules of :mod:`serving.lme` in words."""
 NoRecordFlag = Annotated[
     bool,
     typer.Option("--no-record", help="write the letters without logging them as actions"),
@@ -88,3 +95,96 @@ def letters(
             actions=w.number(made.recorded),
         )
     )
+
+
+SinceOption = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d"],
+        help="check the invoices issued from this date (default a year before --as-of)",
+        show_default=False,
+    ),
+]
+EveryClientFlag = Annotated[
+    bool, typer.Option("--all", help="list every client, not only those flagged")
+]
+
+
+def lme(
+    as_of: DateOption = None,
+    since: SinceOption = None,
+    every_client: EveryClientFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """LME check: clients and invoices with payment terms beyond French law.
+
+    Agreed terms at most 60 days from the invoice date or 45 days end of month (Code de
+    commerce L441-10); 30 days when no term is agreed (the clients' payment_terms_days
+    empty); 30 days for public buyers, who owe intérêts moratoires at the ECB rate + 8
+    points. Clients whose agreed terms exceed their limit, and invoices issued from
+    --since to --as-of (default today) whose due date is beyond the law. The same as
+    GET /v1/lme.
+    """
+    from encours.cli.database import stored_ledger
+    from encours.settings import get_settings
+    from serving.services.lme import lme as check
+
+    day = (as_of or dt.datetime.now()).date()
+    start = since.date() if since else None
+    report = check(stored_ledger(open_engine()), get_settings(), day, start)
+    if as_json:
+        print_json(report.as_json(every_client))
+        return
+    _print_lme(report, every_client)
+
+
+def _print_lme(report: Any, every_client: bool) -> None:
+    """The clients' table, then the invoices beyond the law."""
+    import pandas as pd
+    from rich.table import Column, Table
+
+    w = words()
+    clients = report.clients if every_client else report.clients[report.clients["flagged"]]
+    table = Table(
+        w("client"),
+        w("rule"),
+        *(Column(w(h), justify="right") for h in ("terms", "limit", "invoices beyond")),
+        title=w(
+            "LME at {day}: {n} clients flagged, invoices issued from {since}",
+            day=w.date(report.as_of),
+            n=w.number(int(report.clients["flagged"].sum())),
+            since=w.date(report.since),
+        ),
+        title_justify="left",
+    )
+    for client_id, r in clients.iterrows():
+        terms = "—" if pd.isna(r["terms_days"]) else str(int(r["terms_days"]))
+        table.add_row(
+            str(client_id),
+            w(RULE_WORDS_EN[r["rule"]]),
+            ("[red]" if r["terms_over_limit"] else "") + terms,
+            str(r["limit_days"]),
+            w.number(r["invoices_beyond"]),
+        )
+    console.print(table)
+    rows = report.invoices.head(SCREEN_ROWS)
+    invoices = Table(
+        w("invoice"),
+        w("client"),
+        w("issued"),
+        w("due"),
+        Column(w("latest lawful"), justify="right"),
+        Column(w("days beyond"), justify="right"),
+        title=w("{n} invoices beyond the law", n=w.number(len(report.invoices))),
+        title_justify="left",
+    )
+    for r in rows.to_dict("records"):
+        invoices.add_row(
+            str(r["invoice_id"]),
+            str(r["client_id"]),
+            w.date(r["issue_date"]),
+            w.date(r["due_date"]),
+            w.date(r["latest_due_date"]),
+            w.number(r["days_beyond"]),
+        )
+    console.print(invoices)

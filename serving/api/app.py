@@ -27,6 +27,7 @@ from serving.api.routes import (
     kpis,
     letters,
     lettrage,
+    lme,
     metrics,
     models,
     scores,
@@ -145,7 +146,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     app.add_middleware(KeyGate)
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     app.add_middleware(RequestIdMiddleware)
-    routers = (health, scores, clients, kpis, forecast, lettrage, worklist, actions, letters)
+    routers = (health, scores, clients, kpis, forecast, lettrage, worklist, actions, letters, lme)
     for module in (*routers, models, audit, metrics):
         app.include_router(module.router)
     add_pages(app, settings)
