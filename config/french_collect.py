@@ -24,4 +24,19 @@ COLLECT_FRENCH: dict[str, str] = {
     "latest lawful": "échéance maximale légale",
     "days beyond": "jours au-delà",
     "{n} invoices beyond the law": "{n} factures au-delà du délai légal",
+    "paid by then": "payée d'ici là",
+    "cost of factoring": "coût de l'affacturage",
+    "cost of waiting": "coût de l'attente",
+    "chosen": "retenue",
+    "Affacturage at {day}: {amount} {currency} needed by {by}, {confidence} sure": (
+        "Affacturage au {day} : {amount} {currency} nécessaires au {by}, sûrs à {confidence}"
+    ),
+    "plan": "plan",
+    "sell nothing": "ne rien céder",
+    "sell everything": "tout céder",
+    "{name}: cost {cost}, assured by then {assured} ({met})": (
+        "{name} : coût {cost}, assuré d'ici là {assured} ({met})"
+    ),
+    "need met": "besoin couvert",
+    "need not met": "besoin non couvert",
 }

@@ -188,3 +188,132 @@ def _print_lme(report: Any, every_client: bool) -> None:
             w.number(r["days_beyond"]),
         )
     console.print(invoices)
+
+
+NeedOption = Annotated[float, typer.Option("--need", min=0.01, help="cash needed, e.g. 300000")]
+ByOption = Annotated[
+    dt.datetime, typer.Option("--by", formats=["%Y-%m-%d"], help="date it is needed by")
+]
+ConfidenceOption = Annotated[
+    float, typer.Option(min=0.5, max=0.999, help="probability of having it by then")
+]
+CommissionOption = Annotated[
+    float, typer.Option("--commission", min=0, max=100, help="commission, % of each invoice")
+]
+FinancingOption = Annotated[
+    float,
+    typer.Option(
+        "--financing-rate", min=0, max=100, help="financing, % a year on the amount advanced"
+    ),
+]
+RetentionOption = Annotated[
+    float, typer.Option(min=0, max=99.99, help="retenue de garantie, % held back")
+]
+EligibleOption = Annotated[
+    list[str] | None,
+    typer.Option("--eligible", help="a client the factor buys from (repeat it); default all"),
+]
+
+
+def affacturage(
+    need: NeedOption,
+    by: ByOption,
+    commission: CommissionOption,
+    financing_rate: FinancingOption,
+    confidence: ConfidenceOption = 0.9,
+    retention: RetentionOption = 10.0,
+    eligible: EligibleOption = None,
+    min_invoice: Annotated[float, typer.Option(min=0, help="smallest invoice bought")] = 0.0,
+    include_overdue: Annotated[
+        bool, typer.Option(help="the factor also buys overdue invoices")
+    ] = False,
+    as_of: DateOption = None,
+    currency: Annotated[str, typer.Option(help="currency planned")] = "EUR",
+    limit: Annotated[int, typer.Option(min=1, help="ranked invoices shown")] = 20,
+    as_json: JsonFlag = False,
+) -> None:
+    """Affacturage: the cheapest open invoices to sell to a factor to meet a cash need.
+
+    For --need by --by with --confidence (e.g. 300000 by the 15th at 0.9): each eligible
+    invoice's cost of factoring (commission + financing to its expected payment) against
+    the cost of waiting (what may not be in by then, from the payment-time champion), and
+    the cheapest set that meets the need at that confidence, beside selling nothing and
+    selling everything. The same as POST /v1/affacturage.
+    """
+    from decimal import Decimal
+
+    from serving.affacturage import CashNeed, FactorOffer
+    from serving.services.affacturage import NeedBeforeToday
+    from serving.services.affacturage import affacturage as plan
+    from training.models import TIME_MODEL
+
+    offer = FactorOffer(
+        Decimal(str(commission)),
+        Decimal(str(financing_rate)),
+        Decimal(str(retention)),
+        tuple(eligible or ()),
+        Decimal(str(min_invoice)),
+        include_overdue,
+    )
+    cash_need = CashNeed(Decimal(str(need)), by.date(), confidence)
+    ctx = service_context(TIME_MODEL, status="loading the payment-time model")
+    with errors.status("planning", spinner="dots"), service_errors():
+        try:
+            made = plan(ctx, offer, cash_need, (as_of or dt.datetime.now()).date(), currency)
+        except NeedBeforeToday as exc:
+            fail(str(exc), 2)
+    if as_json:
+        print_json(made.as_json(limit))
+        return
+    _print_plan(made.plan, currency, limit)
+
+
+def _print_plan(made: Any, currency: str, limit: int) -> None:
+    """The ranked invoices, then the plan beside selling nothing and everything."""
+    from rich.table import Column, Table
+
+    w = words()
+    table = Table(
+        w("invoice"),
+        w("client"),
+        *(
+            Column(w(h), justify="right")
+            for h in ("open amount", "paid by then", "cost of factoring", "cost of waiting")
+        ),
+        w("chosen"),
+        title=w(
+            "Affacturage at {day}: {amount} {currency} needed by {by}, {confidence} sure",
+            day=w.date(made.as_of),
+            amount=w.money(made.need.amount),
+            currency=currency,
+            by=w.date(made.need.by),
+            confidence=w.percent(made.need.confidence),
+        ),
+        title_justify="left",
+    )
+    for r in made.invoices.head(limit).to_dict("records"):
+        table.add_row(
+            str(r["invoice_id"]),
+            str(r["client_id"]),
+            w.money(r["open_cents"] / 100),
+            w.percent(r["p_paid"]),
+            w.money(r["cost_cents"] / 100),
+            w.money(r["waiting_cents"] / 100),
+            "✓" if r["chosen"] else "",
+        )
+    console.print(table)
+    lines = (
+        (w("plan"), made.cost_cents / 100, made.assured_cents / 100, made.covered),
+        (w("sell nothing"), 0.0, made.nothing["assured"], made.nothing["covered"]),
+        (w("sell everything"), *(made.everything[k] for k in ("cost", "assured", "covered"))),
+    )
+    for name, cost, assured, covered in lines:
+        console.print(
+            w(
+                "{name}: cost {cost}, assured by then {assured} ({met})",
+                name=name,
+                cost=w.money(cost),
+                assured=w.money(assured),
+                met=w("need met") if covered else w("need not met"),
+            )
+        )
