@@ -11,10 +11,9 @@ import pandas as pd
 
 from features.pipeline import FeatureBuilder
 from ledger.contract import Ledger
-from ledger.days import day_number, day_numbers
 from serving.affacturage import CashNeed, FactoringPlan, FactorOffer, plan_factoring
-from serving.forecast import CLIENT_RHO, collectible
-from serving.scoring import LoadedModel, model_columns
+from serving.forecast import CLIENT_RHO, collectible, invoice_probabilities
+from serving.scoring import LoadedModel
 from serving.services.context import Context
 from training.models import TIME_MODEL
 from training.payment_time import TimeModel
@@ -22,6 +21,10 @@ from training.payment_time import TimeModel
 
 class NeedBeforeToday(ValueError):
     """A cash need dated on or before the day of the plan."""
+
+
+FINANCING_HORIZON_DAYS = 182
+"""Longest financing counted: 26 weeks, the forecast's horizon."""
 
 
 def waiting_figures(
@@ -34,24 +37,24 @@ def waiting_figures(
 ) -> pd.DataFrame:
     """The invoices open at the end of ``as_of`` in ``currency`` (net of unapplied cash, as
     the forecast counts them) with ``p_paid``, the probability their client pays by the end
-    of ``by``, and ``days_financed``, days from ``as_of`` to the median payment date (the
-    distribution's last day when the median lies beyond it)."""
+    of ``by``, and ``days_financed``, days from ``as_of`` to the median payment day (26
+    weeks when the median lies beyond).
+
+    Both are read from the cash-in forecast's daily probabilities
+    (:func:`serving.forecast.invoice_probabilities`), payment runs included: a client who
+    pays on the 10th and at month end pays nothing between the 11th and the 29th.
+    """
     invoices = collectible(ledger, as_of, currency)
     columns = ["invoice_id", "client_id", "open_cents", "due_date", "disputed"]
-    if invoices.empty:
-        return invoices.reindex(columns=[*columns, "p_paid", "days_financed"])
-    x = features.transform(invoices, pd.Timestamp(as_of))
-    open_at = pd.Series(pd.Timestamp(as_of) + pd.Timedelta(days=1), index=invoices.index)
-    dist = model.distribution(
-        model_columns(model, x), invoices["issue_date"], invoices["due_date"], open_at
-    )
-    due = day_numbers(invoices["due_date"])
-    p_paid = dist.paid_by((day_number(by) - due).astype("float64"))
-    median = dist.quantile(0.5)
-    median = np.where(np.isnan(median), dist.knots[:, -1], median)
-    out = invoices[columns].reset_index(drop=True)
-    out["p_paid"] = p_paid
-    out["days_financed"] = (due + median - day_number(as_of)).astype(np.int64)
+    ends = np.arange(1, FINANCING_HORIZON_DAYS + 1)
+    daily = invoice_probabilities(ledger, features, model, invoices, as_of, ends)
+    paid_by_day = np.cumsum(daily, axis=1)
+    out = invoices.reindex(columns=columns).reset_index(drop=True)
+    days = min((by - as_of).days, FINANCING_HORIZON_DAYS)
+    out["p_paid"] = paid_by_day[:, days - 1] if len(out) else np.zeros(0)
+    reached = paid_by_day >= 0.5 - 1e-9
+    median = np.where(reached.any(axis=1), reached.argmax(axis=1) + 1, FINANCING_HORIZON_DAYS)
+    out["days_financed"] = median.astype(np.int64)
     return out
 
 
