@@ -25,7 +25,7 @@ import pandas as pd
 from features.pipeline import FeatureBuilder
 from serving.affacturage import CashNeed, FactorOffer, eligible, factoring_costs, plan_factoring
 from serving.forecast import CLIENT_RHO
-from serving.services.affacturage import waiting_figures
+from serving.services.affacturage import collection_ratio, waiting_figures
 from simulator import SimulationConfig, simulate
 from training.dataset import ledger_end, out_of_time_split
 from training.models import training_targets
@@ -56,6 +56,11 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=0.35, help="need, share of the open")
     parser.add_argument("--confidence", type=float, default=0.9, help="confidence asked")
     parser.add_argument("--seed", type=int, default=7, help="random seed")
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="trust the model's probabilities as they are (no collection ratio)",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -79,6 +84,10 @@ def main() -> None:
     for as_of in month_starts(cutoff + pd.DateOffset(months=1), end):
         by = as_of + dt.timedelta(days=14)
         figures = waiting_figures(ledger, features, model, as_of, by)
+        ratio = None if args.no_history else collection_ratio(ledger, features, model, as_of, 14)
+        expected_raw = float(figures["open_cents"].to_numpy() @ figures["p_paid"].to_numpy())
+        if ratio is not None:
+            figures["p_paid"] = figures["p_paid"] * ratio
         need = CashNeed(
             Decimal(round(args.share * figures["open_cents"].sum() / 100)), by, args.confidence
         )
@@ -102,7 +111,8 @@ def main() -> None:
             row |= {f"{name}_met": cash >= target, f"{name}_cost": cost / 100}
         row["plan_covered"] = plan.covered
         amounts = figures["open_cents"].to_numpy()
-        row["expected"] = float(amounts @ figures["p_paid"].to_numpy()) / 100
+        row["expected"] = expected_raw / 100
+        row["ratio"] = ratio
         row["collected"] = float(amounts[paid_by].sum()) / 100
         rows.append(row)
         print(
@@ -110,8 +120,8 @@ def main() -> None:
             f"{int(choices['everything'].sum()):>4} eligible for {row['plan_cost']:>9,.0f} "
             f"(everything {row['everything_cost']:>9,.0f}); met: plan {row['plan_met']!s:5} "
             f"nothing {row['nothing_met']!s:5} everything {row['everything_met']!s:5} "
-            f"({seconds:.2f} s); waiting: expected {row['expected']:,.0f}, "
-            f"collected {row['collected']:,.0f}"
+            f"({seconds:.2f} s); waiting: model {row['expected']:,.0f}, "
+            f"collected {row['collected']:,.0f}, ratio {ratio or float('nan'):.3f}"
         )
     table = pd.DataFrame(rows)
     share = table["plan_cost"].sum() / max(table["everything_cost"].sum(), 1e-9)

@@ -101,6 +101,11 @@ class AffacturageOut(BaseModel):
 
     model: ModelRef
     currency: str = Field(description="currency of every amount")
+    collection_ratio: float | None = Field(
+        description="what came in lately as a share of what the model expected, in the worst "
+        "of the last four windows of the same length (capped at 1): every probability of "
+        "payment is scaled by it; null when there is no past window"
+    )
     as_of: dt.date = Field(description="day of the plan")
     need: NeedIn = Field(description="the need planned for")
     covered: bool = Field(description="the plan meets the need at the confidence")

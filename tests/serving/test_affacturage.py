@@ -35,7 +35,7 @@ from serving.champions import ModelSet
 from serving.ledger_source import LedgerSource
 from serving.scoring import LoadedModel
 from serving.services import context_of
-from serving.services.affacturage import affacturage
+from serving.services.affacturage import affacturage, collection_ratio
 from tests.serving.stubs import served_from
 from tests.serving.test_worklist import AS_OF, StubTime, make_ledger
 from training.models import TIME_MODEL
@@ -255,3 +255,17 @@ def test_the_command(saved: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     made = json.loads(as_json.output)
     assert made["covered"] and made["cost"] == 233.15  # N1 alone, as the service chose
     assert table.exit_code == 0 and "besoin couvert" in table.output
+
+
+def test_the_ledgers_recent_record_scales_the_probabilities() -> None:
+    # Invoices due 40 and 20 days before AS_OF, never paid: four weeks ago the stand-in
+    # model expected 15 / 90 of them within 15 days, and nothing came: the ratio is 0, so
+    # waiting assures nothing and the plan sells what the need takes.
+    ledger = make_ledger([("O1", "STD", 40, 10_000), ("O2", "KEY", 20, 10_000)])
+    model = StubTime()
+    features = context_of(ledger, ModelSet(), Settings(_env_file=None)).features  # type: ignore[call-arg]
+    assert collection_ratio(ledger, features, model, AS_OF, 15) == 0.0
+    # With nothing open in any past window, there is no record: None.
+    fresh = make_ledger([("N1", "STD", -10, 10_000)])
+    features = context_of(fresh, ModelSet(), Settings(_env_file=None)).features  # type: ignore[call-arg]
+    assert collection_ratio(fresh, features, model, AS_OF, 15) is None
