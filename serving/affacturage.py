@@ -11,6 +11,9 @@ distribution, given the invoice is still open today), or is sold to the factor t
   median lies beyond) / 365, both taken off the advance, as factors do;
 - cash it brings by the need date: the advance less that cost, for sure.
 
+(The service reads ``p`` from the cash-in forecast's daily probabilities, payment runs
+included, scaled by what the model collected lately: :mod:`serving.services.affacturage`.)
+
 Cash by the date is then the factored invoices' net advances plus the payments of the
 others, Σ a_i B_i with B_i ~ Bernoulli(p_i). Its level reached with the confidence asked
 is read as the cash-in forecast reads its bands (:mod:`serving.forecast`): mean − z σ,

@@ -40,7 +40,7 @@ def client(copy: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
         yield test_client, keys_for(copy)
 
 
-def _busiest_step(settings: Settings) -> tuple[str, str]:
+def busiest_step(settings: Settings) -> tuple[str, str]:
     """The letter step with most invoices on the worklist at the ledger's end, and the day."""
     ledger = load_ledger(make_engine(settings.database_url))
     ctx = context_of(ledger, load_champions(settings, [LATE_MODEL]), settings)
@@ -56,7 +56,7 @@ def test_the_api_writes_a_letter_per_client_and_logs_it_once(
     client: tuple[TestClient, dict[str, str]], copy: Settings
 ) -> None:
     http, keys = client
-    step, day = _busiest_step(copy)
+    step, day = busiest_step(copy)
     body = {"step": step, "as_of": day}
     assert http.post("/v1/letters", json=body, headers=auth(keys["viewer"])).status_code == 403
     answer = http.post("/v1/letters", json=body, headers=auth(keys["collector"]))
@@ -80,7 +80,7 @@ def test_the_api_writes_a_letter_per_client_and_logs_it_once(
 def test_the_command_writes_markdown_and_pdf(
     copy: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    step, day = _busiest_step(copy)
+    step, day = busiest_step(copy)
     monkeypatch.setenv("ENCOURS_DATABASE_URL", copy.database_url)
     monkeypatch.setenv("ENCOURS_MODELS_DIR", str(copy.models_dir))
     get_settings.cache_clear()
