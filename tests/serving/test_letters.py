@@ -7,9 +7,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, select
 
+from ledger.audit import Writer
+from ledger.schema import AUDIT_LOG
+from ledger.storage import load_ledger, save_ledger
 from serving.letters import LetterTemplateError, build_letters, letter_pdf, template_environment
 from serving.penalties import PenaltyRates
+from serving.services.letters import record_letters
 from tests.serving.test_worklist import AS_OF, make_ledger, worklist_of
 
 RATES = PenaltyRates()  # ECB 2.15 % + 10 points; public buyers + 8
@@ -95,3 +100,21 @@ def test_an_unknown_step_is_refused() -> None:
 
 def test_the_letter_day_is_the_as_of() -> None:
     assert _letters("formal_notice")["STD"].as_of == dt.date(2025, 6, 30)
+
+
+def test_letters_are_logged_once_as_actions(engine: Engine) -> None:
+    ledger = make_ledger([("P", "STD", 30, 10_000), ("Q", "STD", 45, 2_000), ("E", "STD", 3, 500)])
+    save_ledger(engine, ledger)
+    rows = worklist_of(ledger).reset_index()
+    made = build_letters(
+        rows, ledger.clients, "formal_notice", AS_OF, rates=RATES, env=template_environment()
+    )
+    writer = Writer(None, None, "CLI", "encours letters", dt.datetime(2025, 6, 30, tzinfo=dt.UTC))
+    assert record_letters(engine, made, writer) == 2
+    assert record_letters(engine, made, writer) == 0  # the same letters: nothing twice
+    actions = load_ledger(engine).actions
+    assert sorted(actions["invoice_id"]) == ["P", "Q"]
+    assert set(actions["channel"]) == {"formal_notice"}
+    with engine.connect() as connection:
+        summaries = connection.execute(select(AUDIT_LOG.c.summary)).scalars().all()
+    assert summaries[0] == "1 letters (formal_notice): 2 actions recorded"
