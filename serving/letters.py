@@ -108,6 +108,11 @@ def _rate(percent: Decimal) -> str:
     return format(percent.normalize(), "f").replace(".", ",")
 
 
+def _cell(text: object) -> str:
+    """``text`` safe in a Markdown table cell and on one line."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
 def invoice_lines(rows: pd.DataFrame) -> list[dict[str, Any]]:
     """The invoices of one letter as plain figures (currency units) and as printed text."""
     lines = []
@@ -125,6 +130,7 @@ def invoice_lines(rows: pd.DataFrame) -> list[dict[str, Any]]:
                 "penalties": float(cents_to_decimal(int(r["penalties_cents"]))),
                 "indemnity_eur": float(cents_to_decimal(int(r["indemnity_cents"]))),
                 "printed": {
+                    "number": _cell(number),
                     "open": _money(r["open_cents"]),
                     "penalties": _money(r["penalties_cents"]),
                     "indemnity": _money(r["indemnity_cents"]),

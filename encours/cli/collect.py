@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from encours.cli.database import open_engine, service_context, with_database
 from encours.cli.options import DateOption, JsonFlag
@@ -160,7 +161,7 @@ def _print_lme(report: Any, every_client: bool) -> None:
     for client_id, r in clients.iterrows():
         terms = "—" if pd.isna(r["terms_days"]) else str(int(r["terms_days"]))
         table.add_row(
-            str(client_id),
+            escape(str(client_id)),
             w(RULE_WORDS_EN[r["rule"]]),
             ("[red]" if r["terms_over_limit"] else "") + terms,
             str(r["limit_days"]),
@@ -180,8 +181,8 @@ def _print_lme(report: Any, every_client: bool) -> None:
     )
     for r in rows.to_dict("records"):
         invoices.add_row(
-            str(r["invoice_id"]),
-            str(r["client_id"]),
+            escape(str(r["invoice_id"])),
+            escape(str(r["client_id"])),
             w.date(r["issue_date"]),
             w.date(r["due_date"]),
             w.date(r["latest_due_date"]),
@@ -293,8 +294,8 @@ def _print_plan(made: Any, currency: str, limit: int) -> None:
     )
     for r in made.invoices.head(limit).to_dict("records"):
         table.add_row(
-            str(r["invoice_id"]),
-            str(r["client_id"]),
+            escape(str(r["invoice_id"])),
+            escape(str(r["client_id"])),
             w.money(r["open_cents"] / 100),
             w.percent(r["p_paid"]),
             w.money(r["cost_cents"] / 100),
