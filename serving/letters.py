@@ -250,15 +250,93 @@ def _printable(text: str) -> str:
 
 
 def letter_pdf(markdown: str) -> bytes:
-    """The letter as a PDF (A4), from its Markdown: headings, bold, lists and tables."""
+    """The letter as a PDF (A4), from its Markdown: bold, headings, lists and tables.
+
+    Written block by block from markdown-it's tokens: fpdf2's own HTML reader sized every
+    table column alike (an amount of 10 000,00 € broke over two lines) and let the bold
+    of a paragraph run into the table after it.
+    """
     from fpdf import FPDF
     from markdown_it import MarkdownIt
 
-    html = MarkdownIt("commonmark").enable("table").render(_printable(markdown))
     pdf = FPDF(format="A4")
     pdf.core_fonts_encoding = "windows-1252"
     pdf.set_margins(20, 20, 20)
     pdf.add_page()
     pdf.set_font("helvetica", size=10)
-    pdf.write_html(html, ul_bullet_char="-")
+    tokens = MarkdownIt("commonmark").enable("table").parse(_printable(markdown))
+    previous = "paragraph"
+    for block in _blocks(tokens):
+        if previous == "item" and block[0] != "item":
+            pdf.ln(3)
+        _write_block(pdf, block)
+        previous = block[0]
     return bytes(pdf.output())
+
+
+def _blocks(tokens: list[Any]) -> list[tuple[str, Any]]:
+    """The letter's blocks: ("heading" | "paragraph" | "item", text) or ("table", rows)."""
+    blocks: list[tuple[str, Any]] = []
+    kind = "paragraph"
+    rows: list[list[str]] = []
+    align: list[str] = []
+    for token in tokens:
+        if token.type in ("heading_open", "paragraph_open") and kind != "item":
+            kind = "heading" if token.type == "heading_open" else "paragraph"
+        elif token.type == "list_item_open":
+            kind = "item"
+        elif token.type == "list_item_close":
+            kind = "paragraph"
+        elif token.type == "table_open":
+            kind, rows, align = "table", [], []
+        elif token.type == "tr_open":
+            rows.append([])
+        elif token.type == "th_open":
+            align.append("RIGHT" if "right" in str(token.attrGet("style") or "") else "LEFT")
+        elif token.type == "inline" and kind == "table":
+            rows[-1].append(token.content)
+        elif token.type == "inline":
+            blocks.append((kind, token.content))
+        elif token.type == "table_close":
+            blocks.append(("table", (rows, align)))
+            kind = "paragraph"
+    return blocks
+
+
+def _write_block(pdf: Any, block: tuple[str, Any]) -> None:
+    """One block on the page: text with its **bold**, a list item, or a table whose
+    columns are as wide as their longest cell asks."""
+    kind, body = block
+    if kind == "table":
+        rows, align = body
+        # As wide as the longest figure of the column, or the longest word of its heading.
+        longest = [
+            max([len(row[c]) for row in rows[1:]] + [len(w) for w in rows[0][c].split()]) + 2
+            for c in range(len(align))
+        ]
+        with pdf.table(
+            col_widths=tuple(longest),
+            text_align=tuple(align),
+            first_row_as_headings=True,
+            borders_layout="HORIZONTAL_LINES",
+            line_height=5,
+            markdown=True,
+        ) as table:
+            for cells in rows:
+                row = table.row()
+                for text in cells:
+                    row.cell(text)
+        pdf.ln(3)
+        return
+    text = body.replace("\\|", "|")
+    if kind == "heading":
+        pdf.set_font("helvetica", style="B", size=12)
+        pdf.multi_cell(0, 6, text, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", size=10)
+    elif kind == "item":
+        pdf.set_x(pdf.l_margin + 4)
+        pdf.multi_cell(0, 5, f"- {text}", markdown=True, align="L", new_x="LMARGIN", new_y="NEXT")
+        return
+    else:
+        pdf.multi_cell(0, 5, text, markdown=True, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
