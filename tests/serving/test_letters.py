@@ -4,6 +4,7 @@ worklist computes them, the user's own templates, the PDF, and the actions they 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,9 @@ def test_letters_are_logged_once_as_actions(engine: Engine) -> None:
     with engine.connect() as connection:
         summaries = connection.execute(select(AUDIT_LOG.c.summary)).scalars().all()
     assert summaries[0] == "1 letters (formal_notice): 2 actions recorded"
+
+
+def test_a_long_letter_runs_over_pages() -> None:
+    rows = "\n".join(f"| F{i} | 01/05/2025 | 10\xa0000,00 € |" for i in range(120))
+    pdf = letter_pdf(f"# Relevé\n\n| Facture | Échéance | Reste dû |\n|---|---|---:|\n{rows}\n")
+    assert len(re.findall(rb"/Type /Page\b", pdf)) >= 2
