@@ -8,6 +8,7 @@ typography: a space before ``:`` and ``%``; amounts and dates are formatted apar
 
 from __future__ import annotations
 
+from config.french_collect import COLLECT_FRENCH
 from config.french_model_cards import MODEL_CARD_FRENCH
 
 FRENCH: dict[str, str] = {
@@ -643,4 +644,6 @@ FRENCH: dict[str, str] = {
     "slowing down": "ralentissement",
     "{n} invoices settled; {late} of them late.": "{n} factures réglées, dont {late} en retard.",
     **MODEL_CARD_FRENCH,  # config/french_model_cards.py
+    # the collection commands (letters, LME, affacturage): config/french_collect.py
+    **COLLECT_FRENCH,
 }

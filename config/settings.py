@@ -164,6 +164,19 @@ class Settings(BaseSettings):
         f"(Code de la commande publique R2192-31: {PUBLIC_PENALTY_MARGIN_POINTS})",
     )
 
+    letters_dir: Path | None = Field(
+        default=None,
+        description="folder of your own relance letter templates (Jinja2, Markdown): a file "
+        "named like a packaged one (preventive_reminder.md.j2, email.md.j2, letter.md.j2, "
+        "formal_notice.md.j2, _invoices.md.j2, _header.md.j2) replaces it; empty means the "
+        "packaged serving/letter_templates",
+    )
+    letters_sender: str = Field(
+        default="",
+        description="the sender block printed at the top of each letter: your company's name "
+        "and address, one line per line (\\n between lines in the environment)",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

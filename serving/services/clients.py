@@ -16,6 +16,8 @@ from features.client import ClientFeatures
 from features.pipeline import FeatureBuilder
 from serving.client_risk import client_risk as score_client
 from serving.client_risk import invoice_frame
+from serving.lme import client_lme
+from serving.penalties import rates_from_settings
 from serving.risk_score import (
     MAX_DAYS_LATE,
     RiskInputs,
@@ -43,6 +45,8 @@ class ClientRisk:
     score: RiskScore
     open_invoices: int
     """Open invoices scored; 0 when a typical invoice was scored instead."""
+    lme: dict[str, Any] | None = None
+    """The client's line of the LME check (:func:`serving.lme.client_lme`)."""
 
     def as_json(self) -> dict[str, Any]:
         """The figures as the command line's ``--json`` and the API give them."""
@@ -53,6 +57,7 @@ class ClientRisk:
             "grade": self.score.grade,
             "open_invoices": self.open_invoices,
             "reasons": [vars(r) for r in self.score.reasons],
+            "lme": self.lme,
         }
 
 
@@ -67,7 +72,8 @@ def client_risk(ctx: Context, client_id: str, as_of: dt.date | None = None) -> C
     model = ctx.champion(LATE_MODEL)
     day = as_of or dt.date.today()
     score, n_open = score_client(ctx.ledger, ctx.features, model, client_id, day)
-    return ClientRisk(client_id, day, model, score, n_open)
+    terms = client_lme(ctx.ledger, client_id, day, rates_from_settings(ctx.settings))
+    return ClientRisk(client_id, day, model, score, n_open, terms)
 
 
 class Prospect(Protocol):
