@@ -119,6 +119,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
         try:
             yield
         finally:
+            app.state.encours.score_log.flush()
             app.state.encours.engine.dispose()
             app_metrics.close()
 
