@@ -70,11 +70,12 @@ def _checked(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _moments(values: pd.Series, sqlite: bool) -> list[Any]:
     """UTC times of a column, converted once per distinct value (a batch shares one)."""
-    codes, distinct = pd.factorize(pd.to_datetime(values, utc=True))
+    codes, found = pd.factorize(pd.to_datetime(values, utc=True))
+    distinct = pd.DatetimeIndex(found)
     if sqlite:  # SQLAlchemy's DateTime in SQLite: naive ISO text, UTC here
         converted = list(distinct.tz_localize(None).strftime("%Y-%m-%d %H:%M:%S.%f"))
     else:
-        converted = list(pd.DatetimeIndex(distinct).to_pydatetime())
+        converted = list(distinct.to_pydatetime())
     return [converted[c] for c in codes]
 
 
