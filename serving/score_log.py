@@ -32,19 +32,25 @@ KEPT_DATES = (0, 1, 3)
 """Columns of :attr:`InvoiceScores.dates` the log keeps: expected, P10, P90."""
 
 
+def _days(values: Any, n: int) -> np.ndarray:
+    """``values`` (one date, or ``n``) as ``n`` days."""
+    days = np.asarray(pd.to_datetime(values), dtype="datetime64[D]")
+    return np.broadcast_to(days, (n,))
+
+
 def score_rows(
     source: str,
     model: LoadedModel,
-    as_of: dt.date,
+    as_of: dt.date | Any,
     invoice_ids: Any,
     client_ids: Any,
     p_late: Any,
     dates: Sequence[Any] | None = None,
 ) -> pd.DataFrame:
     """The log's rows for scores of invoices seen at ``as_of`` by the late-payment
-    ``model``; ``dates`` the expected, P10 and P90 payment dates (arrays), None without a
-    payment-time model. Invoices without an id (a prospect's) are left out: no outcome
-    will ever be joined to them."""
+    ``model`` (``as_of`` one date, or one per invoice); ``dates`` the expected, P10 and P90
+    payment dates (arrays), None without a payment-time model. Invoices without an id (a
+    prospect's) are left out: no outcome will ever be joined to them."""
     ids = pd.Series(np.asarray(invoice_ids, dtype=object))
     kept = ids.notna().to_numpy()
     n = int(kept.sum())
@@ -61,7 +67,7 @@ def score_rows(
             "source": source,
             "invoice_id": ids[kept].to_numpy(),
             "client_id": np.asarray(client_ids, dtype=object)[kept],
-            "as_of": pd.Timestamp(as_of),
+            "as_of": _days(as_of, len(ids))[kept],
             "model_version": str(model.version),
             "p_late": np.asarray(p_late, dtype=float)[kept],
             "expected_date": pick(0),
