@@ -155,14 +155,21 @@ class SimulationConfig:
     scenario_start: date | None = None
 
     @property
-    def scenario_day(self) -> int | None:
-        """The scenario's first day as a day number; None without a scenario."""
+    def scenario_date(self) -> date | None:
+        """The scenario's first day; None without a scenario."""
         if self.scenario is None:
             return None
-        from simulator.scenarios import day_number, default_start
+        from simulator.scenarios import default_start
 
-        start = self.scenario_start or default_start(self.start, self.n_months)
-        return day_number(start)
+        return self.scenario_start or default_start(self.start, self.n_months)
+
+    @property
+    def scenario_day(self) -> int | None:
+        """The scenario's first day as a day number; None without a scenario."""
+        from simulator.scenarios import day_number
+
+        started = self.scenario_date
+        return None if started is None else day_number(started)
 
 
 @dataclass

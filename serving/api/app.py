@@ -28,6 +28,7 @@ from serving.api.routes import (
     lettrage,
     metrics,
     models,
+    monitoring,
     scores,
     worklist,
 )
@@ -146,7 +147,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     app.add_middleware(RequestIdMiddleware)
     routers = (health, scores, clients, kpis, forecast, lettrage, worklist, actions)
-    for module in (*routers, models, audit, metrics):
+    for module in (*routers, models, monitoring, audit, metrics):
         app.include_router(module.router)
     add_pages(app, settings)
     return app

@@ -1,5 +1,6 @@
 """``/ui/models``: each model's champion and challenger, their figures beside the
-baselines, their calibration and ROC pictures, and who promoted what when.
+baselines, their calibration and ROC pictures, who promoted what when, and the alerts of
+the late-payment champion's monitoring (``GET /v1/monitoring``).
 
 The registry's versions are :func:`serving.services.model_boards`'s (the registry that
 ``encours models`` lists); the version served is the API's (``GET /v1/models``). The
@@ -12,11 +13,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from serving import services
-from serving.api.deps import StateDep
+from serving.api.deps import StateDep, get_snapshot
+from serving.api.state import AppState
 from serving.pages.views import Page, PageDep, PageError, render, require_page_role
+from serving.services import Context, ModelUnavailable
+from serving.services.monitoring import ALERT_WORDS, Monitoring, kept_monitoring
 from training.models import LATE_MODEL, ONBOARDING_MODEL, TIME_MODEL
 from training.registry import RegistryError
 
@@ -57,6 +62,17 @@ SHARES = frozenset({"coverage_p10_p90"})
 DAYS = frozenset({"mae_days", "rmse_days"})
 
 
+def _monitoring(ctx: Context, state: AppState) -> Monitoring | None:
+    """The champion's monitoring (kept for the day, as ``GET /v1/monitoring`` keeps it), with
+    the gauges set; None when no late-payment model is served or the database cannot say."""
+    try:
+        made = kept_monitoring(ctx, state.engine)
+    except (ModelUnavailable, SQLAlchemyError):
+        return None
+    state.metrics.show_monitoring(made.gauges(), made.feature_psi)
+    return made
+
+
 def _unreadable(page: Page, exc: RegistryError) -> PageError:
     return PageError(503, page.words("The model registry cannot be read: {error}", error=str(exc)))
 
@@ -70,9 +86,13 @@ async def models_page(page: PageDep, state: StateDep) -> Response:
         boards = await run_in_threadpool(services.model_boards, state.settings, served)
     except RegistryError as exc:
         raise _unreadable(page, exc) from None
+    ctx = Context(await get_snapshot(state), served, state.settings, state.score_log)
+    watched = await run_in_threadpool(_monitoring, ctx, state)
     return render(
         page,
         "models.html",
+        monitoring=watched,
+        alert_words=ALERT_WORDS,
         boards=boards,
         served=served,
         model_words=MODEL_WORDS,

@@ -121,6 +121,26 @@ class Monitoring:
     matured: dict[str, Any]
     alerts: list[Alert]
 
+    def gauges(self) -> dict[str, float | None]:
+        """The figures the Prometheus gauges show (None: not known)."""
+        windows = self.psi.get("windows", {})
+        return {
+            "score_psi_30d": windows.get("30d", {}).get("score"),
+            "score_psi_90d": windows.get("90d", {}).get("score"),
+            "unseen_clients_30d": windows.get("30d", {}).get("unseen_clients"),
+            "matured_auc": self.matured["auc"],
+            "matured_brier": self.matured["brier"],
+            "matured_calibration_gap": self.matured["calibration_gap"],
+            "p10_p90_coverage": self.matured["coverage"]["p10_p90"],
+            "cash_wape": self.matured["cash_forecast"]["wape"],
+            "alerts": float(len(self.alerts)),
+        }
+
+    @property
+    def feature_psi(self) -> dict[str, float]:
+        """Each feature's PSI over the last 30 days (none when that window is empty)."""
+        return dict(self.psi.get("windows", {}).get("30d", {}).get("features", {}))
+
     def as_json(self) -> dict[str, Any]:
         """``psi``, ``matured`` and ``alerts`` (a list, empty when nothing crossed a threshold)."""
         return {
