@@ -61,7 +61,7 @@ def _checked(rows: pd.DataFrame) -> pd.DataFrame:
     p = rows["p_late"].to_numpy(dtype=float)
     bad = np.flatnonzero(~((p >= 0) & (p <= 1)))
     if len(bad):
-        raise BadScoreRows(f"row {int(bad[0])}: p_late {p[bad[0]]!r} is not a probability")
+        raise BadScoreRows(f"row {int(bad[0])}: p_late {float(p[bad[0]])} is not a probability")
     wrong = sorted(set(rows["source"].unique()) - set(SOURCES))
     if wrong:
         raise BadScoreRows(f"source {wrong[0]!r} is none of {', '.join(SOURCES)}")
