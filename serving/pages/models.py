@@ -11,6 +11,8 @@ page shows them as they were drawn rather than redrawing them.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy.exc import SQLAlchemyError
@@ -63,10 +65,13 @@ DAYS = frozenset({"mae_days", "rmse_days"})
 
 
 def _monitoring(ctx: Context, state: AppState) -> Monitoring | None:
-    """The champion's monitoring (kept for the day, as ``GET /v1/monitoring`` keeps it), with
-    the gauges set; None when no late-payment model is served or the database cannot say."""
+    """The champion's monitoring at the ledger's last issue date (today on a ledger kept up
+    to date; a past ledger's own today), kept as ``GET /v1/monitoring`` keeps it, with the
+    gauges set; None when no late-payment model is served or the database cannot say."""
+    issued = ctx.ledger.invoices["issue_date"]
+    day = min(issued.max().date(), dt.date.today()) if len(issued) else dt.date.today()
     try:
-        made = kept_monitoring(ctx, state.engine)
+        made = kept_monitoring(ctx, state.engine, day)
     except (ModelUnavailable, SQLAlchemyError):
         return None
     state.metrics.show_monitoring(made.gauges(), made.feature_psi)
