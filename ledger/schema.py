@@ -186,7 +186,6 @@ SCORE_LOG = Table(
         "invoice_id",
         String(64),
         nullable=False,
-        index=True,
         comment="the invoice scored (stored or sent in a request: no foreign key)",
     ),
     Column("client_id", String(64), nullable=False, comment="its client"),

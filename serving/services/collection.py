@@ -18,7 +18,7 @@ from serving.forecast import (
 )
 from serving.penalties import rates_from_settings
 from serving.scenarios import current_scenarios
-from serving.score_log import worklist_score_rows
+from serving.score_log import worklist_part
 from serving.scoring import LoadedModel
 from serving.services.context import Context
 from serving.worklist import Worklist, build_worklist
@@ -94,7 +94,7 @@ def worklist(
         offset=offset,
     )
     if ctx.score_log is not None:
-        ctx.score_log.record_rows(worklist_score_rows(ctx.score_log.source, model, day, built.rows))
+        ctx.score_log.keep(worklist_part(model, day, built.rows))
     return WorklistAt(day, model, built)
 
 
