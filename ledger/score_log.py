@@ -130,7 +130,7 @@ def _copy(connection: Connection, rows: pd.DataFrame) -> None:
     moments = _moments(rows["scored_at"], sqlite=True)  # UTC text, once per distinct time
     text = rows.assign(
         scored_at=[f"{moment}+00" for moment in moments],
-        **{name: _day_strings(rows[name]) for name in DATE_COLUMNS},
+        **{name: np.asarray(_day_strings(rows[name]), dtype=object) for name in DATE_COLUMNS},
     ).to_csv(header=False, index=False, na_rep="")
     raw: Any = connection.connection.driver_connection
     statement = f"COPY score_log ({', '.join(LOGGED_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
