@@ -676,4 +676,12 @@ FRENCH: dict[str, str] = {
     "ROC AUC of the outcomes of the last {window} days: {value} (below {threshold})": (
         "ROC AUC des issues des {window} derniers jours : {value} (en dessous de {threshold})"
     ),
+    "The champions are kept: nothing to retrain.": "Les champions sont conservés : rien à "
+    "réentraîner.",
+    "{name} v{v} is the new champion (loss {loss} against {champion})": (
+        "{name} v{v} est le nouveau champion (perte {loss} contre {champion})"
+    ),
+    "{name} v{v} stays challenger (loss {loss} against {champion})": (
+        "{name} v{v} reste challenger (perte {loss} contre {champion})"
+    ),
 }

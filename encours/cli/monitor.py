@@ -7,8 +7,9 @@ invoices paid or fell due, and the alerts; the same as ``GET /v1/monitoring``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.table import Column, Table
 
 from encours.cli.database import open_engine, service_context
@@ -121,3 +122,53 @@ def _print_alerts(alerts: list[Any]) -> None:
             threshold=fmt(alert.threshold),
         )
         console.print(f"[bold red]{w('Alert:')}[/] {text}")
+
+
+def retrain(
+    if_degraded: Annotated[
+        bool,
+        typer.Option(
+            "--if-degraded",
+            help="train only when `encours monitor` raises an alert (else keep the champion)",
+        ),
+    ] = False,
+    as_of: DateOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Train challengers and promote those that beat their champion; log the decision.
+
+    With --if-degraded, only when the monitoring at --as-of (default today) raises an alert:
+    matured performance or drift past the ENCOURS_MONITOR_* thresholds. The three models are
+    trained as `encours train` does (before the cut-off six months back) and each becomes
+    champion only if its loss on that same out-of-time test beats the current champion's
+    (Brier score, MAE in days); otherwise it stays challenger. Every decision, retrain or
+    keep, is a run in MLflow (tag encours.decision) with the alerts and the losses.
+    """
+    from serving.services.retraining import retrain as decide
+    from training.models import LATE_MODEL
+    from training.train import train_models
+
+    ctx = service_context(LATE_MODEL, status="loading the late-payment model")
+    day = (as_of or dt.datetime.now()).date()
+    with errors.status("monitoring, then training if needed", spinner="dots"), service_errors():
+        made = decide(ctx, open_engine(), train_models, day, if_degraded=if_degraded)
+    if as_json:
+        print_json(made.as_json())
+        return
+    _print_alerts(made.alerts)
+    w = words()
+    if not made.retrained:
+        console.print(w("The champions are kept: nothing to retrain."))
+        return
+    for model in made.models:
+        figures = {
+            "name": model["name"],
+            "v": model["version"],
+            "loss": figure(model["loss"]),
+            "champion": figure(model["champion_loss"]),
+        }
+        if model["promoted"]:
+            said = w("{name} v{v} is the new champion (loss {loss} against {champion})", **figures)
+        else:
+            said = w("{name} v{v} stays challenger (loss {loss} against {champion})", **figures)
+        console.print(said)
