@@ -19,7 +19,7 @@ def _scores(rows: list[tuple[str, str, float]], version: str = "1") -> pd.DataFr
             "source": "api",
             "invoice_id": [r[0] for r in rows],
             "client_id": "C1",
-            "as_of": [D(r[1]) for r in rows],
+            "as_of": pd.to_datetime([r[1] for r in rows]),
             "model_version": version,
             "p_late": [r[2] for r in rows],
             "expected_date": pd.NaT,
@@ -109,3 +109,10 @@ def test_cash_error_against_what_came_in() -> None:
     # 01/01, horizon 31/01: expected 100 + 200, paid 100 + 400: |300 - 500| / 500 = 0.4.
     # 15/02's horizon (17/03) has not passed at 01/03: left out.
     assert cash_error(rows, TODAY) == {"days": 1, "wape": pytest.approx(0.4)}
+
+
+def test_an_empty_log_gives_counts_of_zero_and_no_figures() -> None:
+    report = matured_report(_scores([]), INVOICES, TODAY)
+    assert report["n"] == 0 and report["brier"] is None and report["by_month"] == []
+    assert report["coverage"] == {"n": 0, "p10_p90": None}
+    assert report["cash_forecast"] == {"days": 0, "wape": None}
