@@ -4,6 +4,7 @@ to a failed write, a prospect's left out."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import numpy as np
@@ -63,8 +64,10 @@ def test_a_full_buffer_is_written_in_the_background(tmp_path: Path) -> None:
             {"invoice_id": [f"F{i}"], "client_id": ["C"]},
             _scores([0.1]),
         )
-    with log._writing:  # the background write has finished once this lock is free
-        pass
-    log.flush()  # in case the thread had not yet started: nothing left either way
-    assert sorted(read_scores(engine)["invoice_id"]) == ["F0", "F1", "F2"]
+    deadline = time.monotonic() + 10
+    while log.waiting and time.monotonic() < deadline:  # the write's thread took them
+        time.sleep(0.01)
+    with log._writing:  # and has finished writing them once this lock is free
+        written = sorted(read_scores(engine)["invoice_id"])
+    assert written == ["F0", "F1", "F2"]
     engine.dispose()
