@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from config.french_collect import COLLECT_FRENCH
 from config.french_model_cards import MODEL_CARD_FRENCH
+from config.french_monitor import MONITOR_FRENCH
 
 FRENCH: dict[str, str] = {
     # relance steps and client profiles (config.language.ACTION_WORDS, PROFILE_WORDS)
@@ -646,4 +647,6 @@ FRENCH: dict[str, str] = {
     **MODEL_CARD_FRENCH,  # config/french_model_cards.py
     # the collection commands (letters, LME, affacturage): config/french_collect.py
     **COLLECT_FRENCH,
+    # encours monitor, retrain, GET /v1/monitoring: config/french_monitor.py
+    **MONITOR_FRENCH,
 }

@@ -11,7 +11,9 @@ commands and the routes only format. Where a use lives:
 - :mod:`~serving.services.ledger`: the KPIs and balance âgée (at a date, over the month
   ends, per client), the lettrage;
 - :mod:`~serving.services.actions`: record a relance done;
-- :mod:`~serving.services.models`: the registry's champions and challengers, their figures.
+- :mod:`~serving.services.models`: the registry's champions and challengers, their figures;
+- :mod:`~serving.services.monitoring`: drift, matured performance and alerts of the champion;
+- :mod:`~serving.services.retraining`: retrain on an alert, through the promotion gate.
 """
 
 from __future__ import annotations

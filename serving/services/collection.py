@@ -18,6 +18,7 @@ from serving.forecast import (
 )
 from serving.penalties import rates_from_settings
 from serving.scenarios import current_scenarios
+from serving.score_log import worklist_part
 from serving.scoring import LoadedModel
 from serving.services.context import Context
 from serving.worklist import Worklist, build_worklist
@@ -92,6 +93,8 @@ def worklist(
         filters=filters,
         offset=offset,
     )
+    if ctx.score_log is not None:
+        ctx.score_log.keep(worklist_part(model, day, built.rows))
     return WorklistAt(day, model, built)
 
 

@@ -21,15 +21,19 @@ def score_invoices(
     champion's, and the payment-time champion's buckets and dates when one is served.
 
     The caller has checked their clients (:meth:`Context.require_clients`): a batch of
-    requests checks each request's apart.
+    requests checks each request's apart. The scores go to the context's score log, when
+    it has one (the API's scores, kept for monitoring).
 
     Raises:
         ModelUnavailable: no late-payment champion is served.
     """
     late = ctx.champion(LATE_MODEL)
-    return full_scores(
+    scores = full_scores(
         ctx.features, late, ctx.served(TIME_MODEL), invoices, pd.Timestamp(as_of), explain
     )
+    if ctx.score_log is not None:
+        ctx.score_log.record(late, as_of, invoices, scores)
+    return scores
 
 
 @dataclass(frozen=True)
