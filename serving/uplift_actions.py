@@ -10,10 +10,12 @@ action is named when none is expected to gain anything.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from serving.scenarios import ScenarioError
 from training.uplift import UpliftTable
 
 ACTION_MINUTES: dict[str, float] = {
@@ -25,6 +27,15 @@ ACTION_MINUTES: dict[str, float] = {
 }
 """Collector minutes per action: writing or sending, the call itself, a registered letter,
 a formal notice checked before it goes, a file handed to the lawyer."""
+
+
+def load_uplift(path: Path) -> UpliftTable:
+    """The effect table of ``ENCOURS_UPLIFT_FILE``; a scenario error (503 in the API, a
+    clear message in the CLI) when it cannot be read, rather than a crash."""
+    try:
+        return UpliftTable.load(path)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ScenarioError(f"the uplift file {path} cannot be read: {exc}") from exc
 
 
 @dataclass(frozen=True)

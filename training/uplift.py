@@ -39,6 +39,8 @@ COVARIATES = (
 """What the ledger shows of an invoice when the collector acts: the age of the debt, its
 amount, dispute, terms, a due date in August or December, a paper invoice, the client's
 kind, and the client's record on the invoices settled before then."""
+MIN_DECISIONS = 20
+"""Fewest decisions without action to learn the effects from."""
 PROFILES = ("strategic", "public_sector", "risky", "standard")
 RISKY_LATE_SHARE = 0.5
 """A client whose settled invoices were late this often is ``risky`` (the worklist's
@@ -135,6 +137,13 @@ class UpliftEstimator:
         from econml.dr import DRLearner
         from lightgbm import LGBMClassifier, LGBMRegressor
 
+        counts = action.astype(str).value_counts()
+        if counts.get(NO_ACTION, 0) < MIN_DECISIONS:
+            raise ValueError(
+                f"the history holds {counts.get(NO_ACTION, 0)} decisions without action, fewer "
+                f"than {MIN_DECISIONS}: nothing to compare the actions with (an effect needs "
+                "invoices left alone at the same age, as when every invoice gets the same plan)"
+            )
         others = sorted(set(action.astype(str)) - {NO_ACTION})
         self.actions_ = (NO_ACTION, *others)
         codes = pd.Categorical(action.astype(str), categories=self.actions_).codes
@@ -204,3 +213,57 @@ def effects_by_profile(effects: pd.DataFrame, profiles: pd.Series) -> UpliftTabl
     means = effects.groupby(profiles.to_numpy()).mean()
     table = {str(p): {str(a): float(v) for a, v in row.items()} for p, row in means.iterrows()}
     return UpliftTable(effects=table)
+
+
+DECISION_AGES = (1, 15, 30)
+"""Days past due at which an invoice still open counts as a collector's decision."""
+ACTION_WINDOW_DAYS = 7
+"""An action recorded within this many days of a decision day is that decision's action."""
+HORIZON_DAYS = 30
+
+
+def decision_rows(
+    ledger: Ledger, as_of: pd.Timestamp, ages: tuple[int, ...] = DECISION_AGES
+) -> pd.DataFrame:
+    """The ledger's action history as decisions: one row per invoice still unpaid
+    ``age`` days past due (its 30 days after ended by ``as_of``), with the channel of the
+    first action recorded in the week from that day (``"none"`` without one) and whether
+    it was paid within 30 days: ``invoice_id``, ``client_id``, ``age``, ``action_date``,
+    ``action``, ``paid_within_30``."""
+    inv = ledger.invoices[ledger.invoices["doc_type"] == "invoice"]
+    acts = ledger.actions.sort_values("action_date").drop_duplicates(["invoice_id", "action_date"])
+    parts = []
+    for age in ages:
+        day = inv["due_date"] + pd.Timedelta(days=age)
+        paid = inv["paid_date"]
+        open_then = paid.isna() | (paid > day)
+        keep = open_then & (day + pd.Timedelta(days=HORIZON_DAYS) <= as_of)
+        rows = pd.DataFrame(
+            {
+                "invoice_id": inv["invoice_id"][keep].to_numpy(),
+                "client_id": inv["client_id"][keep].to_numpy(),
+                "age": age,
+                "action_date": day[keep].to_numpy(),
+                "paid_within_30": (paid[keep] <= day[keep] + pd.Timedelta(days=HORIZON_DAYS))
+                .fillna(False)
+                .to_numpy(dtype=bool),
+            }
+        )
+        found = rows.merge(acts[["invoice_id", "action_date", "channel"]], on="invoice_id")
+        lag = found["action_date_y"] - found["action_date_x"]
+        found = found[(lag >= pd.Timedelta(0)) & (lag < pd.Timedelta(days=ACTION_WINDOW_DAYS))]
+        first = found.drop_duplicates("invoice_id").set_index("invoice_id")["channel"]
+        rows["action"] = first.reindex(rows["invoice_id"]).fillna(NO_ACTION).astype(str).to_numpy()
+        parts.append(rows)
+    return pd.concat(parts, ignore_index=True)
+
+
+def fit_uplift_table(
+    ledger: Ledger, as_of: pd.Timestamp, estimator: UpliftEstimator | None = None
+) -> UpliftTable:
+    """The effect of each action by profile, learnt from ``ledger``'s action history."""
+    rows = decision_rows(ledger, as_of)
+    cov = uplift_covariates(ledger, rows)
+    x = cov[list(COVARIATES)]
+    model = (estimator or UpliftEstimator()).fit(x, rows["action"], rows["paid_within_30"])
+    return effects_by_profile(model.effects(x), cov["profile"])

@@ -20,6 +20,7 @@ from serving.penalties import rates_from_settings
 from serving.scenarios import current_scenarios
 from serving.scoring import LoadedModel
 from serving.services.context import Context
+from serving.uplift_actions import load_uplift
 from serving.worklist import Worklist, build_worklist
 from serving.worklist_filter import WorklistFilter, collectors
 from training.models import LATE_MODEL, TIME_MODEL
@@ -79,6 +80,7 @@ def worklist(
     scenarios = current_scenarios(ctx.settings.scenarios_file)
     day = as_of or dt.date.today()
     time_model = ctx.served(TIME_MODEL)
+    uplift_file = ctx.settings.uplift_file
     built = build_worklist(
         ctx.ledger,
         ctx.features,
@@ -91,6 +93,7 @@ def worklist(
         currency=currency,
         filters=filters,
         offset=offset,
+        uplift=None if uplift_file is None else load_uplift(uplift_file),
     )
     return WorklistAt(day, model, built)
 
