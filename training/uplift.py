@@ -23,6 +23,7 @@ profile (:class:`UpliftTable`), not the fitted learners.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,6 +137,7 @@ class UpliftEstimator:
         """Fits on the covariates, the action taken (with ``"none"``) and a 0/1 outcome."""
         from econml.dr import DRLearner
         from lightgbm import LGBMClassifier, LGBMRegressor
+        from sklearn.exceptions import DataConversionWarning
 
         counts = action.astype(str).value_counts()
         if counts.get(NO_ACTION, 0) < MIN_DECISIONS:
@@ -164,7 +166,10 @@ class UpliftEstimator:
             categories=list(range(len(self.actions_))),
             random_state=self.seed,
         )
-        learner.fit(outcome.to_numpy(np.int64), codes, X=x.to_numpy(np.float64))
+        with warnings.catch_warnings():
+            # EconML hands its nuisance models a column vector; scikit-learn says so per fold.
+            warnings.filterwarnings("ignore", category=DataConversionWarning)
+            learner.fit(outcome.to_numpy(np.int64), codes, X=x.to_numpy(np.float64))
         self.learner_ = learner
         return self
 
