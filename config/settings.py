@@ -144,6 +144,12 @@ class Settings(BaseSettings):
         description="YAML file of the relance scenarios (profiles and steps); empty means "
         "the packaged serving/scenarios.yaml",
     )
+    uplift_file: Path | None = Field(
+        default=None,
+        description="JSON table of each relance action's estimated effect by profile "
+        "(training.uplift.UpliftTable); with it the worklist names the action of highest "
+        "expected gain per collector minute; empty means none is named",
+    )
     ecb_rate_percent: Decimal = Field(
         default=ECB_RATE_PERCENT,
         ge=0,

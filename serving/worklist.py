@@ -49,9 +49,11 @@ from ledger.kpis import open_amounts
 from serving.penalties import PenaltyRates, late_penalty_cents, recovery_indemnity_cents
 from serving.scenarios import Scenarios, channel_strength, client_profiles, recommend_steps
 from serving.scoring import model_columns
+from serving.uplift_actions import best_actions
 from serving.worklist_filter import WorklistFilter, collector_of, matching
 from training.late_choice import late_probability
 from training.payment_time import TimeModel
+from training.uplift import UpliftTable
 
 NO_DAY = -1
 """The day of a date there is none of (no pending promise, no next step), as
@@ -85,6 +87,9 @@ COLUMNS = (
     "payment_p10_date",
     "payment_p90_date",
     "collector",
+    "uplift_action",
+    "uplift_gain_cents",
+    "uplift_gain_per_minute_cents",
 )
 """Columns of :attr:`Worklist.rows`. Money in integer cents of the row's ``currency``,
 except ``indemnity_cents``: euro cents, the indemnity being fixed in euros. The columns
@@ -95,6 +100,14 @@ PAYMENT_QUANTILES = {
     "payment_p90_date": 0.9,
 }
 """The payment dates of a row and the quantile of the payment-time distribution each is."""
+_MONEY = (
+    "open",
+    "amount_at_risk",
+    "penalties",
+    "indemnity",
+    "uplift_gain",
+    "uplift_gain_per_minute",
+)
 DATE_COLUMNS = ("issue_date", "due_date", "next_step_date", "promised_date", *PAYMENT_QUANTILES)
 
 
@@ -126,7 +139,7 @@ class Worklist:
         """The rows for people and files: money in currency units, dates as dates."""
         rows = self.rows
         out = rows.drop(columns=[c for c in rows.columns if c.endswith("_cents")])
-        for name in ("open", "amount_at_risk", "penalties", "indemnity"):
+        for name in _MONEY:
             out.insert(list(rows.columns).index(f"{name}_cents"), name, rows[f"{name}_cents"] / 100)
         out = out.rename(columns={"indemnity": "indemnity_eur"})
         out["p_late"] = out["p_late"].round(4)
@@ -434,6 +447,23 @@ def _described(
     )
 
 
+def _with_uplift(rows: pd.DataFrame, uplift: UpliftTable | None) -> pd.DataFrame:
+    """``rows`` with the action of highest expected gain per minute (none without a table)."""
+    if uplift is None:
+        n = len(rows)
+        return rows.assign(
+            uplift_action=np.full(n, None, dtype=object),
+            uplift_gain_cents=np.zeros(n, dtype=np.int64),
+            uplift_gain_per_minute_cents=np.zeros(n),
+        )
+    best = best_actions(uplift, rows["profile"].to_numpy(), rows["open_cents"].to_numpy())
+    return rows.assign(
+        uplift_action=best.action,
+        uplift_gain_cents=best.gain_cents,
+        uplift_gain_per_minute_cents=best.gain_per_minute_cents,
+    )
+
+
 def _with_risks(rows: pd.DataFrame, scored: _Scored) -> pd.DataFrame:
     """``rows`` with their risk, amount at risk and payment dates, in :data:`COLUMNS`."""
     risk = np.clip(scored.risks.risk, 0.0, 1.0)
@@ -487,6 +517,7 @@ def build_worklist(
     currency: str | None = None,
     filters: WorklistFilter | None = None,
     offset: int = 0,
+    uplift: UpliftTable | None = None,
 ) -> Worklist:
     """The invoices to chase at ``as_of``, ranked by amount at risk (largest first).
 
@@ -504,13 +535,18 @@ def build_worklist(
         filters: keep only the rows these match, before the ranking is cut; a client's
             profile still rests on all its invoices on the list.
         offset: leave out this many of the first rows (the pages before this one).
+        uplift: the estimated effect of each action by profile
+            (:mod:`training.uplift`); with it each row names the action of highest
+            expected cash gained within 30 days per collector minute, beside the rule's.
     """
     if offset < 0:
         raise ValueError(f"offset must be 0 or more, not {offset}")
     inv = _candidates(ledger, as_of, scenarios.soon_due_days, currency)
     x, p_late = _late_scores(inv, features, late_model, as_of)
     steps = _steps(ledger, features, scenarios, inv, p_late, day_number(as_of))
-    described = _described(ledger, inv, p_late, steps, rates or PenaltyRates())
+    described = _with_uplift(
+        _described(ledger, inv, p_late, steps, rates or PenaltyRates()), uplift
+    )
     keep = matching(described, filters)
     inv, x, p_late = inv[keep], x[keep], p_late[keep]
     end = None if limit is None else offset + limit

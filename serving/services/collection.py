@@ -21,6 +21,7 @@ from serving.scenarios import current_scenarios
 from serving.score_log import worklist_part
 from serving.scoring import LoadedModel
 from serving.services.context import Context
+from serving.uplift_actions import load_uplift
 from serving.worklist import Worklist, build_worklist
 from serving.worklist_filter import WorklistFilter, collectors
 from training.models import LATE_MODEL, TIME_MODEL
@@ -80,6 +81,7 @@ def worklist(
     scenarios = current_scenarios(ctx.settings.scenarios_file)
     day = as_of or dt.date.today()
     time_model = ctx.served(TIME_MODEL)
+    uplift_file = ctx.settings.uplift_file
     built = build_worklist(
         ctx.ledger,
         ctx.features,
@@ -92,6 +94,7 @@ def worklist(
         currency=currency,
         filters=filters,
         offset=offset,
+        uplift=None if uplift_file is None else load_uplift(uplift_file),
     )
     if ctx.score_log is not None:
         ctx.score_log.keep(worklist_part(model, day, built.rows))
