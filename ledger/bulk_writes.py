@@ -14,6 +14,8 @@ user columns as a JSON object in ``extra`` (JSON ``null`` when there are none).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from ledger.audit import Writer
@@ -143,14 +146,15 @@ def write_rows(
 ) -> None:
     """Insert ``rows`` (:func:`comparable_rows`), or update the stored rows they replace;
     ``stamp`` fills ``recorded_by``/``recorded_at`` where the table has them (emptied
-    when it is empty)."""
-    values = stored_values(spec, rows)
+    when it is empty). Rows go in key order: the key's index grows at its end."""
+    key = spec.id_column or ROW_KEY
+    rows = rows.take(pc.sort_indices(pa.array(rows[key], pa.string())).to_numpy())
     recorded = [RECORDED_BY, RECORDED_AT] if RECORDED_BY in TABLE_OBJECTS[spec.name].c else []
     constants = {name: stamp.get(name) for name in recorded}
     if connection.dialect.name == "postgresql":
-        _postgres_upsert(connection, spec, values, constants)
+        _postgres_upsert(connection, spec, stored_values(spec, rows), constants)
     else:
-        _sqlite_upsert(connection, spec, values, constants)
+        _sqlite_upsert(connection, spec, rows, constants)
 
 
 def stored_values(spec: TableSpec, rows: pd.DataFrame) -> pa.Table:
@@ -180,12 +184,13 @@ def extra_json(user: pd.DataFrame) -> np.ndarray:
 
 
 def _sqlite_upsert(
-    connection: Connection, spec: TableSpec, table: pa.Table, constants: dict[str, Any]
+    connection: Connection, spec: TableSpec, rows: pd.DataFrame, constants: dict[str, Any]
 ) -> None:
     """``executemany`` of plain Python values (SQLAlchemy's own binding costs a dict and
-    a conversion per value); the constants bound as SQLAlchemy binds them."""
+    a conversion per value), with a page cache large enough for the table's indexes."""
     quote = connection.dialect.identifier_preparer.quote
-    names = [*table.column_names, *constants]
+    names = [*([ROW_KEY] if spec.id_column is None else []), *spec.column_names, EXTRA]
+    names += list(constants)
     updates = ", ".join(f"{quote(n)} = excluded.{quote(n)}" for n in names[1:])
     sql = (
         f"INSERT INTO {quote(spec.name)} ({', '.join(quote(n) for n in names)}) "
@@ -193,18 +198,33 @@ def _sqlite_upsert(
         f"ON CONFLICT ({quote(names[0])}) DO UPDATE SET {updates}"
     )
     bound = [_bound(connection, spec, name, value) for name, value in constants.items()]
-    kinds = {c.name: c.kind for c in spec.columns}
-    with sqlalchemy_errors(connection, sql):
-        cursor = driver_connection(connection).cursor()
+    raw = driver_connection(connection)
+    with sqlalchemy_errors(connection, sql), _page_cache(raw, SQLITE_CACHE_KIB):
+        cursor = raw.cursor()
         try:
-            for batch in table.to_batches(SQLITE_BATCH_ROWS):
-                columns = [
-                    _sqlite_values(kinds.get(n), batch.column(n)) for n in table.column_names
-                ]
-                constant = [repeat(value, batch.num_rows) for value in bound]
-                cursor.executemany(sql, zip(*columns, *constant, strict=True))
+            for start in range(0, len(rows), SQLITE_BATCH_ROWS):
+                batch = rows.iloc[start : start + SQLITE_BATCH_ROWS]
+                constant = [repeat(value, len(batch)) for value in bound]
+                cursor.executemany(sql, zip(*sqlite_columns(spec, batch), *constant, strict=True))
         finally:
             cursor.close()
+
+
+SQLITE_CACHE_KIB = 256 * 1024
+"""SQLite's page cache while writing: its default 2 MB makes every row of a million read
+index pages back from the file (measured: 9.7 s of CPU to insert 1.11 M invoices, 6.8 s
+with 400 MB)."""
+
+
+@contextmanager
+def _page_cache(raw: Any, kib: int) -> Iterator[None]:
+    """SQLite's page cache of ``raw`` at least ``kib`` KiB for the block, then as it was."""
+    before = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size=-{kib}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size={int(before)}")
 
 
 def _bound(connection: Connection, spec: TableSpec, name: str, value: Any) -> Any:
@@ -213,15 +233,29 @@ def _bound(connection: Connection, spec: TableSpec, name: str, value: Any) -> An
     return value if process is None or value is None else process(value)
 
 
-def _sqlite_values(kind: str | None, column: pa.Array) -> list[Any]:
-    """Python values as SQLAlchemy bound them for SQLite: money a float of currency
-    units (``float(Decimal)``: the same float as cents / 100), a date its ISO text."""
-    if kind == "money":
-        units = column.to_numpy(zero_copy_only=False) / 100
-        return [None if np.isnan(v) else v for v in units.tolist()]
-    if kind == "date":
-        return column.cast(pa.string()).to_pylist()
-    return column.to_pylist()
+def sqlite_columns(spec: TableSpec, rows: pd.DataFrame) -> list[list[Any]]:
+    """The columns of ``rows`` (:func:`comparable_rows`) as SQLAlchemy bound them for
+    SQLite: money a float of currency units (``float(Decimal)``, the same float as
+    cents / 100), a date its ISO text, ``extra`` the JSON text of the user columns."""
+    columns = [rows[ROW_KEY].tolist()] if spec.id_column is None else []
+    for col in spec.columns:
+        values = rows[col.memory_name]
+        missing = values.isna().to_numpy()
+        if col.kind == "money":
+            held = (values.to_numpy(dtype="float64", na_value=np.nan) / 100).astype(object)
+        elif col.kind == "date":
+            days = values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+            held = np.datetime_as_string(days).astype(object)
+        elif col.kind == "int":
+            held = values.to_numpy(dtype=object, na_value=None)
+        else:  # text already holds None, booleans are never missing
+            held = values.to_numpy()
+        if missing.any():
+            held = held.astype(object)
+            held[missing] = None
+        columns.append(held.tolist())
+    columns.append(extra_json(rows[user_columns(rows)]).tolist())
+    return columns
 
 
 def _postgres_upsert(
