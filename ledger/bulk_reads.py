@@ -49,8 +49,8 @@ def read_table(
 ) -> pd.DataFrame:
     """The rows of ``spec``'s table in key order as an in-memory contract frame.
 
-    With ``keys``, only the rows with those keys, and with their key (``row_key`` for a
-    table without ids) as first column: what a save compares its rows with.
+    With ``keys``, only the rows with those keys, in no given order, and with their key
+    (``row_key`` for a table without ids) as first column: what a save compares with.
     """
     names = _csv_columns(spec, with_key=keys is not None)
     with sqlalchemy_errors(connection, f"read {spec.name}"):
@@ -95,8 +95,8 @@ def _sqlite_table(
         return None
     if keys is not None and few is None:
         table = table.filter(pc.is_in(table.column(key), value_set=pa.array(keys, pa.string())))
-    keys_read = table.column(key)
-    if not pc.all(pc.less(keys_read[:-1], keys_read[1:])).as_py():  # ids written in order
+    stored = table.column(key)
+    if keys is None and not pc.all(pc.less(stored[:-1], stored[1:])).as_py():
         table = table.take(pc.sort_indices(table, [(key, "ascending")]))
     return table.select(names)
 
@@ -155,11 +155,11 @@ def _postgres_csv(
     kinds = _kinds(spec)
     table, key = quote(spec.name), quote(_key(spec))
     fields = ", ".join(_postgres_field(f"t.{quote(name)}", kinds[name]) for name in names)
-    source = f"{table} AS t"
-    if keys is not None:
+    source = f"{table} AS t ORDER BY t.{key}"
+    if keys is not None:  # compared by key: no order needed (a sort by collation is slow)
         stage_keys(connection, keys)
-        source += f" JOIN {KEYS_TABLE} AS k ON k.key = t.{key}"
-    sql = f"COPY (SELECT {fields} FROM {source} ORDER BY t.{key}) TO STDOUT (FORMAT csv)"
+        source = f"{table} AS t JOIN {KEYS_TABLE} AS k ON k.key = t.{key}"
+    sql = f"COPY (SELECT {fields} FROM {source}) TO STDOUT (FORMAT csv)"
     with driver_connection(connection).cursor() as cursor, cursor.copy(sql) as copy:
         yield b"".join(bytes(block) for block in copy)
 

@@ -66,7 +66,7 @@ def save_table(
     new = comparable_rows(spec, frame).drop_duplicates(subset=[key], keep="last")
     new = new.reset_index(drop=True)
     old = read_table(connection, spec, keys=new[key].tolist())
-    stored = old.set_index(key).index.get_indexer(new[key])
+    stored = pd.Index(old[key]).get_indexer(pd.Index(new[key]))
     same = unchanged_rows(new, old, stored, key)
     if not same.all():
         stamp = writer.stamp if writer is not None else {}
@@ -247,7 +247,7 @@ def sqlite_columns(spec: TableSpec, rows: pd.DataFrame) -> list[list[Any]]:
             days = values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
             held = np.datetime_as_string(days).astype(object)
         elif col.kind == "int":
-            held = values.to_numpy(dtype=object, na_value=None)
+            held = values.to_numpy(dtype=object)  # Python ints, pd.NA set to None below
         else:  # text already holds None, booleans are never missing
             held = values.to_numpy()
         if missing.any():
