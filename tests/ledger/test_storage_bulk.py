@@ -13,14 +13,18 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy.exc import IntegrityError
 
+import ledger.lettrage_store  # noqa: F401  (registers bank_lines and lettrage_proposals)
 from ledger import bulk_reads
 from ledger.audit import Writer
 from ledger.bulk_writes import row_keys
 from ledger.contract import TABLES, Ledger, TableSpec, empty_frame, user_columns
-from ledger.schema import EXTRA, RECORDED_BY, ROW_KEY, TABLE_OBJECTS
-from ledger.storage import SAVE_ORDER, load_ledger, save_ledger, write_ledger
+from ledger.schema import EXTRA, RECORDED_BY, ROW_KEY, TABLE_OBJECTS, metadata
+from ledger.storage import SAVE_ORDER, load_ledger, save_ledger, table_counts, write_ledger
 from simulator import SimulationConfig, simulate
 from tests.ledger.factories import small_ledger
 
@@ -199,3 +203,18 @@ def test_reads_in_slices_and_by_many_keys_give_the_same_rows(
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(sliced, name), getattr(whole, name), obj=name)
     assert save_ledger(engine, ledger).changed == 0
+
+
+def test_a_failed_first_import_leaves_the_schema_and_rows_as_they_were(engine: Engine) -> None:
+    ledger = small_ledger()
+    save_ledger(engine, Ledger(clients=ledger.clients))
+    payments = ledger.payments.copy()
+    payments.loc[0, "client_id"] = "NOBODY"
+    # Invoices open the transaction and are written with their indexes dropped and built
+    # again; the payments then fail on their foreign key: all of it rolls back.
+    with pytest.raises(IntegrityError):
+        save_ledger(engine, Ledger(invoices=ledger.invoices, payments=payments))
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), metadata) == []
+    assert table_counts(engine)["invoices"] == 0
+    assert save_ledger(engine, ledger).tables["invoices"].inserted == 3
