@@ -1,14 +1,20 @@
 """Tables read from the database into contract frames, through CSV the database writes
-and Arrow parses.
+and Arrow parses, on the caller's connection.
 
-Reading rows one Python object per value (SQLAlchemy's rows, ``pandas.read_sql``) cost
-39.9 s for a ledger of 1.08 M invoices. Here the database itself writes the table as CSV
-(PostgreSQL's ``COPY ... TO STDOUT``; on SQLite one CSV line per row, built in SQL) and
-pyarrow's multi-threaded CSV reader turns it into typed columns; money comes out of the
-database already in integer cents, exact. ``bench/storage.py`` compares this with the
-ADBC drivers and connectorx: at 1 M invoices they were no faster on these tables, and
-they open a connection of their own, outside the caller's transaction (the snapshot of
-:func:`ledger.storage.load_ledger`), its lock bounds and its error handling.
+Reading rows one Python object per value (SQLAlchemy's rows) cost 39.9 s for a ledger of
+1.08 M invoices. Here the database writes the table as CSV (PostgreSQL's ``COPY ... TO
+STDOUT``; SQLite one ``printf`` line per row) and pyarrow's multi-threaded CSV reader
+makes typed columns of it; money leaves the database in integer cents, exact.
+
+Why not the Arrow-native drivers (``bench/storage.py --alternatives`` times them; CPU
+seconds for 1.11 M invoices on the shared 2-core machine): connectorx read SQLite into
+Arrow in 1.6 s against 2.0 s here (plus 0.4 s to sort), and ADBC's SQLite driver in
+1.5 s, but ADBC guesses a column's type from its first rows and fails on a text column
+that starts missing ("Type mismatch in column 10: expected INT64 but got STRING" for
+``credited_invoice_id`` in the table's own order). Above all, both open connections of
+their own: no snapshot across the tables of :func:`ledger.storage.load_ledger` (a load
+could hold a payment without its invoice), none of the engine's lock bounds or error
+handling, no in-memory SQLite.
 """
 
 from __future__ import annotations

@@ -49,8 +49,8 @@ def row_keys(spec: TableSpec, frame: pd.DataFrame) -> pd.Series:
     """Content keys for rows without a natural id: digest of the row plus its repeat count."""
     text = contract_frame(spec, frame).astype("string").fillna("\x00")
     digest = pd.util.hash_pandas_object(text, index=False).map("{:016x}".format)
-    repeat = digest.groupby(digest).cumcount().astype(str)
-    return (digest + "-" + repeat).set_axis(frame.index)
+    count = digest.groupby(digest).cumcount().astype(str)
+    return (digest + "-" + count).set_axis(frame.index)
 
 
 def save_table(
