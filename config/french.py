@@ -236,9 +236,10 @@ FRENCH: dict[str, str] = {
         "Modèle de date de paiement : le booster seul (trop peu de paiements mis de côté)."
     ),
     "Payment-time model: the booster's curve moved {weight} of the way toward the client "
-    "days model (held-back RMSE in days: {figures}).": (
+    "days model (held-back integrated Brier score: {figures}).": (
         "Modèle de date de paiement : la courbe du booster déplacée de {weight} vers le "
-        "modèle de délai par client (RMSE en jours sur les factures mises de côté : {figures})."
+        "modèle de délai par client (score de Brier intégré sur les factures mises de côté : "
+        "{figures})."
     ),
     "Rolling-origin validation (origins {origins})": (
         "Validation à origines glissantes (origines {origins})"

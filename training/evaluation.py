@@ -29,6 +29,7 @@ from training.metrics import (
     kaplan_meier,
     late_metrics,
     survival_metrics,
+    survival_times,
     time_metrics,
 )
 from training.models import FittedModels
@@ -125,15 +126,6 @@ def outcomes(
 
 def _days(durations: pd.DataFrame) -> np.ndarray:
     return (durations["offset"] - durations["start"]).to_numpy().astype(float)
-
-
-def survival_times(days: np.ndarray, paid: np.ndarray, train_days: np.ndarray) -> np.ndarray:
-    """Whole days after issue at which survival curves are scored: the 5th to 90th
-    percentiles of the observed payment days, inside both sides' follow-up."""
-    if not paid.any():
-        return np.zeros(0)
-    grid = np.unique(np.ceil(np.quantile(days[paid], np.linspace(0.05, 0.9, 18))))
-    return grid[(grid > days.min()) & (grid < days.max()) & (grid < train_days.max())]
 
 
 def _survival_figures(out: Outcomes, pred: Predictions, rows: np.ndarray) -> dict[str, float]:

@@ -241,7 +241,7 @@ class PaymentTimeModel:
         self.band_levels_ = (0.1, 0.9)
         self.days_weight_ = 0.0
         self.days_model_: ClientDaysModel | None = None
-        self.days_rmse_: dict[float, float] = {}  # held-back RMSE by weight, for the report
+        self.days_scores_: dict[float, dict[str, float]] = {}  # by weight, for the report
         if order is not None:
             self.band_levels_, self.days_weight_ = self._held_back(x, durations, order, who)
         if self.days_weight_ > 0 and who is not None:
@@ -281,8 +281,8 @@ class PaymentTimeModel:
         days_model = None if who is None else paid_days_model(x[before], inner, who[before])
         if days_model is not None and who is not None:
             toward = days_toward(dist, days_model.predict_of(matrix, who[~before]))
-            self.days_rmse_ = weight_rmse(dist.expected_offset() - dist.issue_offset, toward, held)
-            weight = days_weight(self.days_rmse_)
+            self.days_scores_ = weight_scores(dist, toward, held, inner)
+            weight = days_weight(self.days_scores_)
             dist = shifted(dist, weight * toward)
         offset, paid = held["offset"].to_numpy(), held["paid"].to_numpy(dtype=bool)
         return band_levels(dist, offset, paid), weight
@@ -424,7 +424,7 @@ def shifted(dist: PaymentDistribution, days: np.ndarray) -> PaymentDistribution:
 DAYS_WEIGHTS = (0.0, 0.5, 1.0)
 """How far the curve may move toward the days model's date: not, half-way, all the way."""
 MIN_GAIN = 0.01
-"""A weight other than 0 must lower the held-back RMSE by this share at least."""
+"""A weight other than 0 must lower the held-back integrated Brier score by this share."""
 MIN_PAID = 50
 """Fewer paid invoices than this: no days model (too few to learn client effects from)."""
 
@@ -440,26 +440,46 @@ def paid_days_model(
     return ClientDaysModel().fit(x[paid], days, who[paid])
 
 
-def weight_rmse(booster: np.ndarray, toward: np.ndarray, held: pd.DataFrame) -> dict[float, float]:
-    """RMSE of days to pay of the held-back invoices paid, by weight of
-    :data:`DAYS_WEIGHTS` (none when fewer than :data:`MIN_PAID` are paid)."""
-    paid = held["paid"].to_numpy(dtype=bool) & ~np.isnan(booster)
+def weight_scores(
+    dist: PaymentDistribution, toward: np.ndarray, held: pd.DataFrame, inner: pd.DataFrame
+) -> dict[float, dict[str, float]]:
+    """Each weight of :data:`DAYS_WEIGHTS` judged on the held-back invoices: the integrated
+    Brier score of the moved curves (open invoices counted, censoring estimated on the
+    ``inner`` durations the curves were fitted on) and the RMSE of days to pay of those
+    paid. None when fewer than :data:`MIN_PAID` are paid."""
+    from training.metrics import survival_metrics, survival_times
+
+    paid = held["paid"].to_numpy(dtype=bool)
     if paid.sum() < MIN_PAID:
         return {}
-    actual = (held["offset"] - held["start"]).to_numpy(dtype="float64")[paid]
-    return {
-        w: float(np.sqrt(np.mean((booster[paid] + w * toward[paid] - actual) ** 2)))
-        for w in DAYS_WEIGHTS
+    days = (held["offset"] - held["start"]).to_numpy(dtype="float64")
+    inner_days = (inner["offset"] - inner["start"]).to_numpy(dtype="float64")
+    inner_paid = inner["paid"].to_numpy(dtype=bool)
+    times = survival_times(days, paid, inner_days)
+    scores = {}
+    for w in DAYS_WEIGHTS:
+        moved = shifted(dist, w * toward)
+        error = (moved.expected_offset() - moved.issue_offset - days)[paid]
+        curves = moved.survival_at(moved.issue_offset[:, None] + times[None, :])
+        brier = survival_metrics(inner_days, inner_paid, days, paid, curves, times)
+        scores[w] = {
+            "integrated_brier": brier["integrated_brier"],
+            "rmse_days": float(np.sqrt(np.nanmean(error**2))),
+        }
+    return scores
+
+
+def days_weight(scores: dict[float, dict[str, float]]) -> float:
+    """The weight whose moved curves have the lowest held-back integrated Brier score (0
+    unless another is :data:`MIN_GAIN` better, or none was measured): the weight moves the
+    whole curve, so the whole curve is judged, open invoices included."""
+    brier = {
+        w: s["integrated_brier"] for w, s in scores.items() if np.isfinite(s["integrated_brier"])
     }
-
-
-def days_weight(rmse: dict[float, float]) -> float:
-    """The weight with the lowest held-back RMSE (0 unless another is :data:`MIN_GAIN`
-    better, or none was measured)."""
-    if not rmse:
+    if 0.0 not in brier:
         return 0.0
-    best = min(rmse, key=lambda w: rmse[w])
-    return best if rmse[best] < (1 - MIN_GAIN) * rmse[0.0] else 0.0
+    best = min(brier, key=lambda w: brier[w])
+    return best if brier[best] < (1 - MIN_GAIN) * brier[0.0] else 0.0
 
 
 MIN_BAND_INVOICES = 200

@@ -104,7 +104,7 @@ def choice_report(models: FittedModels) -> dict[str, Any]:
     time = models.time
     moved = {
         "days_weight": float(getattr(time, "days_weight_", 0.0)),
-        "held_back_rmse": {str(k): v for k, v in getattr(time, "days_rmse_", {}).items()},
+        "held_back": {str(k): v for k, v in getattr(time, "days_scores_", {}).items()},
         "band_levels": [float(level) for level in time.band_levels_],
     }
     late = {} if models.choice is None else {"late_model_choice": models.choice.as_json()}

@@ -234,17 +234,18 @@ def _print_time_choice(choice: dict[str, Any] | None) -> None:
     if not choice:
         return
     w = words()
-    rmse = choice.get("held_back_rmse") or {}
-    if not rmse:
+    scores = choice.get("held_back") or {}
+    if not scores:
         console.print(w("Payment-time model: the booster alone (too few held-back payments)."))
         return
     console.print(
         w(
             "Payment-time model: the booster's curve moved {weight} of the way toward the "
-            "client days model (held-back RMSE in days: {figures}).",
+            "client days model (held-back integrated Brier score: {figures}).",
             weight=w.percent(choice["days_weight"]),
             figures=", ".join(
-                f"{w.percent(float(k))} {figure(v)}" for k, v in sorted(rmse.items())
+                f"{w.percent(float(k))} {figure(v['integrated_brier'])}"
+                for k, v in sorted(scores.items())
             ),
         )
     )

@@ -21,7 +21,7 @@ from training.payment_time import (
     days_weight,
     paid_days_model,
     shifted,
-    weight_rmse,
+    weight_scores,
 )
 from training.targets import payment_durations
 
@@ -64,19 +64,26 @@ def test_a_curve_moves_by_its_days_and_never_before_the_issue_date() -> None:
     assert moved.paid_by(np.array([-30.0, -30.0])).tolist() == [0.0, 1.0]
 
 
-def test_the_weight_is_the_one_that_places_held_back_payments_best() -> None:
-    n = 100
-    held = pd.DataFrame({"start": np.full(n, -30), "paid": np.ones(n, dtype=bool)})
-    booster = np.full(n, 30.0)
-    toward = np.tile([10.0, -10.0], n // 2)  # the days model says 40 or 20
+def test_the_weight_is_the_one_whose_moved_curves_score_best_held_back() -> None:
+    # Curves paid evenly between days 20 and 40 after issue (due on day 30); the days model
+    # says 40 for half the invoices and 20 for the others.
+    n = 400
+    start = np.full(n, -30)
+    knots = np.tile([-31.0, -10.0, 10.0], (n, 1))
+    dist = PaymentDistribution(knots, np.tile([1.0, 1.0, 0.0], (n, 1)), np.zeros(n), start)
+    toward = np.tile([10.0, -10.0], n // 2)
+    noise = np.tile(np.arange(-4.0, 5.0), n // 9 + 1)[:n]  # a spread of ±4 days
+    inner = pd.DataFrame({"start": start, "offset": 3 * noise, "paid": np.ones(n, bool)})
     for truth, weight in ((40.0, 1.0), (35.0, 0.5), (30.0, 0.0)):
-        actual = np.where(toward > 0, truth, 60 - truth)  # days from issue
-        frame = held.assign(offset=held["start"] + actual)
-        rmse = weight_rmse(booster, toward, frame)
-        assert rmse[weight] == 0.0 and days_weight(rmse) == weight, truth
-    few = held.iloc[:10].assign(offset=10)
-    assert weight_rmse(booster[:10], toward[:10], few) == {}  # too few paid to tell
-    assert days_weight({}) == 0.0 and days_weight({0.0: 5.0, 0.5: 4.97, 1.0: 4.99}) == 0.0
+        actual = np.where(toward > 0, truth, 60 - truth) + noise  # days from issue
+        held = inner.assign(offset=start + actual)
+        scores = weight_scores(dist, toward, held, inner)
+        assert days_weight(scores) == weight, (truth, scores)
+        assert min(scores, key=lambda w: scores[w]["rmse_days"]) == weight
+    assert weight_scores(dist, toward, inner.assign(paid=False), inner) == {}  # none paid
+    assert days_weight({}) == 0.0
+    flat = {w: {"integrated_brier": 0.1 - w / 1000, "rmse_days": 1.0} for w in (0.0, 0.5, 1.0)}
+    assert days_weight(flat) == 0.0  # under 1 % better: not worth moving
 
 
 def test_a_moved_model_reads_back_alike(split: Split, tmp_path: Path) -> None:
