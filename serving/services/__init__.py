@@ -46,7 +46,12 @@ from serving.services.ledger import (
     month_ends,
 )
 from serving.services.models import ModelBoard, ModelVersion, model_boards, model_plot
-from serving.services.scores import StoredScore, score_invoices, score_stored
+from serving.services.scores import (
+    StoredScore,
+    open_invoice_scores,
+    score_invoices,
+    score_stored,
+)
 from serving.worklist_filter import WorklistFilter
 
 __all__ = [
@@ -81,6 +86,7 @@ __all__ = [
     "model_boards",
     "model_plot",
     "month_ends",
+    "open_invoice_scores",
     "prospect_score",
     "record_action",
     "score_invoices",
