@@ -9,13 +9,12 @@ of its id: the same in every process and every run.
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 import numpy as np
 import pandas as pd
 
 from features.pipeline import FeatureBuilder
 from features.population import Population
+from features.prepared import object_index, rows_of
 from ledger.balances import open_amounts
 from ledger.contract import Ledger
 
@@ -23,47 +22,47 @@ ID_COLUMNS = ("invoice_id", "client_id", "as_of")
 """The columns that say which invoice, seen when, lead every features frame."""
 
 
-def client_parts(client_ids: pd.Series | np.ndarray, n: int) -> np.ndarray:
+def client_parts(client_ids: pd.Series, n: int) -> np.ndarray:
     """The part (0 to ``n - 1``) of each client id; missing ids go to part 0."""
-    codes, distinct = pd.factorize(pd.Series(np.asarray(client_ids, dtype=object)))
+    codes, distinct = pd.factorize(client_ids)  # in the column's own dtype: quick for text
     text = np.asarray(distinct, dtype=object).astype(str)
     hashed = (pd.util.hash_array(text) % np.uint64(n)).astype(np.int64)
     return np.append(hashed, 0)[codes]  # a missing id factorizes to -1: the 0 appended
 
 
-def _invoice_clients(ledger: Ledger, invoice_ids: pd.Series) -> np.ndarray:
-    """The client of the document each of ``invoice_ids`` names; None when none does."""
-    docs = ledger.invoices.drop_duplicates("invoice_id")
-    found = pd.Index(docs["invoice_id"]).get_indexer(pd.Index(invoice_ids.astype(object)))
-    clients = np.append(docs["client_id"].to_numpy(dtype=object), [None])
-    return clients[found]
+def _own_parts(frame: pd.DataFrame, n: int) -> np.ndarray:
+    """The part of each row's own client (part 0 for a table without clients)."""
+    if "client_id" not in frame:
+        return np.zeros(len(frame), dtype=np.int64)
+    return client_parts(frame["client_id"], n)
 
 
-def _owners(ledger: Ledger, name: str, frame: pd.DataFrame) -> np.ndarray:
-    """The client whose part each row of table ``name`` belongs to: the client of the
-    invoice it names, if any (a payment lettered to an invoice goes with the invoice),
-    else its own client."""
-    own = (
-        frame["client_id"].to_numpy(dtype=object)
-        if "client_id" in frame
-        else np.full(len(frame), None, dtype=object)
-    )
-    if name == "invoices" or "invoice_id" not in frame:
-        return own
-    of_invoice = _invoice_clients(ledger, frame["invoice_id"])
-    return np.where(pd.isna(of_invoice), own, of_invoice)
+def _table_parts(ledger: Ledger, n: int) -> dict[str, np.ndarray]:
+    """The part of each row of every table: an invoice's is its client's; another row goes
+    with the document it names (a payment lettered to an invoice goes with the invoice),
+    else with its own client."""
+    tables = ledger.tables()
+    invoice_parts = client_parts(ledger.invoices["client_id"], n)
+    parts = {name: _own_parts(frame, n) for name, frame in tables.items() if name != "invoices"}
+    naming = [name for name in parts if "invoice_id" in tables[name]]
+    invoice_ids = object_index(ledger.invoices["invoice_id"])
+    if naming and invoice_ids.is_unique:
+        # One lookup of every table's ids: the invoice ids are hashed once.
+        found = rows_of(invoice_ids, [tables[name]["invoice_id"] for name in naming])
+        for name, row in zip(naming, found, strict=True):
+            parts[name] = np.where(row >= 0, np.append(invoice_parts, 0)[row], parts[name])
+    return parts | {"invoices": invoice_parts}
 
 
 def split_by_client(ledger: Ledger, n: int) -> list[Ledger]:
     """``ledger`` in ``n`` parts, each client whole in one; rows keep their index labels
     and their order."""
     tables: dict[str, list[pd.DataFrame]] = {}
-    for field in fields(Ledger):
-        frame = getattr(ledger, field.name)
-        part = client_parts(_owners(ledger, field.name, frame), n)
+    for name, part in _table_parts(ledger, n).items():
+        frame = getattr(ledger, name)
         order = np.argsort(part, kind="stable")
         bounds = np.searchsorted(part[order], np.arange(n + 1))
-        tables[field.name] = [frame.take(order[bounds[i] : bounds[i + 1]]) for i in range(n)]
+        tables[name] = [frame.take(order[bounds[i] : bounds[i + 1]]) for i in range(n)]
     return [Ledger(**{name: parts[i] for name, parts in tables.items()}) for i in range(n)]
 
 

@@ -29,8 +29,9 @@ part's fit holds a few copies of its rows in memory."""
 
 def part_count(client: Any, ledger: Ledger) -> int:
     """How many parts to split ``ledger`` into for the cluster of ``client``."""
+    threads = worker_threads(client)
     by_size = -(-len(ledger.invoices) // INVOICES_PER_PART)
-    return max(2 * worker_threads(client), by_size)
+    return threads * max(2, -(-by_size // threads))  # as many parts for every thread
 
 
 def scattered_parts(client: Any, ledger: Ledger, parts: int | None = None) -> tuple[list[Any], Any]:

@@ -36,7 +36,7 @@ def parts_of(ledger: Ledger) -> list[Ledger]:
 
 
 def test_the_part_of_a_client_is_a_hash_of_its_id() -> None:
-    ids = np.array(["C1", "C2", "C1", None, "C3"], dtype=object)
+    ids = pd.Series(["C1", "C2", "C1", None, "C3"], dtype=object)
 
     parts = client_parts(ids, 4)
 
