@@ -158,9 +158,8 @@ def main() -> None:
             dask_run = in_child(run_dask, path, args.workers)
             Path(path).unlink()
             same = pandas_run.digest == dask_run.digest
-            print(
-                f"  pandas {pandas_run.seconds:7.2f} s  peak {pandas_run.peak_mb['process']:,.0f} MB"
-            )
+            alone = pandas_run.peak_mb["process"]
+            print(f"  pandas {pandas_run.seconds:7.2f} s  peak {alone:,.0f} MB")
             peaks = ", ".join(f"{k} {v:,.0f} MB" for k, v in dask_run.peak_mb.items())
             print(f"  dask   {dask_run.seconds:7.2f} s  peak {peaks}")
             print(

@@ -96,8 +96,8 @@ def ledger_features(
     x = builder.transform(rows, seen)
     ids = pd.DataFrame(
         {
-            "invoice_id": rows["invoice_id"].astype(object),
-            "client_id": rows["client_id"].astype(object),
+            "invoice_id": rows["invoice_id"].astype("str"),
+            "client_id": rows["client_id"].astype("str"),
             "as_of": seen if isinstance(seen, pd.Series) else pd.Series(seen, index=rows.index),
         },
         index=rows.index,

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Column, Table
 
-from encours.cli.database import ledger_for_models
+from encours.cli.database import ledger_for_models, ledger_with_invoices
 from encours.cli.engines import (
     Engine,
     EngineOption,
@@ -89,10 +89,10 @@ def _write_features(
     """``features --out``: the ledger's features computed by ``engine`` and written."""
     from serving.services.batch import write_features
 
-    ledger = ledger_for_models()
     day = as_of.date() if as_of else None
     with ExitStack() as stack:
         client = stack.enter_context(cluster(scheduler)) if engine is Engine.dask else None
+        ledger = ledger_with_invoices()  # no model: MLflow's store is left alone
         with errors.status("computing the features", spinner="dots"):
             written = write_features(ledger, day, out, client)
     print_written(written, as_json)
@@ -207,16 +207,14 @@ def train(
     from training.train import train_models
 
     check_scheduler(engine, scheduler)
-    ledger = ledger_for_models()
-    with (
-        ExitStack() as stack,
-        Progress(console=errors, transient=True, disable=as_json) as progress,
-    ):
+    with ExitStack() as stack:
         feature_engine = None
         if engine is Engine.dask:
             from training.cluster_features import cluster_engine
 
             feature_engine = cluster_engine(stack.enter_context(cluster(scheduler)))
+        ledger = ledger_for_models()
+        progress = stack.enter_context(Progress(console=errors, transient=True, disable=as_json))
         task = progress.add_task("training", total=4)
 
         def step(name: str) -> None:

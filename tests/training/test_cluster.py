@@ -64,8 +64,10 @@ def test_the_training_matrix_built_on_the_cluster_is_the_pandas_one(
 def test_a_scheduler_that_does_not_answer_is_told(address: str) -> None:
     started = time.monotonic()
 
-    with pytest.raises(SchedulerUnreachable, match=f"no Dask scheduler answers at {address}"):
-        with dask_client(address, connect_seconds=1):
-            pass
+    with (
+        pytest.raises(SchedulerUnreachable, match=f"no Dask scheduler answers at {address}"),
+        dask_client(address, connect_seconds=1),
+    ):
+        pass
 
     assert time.monotonic() - started < 10
