@@ -6,14 +6,15 @@ workers, needs some 3 copies of itself). For each size (``--invoices`` and a ten
 or the ``--sizes`` given), a simulated ledger (20,000 clients over 24 months per million
 invoices; the simulation is not timed) is pickled, then in fresh processes:
 
-- pandas: ``features.partitions.ledger_features`` of every invoice at its issue date, in
-  one process (time, peak resident memory);
-- Dask: the same through ``training.cluster_features.cluster_features`` on a
-  ``LocalCluster`` of ``--workers`` single-threaded worker processes, gathered back in the
-  client (time, including the split and the scatter; peak resident memory of the client
-  and of each worker).
+- pandas: ``encours features --out`` of the pandas engine
+  (``serving.services.batch.write_features``): every invoice's features at its issue date,
+  written to one Parquet file, in one process (time, CPU time, peak resident memory);
+- Dask: the same with ``--engine dask`` on a ``LocalCluster`` of ``--workers``
+  single-threaded worker processes: the split, the scatter, the population, the features
+  and the writing of one file per part by the workers, all timed (CPU time of the client
+  and the workers; peak resident memory of each).
 
-Both outputs are compared (every column, to the last bit). How time grows with the
+Both files are read back and compared (every column, to the last bit). How time grows with the
 ledger is the exponent of time ~ invoices^k between the two largest sizes. Target at 1M
 on 2 cores: Dask at most 1.5x the pandas path. The last line is machine-readable:
 ``pandas_s=<float> dask_s=<float> ratio=<float> peak_mb=<float>`` (the largest size;
@@ -50,8 +51,8 @@ class Run:
     """What one engine measured."""
 
     seconds: float
+    cpu_seconds: float
     peak_mb: dict[str, float]
-    digest: str
 
 
 def peak_mb() -> float:
@@ -59,20 +60,19 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def digest(frame: object) -> str:
-    """A fingerprint of every value, dtype and category of ``frame`` in invoice order."""
+def digest(path: Path) -> str:
+    """A fingerprint of every value, dtype and category written at ``path``, by invoice."""
     import hashlib
 
     import pandas as pd
 
-    assert isinstance(frame, pd.DataFrame)
-    ordered = frame.sort_index()
+    frame = pd.read_parquet(path).sort_values(["invoice_id", "as_of"], ignore_index=True)
     h = hashlib.sha256()
-    h.update(pd.util.hash_pandas_object(ordered, index=True).to_numpy().tobytes())
-    h.update(str([(c, str(t)) for c, t in ordered.dtypes.items()]).encode())
-    for name in ordered.columns:
-        if isinstance(ordered[name].dtype, pd.CategoricalDtype):
-            h.update(str(list(ordered[name].cat.categories)).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    h.update(str([(c, str(t)) for c, t in frame.dtypes.items()]).encode())
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.CategoricalDtype):
+            h.update(str(list(frame[name].cat.categories)).encode())
     return h.hexdigest()[:16]
 
 
@@ -81,34 +81,42 @@ def load(path: str) -> object:
         return pickle.load(file)
 
 
-def run_pandas(path: str) -> Run:
-    """In a fresh process: the features of every invoice by the pandas engine."""
-    from features.partitions import ledger_features
+def run_pandas(path: str, out: str) -> Run:
+    """In a fresh process: ``encours features --out`` by the pandas engine (every invoice at
+    its issue date, written to one Parquet file)."""
+    from serving.services.batch import write_features
 
+    importlib.import_module("pyarrow.parquet")  # the engine's imports before the clock
     ledger = load(path)
-    started = time.perf_counter()
-    frame = ledger_features(ledger, None)  # type: ignore[arg-type]
+    cpu, started = time.process_time(), time.perf_counter()
+    write_features(ledger, None, Path(out))  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
-    return Run(seconds, {"process": peak_mb()}, digest(frame))
+    return Run(seconds, time.process_time() - cpu, {"process": peak_mb()})
 
 
-def run_dask(path: str, workers: int) -> Run:
-    """In a fresh process: the same features on a LocalCluster of ``workers`` processes."""
+def run_dask(path: str, workers: int, out: str) -> Run:
+    """In a fresh process: the same on a LocalCluster of ``workers`` processes, the workers
+    writing the parts (split, scatter, population, features, writing all timed)."""
+    from serving.services.batch import write_features
     from training.cluster import dask_client
-    from training.cluster_features import cluster_features
 
     ledger = load(path)
     with dask_client(None, workers=workers) as client:
         # The workers' imports done before the clock starts, as the pandas child's are.
-        client.run(importlib.import_module, "training.cluster_features")
-        started = time.perf_counter()
-        frame = cluster_features(client, ledger, None)  # type: ignore[arg-type]
+        for module in ("serving.services.batch", "dask.dataframe", "pyarrow.parquet"):
+            importlib.import_module(module)
+            client.run(importlib.import_module, module)
+        workers_cpu = client.run(time.process_time)
+        cpu, started = time.process_time(), time.perf_counter()
+        write_features(ledger, None, Path(out), client)  # type: ignore[arg-type]
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        cpu += sum(t - workers_cpu[w] for w, t in client.run(time.process_time).items())
         workers_mb = client.run(peak_mb)
     peaks = {"client": peak_mb()} | {
         f"worker {i}": mb for i, mb in enumerate(workers_mb.values(), start=1)
     }
-    return Run(seconds, peaks, digest(frame))
+    return Run(seconds, cpu, peaks)
 
 
 def in_child(function: object, *args: object) -> Run:
@@ -154,14 +162,21 @@ def main() -> None:
             started = time.perf_counter()
             path, n = simulated(size, args.seed, Path(tmp))
             print(f"{n:,} invoices simulated in {time.perf_counter() - started:.0f} s", flush=True)
-            pandas_run = in_child(run_pandas, path)
-            dask_run = in_child(run_dask, path, args.workers)
+            one, parts = Path(tmp) / f"x-{size}.parquet", Path(tmp) / f"x-{size}-dask.parquet"
+            pandas_run = in_child(run_pandas, path, str(one))
+            dask_run = in_child(run_dask, path, args.workers, str(parts))
             Path(path).unlink()
-            same = pandas_run.digest == dask_run.digest
+            same = digest(one) == digest(parts)
             alone = pandas_run.peak_mb["process"]
-            print(f"  pandas {pandas_run.seconds:7.2f} s  peak {alone:,.0f} MB")
+            print(
+                f"  pandas {pandas_run.seconds:7.2f} s  cpu {pandas_run.cpu_seconds:6.2f} s  "
+                f"peak {alone:,.0f} MB"
+            )
             peaks = ", ".join(f"{k} {v:,.0f} MB" for k, v in dask_run.peak_mb.items())
-            print(f"  dask   {dask_run.seconds:7.2f} s  peak {peaks}")
+            print(
+                f"  dask   {dask_run.seconds:7.2f} s  cpu {dask_run.cpu_seconds:6.2f} s  "
+                f"peak {peaks}"
+            )
             print(
                 f"  ratio  {dask_run.seconds / pandas_run.seconds:.2f} (target <= {TARGET_RATIO}); "
                 f"same output: {'yes' if same else 'NO'}",

@@ -40,8 +40,8 @@ def scores_frame(
         else np.full((n, len(DATE_COLUMNS)), np.datetime64("NaT"), dtype="datetime64[D]")
     )
     columns: dict[str, object] = {
-        "invoice_id": pd.array(invoices["invoice_id"], dtype="str"),
-        "client_id": pd.array(invoices["client_id"], dtype="str"),
+        "invoice_id": invoices["invoice_id"].astype("str").array,
+        "client_id": invoices["client_id"].astype("str").array,
         "as_of": np.full(n, as_of.to_datetime64(), dtype="datetime64[ns]"),
         "p_late": np.asarray(scores.p_late, dtype="float64"),
     }

@@ -10,23 +10,20 @@ import pandas as pd
 
 from ledger.contract import Ledger
 from serving.batch_scores import part_scores
-from serving.champions import ModelSet
-from serving.services.context import champion
+from serving.scoring import LoadedModel
 from training.cluster_features import scattered_parts, write_parquet
-from training.models import LATE_MODEL, TIME_MODEL
 
 
 def scores_futures(
-    client: Any, ledger: Ledger, models: ModelSet, as_of: pd.Timestamp, parts: int | None = None
+    client: Any,
+    ledger: Ledger,
+    late: LoadedModel,
+    time: LoadedModel | None,
+    as_of: pd.Timestamp,
+    parts: int | None = None,
 ) -> list[Any]:
-    """Futures of the scores of each part of ``ledger`` at ``as_of``, by the champions of
-    ``models`` (sent once to every worker).
-
-    Raises:
-        ModelUnavailable: no late-payment champion is served.
-    """
-    late = champion(models, LATE_MODEL)
-    time = models.get(TIME_MODEL)
+    """Futures of the scores of each part of ``ledger`` at ``as_of`` by the late-payment
+    model ``late`` and the payment-time model ``time`` (sent once to every worker)."""
     ledgers, population = scattered_parts(client, ledger, parts)
     served = client.scatter([late, time] if time is not None else [late], broadcast=True)
     return client.map(
@@ -40,15 +37,26 @@ def scores_futures(
 
 
 def cluster_scores(
-    client: Any, ledger: Ledger, models: ModelSet, as_of: pd.Timestamp, parts: int | None = None
+    client: Any,
+    ledger: Ledger,
+    late: LoadedModel,
+    time: LoadedModel | None,
+    as_of: pd.Timestamp,
+    parts: int | None = None,
 ) -> pd.DataFrame:
     """The scores of :func:`scores_futures` gathered, in the order of ``ledger.invoices``."""
-    frame = pd.concat(client.gather(scores_futures(client, ledger, models, as_of, parts)))
+    futures = scores_futures(client, ledger, late, time, as_of, parts)
+    frame = pd.concat(client.gather(futures))
     return frame.loc[ledger.invoices.index.intersection(frame.index, sort=False)]
 
 
 def write_cluster_scores(
-    client: Any, ledger: Ledger, models: ModelSet, as_of: pd.Timestamp, path: Path
+    client: Any,
+    ledger: Ledger,
+    late: LoadedModel,
+    time: LoadedModel | None,
+    as_of: pd.Timestamp,
+    path: Path,
 ) -> None:
     """The scores of every part written by the workers to the Parquet dataset ``path``."""
-    write_parquet(client, scores_futures(client, ledger, models, as_of), path)
+    write_parquet(client, scores_futures(client, ledger, late, time, as_of), path)

@@ -21,6 +21,7 @@ from features.registry import FeatureSpec
 from features.user import user_specs
 from ledger.contract import Ledger
 from training.cluster import worker_threads
+from training.dataset import FeatureEngine
 
 INVOICES_PER_PART = 250_000
 """Parts hold about this many invoices, and there are at least two per worker thread: a
@@ -67,8 +68,8 @@ def specs_of(population: Population) -> list[FeatureSpec]:
     return [*SPECS, *user_specs(population.user[0])]
 
 
-def cluster_engine(client: Any, parts: int | None = None) -> Any:
-    """A :data:`training.dataset.FeatureEngine` that builds the training matrix on the
+def cluster_engine(client: Any, parts: int | None = None) -> FeatureEngine:
+    """A :data:`~training.dataset.FeatureEngine` that builds the training matrix on the
     cluster of ``client``."""
 
     def engine(ledger: Ledger) -> tuple[pd.DataFrame, list[FeatureSpec]]:

@@ -20,8 +20,9 @@ from config import Settings
 from features.partitions import ledger_features
 from ledger.contract import Ledger
 from serving.champions import ModelSet
-from serving.services.context import context_of
+from serving.services.context import champion, context_of
 from serving.services.scores import open_invoice_scores
+from training.models import LATE_MODEL, TIME_MODEL
 
 
 @dataclass(frozen=True)
@@ -92,5 +93,7 @@ def write_scores(
         return _written(path, "pandas")
     from serving.cluster_scores import write_cluster_scores
 
-    write_cluster_scores(client, ledger, models, pd.Timestamp(as_of), path)
+    late = champion(models, LATE_MODEL)
+    time = models.get(TIME_MODEL)
+    write_cluster_scores(client, ledger, late, time, pd.Timestamp(as_of), path)
     return _written(path, "dask")

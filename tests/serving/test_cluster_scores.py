@@ -51,7 +51,10 @@ def test_dask_scores_equal_the_pandas_ones(
     ledger, models, as_of = fitted
     pandas = open_invoice_scores(context_of(ledger, models, Settings()), as_of.date())
 
-    dask = cluster_scores(client, ledger, models, as_of, parts=4)
+    late, time = models.get(LATE_MODEL), models.get(TIME_MODEL)
+    assert late is not None and time is not None
+
+    dask = cluster_scores(client, ledger, late, time, as_of, parts=4)
 
     assert list(pandas.columns) == list(SCORE_COLUMNS)
     assert len(pandas) >= 20 and pandas["p90_date"].notna().any()
