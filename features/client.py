@@ -67,8 +67,8 @@ class ClientFeatures:
         created = day_numbers(clients["created_on"]).astype("float64")
         created[created == NEVER] = np.nan
         limit = clients["credit_limit_cents"].astype("float64").to_numpy() / 100
-        self.sector_ = self.sector or Categories(clients["sector"])
-        self.country_ = self.country or Categories(clients["country"])
+        self.sector_ = self.sector if self.sector is not None else Categories(clients["sector"])
+        self.country_ = self.country if self.country is not None else Categories(clients["country"])
         # One extra row at the end (all missing) answers for clients the ledger lacks.
         self.sector_codes_ = np.append(self.sector_.codes(clients["sector"]), -1)
         self.country_codes_ = np.append(self.country_.codes(clients["country"]), -1)

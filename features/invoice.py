@@ -127,7 +127,11 @@ class InvoiceFeatures:
         )
         # Common currencies are known even to a ledger that has none of them yet, so a
         # prospective invoice is described the same whatever the ledger holds.
-        self.currency_ = self.currency or currency_categories(inv["currency"].to_numpy(object))
+        self.currency_ = (
+            self.currency
+            if self.currency is not None
+            else currency_categories(inv["currency"].to_numpy(object))
+        )
         return self
 
     def transform(self, pairs: Pairs) -> Columns:
