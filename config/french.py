@@ -645,6 +645,10 @@ FRENCH: dict[str, str] = {
     "score": "score",
     "slowing down": "ralentissement",
     "{n} invoices settled; {late} of them late.": "{n} factures réglées, dont {late} en retard.",
+    # features --out, score, the Dask engine (encours.cli.engines)
+    "{rows} rows of {columns} columns written to [bold]{path}[/] ({engine}).": (
+        "{rows} lignes de {columns} colonnes écrites dans [bold]{path}[/] ({engine})."
+    ),
     **MODEL_CARD_FRENCH,  # config/french_model_cards.py
     # the collection commands (letters, LME, affacturage): config/french_collect.py
     **COLLECT_FRENCH,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ledger.contract import Ledger
-from training.dataset import Split, ledger_end, out_of_time_split
+from training.dataset import FeatureEngine, Split, ledger_end, out_of_time_split
 from training.evaluation import (
     Evaluation,
     Outcomes,
@@ -260,16 +260,18 @@ def train_models(
     cutoff: pd.Timestamp | None = None,
     step: Callable[[str], None] = lambda _: None,
     truth: pd.DataFrame | None = None,
+    engine: FeatureEngine | None = None,
 ) -> TrainReport:
     """Fit the three models before ``cutoff``, test them after it, log and register them.
 
     The MLflow store must already be selected (``training.tracking.use_store``).
     ``truth`` (simulated ledgers only) adds the best achievable figures to the report.
+    ``engine`` builds the features elsewhere (on a Dask cluster); they are then fitted here.
     """
     end = ledger_end(ledger)
     cutoff = cutoff if cutoff is not None else default_cutoff(end)
     step("features")
-    split = out_of_time_split(ledger, cutoff, end)
+    split = out_of_time_split(ledger, cutoff, end, engine)
     if split.test.empty:
         raise ValueError(
             f"no invoice issued on or after {cutoff.date()}: choose an earlier --cutoff"

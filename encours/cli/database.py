@@ -85,10 +85,16 @@ def ledger_for_models() -> Any:
     from training.tracking import use_store
 
     settings = get_settings()
+    ledger = ledger_with_invoices()
+    use_store(settings.tracking_uri, settings.artifacts_uri)
+    return ledger
+
+
+def ledger_with_invoices() -> Any:
+    """The stored ledger, refused when it has no invoices."""
     ledger = stored_ledger(open_engine())
     if ledger.invoices.empty:
         fail("the ledger has no invoices: run `encours import DIR` first")
-    use_store(settings.tracking_uri, settings.artifacts_uri)
     return ledger
 
 

@@ -7,32 +7,69 @@ and the versions registered in MLflow.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Column, Table
 
-from encours.cli.database import ledger_for_models
+from encours.cli.database import ledger_for_models, ledger_with_invoices
+from encours.cli.engines import (
+    Engine,
+    EngineOption,
+    SchedulerOption,
+    check_scheduler,
+    cluster,
+    print_written,
+)
 from encours.cli.options import JsonFlag
 from encours.cli.output import console, errors, fail, figure, print_json, words
 from encours.settings import get_settings
 
+FeaturesOut = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="compute the features and write them to this Parquet file (with --engine dask, "
+        "a folder of one file per part), led by invoice_id, client_id and as_of",
+        show_default=False,
+    ),
+]
+FeaturesAsOf = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d"],
+        help="with --out: the invoices open at the end of this date (YYYY-MM-DD), seen then; "
+        "default: every invoice at its issue date, as training sees them",
+        show_default=False,
+    ),
+]
+
 
 def features(
     list_: Annotated[bool, typer.Option("--list", help="list every feature")] = False,
+    out: FeaturesOut = None,
+    as_of: FeaturesAsOf = None,
+    engine: EngineOption = Engine.pandas,
+    scheduler: SchedulerOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """What the models look at: every feature, its family and what it means.
 
     Each is computed for an invoice at a date from what was known strictly before that
     date. Your own columns named x_* in the invoices and clients files are added as
-    features too (x_<name> and cli_x_<name>).
+    features too (x_<name> and cli_x_<name>). With --out, the features of the ledger's
+    invoices are computed and written to Parquet.
     """
+    check_scheduler(engine, scheduler)
+    if out is not None:
+        _write_features(out, as_of, engine, scheduler, as_json)
+        return
     from features.pipeline import SPECS
 
     if not list_:
-        fail("say what to show: --list", 2)
+        fail("say what to show: --list, or --out FILE to compute them", 2)
     specs = list(SPECS)
     if as_json:
         print_json([spec.__dict__ for spec in specs])
@@ -44,6 +81,21 @@ def features(
         table.add_row(spec.name, spec.family, spec.dtype, spec.describe(w.lang))
     console.print(table)
     console.print(w("… plus your own x_* columns of invoices and clients."))
+
+
+def _write_features(
+    out: Path, as_of: dt.datetime | None, engine: Engine, scheduler: str | None, as_json: bool
+) -> None:
+    """``features --out``: the ledger's features computed by ``engine`` and written."""
+    from serving.services.batch import write_features
+
+    day = as_of.date() if as_of else None
+    with ExitStack() as stack:
+        client = stack.enter_context(cluster(scheduler)) if engine is Engine.dask else None
+        ledger = ledger_with_invoices()  # no model: MLflow's store is left alone
+        with errors.status("computing the features", spinner="dots"):
+            written = write_features(ledger, day, out, client)
+    print_written(written, as_json)
 
 
 CutoffOption = Annotated[
@@ -139,27 +191,39 @@ def train(
     cutoff: CutoffOption = None,
     as_json: JsonFlag = False,
     predictions: PredictionsOption = None,
+    engine: EngineOption = Engine.pandas,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Train the late-payment, payment-time and onboarding models out of time; register them.
 
     Each model is tested on the invoices issued after the cut-off, beside baselines, logged
     to MLflow with its plots, and becomes the [bold]champion[/] that the API serves only if it
-    beats the current champion on the same test; otherwise it is the challenger.
+    beats the current champion on the same test; otherwise it is the challenger. With
+    --engine dask, the training matrix is built on the cluster, then fitted here.
     """
     import pandas as pd
     from rich.progress import Progress
 
     from training.train import train_models
 
-    ledger = ledger_for_models()
-    with Progress(console=errors, transient=True, disable=as_json) as progress:
+    check_scheduler(engine, scheduler)
+    with ExitStack() as stack:
+        feature_engine = None
+        if engine is Engine.dask:
+            from training.cluster_features import cluster_engine
+
+            feature_engine = cluster_engine(stack.enter_context(cluster(scheduler)))
+        ledger = ledger_for_models()
+        progress = stack.enter_context(Progress(console=errors, transient=True, disable=as_json))
         task = progress.add_task("training", total=4)
 
         def step(name: str) -> None:
             progress.update(task, description=name, advance=1 if name != "features" else 0)
 
         try:
-            report = train_models(ledger, pd.Timestamp(cutoff) if cutoff else None, step=step)
+            report = train_models(
+                ledger, pd.Timestamp(cutoff) if cutoff else None, step=step, engine=feature_engine
+            )
         except ValueError as exc:
             fail(str(exc))
     if predictions is not None:

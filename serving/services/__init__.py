@@ -54,7 +54,12 @@ from serving.services.models import (
     model_card,
     model_plot,
 )
-from serving.services.scores import StoredScore, score_invoices, score_stored
+from serving.services.scores import (
+    StoredScore,
+    open_invoice_scores,
+    score_invoices,
+    score_stored,
+)
 from serving.worklist_filter import WorklistFilter
 
 __all__ = [
@@ -90,6 +95,7 @@ __all__ = [
     "model_card",
     "model_plot",
     "month_ends",
+    "open_invoice_scores",
     "prospect_score",
     "record_action",
     "score_invoices",
