@@ -8,6 +8,10 @@ typography: a space before ``:`` and ``%``; amounts and dates are formatted apar
 
 from __future__ import annotations
 
+from config.french_collect import COLLECT_FRENCH
+from config.french_model_cards import MODEL_CARD_FRENCH
+from config.french_monitor import MONITOR_FRENCH
+
 FRENCH: dict[str, str] = {
     # relance steps and client profiles (config.language.ACTION_WORDS, PROFILE_WORDS)
     "preventive reminder": "relance préventive",
@@ -228,6 +232,15 @@ FRENCH: dict[str, str] = {
         "{name} v{version} est enregistré comme challenger."
     ),
     "Late-payment model: {chosen} ({reason}).": "Modèle de retard : {chosen} ({reason}).",
+    "Payment-time model: the booster alone (too few held-back payments).": (
+        "Modèle de date de paiement : le booster seul (trop peu de paiements mis de côté)."
+    ),
+    "Payment-time model: the booster's curve moved {weight} of the way toward the client "
+    "days model (held-back integrated Brier score: {figures}).": (
+        "Modèle de date de paiement : la courbe du booster déplacée de {weight} vers le "
+        "modèle de délai par client (score de Brier intégré sur les factures mises de côté : "
+        "{figures})."
+    ),
     "Rolling-origin validation (origins {origins})": (
         "Validation à origines glissantes (origines {origins})"
     ),
@@ -632,4 +645,13 @@ FRENCH: dict[str, str] = {
     "score": "score",
     "slowing down": "ralentissement",
     "{n} invoices settled; {late} of them late.": "{n} factures réglées, dont {late} en retard.",
+    # features --out, score, the Dask engine (encours.cli.engines)
+    "{rows} rows of {columns} columns written to [bold]{path}[/] ({engine}).": (
+        "{rows} lignes de {columns} colonnes écrites dans [bold]{path}[/] ({engine})."
+    ),
+    **MODEL_CARD_FRENCH,  # config/french_model_cards.py
+    # the collection commands (letters, LME, affacturage): config/french_collect.py
+    **COLLECT_FRENCH,
+    # encours monitor, retrain, GET /v1/monitoring: config/french_monitor.py
+    **MONITOR_FRENCH,
 }

@@ -20,3 +20,15 @@ publique R2192-31)."""
 RECOVERY_INDEMNITY = Decimal("40.00")
 """Indemnité forfaitaire pour frais de recouvrement, in euros, per overdue invoice
 (Code de commerce D441-5; Code de la commande publique D2192-35)."""
+AGREED_TERMS_MAX_DAYS = 60
+"""Longest agreed payment term from the invoice date between businesses (Code de commerce
+L441-10, I, loi LME)."""
+END_OF_MONTH_TERMS_DAYS = 45
+"""By derogation, 45 days end of month from the invoice date, when the contract says so
+(Code de commerce L441-10, I)."""
+DEFAULT_TERMS_DAYS = 30
+"""Term when none is agreed: 30 days after receipt of the goods or the service (Code de
+commerce L441-10, I); the invoice date stands for it here."""
+PUBLIC_TERMS_MAX_DAYS = 30
+"""Longest term of the State and local authorities (Code de la commande publique R2192-10;
+50 days for public hospitals, 60 for public companies: set a client's own terms then)."""

@@ -144,6 +144,12 @@ class Settings(BaseSettings):
         description="YAML file of the relance scenarios (profiles and steps); empty means "
         "the packaged serving/scenarios.yaml",
     )
+    uplift_file: Path | None = Field(
+        default=None,
+        description="JSON table of each relance action's estimated effect by profile "
+        "(training.uplift.UpliftTable); with it the worklist names the action of highest "
+        "expected gain per collector minute; empty means none is named",
+    )
     ecb_rate_percent: Decimal = Field(
         default=ECB_RATE_PERCENT,
         ge=0,
@@ -162,6 +168,54 @@ class Settings(BaseSettings):
         ge=0,
         description="points added to the ECB rate for public buyers' intérêts moratoires "
         f"(Code de la commande publique R2192-31: {PUBLIC_PENALTY_MARGIN_POINTS})",
+    )
+    monitor_psi_alert: float = Field(
+        default=0.25,
+        gt=0,
+        description="population stability index (PSI) of the score or of a feature, between "
+        "the champion's training window and the last 30 or 90 days, above which `encours "
+        "monitor` raises an alert (the trade's reading: under 0.1 stable, over 0.25 shifted)",
+    )
+    monitor_unseen_share_alert: float = Field(
+        default=0.25,
+        gt=0,
+        le=1,
+        description="share of the last 30 days' invoices from clients the champion never saw "
+        "(no invoice before its training cut-off) above which an alert is raised",
+    )
+    monitor_calibration_alert: float = Field(
+        default=0.15,
+        gt=0,
+        le=1,
+        description="gap between the late share and the mean late probability of the scores "
+        "whose outcome came in the last 30 days (overall, or for one sector) above which an "
+        "alert is raised",
+    )
+    monitor_auc_alert: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="ROC AUC of the scores whose outcome came in the last 30 days below which "
+        "an alert is raised",
+    )
+    monitor_min_rows: int = Field(
+        default=50,
+        ge=1,
+        description="fewest invoices a window, a sector or a month must hold for its figures "
+        "to raise an alert (fewer are reported, too noisy to alert on)",
+    )
+
+    letters_dir: Path | None = Field(
+        default=None,
+        description="folder of your own relance letter templates (Jinja2, Markdown): a file "
+        "named like a packaged one (preventive_reminder.md.j2, email.md.j2, letter.md.j2, "
+        "formal_notice.md.j2, _invoices.md.j2, _header.md.j2) replaces it; empty means the "
+        "packaged serving/letter_templates",
+    )
+    letters_sender: str = Field(
+        default="",
+        description="the sender block printed at the top of each letter: your company's name "
+        "and address, one line per line (\\n between lines in the environment)",
     )
 
     @classmethod

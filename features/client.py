@@ -51,7 +51,15 @@ NAMES = [s.name for s in SPECS]
 
 
 class ClientFeatures:
-    """The client family: attributes read from the clients table."""
+    """The client family: attributes read from the clients table.
+
+    ``sector`` and ``country``, when given, are the categories of the whole ledger (a part
+    of it split by client would see fewer); otherwise the fitted ledger's.
+    """
+
+    def __init__(self, sector: Categories | None = None, country: Categories | None = None) -> None:
+        self.sector = sector
+        self.country = country
 
     def fit(self, prepared: PreparedLedger) -> ClientFeatures:
         """Keep the client attributes as arrays aligned with the client codes."""
@@ -59,8 +67,8 @@ class ClientFeatures:
         created = day_numbers(clients["created_on"]).astype("float64")
         created[created == NEVER] = np.nan
         limit = clients["credit_limit_cents"].astype("float64").to_numpy() / 100
-        self.sector_ = Categories(clients["sector"])
-        self.country_ = Categories(clients["country"])
+        self.sector_ = self.sector if self.sector is not None else Categories(clients["sector"])
+        self.country_ = self.country if self.country is not None else Categories(clients["country"])
         # One extra row at the end (all missing) answers for clients the ledger lacks.
         self.sector_codes_ = np.append(self.sector_.codes(clients["sector"]), -1)
         self.country_codes_ = np.append(self.country_.codes(clients["country"]), -1)

@@ -329,8 +329,48 @@ def _paydays_in_term(running: Columns, pairs: Pairs) -> np.ndarray:
     )
 
 
+def settlement_deltas(
+    paid_day: np.ndarray, due_day: np.ndarray, disputed: np.ndarray
+) -> pd.DataFrame:
+    """What each settled invoice adds to the population's figures, with its ``paid_day``.
+
+    Every value is a whole number: the running sums are exact in any order, so the
+    population of a ledger split by client is the same floats as the whole ledger's.
+    """
+    days_late = (paid_day - due_day).astype("float64")
+    flag = np.asarray(disputed, dtype="float64")
+    return pd.DataFrame(
+        {
+            "paid_day": paid_day,
+            "n": np.ones(len(paid_day)),
+            "late": (days_late > 0).astype("float64"),
+            "days": days_late,
+            "disputed": flag,
+            "disputed_late": flag * (days_late > 0),
+            "disputed_days": flag * days_late,
+        }
+    )
+
+
+def population_timeline(deltas: pd.DataFrame) -> Timeline:
+    """Every client's settlements together (:func:`settlement_deltas`): the prior a short
+    history is shrunk toward."""
+    return Timeline.from_deltas(
+        np.zeros(len(deltas), dtype="int64"),
+        deltas["paid_day"].to_numpy(),
+        deltas.drop(columns="paid_day"),
+    )
+
+
 class HistoryFeatures:
-    """The history family: fit on a prepared ledger, transform pairs."""
+    """The history family: fit on a prepared ledger, transform pairs.
+
+    ``population``, when given, is the prior of every client's settlements (a ledger split
+    by client hands each part the whole ledger's); otherwise it is the fitted ledger's.
+    """
+
+    def __init__(self, population: Timeline | None = None) -> None:
+        self.population = population
 
     def fit(self, prepared: PreparedLedger) -> HistoryFeatures:
         """Compute the running history of every client once."""
@@ -343,22 +383,16 @@ class HistoryFeatures:
         self.timeline_ = Timeline.from_running(
             settled["code"].to_numpy(), settled["paid_day"].to_numpy(), running
         )
-        # Every client's settlements together: the prior a short history is shrunk toward.
-        days_late = settled["days_late"].to_numpy(dtype="float64")
-        disputed = settled["disputed"].to_numpy(dtype="float64")
-        self.population_ = Timeline.from_deltas(
-            np.zeros(len(settled), dtype="int64"),
-            settled["paid_day"].to_numpy(),
-            pd.DataFrame(
-                {
-                    "n": np.ones(len(settled)),
-                    "late": (days_late > 0).astype("float64"),
-                    "days": days_late,
-                    "disputed": disputed,
-                    "disputed_late": disputed * (days_late > 0),
-                    "disputed_days": disputed * days_late,
-                }
-            ),
+        self.population_ = (
+            self.population
+            if self.population is not None
+            else population_timeline(
+                settlement_deltas(
+                    settled["paid_day"].to_numpy(),
+                    settled["due_day"].to_numpy(),
+                    settled["disputed"].to_numpy(),
+                )
+            )
         )
         return self
 

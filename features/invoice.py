@@ -107,7 +107,14 @@ NAMES = [s.name for s in SPECS]
 
 
 class InvoiceFeatures:
-    """The invoice family: fit on a prepared ledger, transform pairs."""
+    """The invoice family: fit on a prepared ledger, transform pairs.
+
+    ``currency``, when given, holds the categories of ``inv_currency`` of the whole ledger
+    (a part of it split by client would see fewer); otherwise the fitted ledger's.
+    """
+
+    def __init__(self, currency: Categories | None = None) -> None:
+        self.currency = currency
 
     def fit(self, prepared: PreparedLedger) -> InvoiceFeatures:
         """Running sums of log amounts per client, and the currencies seen."""
@@ -120,7 +127,11 @@ class InvoiceFeatures:
         )
         # Common currencies are known even to a ledger that has none of them yet, so a
         # prospective invoice is described the same whatever the ledger holds.
-        self.currency_ = Categories(np.append(inv["currency"].to_numpy(object), CURRENCIES))
+        self.currency_ = (
+            self.currency
+            if self.currency is not None
+            else currency_categories(inv["currency"].to_numpy(object))
+        )
         return self
 
     def transform(self, pairs: Pairs) -> Columns:
@@ -153,6 +164,11 @@ class InvoiceFeatures:
             "inv_disputed": disputed.astype("float64"),
             "inv_currency": self.currency_.encode(currency),
         }
+
+
+def currency_categories(currencies: np.ndarray) -> Categories:
+    """The categories of ``inv_currency``: the ledger's ``currencies`` and the common ones."""
+    return Categories(np.append(currencies, CURRENCIES))
 
 
 def _flags(values: pd.Series | np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ from features.dunning import DunningFeatures
 from features.exposure import ExposureFeatures
 from features.history import HistoryFeatures
 from features.invoice import InvoiceFeatures
+from features.population import Population
 from features.prepared import (
     Columns,
     Invoices,
@@ -50,19 +51,29 @@ class Family(Protocol):
 
 
 class FeatureBuilder:
-    """Point-in-time features of (invoice, as_of) pairs, scikit-learn style."""
+    """Point-in-time features of (invoice, as_of) pairs, scikit-learn style.
+
+    ``population``, when given, is what the families learn from every client
+    (:mod:`features.population`) of a larger ledger than the one fitted: a part of a ledger
+    split by client, fitted with the whole ledger's population, describes its invoices as
+    the whole ledger does.
+    """
+
+    def __init__(self, population: Population | None = None) -> None:
+        self.population = population
 
     def fit(self, ledger: Ledger) -> FeatureBuilder:
         """Arrange ``ledger`` for lookups; the ledger itself is not kept."""
         prepared: PreparedLedger = prepare(ledger)
+        shared = self.population
         self.families_: list[Family] = [
-            HistoryFeatures().fit(prepared),
+            HistoryFeatures(shared.history if shared else None).fit(prepared),
             ExposureFeatures().fit(prepared),
-            InvoiceFeatures().fit(prepared),
-            ClientFeatures().fit(prepared),
+            InvoiceFeatures(shared.currency if shared else None).fit(prepared),
+            ClientFeatures(*((shared.sector, shared.country) if shared else ())).fit(prepared),
             DunningFeatures().fit(prepared),
         ]
-        self.user_ = UserFeatures().fit(ledger, prepared)
+        self.user_ = UserFeatures(shared.user if shared else None).fit(ledger, prepared)
         self.prepared_ = prepared
         return self
 

@@ -95,7 +95,7 @@ def _text(values: pd.Series) -> pa.Array | pa.ChunkedArray | None:
     return pa.array(values, type=pa.large_string(), from_pandas=True)
 
 
-def _rows_of(invoice_ids: pd.Index, id_columns: list[pd.Series]) -> list[np.ndarray]:
+def rows_of(invoice_ids: pd.Index, id_columns: list[pd.Series]) -> list[np.ndarray]:
     """Positions in ``invoice_ids`` (unique) of each column's ids; -1 for unknown or missing.
 
     Payments and actions come in date order, so the index's hash table would be read at
@@ -151,7 +151,7 @@ def prepare(ledger: Ledger) -> PreparedLedger:
     invoice_ids = object_index(invoices["invoice_id"])
     pay = ledger.payments
     act = ledger.actions
-    row, act_row = _rows_of(invoice_ids, [pay["invoice_id"], act["invoice_id"]])
+    row, act_row = rows_of(invoice_ids, [pay["invoice_id"], act["invoice_id"]])
     payments = pd.DataFrame(
         {
             "row": row,

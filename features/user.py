@@ -44,22 +44,43 @@ def _spec(name: str, numeric: bool) -> FeatureSpec:
     )
 
 
+def user_sources(ledger: Ledger, clients: pd.DataFrame) -> dict[str, pd.Series]:
+    """The values of each user feature, by name: the invoices' ``x_*`` columns, then the
+    ``clients``' (one row per client) as ``cli_x_*``."""
+    sources = {c: ledger.invoices[c] for c in user_columns(ledger.invoices)}
+    return sources | {CLIENT_PREFIX + c: clients[c] for c in user_columns(ledger.clients)}
+
+
+def user_kinds(sources: dict[str, pd.Series]) -> tuple[dict[str, bool], dict[str, Categories]]:
+    """Whether each user feature is numeric, and the categories of the others."""
+    numeric = {name: _is_numeric(values) for name, values in sources.items()}
+    categories = {name: Categories(v) for name, v in sources.items() if not numeric[name]}
+    return numeric, categories
+
+
+def user_specs(numeric: dict[str, bool]) -> list[FeatureSpec]:
+    """Registry entries of user features, numeric or not by name."""
+    return [_spec(name, is_numeric) for name, is_numeric in numeric.items()]
+
+
 class UserFeatures:
-    """Invoice and client ``x_*`` columns carried into the model."""
+    """Invoice and client ``x_*`` columns carried into the model.
+
+    ``kinds``, when given, are :func:`user_kinds` of the whole ledger (a part of it split by
+    client may see only numbers in a column that holds text elsewhere); otherwise the
+    fitted ledger's.
+    """
+
+    def __init__(self, kinds: tuple[dict[str, bool], dict[str, Categories]] | None = None) -> None:
+        self.kinds = kinds
 
     def fit(self, ledger: Ledger, prepared: PreparedLedger) -> UserFeatures:
         """Find the user columns, their kind, and the categories seen."""
         self.invoice_columns_ = user_columns(ledger.invoices)
         self.client_columns_ = user_columns(ledger.clients)
-        self.numeric_: dict[str, bool] = {}
-        self.categories_: dict[str, Categories] = {}
-        sources = [(c, ledger.invoices[c]) for c in self.invoice_columns_] + [
-            (CLIENT_PREFIX + c, prepared.clients[c]) for c in self.client_columns_
-        ]
-        for name, values in sources:
-            self.numeric_[name] = _is_numeric(values)
-            if not self.numeric_[name]:
-                self.categories_[name] = Categories(values)
+        numeric, categories = self.kinds or user_kinds(user_sources(ledger, prepared.clients))
+        self.numeric_: dict[str, bool] = dict(numeric)
+        self.categories_: dict[str, Categories] = dict(categories)
         # Client values as arrays by client code, one missing row at the end for the unknown.
         self.client_values_ = {
             CLIENT_PREFIX + c: np.append(prepared.clients[c].to_numpy(dtype=object), [None])
@@ -70,7 +91,7 @@ class UserFeatures:
     @property
     def specs(self) -> list[FeatureSpec]:
         """Registry entries of the user columns found."""
-        return [_spec(name, numeric) for name, numeric in self.numeric_.items()]
+        return user_specs(self.numeric_)
 
     def _typed(self, name: str, values: np.ndarray) -> np.ndarray | pd.Categorical:
         if self.numeric_[name]:

@@ -15,18 +15,20 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from ledger.contract import TABLES, Ledger, TableSpec
-from ledger.schema import TABLE_OBJECTS
-from ledger.storage import _frame_from_rows
+from ledger.bulk_reads import read_table
+from ledger.contract import TABLES, Ledger, TableSpec, empty_frame
+from ledger.schema import ROW_KEY, TABLE_OBJECTS
 
 _CHUNK = 5_000
 
 
 def _read_rows(engine: Engine, spec: TableSpec, client_ids: list[str]) -> pd.DataFrame:
     """The rows of ``spec``'s table that belong to ``client_ids``, as :func:`load_ledger`
-    gives them (actions belong to their invoice's client)."""
+    gives them (actions belong to their invoice's client): their keys found, then the
+    rows read by key as a save reads them (:func:`ledger.bulk_reads.read_table`)."""
     table = TABLE_OBJECTS[spec.name]
     invoices = TABLE_OBJECTS["invoices"]
+    key = table.c[spec.id_column or ROW_KEY]
     parts = []
     with engine.connect() as connection:
         for start in range(0, len(client_ids), _CHUNK):
@@ -36,10 +38,12 @@ def _read_rows(engine: Engine, spec: TableSpec, client_ids: list[str]) -> pd.Dat
             else:
                 theirs = select(invoices.c.invoice_id).where(invoices.c.client_id.in_(chunk))
                 where = table.c.invoice_id.in_(theirs)
-            result = connection.execute(select(table).where(where))
-            parts.append(pd.DataFrame(result.all(), columns=[c.name for c in table.columns]))
-    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    return _frame_from_rows(spec, rows)
+            keys = [str(row[0]) for row in connection.execute(select(key).where(where))]
+            if keys:
+                parts.append(
+                    read_table(connection, spec, keys).drop(columns=[ROW_KEY], errors="ignore")
+                )
+    return pd.concat(parts, ignore_index=True) if parts else empty_frame(spec)
 
 
 def read_clients(engine: Engine, client_ids: Collection[str]) -> Ledger:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -196,4 +197,26 @@ LEDGER_CHANGES = Table(
         comment="clients whose rows the write changed; empty when too many to list (any)",
     ),
     comment="what each ledger version changed, so that a reader rereads only those clients",
+)
+
+SCORE_LOG = Table(
+    "score_log",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=True, comment="entry number"),
+    Column("scored_at", DateTime(timezone=True), nullable=False, comment="when scored (UTC)"),
+    Column("source", String(16), nullable=False, comment="api, worklist or batch"),
+    Column(
+        "invoice_id",
+        String(64),
+        nullable=False,
+        comment="the invoice scored (stored or sent in a request: no foreign key)",
+    ),
+    Column("client_id", String(64), nullable=False, comment="its client"),
+    Column("as_of", Date(), nullable=False, index=True, comment="the date it was seen at"),
+    Column("model_version", String(32), nullable=False, comment="late-payment champion version"),
+    Column("p_late", Float(), nullable=False, comment="probability of late payment"),
+    Column("expected_date", Date(), nullable=True, comment="expected payment date"),
+    Column("p10_date", Date(), nullable=True, comment="P10 payment date"),
+    Column("p90_date", Date(), nullable=True, comment="P90 payment date"),
+    comment="every score given, to join with outcomes once they are known (monitoring)",
 )

@@ -1,6 +1,8 @@
 """The ledger in a database: migrations, atomic idempotent saves, loads into frames.
 
-The same SQLAlchemy Core code runs on SQLite (the embedded default) and PostgreSQL.
+The same SQLAlchemy Core code runs on SQLite (the embedded default) and PostgreSQL; the
+bulk of the rows goes through the driver in columns (:mod:`ledger.bulk_writes`,
+:mod:`ledger.bulk_reads`), in the same transaction.
 """
 
 from __future__ import annotations
@@ -9,38 +11,26 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import URL, Connection, Engine, Table, create_engine, event, make_url, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from ledger.audit import Writer
-from ledger.contract import TABLES, Ledger, TableSpec, empty_frame, user_columns
-from ledger.files import contract_frame
-from ledger.schema import EXTRA, RECORDED_BY, ROW_KEY, TABLE_OBJECTS
+from ledger.bulk_reads import read_table
+from ledger.bulk_writes import TableChanges, save_table
+from ledger.contract import TABLES, Ledger, TableSpec
+from ledger.schema import TABLE_OBJECTS
 from ledger.versions import note_ledger_write
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Parents before children, so foreign keys hold at every statement.
 SAVE_ORDER = ("clients", "invoices", "payments", "advances", "unbilled", "actions", "effets")
-BATCH_ROWS = 5_000
-
-
-@dataclass
-class TableChanges:
-    """What a save did to one table."""
-
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
 
 
 @dataclass
@@ -190,111 +180,12 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def row_keys(spec: TableSpec, frame: pd.DataFrame) -> pd.Series:
-    """Content keys for rows without a natural id: digest of the row plus its repeat count."""
-    text = contract_frame(spec, frame).astype("string").fillna("\x00")
-    digest = pd.util.hash_pandas_object(text, index=False).map("{:016x}".format)
-    repeat = digest.groupby(digest).cumcount().astype(str)
-    return (digest + "-" + repeat).set_axis(frame.index)
-
-
-def _column_values(kind: str, values: pd.Series) -> list[object]:
-    """One column as database values: Decimal money, date objects, None for missing."""
-    if kind == "bool":
-        return [bool(v) for v in values]
-    present = values.notna().tolist()
-    if kind == "money":
-        return [Decimal(int(v)) / 100 if p else None for v, p in zip(values, present, strict=True)]
-    if kind == "date":
-        return [v.date() if p else None for v, p in zip(values, present, strict=True)]
-    if kind == "int":
-        return [int(v) if p else None for v, p in zip(values, present, strict=True)]
-    return [str(v) if p else None for v, p in zip(values, present, strict=True)]
-
-
-def _records(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows as database values (object columns), user columns gathered in ``extra``."""
-    columns: dict[str, list[object]] = {}
-    if spec.id_column is None:
-        columns[ROW_KEY] = row_keys(spec, frame).tolist()
-    for col in spec.columns:
-        # A column missing from a frame built in code takes its contract default.
-        values = frame.get(col.memory_name, pd.Series(col.default, index=frame.index))
-        columns[col.name] = _column_values(col.kind, values)
-    extras = user_columns(frame)
-    if extras:
-        user = {name: _column_values("text", frame[name]) for name in extras}
-        rows = zip(*user.values(), strict=True)
-        columns[EXTRA] = [dict(zip(extras, row, strict=True)) for row in rows]
-    else:
-        columns[EXTRA] = [None] * len(frame)
-    return pd.DataFrame(
-        {name: pd.Series(values, dtype=object) for name, values in columns.items()}
-    ).set_axis(frame.index)
-
-
-def _key(spec: TableSpec) -> str:
-    return spec.id_column or ROW_KEY
-
-
-def _comparable(frame: pd.DataFrame) -> list[tuple[object, ...]]:
-    """Rows normalised so rows read back from the database compare equal to new rows."""
-    return [tuple(_normal(v) for v in row) for row in frame.itertuples(index=False)]
-
-
-def _normal(value: object) -> object:
-    if isinstance(value, Decimal | float) and value == value:  # NaN is not equal to itself
-        return Decimal(str(value)).quantize(Decimal("0.01"))
-    if isinstance(value, dict):
-        return tuple(sorted((k, _normal(v)) for k, v in value.items() if v is not None)) or None
-    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
-        return None
-    return value
-
-
-def _upsert(connection: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    for start in range(0, len(rows), BATCH_ROWS):
-        stmt = insert(table)
-        update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
-        connection.execute(
-            stmt.on_conflict_do_update(index_elements=[key], set_=update),
-            rows[start : start + BATCH_ROWS],
-        )
-
-
-def _existing(connection: Connection, table: Table, key: str, keys: list[str]) -> pd.DataFrame:
-    rows: list[Any] = []
-    for start in range(0, len(keys), BATCH_ROWS):
-        chunk = keys[start : start + BATCH_ROWS]
-        rows.extend(connection.execute(select(table).where(table.c[key].in_(chunk))).all())
-    return pd.DataFrame(rows, columns=[c.name for c in table.columns], dtype=object)
-
-
 def _save_table(
     connection: Connection, spec: TableSpec, frame: pd.DataFrame, writer: Writer | None = None
 ) -> TableChanges:
-    table, key = TABLE_OBJECTS[spec.name], _key(spec)
-    new = _records(spec, frame).drop_duplicates(subset=[key], keep="last").set_index(key)
-    old = _existing(connection, table, key, new.index.tolist()).set_index(key)
-    common = new.index.intersection(old.index)
-    cols = list(new.columns)
-    new_rows = _comparable(new.loc[common, cols])
-    old_rows = _comparable(old.loc[common, cols])
-    unchanged = {k for k, a, b in zip(common, new_rows, old_rows, strict=True) if a == b}
-    to_write = new[~new.index.isin(unchanged)].reset_index()
-    stamp = writer.stamp if writer is not None and RECORDED_BY in table.c else {}
-    _upsert(
-        connection,
-        table,
-        key,
-        [{str(k): v for k, v in r.items()} | stamp for r in to_write.to_dict("records")],
-    )
-    return TableChanges(
-        inserted=int((~new.index.isin(old.index)).sum()),
-        updated=len(common) - len(unchanged),
-        unchanged=len(unchanged),
-    )
+    """One table saved in bulk: only its new and changed rows written
+    (:func:`ledger.bulk_writes.save_table`)."""
+    return save_table(connection, spec, frame, writer)
 
 
 def save_ledger(engine: Engine, ledger: Ledger) -> SaveSummary:
@@ -325,37 +216,9 @@ def write_ledger(
     return summary
 
 
-def _frame_from_rows(spec: TableSpec, rows: pd.DataFrame) -> pd.DataFrame:
-    """Database rows turned into the in-memory form of the contract."""
-    if rows.empty:
-        return empty_frame(spec)
-    out = pd.DataFrame(index=rows.index)
-    for col in spec.columns:
-        values = rows[col.name]
-        if col.kind == "money":
-            cents = pd.to_numeric(values.map(lambda v: None if v is None else float(v) * 100))
-            out[col.memory_name] = cents.round().astype("Int64")
-        elif col.kind == "date":
-            out[col.name] = pd.to_datetime(values).astype("datetime64[ns]")
-        elif col.kind == "int":
-            out[col.name] = pd.to_numeric(values).astype("Int64")
-        elif col.kind == "bool":
-            out[col.name] = values.fillna(False).astype(bool)
-        else:
-            out[col.name] = values.astype(object).where(values.notna(), None)
-    extras = rows[EXTRA].dropna()
-    if len(extras):
-        user = pd.DataFrame(extras.tolist(), index=extras.index).reindex(rows.index)
-        for name in sorted(user.columns):
-            out[name] = user[name].astype(object).where(user[name].notna(), None)
-    return out.reset_index(drop=True)
-
-
 def _read_table(connection: Connection, spec: TableSpec) -> pd.DataFrame:
-    table = TABLE_OBJECTS[spec.name]
-    result = connection.execute(select(table).order_by(table.c[_key(spec)]))
-    rows = pd.DataFrame(result.all(), columns=[c.name for c in table.columns])
-    return _frame_from_rows(spec, rows)
+    """One table read in bulk, as Arrow (:func:`ledger.bulk_reads.read_table`)."""
+    return read_table(connection, spec)
 
 
 def load_ledger(engine: Engine) -> Ledger:

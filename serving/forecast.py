@@ -302,7 +302,12 @@ def invoice_probabilities(
         index=invoices.index,
     )
     dist = model.distribution(
-        model_columns(model, x), invoices["issue_date"], invoices["due_date"], open_at, until
+        model_columns(model, x),
+        invoices["issue_date"],
+        invoices["due_date"],
+        open_at,
+        until,
+        clients=invoices["client_id"].to_numpy(),
     )
     calendar = (
         invoices["client_id"]

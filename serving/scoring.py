@@ -162,6 +162,7 @@ def full_scores(
         issue,
         np.asarray(invoices["due_date"]),
         open_at=np.maximum(issue, as_of.to_datetime64()),
+        clients=clients,
     )
     p10, p90 = dist.band()  # the band's ends as recalibrated to hold 80 % of payments
     offsets = [np.round(dist.expected_offset()), p10, dist.quantile(0.5), p90]

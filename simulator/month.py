@@ -27,6 +27,7 @@ from simulator.parameters import (
     SimulationConfig,
 )
 from simulator.payments import _advances, _credit_notes, _dunning_actions, _payments
+from simulator.scenarios import downturn_hit, downturn_shift, scenario_terms
 from simulator.truth import _anchor, _dun, _next_pay_day, _paid_by_day
 
 
@@ -87,7 +88,7 @@ def _simulate_month(
     probabilities (no draw), 5. credit notes, 6. payments, 7. relances, 8. advances.
     """
     rows = _issued(cfg, rng, cl, month)
-    rows |= _payment_law(cl, rows)
+    rows |= _payment_law(cfg, cl, rows)
     rows |= _draw_payment(cfg, rng, rows, end)
     rows["inv"] = first_index + np.arange(len(rows["client"]), dtype=np.int64)
     invoices = {"inv": rows["inv"], **{k: rows[k] for k in _INVOICE_KEYS}, **_buckets(rows)}
@@ -122,7 +123,8 @@ def _issued(cfg: SimulationConfig, rng: np.random.Generator, cl: _Clients, month
     vat = cl.country[client] == 0
     amount = np.where(vat, (ht_cents * 12 + 5) // 10, ht_cents)
 
-    due = _due_days(issue, cl.terms[client])
+    terms = scenario_terms(cfg.scenario, cfg.scenario_day, issue, cl.terms[client])
+    due = _due_days(issue, terms)
     own_channel = rng.random(n) < 0.9
     channel = np.where(own_channel, cl.channel[client], rng.integers(0, 3, n))
     disputed = rng.random(n) < np.minimum(
@@ -139,8 +141,9 @@ def _issued(cfg: SimulationConfig, rng: np.random.Generator, cl: _Clients, month
     }
 
 
-def _payment_law(cl: _Clients, rows: Rows) -> Rows:
-    """Each invoice's payment-time distribution, from what is known when it is issued."""
+def _payment_law(cfg: SimulationConfig, cl: _Clients, rows: Rows) -> Rows:
+    """Each invoice's payment-time distribution, from what is known when it is issued (and,
+    in a sector downturn, from when it falls due)."""
     client, issue, due, channel = rows["client"], rows["issue"], rows["due"], rows["channel"]
     disputed = rows["disputed"]
     slow_issue = np.isin(month_of_year(issue), _SLOW_MONTHS)
@@ -148,6 +151,8 @@ def _payment_law(cl: _Clients, rows: Rows) -> Rows:
     relative = np.log(rows["ht"] / cl.scale_eur[client])
     drift_months = np.clip((issue - cl.drift_start[client]) / _DAYS_PER_MONTH, 0.0, 24.0)
     drift = cl.drift_slope[client] * drift_months
+    hit = downturn_hit(cfg.scenario, cfg.scenario_day, cl.sector[client], due)
+    downturn_logit, downturn_scale = downturn_shift(hit)
     logit = (
         cl.on_time_logit[client]
         - 0.3 * slow_issue
@@ -157,6 +162,7 @@ def _payment_law(cl: _Clients, rows: Rows) -> Rows:
         - 0.25 * (channel == 2)
         + 0.2 * (channel == 0)
         - 3.0 * disputed
+        - downturn_logit
     )
     log_scale = (
         np.log(cl.late_scale[client])
@@ -166,6 +172,7 @@ def _payment_law(cl: _Clients, rows: Rows) -> Rows:
         + drift
         + np.log(1.15) * (channel == 2)
         + np.log(4.0) * disputed
+        + downturn_scale
     )
     calendar = cl.calendar[client]
     anchor = _anchor(issue, due, calendar)

@@ -133,6 +133,8 @@ class SimulationConfig:
         advance_rate: share of clients paying advances (acomptes) on some invoices.
         unbilled_rate: share of active clients with a delivery not yet invoiced at the end.
         write_off_lag_days: days after a default before its invoices are written off.
+        scenario: a drift scenario (:mod:`simulator.scenarios`), or None.
+        scenario_start: when it starts; None: four months before the end.
     """
 
     n_clients: int = 200
@@ -149,6 +151,25 @@ class SimulationConfig:
     advance_rate: float = 0.10
     unbilled_rate: float = 0.08
     write_off_lag_days: int = 90
+    scenario: str | None = None
+    scenario_start: date | None = None
+
+    @property
+    def scenario_date(self) -> date | None:
+        """The scenario's first day; None without a scenario."""
+        if self.scenario is None:
+            return None
+        from simulator.scenarios import default_start
+
+        return self.scenario_start or default_start(self.start, self.n_months)
+
+    @property
+    def scenario_day(self) -> int | None:
+        """The scenario's first day as a day number; None without a scenario."""
+        from simulator.scenarios import day_number
+
+        started = self.scenario_date
+        return None if started is None else day_number(started)
 
 
 @dataclass

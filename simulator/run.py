@@ -12,6 +12,7 @@ from ledger.day_calendar import month_start
 from simulator.clients import _Clients, _draw_clients
 from simulator.month import _Chunk, _simulate_month
 from simulator.parameters import _SEASON, Simulation, SimulationConfig
+from simulator.scenarios import check_scenario, wave_created
 from simulator.tables import (
     _action_table,
     _advance_table,
@@ -33,11 +34,15 @@ def _begin(config: SimulationConfig) -> tuple[np.random.Generator, int, int, _Cl
     """The random generator, the first month and last day of the window, and the clients."""
     if config.n_clients < 1 or config.n_months < 1:
         raise ValueError("n_clients and n_months must be at least 1")
+    check_scenario(config.scenario)
     rng = np.random.default_rng(config.seed)
     first_month = (config.start.year - 1970) * 12 + config.start.month - 1
     start = int(month_start(np.array([first_month]))[0])
     end = int(month_start(np.array([first_month + config.n_months]))[0]) - 1
-    return rng, first_month, end, _draw_clients(config, rng, start, end)
+    clients = _draw_clients(config, rng, start, end)
+    day = config.scenario_day
+    clients.created = wave_created(config.scenario, day, clients.created, config.seed)
+    return rng, first_month, end, clients
 
 
 def expected_invoices(config: SimulationConfig) -> float:

@@ -59,3 +59,8 @@ def engine(database_url: str) -> Iterator[Engine]:
     migrate(eng)
     yield eng
     eng.dispose()
+
+
+# Trains the three models once per session: defined here, not imported by each module
+# (an imported fixture is a fixture of each importing module, trained again for each).
+from tests.serving.trained_store import trained_store  # noqa: E402, F401

@@ -7,11 +7,13 @@ end of the ledger, labelled with what was known at the end.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
 from features.pipeline import FeatureBuilder
+from features.registry import FeatureSpec
 from ledger.contract import Ledger
 from training.targets import invoice_documents
 
@@ -41,22 +43,40 @@ def ledger_end(ledger: Ledger) -> pd.Timestamp:
     return pd.Timestamp(dates.max()) + pd.Timedelta(days=1)
 
 
-def onboarding_columns(builder: FeatureBuilder) -> list[str]:
+def onboarding_columns(specs: list[FeatureSpec]) -> list[str]:
     """Features the onboarding model may use: client attributes and the invoice itself."""
     return [
         s.name
-        for s in builder.specs
+        for s in specs
         if s.family in ONBOARDING_FAMILIES and s.name not in ONBOARDING_EXCLUDED
     ]
 
 
-def out_of_time_split(ledger: Ledger, cutoff: pd.Timestamp, end: pd.Timestamp) -> Split:
-    """Invoices issued before ``cutoff`` to train on, from ``cutoff`` to ``end`` to test."""
-    builder = FeatureBuilder().fit(ledger)
+FeatureEngine = Callable[[Ledger], tuple[pd.DataFrame, list[FeatureSpec]]]
+"""Features of every invoice (no credit note) of a ledger at its issue date, indexed like
+``ledger.invoices``, with the specs of their columns: how a cluster builds the training
+matrix (:mod:`training.cluster_features`)."""
+
+
+def out_of_time_split(
+    ledger: Ledger, cutoff: pd.Timestamp, end: pd.Timestamp, engine: FeatureEngine | None = None
+) -> Split:
+    """Invoices issued before ``cutoff`` to train on, from ``cutoff`` to ``end`` to test.
+
+    The features are the :class:`FeatureBuilder`'s, in process, or ``engine``'s.
+    """
     invoices = invoice_documents(ledger.invoices)
-    invoices = invoices[invoices["issue_date"] < end].reset_index(drop=True)
-    # Point in time: each invoice seen at its issue date, knowing only what came before.
-    x = builder.transform(invoices, invoices["issue_date"])
+    invoices = invoices[invoices["issue_date"] < end]
+    if engine is None:
+        builder = FeatureBuilder().fit(ledger)
+        invoices = invoices.reset_index(drop=True)
+        # Point in time: each invoice seen at its issue date, knowing only what came before.
+        x = builder.transform(invoices, invoices["issue_date"])
+        specs = builder.specs
+    else:
+        every, specs = engine(ledger)
+        x = every.loc[invoices.index].reset_index(drop=True)
+        invoices = invoices.reset_index(drop=True)
     before = (invoices["issue_date"] < cutoff).to_numpy()
     train, test = invoices[before], invoices[~before]
     known_clients = set(train["client_id"])
@@ -67,6 +87,6 @@ def out_of_time_split(ledger: Ledger, cutoff: pd.Timestamp, end: pd.Timestamp) -
         test=test.reset_index(drop=True),
         x_train=x[before].reset_index(drop=True),
         x_test=x[~before].reset_index(drop=True),
-        onboarding_features=onboarding_columns(builder),
+        onboarding_features=onboarding_columns(specs),
         unseen_test=~test["client_id"].isin(known_clients).reset_index(drop=True),
     )

@@ -29,6 +29,7 @@ from training.metrics import (
     kaplan_meier,
     late_metrics,
     survival_metrics,
+    survival_times,
     time_metrics,
 )
 from training.models import FittedModels
@@ -125,15 +126,6 @@ def outcomes(
 
 def _days(durations: pd.DataFrame) -> np.ndarray:
     return (durations["offset"] - durations["start"]).to_numpy().astype(float)
-
-
-def survival_times(days: np.ndarray, paid: np.ndarray, train_days: np.ndarray) -> np.ndarray:
-    """Whole days after issue at which survival curves are scored: the 5th to 90th
-    percentiles of the observed payment days, inside both sides' follow-up."""
-    if not paid.any():
-        return np.zeros(0)
-    grid = np.unique(np.ceil(np.quantile(days[paid], np.linspace(0.05, 0.9, 18))))
-    return grid[(grid > days.min()) & (grid < days.max()) & (grid < train_days.max())]
 
 
 def _survival_figures(out: Outcomes, pred: Predictions, rows: np.ndarray) -> dict[str, float]:
@@ -375,11 +367,14 @@ def censoring_check(split: Split, model: PaymentTimeModel, days_late: int = 30) 
     target = np.full(decided.sum(), days_late)
     observed = payment_durations(inv, split.end)
     hit = observed["paid"].to_numpy() & (observed["offset"].to_numpy() <= days_late)
+    clients = inv["client_id"].to_numpy()
     return {
         "days_after_due": float(days_late),
         "observed_share_paid": float(hit.mean()),
         "with_censored": float(
-            model.distribution(x, inv["issue_date"], inv["due_date"]).paid_by(target).mean()
+            model.distribution(x, inv["issue_date"], inv["due_date"], clients=clients)
+            .paid_by(target)
+            .mean()
         ),
         "dropping_open": float(
             naive.distribution(x, inv["issue_date"], inv["due_date"]).paid_by(target).mean()
@@ -418,7 +413,9 @@ def model_predictions(split: Split, models: FittedModels) -> tuple[Predictions, 
     test, x = split.test, split.x_test
     full = from_distribution(
         late_probability(models.late, x, test["client_id"]),
-        models.time.distribution(x, test["issue_date"], test["due_date"]),
+        models.time.distribution(
+            x, test["issue_date"], test["due_date"], clients=test["client_id"].to_numpy()
+        ),
     )
     onboarding = from_distribution(
         models.onboarding.predict_proba(x)[:, 1],

@@ -84,6 +84,16 @@ def bucket_metrics(bucket: np.ndarray, probs: np.ndarray) -> dict[str, dict[str,
     return out
 
 
+def survival_times(days: np.ndarray, paid: np.ndarray, train_days: np.ndarray) -> np.ndarray:
+    """Whole days after issue at which survival curves are scored: the 5th to 90th
+    percentiles of the observed payment days, inside both sides' follow-up."""
+    if not paid.any():
+        return np.zeros(0)
+    grid = np.unique(np.ceil(np.quantile(days[paid], np.linspace(0.05, 0.9, 18))))
+    # The test's follow-up is clipped a day short of the training's (survival_metrics).
+    return grid[(grid > days.min()) & (grid < days.max()) & (grid < train_days.max() - 1)]
+
+
 def survival_metrics(
     train_days: np.ndarray,
     train_paid: np.ndarray,

@@ -36,6 +36,7 @@ from training.late_payment import (
 )
 from training.linear_late import LinearLateModel, Terms
 from training.models import OnboardingModel
+from training.payment_days import ClientDaysModel
 from training.payment_time import PaymentTimeModel
 
 FORMAT = 1
@@ -124,6 +125,8 @@ def _form_of(model: Model, prefix: str, boosters: dict[str, lgb.Booster]) -> dic
             "max_invoices": model.max_invoices,
             "held_back_days": model.held_back_days,
             "band_levels": [float(level) for level in model.band_levels_],
+            "days_weight": float(getattr(model, "days_weight_", 0.0)),
+            "days_model": days_form(getattr(model, "days_model_", None)),
         } | common
     if not isinstance(model, LatePaymentModel):
         raise TypeError(f"no file format for a {type(model).__name__}")
@@ -172,15 +175,43 @@ def linear_form(
             "max_categories": model.max_categories,
             "max_rows": model.max_rows,
         },
+        **terms_form(model),
+        "coef": _floats(model.coef_),
+        "intercept": float(model.intercept_),
+    }
+
+
+def terms_form(model: LinearLateModel) -> dict[str, Any]:
+    """How a linear model reads features into its design (everything but its weights)."""
+    return {
         "feature_names": list(model.feature_names_in_),
         "categories": [c.tolist() for c in model.input_.categories],
         "terms": [
             {"knots": list(t.knots), "missing": t.missing, "fill": t.fill, "codes": list(t.codes)}
             for t in model.terms_
         ],
+        "design_mean": _floats(model.design_mean_),
+    }
+
+
+def days_form(model: ClientDaysModel | None) -> dict[str, Any] | None:
+    """The payment-time model's days model as data (None: it has none)."""
+    if model is None:
+        return None
+    return {
+        "params": {
+            "ramps": model.ramps,
+            "penalty": model.penalty,
+            "client_penalty": model.client_penalty,
+            "max_categories": model.max_categories,
+        },
+        "base": terms_form(model.base_),
+        "mean": _floats(model.mean_),
+        "spread": _floats(model.spread_),
         "coef": _floats(model.coef_),
         "intercept": float(model.intercept_),
-        "design_mean": _floats(model.design_mean_),
+        "client_ids": [str(c) for c in model.client_ids_],
+        "effect": _floats(model.effect_),
     }
 
 
@@ -272,6 +303,9 @@ def _model_of(form: dict[str, Any], boosters: dict[str, Path]) -> Model:
         # Saved before the band was recalibrated: the plain 10th and 90th percentiles.
         low, high = form.get("band_levels", (0.1, 0.9))
         time_model.band_levels_ = (float(low), float(high))
+        # Saved before the days model existed: none, the booster's curve alone.
+        time_model.days_weight_ = float(form.get("days_weight", 0.0))
+        time_model.days_model_ = days_of(form.get("days_model"))
         return time_model
     late_model = LatePaymentModel(
         form["params"], int(form["calibration_folds"]), int(form["max_rows"])
@@ -306,9 +340,16 @@ def linear_of(
         effect.feature_names_in_ = list(base.feature_names_in_)
         effect.classes_ = np.array([0, 1])
         return effect
+    linear = terms_of(LinearLateModel(**form["params"]), form)
+    linear.coef_ = np.array(form["coef"], dtype="float64")
+    linear.intercept_ = float(form["intercept"])
+    return linear
+
+
+def terms_of(linear: LinearLateModel, form: dict[str, Any]) -> LinearLateModel:
+    """``linear`` reading features as :func:`terms_form` says."""
     from training.booster_input import BoosterInput
 
-    linear = LinearLateModel(**form["params"])
     linear.feature_names_in_ = list(form["feature_names"])
     linear.classes_ = np.array([0, 1])
     linear.input_ = BoosterInput(tuple(pd.Index(c) for c in form["categories"]))
@@ -316,10 +357,22 @@ def linear_of(
         Terms(tuple(t["knots"]), bool(t["missing"]), float(t["fill"]), tuple(t["codes"]))
         for t in form["terms"]
     ]
-    linear.coef_ = np.array(form["coef"], dtype="float64")
-    linear.intercept_ = float(form["intercept"])
     linear.design_mean_ = np.array(form["design_mean"], dtype="float64")
     return linear
+
+
+def days_of(form: dict[str, Any] | None) -> ClientDaysModel | None:
+    """The days model :func:`days_form` describes (None: none)."""
+    if form is None:
+        return None
+    model = ClientDaysModel(**form["params"])
+    model.base_ = terms_of(LinearLateModel(model.ramps, monotone=False), form["base"])
+    for key in ("mean", "spread", "coef", "effect"):
+        setattr(model, f"{key}_", np.array(form[key], dtype="float64"))
+    model.intercept_ = float(form["intercept"])
+    model.client_ids_ = np.array(form["client_ids"], dtype=str)
+    model.feature_names_in_ = list(model.base_.feature_names_in_)
+    return model
 
 
 def calibrator_of(form: dict[str, Any]) -> Calibrator:

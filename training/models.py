@@ -103,7 +103,9 @@ def fit_models(split: Split, max_invoices: int = 100_000) -> FittedModels:
             train["client_id"].astype(str).to_numpy(),
         )
     )
-    time = PaymentTimeModel(max_invoices=max_invoices).fit(split.x_train, durations, order)
+    time = PaymentTimeModel(max_invoices=max_invoices).fit(
+        split.x_train, durations, order, split.train["client_id"]
+    )
     onboarding = OnboardingModel(split.onboarding_features, max_invoices).fit(
         split.x_train, y, order, durations
     )

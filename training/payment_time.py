@@ -37,6 +37,7 @@ import pandas as pd
 
 from ledger.days import NEVER, dates_of, day_numbers
 from training.booster_input import BoosterInput, FittedBooster, threads_for
+from training.payment_days import ClientDaysModel
 from training.targets import BUCKET_EDGES
 
 EDGES = np.array(
@@ -192,9 +193,10 @@ class TimeModel(Protocol):
         due_date: Dates,
         open_at: Dates | None = None,
         until: Dates | None = None,
+        clients: np.ndarray | None = None,
     ) -> PaymentDistribution:
-        """Payment-date distributions, conditional on being open before ``open_at``, right
-        up to ``until`` at least."""
+        """Payment-date distributions of invoices of ``clients``, conditional on being open
+        before ``open_at``, right up to ``until`` at least."""
         ...
 
 
@@ -212,25 +214,39 @@ class PaymentTimeModel:
         self.held_back_days = held_back_days
 
     def fit(
-        self, x: pd.DataFrame, durations: pd.DataFrame, order: pd.Series | None = None
+        self,
+        x: pd.DataFrame,
+        durations: pd.DataFrame,
+        order: pd.Series | None = None,
+        clients: pd.Series | None = None,
     ) -> PaymentTimeModel:
         """Learn the hazard per period from invoices paid or still open (censored).
 
-        With ``order`` (the issue dates), the P10-P90 band is recalibrated out of time
-        (:func:`band_levels`): a model learns on the invoices issued up to
-        ``held_back_days`` before the last, as known then, and the band levels are those
-        that hold 80 % of the later invoices' payments as known now.
+        With ``order`` (the issue dates), two things are learned out of time on the
+        invoices issued in the last ``held_back_days`` (:meth:`_held_back`), by a model
+        fitted on those before, as known then: with ``clients``, how far to move the curve
+        toward the date of a :class:`~training.payment_days.ClientDaysModel` (the weight
+        :attr:`days_weight_`, 0 when it does not help); and the band levels that hold 80 %
+        of the later invoices' payments (:func:`band_levels`).
         """
         if len(x) > self.max_invoices:  # a seeded sample keeps training time bounded
             keep = np.random.default_rng(42).choice(len(x), self.max_invoices, replace=False)
             keep.sort()
             x, durations = x.iloc[keep], durations.iloc[keep]
             order = None if order is None else order.iloc[keep]
+            clients = None if clients is None else clients.iloc[keep]
+        who = None if clients is None else clients.astype(str).to_numpy()
         self.booster_: FittedBooster = self._booster(x, durations)
         self.feature_names_in_ = list(x.columns)
         self.band_levels_ = (0.1, 0.9)
+        self.days_weight_ = 0.0
+        self.days_model_: ClientDaysModel | None = None
+        self.days_scores_: dict[float, dict[str, float]] = {}  # by weight, for the report
         if order is not None:
-            self.band_levels_ = self._held_back_levels(x, durations, order)
+            self.band_levels_, self.days_weight_ = self._held_back(x, durations, order, who)
+        if self.days_weight_ > 0 and who is not None:
+            self.days_model_ = paid_days_model(x, durations, who)
+            self.days_weight_ = self.days_weight_ if self.days_model_ is not None else 0.0
         return self
 
     def _booster(self, x: pd.DataFrame, durations: pd.DataFrame) -> FittedBooster:
@@ -241,29 +257,35 @@ class PaymentTimeModel:
         booster = lgb.LGBMClassifier(**(self.params or DEFAULT_PARAMS))  # type: ignore[arg-type]
         return booster.fit(rows, event)
 
-    def _held_back_levels(
-        self, x: pd.DataFrame, durations: pd.DataFrame, order: pd.Series
-    ) -> tuple[float, float]:
-        """Band levels learned on the last ``held_back_days`` of issue dates (kept as
-        (0.1, 0.9) when either side is too small to learn from)."""
+    def _held_back(
+        self, x: pd.DataFrame, durations: pd.DataFrame, order: pd.Series, who: np.ndarray | None
+    ) -> tuple[tuple[float, float], float]:
+        """Band levels and the days model's weight, learned on the last ``held_back_days``
+        of issue dates ((0.1, 0.9) and 0 when either side is too small to learn from)."""
         issue = day_numbers(order)
         cutoff = int(issue.max()) + 1 - self.held_back_days
         before = issue < cutoff
         if before.sum() < MIN_BAND_INVOICES or (~before).sum() < MIN_BAND_INVOICES:
-            return (0.1, 0.9)
+            return (0.1, 0.9), 0.0
         inner = censored_at(durations[before], issue[before], cutoff)
         try:
             model = PaymentTimeModel(self.params, self.max_invoices)
             model.booster_ = model._booster(x[before], inner)
         except ValueError:
-            return (0.1, 0.9)
+            return (0.1, 0.9), 0.0
         held = durations[~before]
         start = held["start"].to_numpy()
-        dist = model.distribution_of(
-            model.booster_input.matrix(x[~before]),
-            *_issue_and_due(start, issue[~before]),
-        )
-        return band_levels(dist, held["offset"].to_numpy(), held["paid"].to_numpy(dtype=bool))
+        matrix = model.booster_input.matrix(x[~before])
+        dist = model.distribution_of(matrix, *_issue_and_due(start, issue[~before]))
+        weight = 0.0
+        days_model = None if who is None else paid_days_model(x[before], inner, who[before])
+        if days_model is not None and who is not None:
+            toward = days_toward(dist, days_model.predict_of(matrix, who[~before]))
+            self.days_scores_ = weight_scores(dist, toward, held, inner)
+            weight = days_weight(self.days_scores_)
+            dist = shifted(dist, weight * toward)
+        offset, paid = held["offset"].to_numpy(), held["paid"].to_numpy(dtype=bool)
+        return band_levels(dist, offset, paid), weight
 
     def hazards(
         self,
@@ -322,15 +344,17 @@ class PaymentTimeModel:
         due_date: Dates,
         open_at: Dates | None = None,
         until: Dates | None = None,
+        clients: np.ndarray | None = None,
     ) -> PaymentDistribution:
-        """Payment-date distributions of invoices, given unpaid before ``open_at`` if given.
+        """Payment-date distributions of invoices (of ``clients``, whose effects the days
+        model knows), given unpaid before ``open_at`` if given.
 
         With ``until``, the distributions are right only up to those dates (nobody pays
         after them): for callers that read nothing later, the later periods are not
         predicted.
         """
         matrix = self.booster_input.matrix(x)
-        return self.distribution_of(matrix, issue_date, due_date, open_at, until)
+        return self.distribution_of(matrix, issue_date, due_date, open_at, until, clients)
 
     def distribution_of(
         self,
@@ -339,6 +363,7 @@ class PaymentTimeModel:
         due_date: Dates,
         open_at: Dates | None = None,
         until: Dates | None = None,
+        clients: np.ndarray | None = None,
     ) -> PaymentDistribution:
         """:meth:`distribution` of features already read by :attr:`booster_input`."""
         due_day = day_numbers(due_date)
@@ -346,22 +371,115 @@ class PaymentTimeModel:
         seen = None
         if open_at is not None:
             seen = np.maximum(day_numbers(open_at) - due_day - 1, start - 1).astype("float64")
-        # Given open at ``seen``, the periods ending by then cancel out of S(t) / S(seen):
-        # they are not predicted (a third of the rows of an overdue ledger's forecast).
-        last = None if until is None else period_of(day_numbers(until) - due_day)
-        h = self.hazards(matrix, start, None if seen is None else period_of(seen), last)
-        surv = np.cumprod(1.0 - h, axis=1)
-        knots = np.maximum(EDGES[None, :], (start - 1)[:, None]).astype("float64")
-        knots = np.column_stack([start - 1, knots]).astype("float64")
-        survival = np.column_stack([np.ones(len(matrix)), surv])
         levels = getattr(self, "band_levels_", (0.1, 0.9))
-        dist = PaymentDistribution(knots, survival, due_day, start, levels)
+        days_model = getattr(self, "days_model_", None)
+        if days_model is not None:  # the whole curve, to move it (none of the savings below)
+            dist = curve(self.hazards(matrix, start), due_day, start, levels)
+            toward = days_toward(dist, days_model.predict_of(matrix, clients))
+            dist = shifted(dist, self.days_weight_ * toward)
+        else:
+            # Given open at ``seen``, the periods ending by then cancel out of S(t) /
+            # S(seen): they are not predicted (a third of the rows of an overdue ledger's
+            # forecast); nor those after ``until``.
+            last = None if until is None else period_of(day_numbers(until) - due_day)
+            h = self.hazards(matrix, start, None if seen is None else period_of(seen), last)
+            dist = curve(h, due_day, start, levels)
         if seen is None:
             return dist
+        knots = dist.knots
         base = np.maximum(dist.survival_at(seen), np.finfo(np.float64).tiny)  # S(t) / S(seen)
         clipped = np.maximum(knots, seen[:, None])
         cond = dist.survival_at(clipped) / base[:, None]
         return PaymentDistribution(clipped, np.minimum(cond, 1.0), due_day, start, levels)
+
+
+def curve(
+    h: np.ndarray, due_day: np.ndarray, start: np.ndarray, levels: tuple[float, float]
+) -> PaymentDistribution:
+    """The payment-date distributions of hazards ``h`` (one row of periods per invoice)."""
+    surv = np.cumprod(1.0 - h, axis=1)
+    knots = np.maximum(EDGES[None, :], (start - 1)[:, None]).astype("float64")
+    knots = np.column_stack([start - 1, knots]).astype("float64")
+    survival = np.column_stack([np.ones(len(h)), surv])
+    return PaymentDistribution(knots, survival, due_day, start, levels)
+
+
+def days_toward(dist: PaymentDistribution, days: np.ndarray) -> np.ndarray:
+    """How many days each curve's mean lies before ``days`` (0 where the curve expects no
+    payment within the horizon: nothing to move)."""
+    return np.nan_to_num(days - (dist.expected_offset() - dist.issue_offset))
+
+
+def shifted(dist: PaymentDistribution, days: np.ndarray) -> PaymentDistribution:
+    """The curves moved by ``days`` each, never before their issue date: the first knot
+    (nothing paid yet) no earlier than the day before it, the others no earlier than it."""
+    floor = np.full(dist.knots.shape, 0.0) + dist.issue_offset[:, None]
+    floor[:, 0] -= 1
+    knots = np.maximum(dist.knots + days[:, None], floor)
+    return PaymentDistribution(
+        knots, dist.survival, dist.due_day, dist.issue_offset, dist.band_levels
+    )
+
+
+DAYS_WEIGHTS = (0.0, 0.5, 1.0)
+"""How far the curve may move toward the days model's date: not, half-way, all the way."""
+MIN_GAIN = 0.01
+"""A weight other than 0 must lower the held-back integrated Brier score by this share."""
+MIN_PAID = 50
+"""Fewer paid invoices than this: no days model (too few to learn client effects from)."""
+
+
+def paid_days_model(
+    x: pd.DataFrame, durations: pd.DataFrame, who: np.ndarray
+) -> ClientDaysModel | None:
+    """The days model fitted on the paid invoices of ``x`` (None when too few are paid)."""
+    paid = durations["paid"].to_numpy(dtype=bool)
+    if paid.sum() < MIN_PAID:
+        return None
+    days = (durations["offset"] - durations["start"]).to_numpy(dtype="float64")[paid]
+    return ClientDaysModel().fit(x[paid], days, who[paid])
+
+
+def weight_scores(
+    dist: PaymentDistribution, toward: np.ndarray, held: pd.DataFrame, inner: pd.DataFrame
+) -> dict[float, dict[str, float]]:
+    """Each weight of :data:`DAYS_WEIGHTS` judged on the held-back invoices: the integrated
+    Brier score of the moved curves (open invoices counted, censoring estimated on the
+    ``inner`` durations the curves were fitted on) and the RMSE of days to pay of those
+    paid. None when fewer than :data:`MIN_PAID` are paid."""
+    from training.metrics import survival_metrics, survival_times
+
+    paid = held["paid"].to_numpy(dtype=bool)
+    if paid.sum() < MIN_PAID:
+        return {}
+    days = (held["offset"] - held["start"]).to_numpy(dtype="float64")
+    inner_days = (inner["offset"] - inner["start"]).to_numpy(dtype="float64")
+    inner_paid = inner["paid"].to_numpy(dtype=bool)
+    times = survival_times(days, paid, inner_days)
+    scores = {}
+    for w in DAYS_WEIGHTS:
+        moved = shifted(dist, w * toward)
+        error = (moved.expected_offset() - moved.issue_offset - days)[paid]
+        curves = moved.survival_at(moved.issue_offset[:, None] + times[None, :])
+        brier = survival_metrics(inner_days, inner_paid, days, paid, curves, times)
+        scores[w] = {
+            "integrated_brier": brier["integrated_brier"],
+            "rmse_days": float(np.sqrt(np.nanmean(error**2))),
+        }
+    return scores
+
+
+def days_weight(scores: dict[float, dict[str, float]]) -> float:
+    """The weight whose moved curves have the lowest held-back integrated Brier score (0
+    unless another is :data:`MIN_GAIN` better, or none was measured): the weight moves the
+    whole curve, so the whole curve is judged, open invoices included."""
+    brier = {
+        w: s["integrated_brier"] for w, s in scores.items() if np.isfinite(s["integrated_brier"])
+    }
+    if 0.0 not in brier:
+        return 0.0
+    best = min(brier, key=lambda w: brier[w])
+    return best if brier[best] < (1 - MIN_GAIN) * brier[0.0] else 0.0
 
 
 MIN_BAND_INVOICES = 200

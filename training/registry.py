@@ -61,6 +61,15 @@ class IncompatibleModel(RegistryError):
     """A registered model this version of encours cannot serve: retrain it."""
 
 
+class NoSuchVersion(RegistryError):
+    """The model has no version of that number (``versions``: those it has)."""
+
+    def __init__(self, name: str, version: str, versions: Sequence[str]) -> None:
+        held = ", ".join(versions) if versions else "none"
+        super().__init__(f"{name} has no version {version} (registered: {held})")
+        self.name, self.version, self.versions = name, version, list(versions)
+
+
 @dataclass(frozen=True)
 class RegisteredModel:
     """A model loaded from the registry, with its registered name and version."""

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ledger.contract import Ledger
-from training.dataset import Split, ledger_end, out_of_time_split
+from training.dataset import FeatureEngine, Split, ledger_end, out_of_time_split
 from training.evaluation import (
     Evaluation,
     Outcomes,
@@ -30,6 +30,7 @@ from training.evaluation import (
 )
 from training.late_choice import late_probability
 from training.late_payment import DEFAULT_PARAMS as LATE_PARAMS
+from training.model_card import log_cards
 from training.models import (
     LATE_MODEL,
     ONBOARDING_MODEL,
@@ -98,8 +99,16 @@ class TrainReport:
 
 def choice_report(models: FittedModels) -> dict[str, Any]:
     """``late_model_choice``: which late-payment model the rolling-origin validation chose,
-    why, and every candidate's validation figures and seconds."""
-    return {} if models.choice is None else {"late_model_choice": models.choice.as_json()}
+    why, and every candidate's validation figures and seconds; ``time_model_choice``: how
+    far the payment-time curve moves toward the client-effect days model, and why."""
+    time = models.time
+    moved = {
+        "days_weight": float(getattr(time, "days_weight_", 0.0)),
+        "held_back": {str(k): v for k, v in getattr(time, "days_scores_", {}).items()},
+        "band_levels": [float(level) for level in time.band_levels_],
+    }
+    late = {} if models.choice is None else {"late_model_choice": models.choice.as_json()}
+    return late | {"time_model_choice": moved}
 
 
 CHOICE_NOTE = (
@@ -129,6 +138,28 @@ def late_params(split: Split, models: FittedModels) -> dict[str, object]:
             "client_effect": CHOICE_NOTE,
         }
     )
+
+
+DAYS_NOTE = (
+    "client days model: a ridge regression of days to pay on the feature ramps and one "
+    "penalised intercept per client, learned on the invoices paid by the cut-off and frozen "
+    "until the next training (nothing updates it since: as stale as the time between "
+    "retrainings); the booster's curve moves toward its date by days_weight, chosen on the "
+    "training invoices of the last held_back_days (0: not used)"
+)
+
+
+def time_params(models: FittedModels) -> dict[str, object]:
+    """The payment-time run's parameters beside the booster's: its periods, how far its
+    curve moves toward the client days model and the band's levels."""
+    time = models.time
+    return {
+        "edges": list(EDGES),
+        "held_back_days": time.held_back_days,
+        "days_weight": float(getattr(time, "days_weight_", 0.0)),
+        "band_levels": [float(level) for level in time.band_levels_],
+        "client_days_model": DAYS_NOTE,
+    }
 
 
 def choice_metrics(models: FittedModels) -> dict[str, float]:
@@ -180,7 +211,9 @@ def _champion_losses(split: Split, out: Outcomes) -> dict[str, float | None]:
             continue
         try:
             if name == TIME_MODEL:
-                dist = champion.distribution(x, test["issue_date"], test["due_date"])
+                dist = champion.distribution(
+                    x, test["issue_date"], test["due_date"], clients=test["client_id"].to_numpy()
+                )
                 pred = from_distribution(np.zeros(len(x)), dist)
                 losses[name] = figures(out, pred)["mae_days"]
             else:
@@ -212,9 +245,7 @@ def _records(
     unseen = evaluation.unseen_clients["onboarding"]
     return {
         LATE_MODEL: RunRecord(common | late_params(split, models), flat, plots, report),
-        TIME_MODEL: RunRecord(
-            common | TIME_PARAMS | {"edges": list(EDGES)}, flat, plots[2:3], report
-        ),
+        TIME_MODEL: RunRecord(common | TIME_PARAMS | time_params(models), flat, plots[2:3], report),
         ONBOARDING_MODEL: RunRecord(
             common | {"features": len(split.onboarding_features)},
             {k: float(v) for k, v in unseen.items() if isinstance(v, float | int)},
@@ -229,16 +260,18 @@ def train_models(
     cutoff: pd.Timestamp | None = None,
     step: Callable[[str], None] = lambda _: None,
     truth: pd.DataFrame | None = None,
+    engine: FeatureEngine | None = None,
 ) -> TrainReport:
     """Fit the three models before ``cutoff``, test them after it, log and register them.
 
     The MLflow store must already be selected (``training.tracking.use_store``).
     ``truth`` (simulated ledgers only) adds the best achievable figures to the report.
+    ``engine`` builds the features elsewhere (on a Dask cluster); they are then fitted here.
     """
     end = ledger_end(ledger)
     cutoff = cutoff if cutoff is not None else default_cutoff(end)
     step("features")
-    split = out_of_time_split(ledger, cutoff, end)
+    split = out_of_time_split(ledger, cutoff, end, engine)
     if split.test.empty:
         raise ValueError(
             f"no invoice issued on or after {cutoff.date()}: choose an earlier --cutoff"
@@ -267,6 +300,7 @@ def train_models(
             )
             for name in (LATE_MODEL, TIME_MODEL, ONBOARDING_MODEL)
         ]
+        log_cards(split, evaluation, models, records, registrations)
     return TrainReport(split=split, evaluation=evaluation, registrations=registrations)
 
 

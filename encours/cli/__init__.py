@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from encours.cli import collection, ledger, models, serve
+from encours.cli import collect, collection, ledger, models, monitor, scores, serve
 from encours.cli.database import BUSY_EXIT
 from encours.cli.db import db_app
 from encours.cli.keys import keys_app
@@ -81,6 +81,12 @@ app.command()(serve.demo)
 app.command()(collection.risk)
 app.command()(collection.worklist)
 app.command()(collection.forecast)
+app.command()(scores.score)
+app.command()(collect.letters)
+app.command()(collect.lme)
+app.command()(collect.affacturage)
+app.command()(monitor.monitor)
+app.command()(monitor.retrain)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 flow_help(app)

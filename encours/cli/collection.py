@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Column, Table
 
-from encours.cli.database import service_context
+from encours.cli.database import service_context, write_scores
 from encours.cli.options import DateOption, JsonFlag
 from encours.cli.output import (
     console,
@@ -126,7 +126,7 @@ def worklist(
 
     if file_format not in ("en", "fr"):
         fail(f"--format must be en or fr, not {file_format!r}", 2)
-    ctx = service_context(LATE_MODEL, TIME_MODEL, status="loading the models")
+    ctx = service_context(LATE_MODEL, TIME_MODEL, status="loading the models", keep_scores=True)
     to_files = csv is not None or excel is not None
     with errors.status("building the worklist", spinner="dots"), service_errors():
         made = build(
@@ -135,6 +135,7 @@ def worklist(
             limit=limit if limit is not None or to_files else SCREEN_ROWS,
             currency=currency,
         )
+    write_scores(ctx)
     frame = made.worklist.export_frame()
     _worklist_files(frame, csv, excel, file_format)
     shown = limit or SCREEN_ROWS

@@ -85,17 +85,25 @@ def ledger_for_models() -> Any:
     from training.tracking import use_store
 
     settings = get_settings()
-    ledger = stored_ledger(open_engine())
-    if ledger.invoices.empty:
-        fail("the ledger has no invoices: run `encours import DIR` first")
+    ledger = ledger_with_invoices()
     use_store(settings.tracking_uri, settings.artifacts_uri)
     return ledger
 
 
-def service_context(*names: str, status: str) -> Any:
+def ledger_with_invoices() -> Any:
+    """The stored ledger, refused when it has no invoices."""
+    ledger = stored_ledger(open_engine())
+    if ledger.invoices.empty:
+        fail("the ledger has no invoices: run `encours import DIR` first")
+    return ledger
+
+
+def service_context(*names: str, status: str, keep_scores: bool = False) -> Any:
     """What a command hands the service layer (:class:`serving.services.Context`): the
     stored ledger (:func:`ledger_for_models`), the features fitted on it and the champions
-    ``names``, loaded under a spinner saying ``status``."""
+    ``names``, loaded under a spinner saying ``status``; with ``keep_scores``, a score log
+    that keeps the scores given until :func:`write_scores`."""
+    from serving.score_log import ScoreLog
     from serving.services import context_of, load_champions
     from training.tracking import quiet_mlflow
 
@@ -103,4 +111,14 @@ def service_context(*names: str, status: str) -> Any:
     ledger = ledger_for_models()
     with errors.status(status, spinner="dots"), quiet_mlflow():
         models = load_champions(settings, names)
-    return context_of(ledger, models, settings)
+    # One write at the end of the command: none while it scores.
+    kept = None
+    if keep_scores:
+        kept = ScoreLog(open_engine(), "batch", flush_rows=2**62, flush_seconds=float("inf"))
+    return context_of(ledger, models, settings, kept)
+
+
+def write_scores(ctx: Any) -> None:
+    """Write the scores the command gave (:func:`service_context`) to the score log."""
+    if ctx.score_log is not None:
+        ctx.score_log.flush()

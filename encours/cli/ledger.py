@@ -17,6 +17,23 @@ from encours.cli.database import open_engine, stored_ledger, with_database
 from encours.cli.options import DateOption, JsonFlag, WaitOption
 from encours.cli.output import console, errors, fail, money, number, print_json, words
 
+ScenarioOption = Annotated[
+    str | None,
+    typer.Option(
+        help="drift from a known date: sector-downturn, terms-change or new-client-wave",
+        show_default=False,
+    ),
+]
+ScenarioStartOption = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d"],
+        help="first day of the --scenario (YYYY-MM-DD); default: the first day of the "
+        "fourth month before the end",
+        show_default=False,
+    ),
+]
+
 
 def simulate(
     out: Annotated[Path, typer.Option(help="folder to write the files to")] = Path("demo-data"),
@@ -24,33 +41,61 @@ def simulate(
     months: Annotated[int, typer.Option(min=1, max=240, help="months of history")] = 24,
     seed: Annotated[int, typer.Option(help="random seed: same seed, same ledger")] = 42,
     file_format: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+    scenario: ScenarioOption = None,
+    scenario_start: ScenarioStartOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Write a realistic simulated ledger (clients, invoices, payments, relances...).
 
     The files follow the import format, so [bold]encours import OUT[/] loads them. The true
     probability of late payment of each invoice goes apart, to OUT/truth/, for evaluation.
+    With --scenario, the ledger drifts from a known date, for `encours monitor` to notice:
+    sector-downturn (construction clients pay late far more often, every invoice due from
+    the start), terms-change (invoices issued from the start are due 60 days net),
+    new-client-wave (40 % of the clients start in the two weeks after the start).
     """
     from rich.progress import Progress
 
     from simulator import SimulationConfig, write_simulation
     from simulator import simulate as run
+    from simulator.scenarios import SCENARIOS
 
     if file_format not in ("csv", "parquet"):
         fail(f"--format must be csv or parquet, not {file_format!r}", 2)
-    config = SimulationConfig(n_clients=clients, n_months=months, seed=seed)
+    if scenario is not None and scenario not in SCENARIOS:
+        fail(f"--scenario must be one of {', '.join(SCENARIOS)}, not {scenario!r}", 2)
+    if scenario is None and scenario_start is not None:
+        fail("--scenario-start needs a --scenario", 2)
+    config = SimulationConfig(
+        n_clients=clients,
+        n_months=months,
+        seed=seed,
+        scenario=scenario,
+        scenario_start=None if scenario_start is None else scenario_start.date(),
+    )
     with Progress(console=errors, transient=True, disable=as_json) as progress:
         task = progress.add_task("simulating months", total=months)
         sim = run(config, progress=lambda done: progress.update(task, completed=done))
         paths = write_simulation(sim, out, file_format)  # type: ignore[arg-type]
     counts = {name: len(frame) for name, frame in sim.ledger.tables().items()}
+    started = config.scenario_date
     if as_json:
-        print_json({"out": str(out), "end": sim.end.date().isoformat(), "rows": counts})
+        print_json(
+            {
+                "out": str(out),
+                "end": sim.end.date().isoformat(),
+                "rows": counts,
+                "scenario": scenario,
+                "scenario_start": None if started is None else started.isoformat(),
+            }
+        )
         return
     w = words()
     console.print(
         w("Simulated ledger up to {day} written to [bold]{out}[/]:", day=w.date(sim.end), out=out)
     )
+    if started is not None:
+        console.print(w("Scenario {name} from {day}.", name=scenario, day=w.date(started)))
     for path in paths:
         console.print(f"  {path}  ({w('{n} rows', n=w.number(counts.get(path.stem, 0)))})")
 

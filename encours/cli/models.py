@@ -7,32 +7,69 @@ and the versions registered in MLflow.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Column, Table
 
-from encours.cli.database import ledger_for_models
+from encours.cli.database import ledger_for_models, ledger_with_invoices
+from encours.cli.engines import (
+    Engine,
+    EngineOption,
+    SchedulerOption,
+    check_scheduler,
+    cluster,
+    print_written,
+)
 from encours.cli.options import JsonFlag
 from encours.cli.output import console, errors, fail, figure, print_json, words
 from encours.settings import get_settings
 
+FeaturesOut = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="compute the features and write them to this Parquet file (with --engine dask, "
+        "a folder of one file per part), led by invoice_id, client_id and as_of",
+        show_default=False,
+    ),
+]
+FeaturesAsOf = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d"],
+        help="with --out: the invoices open at the end of this date (YYYY-MM-DD), seen then; "
+        "default: every invoice at its issue date, as training sees them",
+        show_default=False,
+    ),
+]
+
 
 def features(
     list_: Annotated[bool, typer.Option("--list", help="list every feature")] = False,
+    out: FeaturesOut = None,
+    as_of: FeaturesAsOf = None,
+    engine: EngineOption = Engine.pandas,
+    scheduler: SchedulerOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """What the models look at: every feature, its family and what it means.
 
     Each is computed for an invoice at a date from what was known strictly before that
     date. Your own columns named x_* in the invoices and clients files are added as
-    features too (x_<name> and cli_x_<name>).
+    features too (x_<name> and cli_x_<name>). With --out, the features of the ledger's
+    invoices are computed and written to Parquet.
     """
+    check_scheduler(engine, scheduler)
+    if out is not None:
+        _write_features(out, as_of, engine, scheduler, as_json)
+        return
     from features.pipeline import SPECS
 
     if not list_:
-        fail("say what to show: --list", 2)
+        fail("say what to show: --list, or --out FILE to compute them", 2)
     specs = list(SPECS)
     if as_json:
         print_json([spec.__dict__ for spec in specs])
@@ -44,6 +81,21 @@ def features(
         table.add_row(spec.name, spec.family, spec.dtype, spec.describe(w.lang))
     console.print(table)
     console.print(w("… plus your own x_* columns of invoices and clients."))
+
+
+def _write_features(
+    out: Path, as_of: dt.datetime | None, engine: Engine, scheduler: str | None, as_json: bool
+) -> None:
+    """``features --out``: the ledger's features computed by ``engine`` and written."""
+    from serving.services.batch import write_features
+
+    day = as_of.date() if as_of else None
+    with ExitStack() as stack:
+        client = stack.enter_context(cluster(scheduler)) if engine is Engine.dask else None
+        ledger = ledger_with_invoices()  # no model: MLflow's store is left alone
+        with errors.status("computing the features", spinner="dots"):
+            written = write_features(ledger, day, out, client)
+    print_written(written, as_json)
 
 
 CutoffOption = Annotated[
@@ -139,27 +191,39 @@ def train(
     cutoff: CutoffOption = None,
     as_json: JsonFlag = False,
     predictions: PredictionsOption = None,
+    engine: EngineOption = Engine.pandas,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Train the late-payment, payment-time and onboarding models out of time; register them.
 
     Each model is tested on the invoices issued after the cut-off, beside baselines, logged
     to MLflow with its plots, and becomes the [bold]champion[/] that the API serves only if it
-    beats the current champion on the same test; otherwise it is the challenger.
+    beats the current champion on the same test; otherwise it is the challenger. With
+    --engine dask, the training matrix is built on the cluster, then fitted here.
     """
     import pandas as pd
     from rich.progress import Progress
 
     from training.train import train_models
 
-    ledger = ledger_for_models()
-    with Progress(console=errors, transient=True, disable=as_json) as progress:
+    check_scheduler(engine, scheduler)
+    with ExitStack() as stack:
+        feature_engine = None
+        if engine is Engine.dask:
+            from training.cluster_features import cluster_engine
+
+            feature_engine = cluster_engine(stack.enter_context(cluster(scheduler)))
+        ledger = ledger_for_models()
+        progress = stack.enter_context(Progress(console=errors, transient=True, disable=as_json))
         task = progress.add_task("training", total=4)
 
         def step(name: str) -> None:
             progress.update(task, description=name, advance=1 if name != "features" else 0)
 
         try:
-            report = train_models(ledger, pd.Timestamp(cutoff) if cutoff else None, step=step)
+            report = train_models(
+                ledger, pd.Timestamp(cutoff) if cutoff else None, step=step, engine=feature_engine
+            )
         except ValueError as exc:
             fail(str(exc))
     if predictions is not None:
@@ -180,6 +244,7 @@ def train(
     )
     _print_evaluation(payload)
     _print_choice(payload.get("late_model_choice"))
+    _print_time_choice(payload.get("time_model_choice"))
     for reg in report.registrations:
         if reg.promoted:
             said = w("{name} v{version} is now the champion.", name=reg.name, version=reg.version)
@@ -226,6 +291,28 @@ def _print_choice(choice: dict[str, Any] | None) -> None:
             w.number(seconds, 1),
         )
     console.print(table)
+
+
+def _print_time_choice(choice: dict[str, Any] | None) -> None:
+    """How far the payment-time curve moves toward the client days model, and why."""
+    if not choice:
+        return
+    w = words()
+    scores = choice.get("held_back") or {}
+    if not scores:
+        console.print(w("Payment-time model: the booster alone (too few held-back payments)."))
+        return
+    console.print(
+        w(
+            "Payment-time model: the booster's curve moved {weight} of the way toward the "
+            "client days model (held-back integrated Brier score: {figures}).",
+            weight=w.percent(choice["days_weight"]),
+            figures=", ".join(
+                f"{w.percent(float(k))} {figure(v['integrated_brier'])}"
+                for k, v in sorted(scores.items())
+            ),
+        )
+    )
 
 
 IBM_CUTOFF = "2013-07-01"
@@ -309,8 +396,34 @@ def evaluate(
     _print_evaluation(payload)
 
 
-def models(as_json: JsonFlag = False) -> None:
-    """List the registered models: versions, aliases (champion, challenger) and figures."""
+CardOption = Annotated[
+    str | None,
+    typer.Option(
+        "--card",
+        metavar="VERSION",
+        help="show the model card of this version (a number, or champion, challenger): its "
+        "data, figures beside the baselines, calibration, choice, limits and features",
+        show_default=False,
+    ),
+]
+ModelOption = Annotated[
+    str,
+    typer.Option(
+        "--model", help="the model whose card --card shows: late-payment, payment-time, onboarding"
+    ),
+]
+
+
+def models(
+    as_json: JsonFlag = False, card: CardOption = None, model: ModelOption = "late-payment"
+) -> None:
+    """List the registered models: versions, aliases (champion, challenger) and figures.
+
+    With --card VERSION, the model card of that version instead, in ENCOURS_LANG.
+    """
+    if card is not None:
+        _print_card(model, card, as_json)
+        return
     from training.models import MODEL_NAMES
     from training.tracking import model_versions, quiet_mlflow, use_store
 
@@ -339,3 +452,44 @@ def models(as_json: JsonFlag = False) -> None:
             figure(m.get("coverage_p10_p90"), 2),
         )
     console.print(table)
+
+
+def _print_card(name: str, version: str, as_json: bool) -> None:
+    """``models --card``: the card of ``name`` v``version``, as Markdown (rich) or JSON."""
+    from rich.markdown import Markdown
+
+    from serving.services import model_card
+    from training.models import MODEL_NAMES
+    from training.registry import NoChampion, NoSuchVersion, RegistryError
+
+    settings = get_settings()
+    w = words()
+    if name not in MODEL_NAMES:
+        fail(
+            w(
+                "Unknown model: {name}; the models are {names}.",
+                name=name,
+                names=", ".join(MODEL_NAMES),
+            ),
+            2,
+        )
+    try:
+        found = model_card(settings, name, version, settings.lang)
+    except NoSuchVersion as exc:
+        held = ", ".join(exc.versions) or w("none")
+        fail(
+            w(
+                "{name} has no version {version}; its versions: {held}.",
+                name=name,
+                version=version,
+                held=held,
+            )
+        )
+    except NoChampion:
+        fail(w("No version of {name} is the {alias}.", name=name, alias=version))
+    except RegistryError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(found.card.as_json() | {"logged": found.logged})
+        return
+    console.print(Markdown(found.markdown))

@@ -20,14 +20,18 @@ from serving.api.prometheus import Metrics, MetricsMiddleware
 from serving.api.request_id import RequestIdMiddleware
 from serving.api.routes import (
     actions,
+    affacturage,
     audit,
     clients,
     forecast,
     health,
     kpis,
+    letters,
     lettrage,
+    lme,
     metrics,
     models,
+    monitoring,
     scores,
     worklist,
 )
@@ -122,6 +126,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
         try:
             yield
         finally:
+            app.state.encours.score_log.flush()
             app.state.encours.engine.dispose()
             app_metrics.close()
 
@@ -148,7 +153,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     app.add_middleware(RequestIdMiddleware)
     routers = (health, scores, clients, kpis, forecast, lettrage, worklist, actions)
-    for module in (*routers, models, audit, metrics):
+    for module in (*routers, letters, lme, affacturage, models, monitoring, audit, metrics):
         app.include_router(module.router)
     add_pages(app, settings)
     return app

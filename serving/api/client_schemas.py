@@ -9,6 +9,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ledger.contract import DEFAULT_CURRENCY, MAX_ID_LENGTH
+from serving.api.lme_schemas import LmeClientOut
 from serving.api.schemas import MAX_AMOUNT, MAX_TEXT, USER_COLUMNS_RULE, Day, ModelRef, UserColumns
 
 
@@ -38,6 +39,11 @@ class ClientRiskOut(BaseModel):
         description="open invoices scored for the late share; 0: a typical invoice was scored",
     )
     reasons: list[RiskReasonOut] = Field(description="components, most points lost first")
+    lme: LmeClientOut | None = Field(
+        default=None,
+        description="the client's payment terms against the LME (60 days or 45 days end of "
+        "month; 30 days with no agreed term or for a public buyer) over the last year",
+    )
 
 
 class ProspectIn(BaseModel):

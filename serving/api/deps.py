@@ -36,7 +36,7 @@ async def get_context(
 ) -> Context:
     """What the service layer reads: the current snapshot and the champions served now
     (read once: a reload meanwhile does not change a request's set)."""
-    return Context(snapshot, state.models, state.settings)
+    return Context(snapshot, state.models, state.settings, state.score_log)
 
 
 def require_batch(size: int, limit: int, what: str = "invoices") -> None:

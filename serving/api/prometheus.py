@@ -10,9 +10,10 @@ worker writes its counts to files in that folder, and the exposition adds them u
 
 from __future__ import annotations
 
+import math
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
@@ -66,6 +67,24 @@ class Metrics:
             registry=self.registry,
         )
         self._shown: set[str] = set()
+        self._monitored: set[str] = set()
+        self.monitoring = Gauge(
+            "encours_monitoring",
+            "the late-payment champion's monitoring as last computed (GET /v1/monitoring, "
+            "the models page), by figure: score_psi_30d, score_psi_90d, unseen_clients_30d, "
+            "matured_auc, matured_brier, matured_calibration_gap, p10_p90_coverage, "
+            "cash_wape, alerts",
+            ("figure",),
+            registry=self.registry,
+            multiprocess_mode="livemostrecent",
+        )
+        self.feature_psi = Gauge(
+            "encours_monitoring_feature_psi",
+            "PSI of each feature over the last 30 days against the champion's training window",
+            ("feature",),
+            registry=self.registry,
+            multiprocess_mode="livemostrecent",
+        )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request.
@@ -86,6 +105,21 @@ class Metrics:
         for name, version in served.items():
             self.model_version.labels(name).set(float(version))
         self._shown = set(served)
+
+    def show_monitoring(
+        self, figures: Mapping[str, float | None], feature_psi: Mapping[str, float]
+    ) -> None:
+        """Set the monitoring gauges; a figure not known (None, NaN) is left out."""
+        for name, value in figures.items():
+            if value is None or math.isnan(value):
+                if name in self._monitored:
+                    self.monitoring.remove(name)
+                    self._monitored.discard(name)
+                continue
+            self.monitoring.labels(name).set(float(value))
+            self._monitored.add(name)
+        for name, value in feature_psi.items():
+            self.feature_psi.labels(name).set(float(value))
 
     @classmethod
     def for_process(cls) -> Metrics:

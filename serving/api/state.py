@@ -15,6 +15,7 @@ from serving.batching import ScoreBatcher
 from serving.champions import ModelSet, load_models
 from serving.ledger_source import LedgerSource
 from serving.result_cache import TimedResults
+from serving.score_log import ScoreLog
 from serving.scoring import LoadedModel
 from serving.services.models import REGISTRY_SECONDS
 from training.models import LATE_MODEL, TIME_MODEL
@@ -47,8 +48,11 @@ class AppState:
     """API keys checked lately (``Settings.api_key_cache_seconds``)."""
     auth_failures: AuthFailures = field(init=False, repr=False)
     """Failed key checks by client address (``Settings.auth_failures_per_minute``)."""
+    score_log: ScoreLog = field(init=False, repr=False)
+    """The scores this app gives, kept for monitoring (written in bulk, flushed at the end)."""
 
     def __post_init__(self) -> None:
+        self.score_log = ScoreLog(self.engine, "api")
         self.keys = KeyCache(self.engine, self.settings.api_key_cache_seconds)
         self.auth_failures = AuthFailures(self.settings.auth_failures_per_minute)
 

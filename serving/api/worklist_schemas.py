@@ -82,6 +82,24 @@ class WorklistRow(BaseModel):
         description="who chases the client: the clients' own column `x_collector`, if any",
         examples=["Sophie"],
     )
+    uplift_action: str | None = Field(
+        None,
+        description="the action of highest expected cash gained within 30 days per minute of "
+        "collector time, from the effects estimated on the action history by profile; empty "
+        "when no effects are loaded or no action is expected to gain anything",
+        examples=["call"],
+    )
+    uplift_gain: float = Field(
+        0.0,
+        description="expected extra cash paid within 30 days if `uplift_action` is taken, in "
+        "the invoice's currency",
+        examples=[412.5],
+    )
+    uplift_gain_per_minute: float = Field(
+        0.0,
+        description="`uplift_gain` per minute of collector time the action takes",
+        examples=[41.25],
+    )
 
 
 class WorklistOut(BaseModel):

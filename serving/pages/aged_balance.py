@@ -125,7 +125,7 @@ def aged_balance_page(page: PageDep, snapshot: SnapshotDep) -> Response:
     )
 
 
-@router.get("/aged-balance/clients/{client_id}")
+@router.get("/aged-balance/clients/{client_id:path}")
 def client_invoices(page: PageDep, snapshot: SnapshotDep, client_id: str) -> Response:
     """A client's open invoices at the page's date, the most overdue first (a fragment of the
     balance âgée with ``?part=rows``, else a page of its own)."""

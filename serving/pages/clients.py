@@ -73,7 +73,7 @@ def records(frame: Any) -> list[dict[str, Any]]:
     return list(shown.where(shown.notna(), None).to_dict("records"))
 
 
-@router.get("/clients/{client_id}")
+@router.get("/clients/{client_id:path}")
 def client_page(page: PageDep, ctx: ContextDep, client_id: str) -> Response:
     """The client's sheet at the page's date."""
     require_page_role(page, "viewer")

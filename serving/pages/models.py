@@ -1,5 +1,7 @@
 """``/ui/models``: each model's champion and challenger, their figures beside the
-baselines, their calibration and ROC pictures, and who promoted what when.
+baselines, their calibration and ROC pictures, who promoted what when, each version's
+model card (``/ui/models/cards/{name}/{version}``, the HTML its training logged) and the
+alerts of the late-payment champion's monitoring (``GET /v1/monitoring``).
 
 The registry's versions are :func:`serving.services.model_boards`'s (the registry that
 ``encours models`` lists); the version served is the API's (``GET /v1/models``). The
@@ -10,15 +12,21 @@ page shows them as they were drawn rather than redrawing them.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from serving import services
-from serving.api.deps import StateDep
+from serving.api.deps import StateDep, get_snapshot
+from serving.api.state import AppState
 from serving.pages.views import Page, PageDep, PageError, render, require_page_role
+from serving.services import Context, ModelUnavailable
+from serving.services.monitoring import ALERT_WORDS, Monitoring, kept_monitoring
 from training.models import LATE_MODEL, ONBOARDING_MODEL, TIME_MODEL
-from training.registry import RegistryError
+from training.registry import NoChampion, NoSuchVersion, RegistryError
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 MODEL_WORDS = {
@@ -57,6 +65,20 @@ SHARES = frozenset({"coverage_p10_p90"})
 DAYS = frozenset({"mae_days", "rmse_days"})
 
 
+def _monitoring(ctx: Context, state: AppState) -> Monitoring | None:
+    """The champion's monitoring at the ledger's last issue date (today on a ledger kept up
+    to date; a past ledger's own today), kept as ``GET /v1/monitoring`` keeps it, with the
+    gauges set; None when no late-payment model is served or the database cannot say."""
+    issued = ctx.ledger.invoices["issue_date"]
+    day = min(issued.max().date(), dt.date.today()) if len(issued) else dt.date.today()
+    try:
+        made = kept_monitoring(ctx, state.engine, day)
+    except (ModelUnavailable, SQLAlchemyError):
+        return None
+    state.metrics.show_monitoring(made.gauges(), made.feature_psi)
+    return made
+
+
 def _unreadable(page: Page, exc: RegistryError) -> PageError:
     return PageError(503, page.words("The model registry cannot be read: {error}", error=str(exc)))
 
@@ -72,9 +94,13 @@ async def models_page(page: PageDep, state: StateDep) -> Response:
         )
     except RegistryError as exc:
         raise _unreadable(page, exc) from None
+    ctx = Context(await get_snapshot(state), served, state.settings, state.score_log)
+    watched = await run_in_threadpool(_monitoring, ctx, state)
     return render(
         page,
         "models.html",
+        monitoring=watched,
+        alert_words=ALERT_WORDS,
         boards=boards,
         served=served,
         model_words=MODEL_WORDS,
@@ -103,3 +129,21 @@ async def model_plot(
     return Response(
         content, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"}
     )
+
+
+@router.get("/models/cards/{name}/{version}")
+async def model_card(page: PageDep, state: StateDep, name: str, version: str) -> Response:
+    """The model card of a version (a number, or ``champion``, ``challenger``) as one HTML
+    page in the page's language: the one its training logged, else one built from its run."""
+    require_page_role(page, "viewer")
+    lang = page.words.lang
+    try:
+        found = await run_in_threadpool(services.model_card, state.settings, name, version, lang)
+    except (KeyError, NoSuchVersion, NoChampion):
+        message = page.words(
+            "No model card: {name} has no version {version}.", name=name, version=version
+        )
+        raise PageError(404, message) from None
+    except RegistryError as exc:
+        raise _unreadable(page, exc) from None
+    return HTMLResponse(found.html, headers={"Cache-Control": "private, no-cache"})

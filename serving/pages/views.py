@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -124,6 +124,11 @@ class Page:
         query = {"as_of": self.as_of.isoformat()} if self.as_of_given else {}
         query |= {k: v for k, v in params.items() if v not in (None, "")}
         return f"{path}?{urlencode(query)}" if query else path
+
+    def client_link(self, prefix: str, client_id: object, **params: Any) -> str:
+        """:meth:`link` to a client's page under ``prefix``: the id quoted whole (FEC
+        auxiliary accounts may hold ``/``, ``&``, ``#`` or spaces)."""
+        return self.link(prefix + quote(str(client_id), safe=""), **params)
 
 
 async def signed_in(request: Request) -> Session:

@@ -11,7 +11,9 @@ commands and the routes only format. Where a use lives:
 - :mod:`~serving.services.ledger`: the KPIs and balance âgée (at a date, over the month
   ends, per client), the lettrage;
 - :mod:`~serving.services.actions`: record a relance done;
-- :mod:`~serving.services.models`: the registry's champions and challengers, their figures.
+- :mod:`~serving.services.models`: the registry's champions and challengers, their figures;
+- :mod:`~serving.services.monitoring`: drift, matured performance and alerts of the champion;
+- :mod:`~serving.services.retraining`: retrain on an alert, through the promotion gate.
 """
 
 from __future__ import annotations
@@ -45,8 +47,19 @@ from serving.services.ledger import (
     lettrage,
     month_ends,
 )
-from serving.services.models import ModelBoard, ModelVersion, model_boards, model_plot
-from serving.services.scores import StoredScore, score_invoices, score_stored
+from serving.services.models import (
+    ModelBoard,
+    ModelVersion,
+    model_boards,
+    model_card,
+    model_plot,
+)
+from serving.services.scores import (
+    StoredScore,
+    open_invoice_scores,
+    score_invoices,
+    score_stored,
+)
 from serving.worklist_filter import WorklistFilter
 
 __all__ = [
@@ -79,8 +92,10 @@ __all__ = [
     "lettrage",
     "load_champions",
     "model_boards",
+    "model_card",
     "model_plot",
     "month_ends",
+    "open_invoice_scores",
     "prospect_score",
     "record_action",
     "score_invoices",

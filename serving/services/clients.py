@@ -19,6 +19,8 @@ from ledger.client_rows import client_ledger
 from ledger.contract import Ledger
 from serving.client_risk import client_risk as score_client
 from serving.client_risk import invoice_frame
+from serving.lme import client_lme
+from serving.penalties import rates_from_settings
 from serving.risk_score import (
     MAX_DAYS_LATE,
     RiskInputs,
@@ -46,6 +48,8 @@ class ClientRisk:
     score: RiskScore
     open_invoices: int
     """Open invoices scored; 0 when a typical invoice was scored instead."""
+    lme: dict[str, Any] | None = None
+    """The client's line of the LME check (:func:`serving.lme.client_lme`)."""
 
     def as_json(self) -> dict[str, Any]:
         """The figures as the command line's ``--json`` and the API give them."""
@@ -56,6 +60,7 @@ class ClientRisk:
             "grade": self.score.grade,
             "open_invoices": self.open_invoices,
             "reasons": [vars(r) for r in self.score.reasons],
+            "lme": self.lme,
         }
 
 
@@ -87,7 +92,8 @@ def _risk(ctx: Context, model: LoadedModel, client_id: str, day: dt.date) -> Cli
     """:func:`client_risk` computed."""
     docs = open_amounts(own_rows(ctx, client_id), day)
     score, n_open = score_client(ctx.ledger, ctx.features, model, client_id, day, docs)
-    return ClientRisk(client_id, day, model, score, n_open)
+    terms = client_lme(own_rows(ctx, client_id), client_id, day, rates_from_settings(ctx.settings))
+    return ClientRisk(client_id, day, model, score, n_open, terms)
 
 
 class Prospect(Protocol):

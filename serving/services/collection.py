@@ -21,8 +21,10 @@ from serving.forecast import (
 )
 from serving.penalties import rates_from_settings
 from serving.scenarios import current_scenarios
+from serving.score_log import worklist_part
 from serving.scoring import LoadedModel
 from serving.services.context import Context
+from serving.uplift_actions import load_uplift
 from serving.worklist import Worklist, worklist_base, worklist_page
 from serving.worklist_filter import WorklistFilter, collectors
 from training.models import LATE_MODEL, TIME_MODEL
@@ -83,11 +85,19 @@ def worklist(
     day = as_of or dt.date.today()
     time_model = ctx.served(TIME_MODEL)
     rates = rates_from_settings(ctx.settings)
-    scored = (day, model.version, id(scenarios), rates, currency)
+    uplift_file = ctx.settings.uplift_file
+    scored = (day, model.version, id(scenarios), rates, currency, uplift_file)
     base = ctx.remembered(
         ("worklist_base", *scored),
         lambda: worklist_base(
-            ctx.ledger, ctx.features, model.model, scenarios, day, rates=rates, currency=currency
+            ctx.ledger,
+            ctx.features,
+            model.model,
+            scenarios,
+            day,
+            rates=rates,
+            currency=currency,
+            uplift=None if uplift_file is None else load_uplift(uplift_file),
         ),
     )
     timed = None if time_model is None else time_model.version
@@ -102,6 +112,8 @@ def worklist(
             offset=offset,
         ),
     )
+    if ctx.score_log is not None:
+        ctx.score_log.keep(worklist_part(model, day, built.rows))
     return WorklistAt(day, model, built)
 
 

@@ -17,6 +17,7 @@ from features.pipeline import FeatureBuilder
 from ledger.contract import Ledger
 from serving.champions import ModelSet, Refused, load_models
 from serving.ledger_source import Snapshot
+from serving.score_log import ScoreLog
 from serving.scoring import LoadedModel, check_clients
 
 T = TypeVar("T")
@@ -66,11 +67,13 @@ def champion(models: ModelSet, name: str) -> LoadedModel:
 
 @dataclass(frozen=True)
 class Context:
-    """A ledger snapshot with its fitted features, the champions and the settings."""
+    """A ledger snapshot with its fitted features, the champions and the settings, and
+    where the scores given are kept for monitoring (none: not kept)."""
 
     snapshot: Snapshot
     models: ModelSet
     settings: Settings
+    score_log: ScoreLog | None = None
 
     @property
     def ledger(self) -> Ledger:
@@ -100,9 +103,11 @@ class Context:
         check_clients(self.ledger, client_ids, self.snapshot.client_ids)
 
 
-def context_of(ledger: Ledger, models: ModelSet, settings: Settings) -> Context:
+def context_of(
+    ledger: Ledger, models: ModelSet, settings: Settings, score_log: ScoreLog | None = None
+) -> Context:
     """A context over ``ledger``, with the features fitted on it now."""
-    return Context(Snapshot(ledger, FeatureBuilder().fit(ledger)), models, settings)
+    return Context(Snapshot(ledger, FeatureBuilder().fit(ledger)), models, settings, score_log)
 
 
 def load_champions(settings: Settings, names: Iterable[str]) -> ModelSet:

@@ -1,4 +1,5 @@
-"""The models: champion and challenger of each, their figures, pictures and promotions.
+"""The models: champion and challenger of each, their figures, pictures and promotions,
+and each version's model card (:func:`model_card`).
 
 What the registry holds (:func:`training.registry.list_versions`), beside what the API
 serves (the :class:`~serving.champions.ModelSet` of ``GET /v1/models``): a version promoted
@@ -13,9 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from config import Settings
+from config.language import Language
 from serving.champions import ModelSet, Refused
 from serving.result_cache import TimedResults
 from serving.scoring import LoadedModel
+from training.model_card import RegisteredCard, registered_card
 from training.models import LATE_MODEL, MODEL_NAMES, ONBOARDING_MODEL, TIME_MODEL
 from training.registry import CHALLENGER, CHAMPION, list_versions, run_plot, run_plots
 
@@ -175,3 +178,19 @@ def model_plot(settings: Settings, name: str, version: str, file: str) -> bytes:
     if row is None or not row.get("run_id"):
         raise KeyError(version)
     return run_plot(row["run_id"], file, settings.tracking_uri)
+
+
+def model_card(settings: Settings, name: str, version: str, lang: Language) -> RegisteredCard:
+    """The model card of version ``version`` of model ``name`` (or of the version an alias,
+    ``champion`` or ``challenger``, names) in ``lang``: the one its training logged, else
+    one built from what its run logged (a version trained before cards existed).
+
+    Raises:
+        KeyError: no model of that name.
+        NoSuchVersion: the model has no such version.
+        NoChampion: no version carries the alias.
+        RegistryUnavailable: the registry cannot be read.
+    """
+    if name not in MODEL_NAMES:
+        raise KeyError(name)
+    return registered_card(name, version, lang, settings.tracking_uri)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from features.prepared import Invoices
 from ledger.errors import UnknownInvoice
+from serving.batch_scores import batch_scores
 from serving.scoring import InvoiceScores, LoadedModel, full_scores
 from serving.services.context import Context
 from training.models import LATE_MODEL, TIME_MODEL
@@ -21,15 +22,19 @@ def score_invoices(
     champion's, and the payment-time champion's buckets and dates when one is served.
 
     The caller has checked their clients (:meth:`Context.require_clients`): a batch of
-    requests checks each request's apart.
+    requests checks each request's apart. The scores go to the context's score log, when
+    it has one (the API's scores, kept for monitoring).
 
     Raises:
         ModelUnavailable: no late-payment champion is served.
     """
     late = ctx.champion(LATE_MODEL)
-    return full_scores(
+    scores = full_scores(
         ctx.features, late, ctx.served(TIME_MODEL), invoices, pd.Timestamp(as_of), explain
     )
+    if ctx.score_log is not None:
+        ctx.score_log.record(late, as_of, invoices, scores)
+    return scores
 
 
 @dataclass(frozen=True)
@@ -64,3 +69,15 @@ def score_stored(
     return StoredScore(
         model, seen, str(frame["invoice_id"].iat[0]), str(frame["client_id"].iat[0]), scores
     )
+
+
+def open_invoice_scores(ctx: Context, as_of: dt.date) -> pd.DataFrame:
+    """Every invoice of the ledger open at the end of ``as_of`` (not written off), scored
+    as ``POST /v1/invoices/score`` scores it, without reasons: one row each
+    (:data:`serving.batch_scores.SCORE_COLUMNS`).
+
+    Raises:
+        ModelUnavailable: no late-payment champion is served.
+    """
+    late = ctx.champion(LATE_MODEL)
+    return batch_scores(ctx.features, ctx.ledger, late, ctx.served(TIME_MODEL), pd.Timestamp(as_of))

@@ -24,8 +24,8 @@ runner = CliRunner()
 WIDTH = 100
 COMMANDS = [
     "simulate", "import", "reconcile", "export", "kpis", "features", "train", "evaluate",
-    "models", "lettrage", "serve", "demo", "risk", "worklist", "forecast", "keys",
-    "db",
+    "models", "lettrage", "serve", "demo", "risk", "worklist", "forecast", "score",
+    "letters", "lme", "affacturage", "monitor", "retrain", "keys", "db",
 ]  # fmt: skip
 """The commands as ``encours --help`` lists them: users' scripts and habits rely on it."""
 

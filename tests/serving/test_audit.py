@@ -26,7 +26,11 @@ from serving.api_keys import find_key
 from tests.serving.conftest import Store, auth, keys_for
 from tests.serving.test_security import route_table
 
-READS = {("POST", "/v1/invoices/score"), ("POST", "/v1/clients/score")}
+READS = {
+    ("POST", "/v1/invoices/score"),
+    ("POST", "/v1/clients/score"),
+    ("POST", "/v1/affacturage"),
+}
 """POST routes that compute and write nothing."""
 PROBLEM = "application/problem+json"
 
@@ -97,7 +101,16 @@ def write_requests(store: Store) -> dict[tuple[str, str], dict[str, Any]]:
             ],
         },
         ("POST", "/v1/models/reload"): {"role": "admin"},
+        ("POST", "/v1/letters"): {"role": "collector", "json": letters_request(store)},
     }
+
+
+def letters_request(store: Store) -> dict[str, Any]:
+    """A letters request that writes letters: the step most invoices are at, at the end."""
+    from tests.serving.test_letters_api import busiest_step
+
+    step, day = busiest_step(store.settings)
+    return {"step": step, "as_of": day, "pdf": False}
 
 
 def writes_of(app: FastAPI) -> set[tuple[str, str]]:

@@ -94,7 +94,7 @@ def test_the_workbook_is_for_people(
     sheet = load_workbook(path)["relances"]
     assert [c.value for c in sheet[1]][:6] == headers
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:Y3"  # 25 columns: A to Y
+    assert sheet.auto_filter.ref == "A1:AB3"  # 28 columns: A to AB
     words = {c.value: c.column_letter for c in sheet[1]}
     money = sheet[f"{words[headers[5]]}2"]
     assert (money.value, money.number_format) == (1234567.89, "#,##0.00")

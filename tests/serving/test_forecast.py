@@ -68,6 +68,7 @@ class StubTime:
         due_date: pd.Series,
         open_at: pd.Series | None = None,
         until: pd.Series | None = None,
+        clients: np.ndarray | None = None,
     ) -> PaymentDistribution:
         assert open_at is not None
         return paid_evenly_after_today(issue_date, due_date, open_at, SPREAD)

@@ -20,6 +20,7 @@ from config.language import Words
 from encours.settings import Settings
 from serving import services
 from serving.champions import ModelSet
+from serving.pages.views import Page
 from serving.scoring import LoadedModel
 from serving.services.client_sheet import month_ends
 from tests.serving.conftest import Store, auth
@@ -183,10 +184,18 @@ def test_an_unknown_client_is_a_404_page_and_no_session_goes_to_the_login(
     answer = viewer.get("/ui/clients/NOPE")
     assert answer.status_code == 404 and "text/html" in answer.headers["content-type"]
     assert "Aucun client NOPE" in answer.text
+    slashed = viewer.get("/ui/clients/C%2F1%20%26%20%232")  # an id with / & # and spaces
+    assert slashed.status_code == 404 and "Aucun client C/1 &amp; #2" in slashed.text
     with client_of(site[0]) as stranger:
         first = stranger.get("/ui/clients/NOPE")
         assert first.status_code == 303 and first.headers["location"].startswith("/ui/login")
         assert stranger.get("/ui/prospect").status_code == 303
+
+
+def test_links_to_a_client_quote_its_whole_id() -> None:
+    page = Page(None, None, Words("fr"), dt.date(2024, 3, 15), as_of_given=True)  # type: ignore[arg-type]
+    link = page.client_link("/ui/clients/", "C/1 & #2")
+    assert link == "/ui/clients/C%2F1%20%26%20%232?as_of=2024-03-15"
 
 
 @pytest.fixture

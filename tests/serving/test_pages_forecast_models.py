@@ -33,7 +33,6 @@ from tests.ledger.factories import small_ledger
 from tests.serving.conftest import Store, auth, keys_for
 from tests.serving.stubs import paid_evenly_after_today
 from tests.serving.test_pages import client_of, signed_in
-from tests.serving.trained_store import trained_store  # noqa: F401
 from training.models import LATE_MODEL, TIME_MODEL
 from training.payment_time import PaymentDistribution
 from training.registry import list_versions
@@ -51,14 +50,14 @@ def _site(store: Store, folder: object) -> tuple[Settings, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def site(
-    trained_store: Store,  # noqa: F811
+    trained_store: Store,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Settings, dict[str, str]]:
     return _site(trained_store, tmp_path_factory.mktemp("pages-pf"))
 
 
 @pytest.fixture(scope="module")
-def day(trained_store: Store) -> str:  # noqa: F811
+def day(trained_store: Store) -> str:
     """The ledger's last issue date: a forecast with open invoices and no stale warning."""
     return str(trained_store.ledger.invoices["issue_date"].max().date())
 
@@ -252,6 +251,7 @@ class EvenTime:
         due_date: pd.Series,
         open_at: pd.Series | None = None,
         until: pd.Series | None = None,
+        clients: np.ndarray | None = None,
     ) -> PaymentDistribution:
         assert open_at is not None
         return paid_evenly_after_today(issue_date, due_date, open_at, np.int64(28))

@@ -12,7 +12,6 @@ import pytest
 from config.language import Words
 from tests.serving.browser import Site, Watched, shot, sign_in
 from tests.serving.conftest import Store, auth
-from tests.serving.trained_store import trained_store  # noqa: F401
 from training.models import LATE_MODEL
 
 pytestmark = pytest.mark.slow
@@ -20,7 +19,7 @@ FR = Words("fr")
 
 
 @pytest.fixture(scope="module")
-def store(trained_store: Store) -> Store:  # noqa: F811
+def store(trained_store: Store) -> Store:
     """The trained store, so that ``served_site`` serves a payment-time champion."""
     return trained_store
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -289,3 +290,27 @@ def test_a_context_fitted_on_a_ledger_knows_its_clients(
     made.require_clients(ledger.clients["client_id"].head(3))
     with pytest.raises(UnknownClient, match="C-NONE"):
         made.require_clients([str(ledger.clients["client_id"].iat[0]), "C-NONE"])
+
+
+def test_worklist_names_the_uplift_action_of_the_settings_file(
+    ctx: Context, trained: tuple[Ledger, FittedModels, dt.date], tmp_path: Path
+) -> None:
+    from training.uplift import UpliftTable
+
+    _, _, day = trained
+    # Every profile: a call adds 10 points of P(paid within 30 days), 10 minutes: a row of
+    # 1,234.56 € open gains 123.46 €, 12.35 € a minute.
+    call = {"call": 0.1, "email": -0.01}
+    UpliftTable({p: call for p in ("standard", "risky", "strategic", "public_sector")}).save(
+        tmp_path / "uplift.json"
+    )
+    settings = ctx.settings.model_copy(update={"uplift_file": tmp_path / "uplift.json"})
+    made = services.worklist(Context(ctx.snapshot, ctx.models, settings), day, limit=5)
+    rows = made.as_json()["rows"]
+    assert {r["uplift_action"] for r in rows} == {"call"}
+    for row in rows:
+        assert row["uplift_gain"] == pytest.approx(round(row["open"] * 0.1, 2), abs=0.011)
+        assert row["uplift_gain_per_minute"] == pytest.approx(row["uplift_gain"] / 10, abs=0.001)
+    assert {r["uplift_action"] for r in services.worklist(ctx, day, limit=5).as_json()["rows"]} == {
+        None
+    }

@@ -81,6 +81,7 @@ class StubTime:
         due_date: pd.Series,
         open_at: pd.Series | None = None,
         until: pd.Series | None = None,
+        clients: np.ndarray | None = None,
     ) -> PaymentDistribution:
         assert open_at is not None
         self.asked += len(x)

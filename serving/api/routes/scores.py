@@ -133,7 +133,7 @@ async def score(
     require_batch(len(body.invoices), state.settings.max_batch)
     models = state.models  # read once: a reload meanwhile does not change this request's
     model = services.champion(models, LATE_MODEL)
-    ctx = Context(await get_snapshot(state), models, state.settings)
+    ctx = Context(await get_snapshot(state), models, state.settings, state.score_log)
     as_of = body.as_of or dt.date.today()
     time_model = ctx.served(TIME_MODEL)
     known = model.user_columns | (time_model.user_columns if time_model else frozenset())

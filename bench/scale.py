@@ -1,0 +1,205 @@
+"""Benchmark the pandas and the Dask engines side by side on large simulated ledgers.
+
+Run: ``.venv/bin/python bench/scale.py --invoices 1000000`` (and ``--invoices 10000000``
+where the machine has the memory: a 10M ledger, held by the client and scattered to the
+workers, needs some 3 copies of itself). For each size (``--invoices`` and a tenth of it,
+or the ``--sizes`` given), a simulated ledger (20,000 clients over 24 months per million
+invoices; the simulation is not timed) is pickled, then in fresh processes:
+
+- pandas: ``encours features --out`` of the pandas engine
+  (``serving.services.batch.write_features``): every invoice's features at its issue date,
+  written to one Parquet file, in one process (time, CPU time, peak resident memory);
+- Dask: the same with ``--engine dask`` on a ``LocalCluster`` of ``--workers``
+  single-threaded worker processes: the split, the scatter, the population, the features
+  and the writing of one file per part by the workers, all timed (CPU time of the client
+  and the workers; peak resident memory of each).
+
+Both files are read back and compared (every column, to the last bit). How time grows with the
+ledger is the exponent of time ~ invoices^k between the two largest sizes. Target at 1M
+on 2 cores: Dask at most 1.5x the pandas path. The last line is machine-readable:
+``pandas_s=<float> dask_s=<float> ratio=<float> peak_mb=<float>`` (the largest size;
+peak_mb the largest process of the Dask run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import multiprocessing
+import pickle
+import resource
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+# Run as a script, this file's folder heads sys.path and its name shadows nothing here,
+# but keep the project's packages first, as the other benchmarks do.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+
+CLIENTS_PER_MILLION = 20_000
+MONTHS = 24
+TARGET_RATIO = 1.5
+
+
+@dataclass
+class Run:
+    """What one engine measured."""
+
+    seconds: float
+    cpu_seconds: float
+    peak_mb: dict[str, float]
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def digest(path: Path) -> str:
+    """A fingerprint of every value, dtype and category written at ``path``, by invoice."""
+    import hashlib
+
+    import pandas as pd
+
+    frame = pd.read_parquet(path).sort_values(["invoice_id", "as_of"], ignore_index=True)
+    h = hashlib.sha256()
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    h.update(str([(c, str(t)) for c, t in frame.dtypes.items()]).encode())
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.CategoricalDtype):
+            h.update(str(list(frame[name].cat.categories)).encode())
+    return h.hexdigest()[:16]
+
+
+def load(path: str) -> object:
+    with open(path, "rb") as file:
+        return pickle.load(file)
+
+
+def run_pandas(path: str, out: str) -> Run:
+    """In a fresh process: ``encours features --out`` by the pandas engine (every invoice at
+    its issue date, written to one Parquet file)."""
+    from serving.services.batch import write_features
+
+    importlib.import_module("pyarrow.parquet")  # the engine's imports before the clock
+    ledger = load(path)
+    cpu, started = time.process_time(), time.perf_counter()
+    write_features(ledger, None, Path(out))  # type: ignore[arg-type]
+    seconds = time.perf_counter() - started
+    return Run(seconds, time.process_time() - cpu, {"process": peak_mb()})
+
+
+def run_dask(path: str, workers: int, out: str) -> Run:
+    """In a fresh process: the same on a LocalCluster of ``workers`` processes, the workers
+    writing the parts (split, scatter, population, features, writing all timed)."""
+    from serving.services.batch import write_features
+    from training.cluster import dask_client
+
+    ledger = load(path)
+    with dask_client(None, workers=workers) as client:
+        # The workers' imports done before the clock starts, as the pandas child's are.
+        for module in ("serving.services.batch", "dask.dataframe", "pyarrow.parquet"):
+            importlib.import_module(module)
+            client.run(importlib.import_module, module)
+        workers_cpu = client.run(time.process_time)
+        cpu, started = time.process_time(), time.perf_counter()
+        write_features(ledger, None, Path(out), client)  # type: ignore[arg-type]
+        seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        cpu += sum(t - workers_cpu[w] for w, t in client.run(time.process_time).items())
+        workers_mb = client.run(peak_mb)
+    peaks = {"client": peak_mb()} | {
+        f"worker {i}": mb for i, mb in enumerate(workers_mb.values(), start=1)
+    }
+    return Run(seconds, cpu, peaks)
+
+
+def in_child(function: object, *args: object) -> Run:
+    """``function(*args)`` in a spawned process (its own peak memory)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(function, *args).result()  # type: ignore[arg-type]
+
+
+def simulated(invoices: int, seed: int, folder: Path) -> tuple[str, int]:
+    """A pickled simulated ledger of about ``invoices`` invoices, and its invoice count."""
+    from simulator import SimulationConfig, simulate
+
+    clients = max(1, round(CLIENTS_PER_MILLION * invoices / 1_000_000))
+    ledger = simulate(SimulationConfig(n_clients=clients, n_months=MONTHS, seed=seed)).ledger
+    path = folder / f"ledger-{invoices}.pickle"
+    with path.open("wb") as file:
+        pickle.dump(ledger, file, protocol=pickle.HIGHEST_PROTOCOL)
+    return str(path), len(ledger.invoices)
+
+
+def exponent(small: tuple[int, float], large: tuple[int, float]) -> float:
+    """k of time ~ invoices^k through two (invoices, seconds) points."""
+    return math.log(large[1] / small[1]) / math.log(large[0] / small[0])
+
+
+def main() -> None:
+    """Parse the arguments, simulate, measure, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=1_000_000, help="largest invoice count")
+    parser.add_argument(
+        "--sizes", type=int, nargs="*", help="invoice counts to run (default: a tenth, then all)"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
+    parser.add_argument("--seed", type=int, default=42, help="random seed")
+    args = parser.parse_args()
+    sizes = sorted(args.sizes or [max(1, args.invoices // 10), args.invoices])
+
+    points: dict[str, list[tuple[int, float]]] = {"pandas": [], "dask": []}
+    last: tuple[Run, Run] | None = None
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            started = time.perf_counter()
+            path, n = simulated(size, args.seed, Path(tmp))
+            print(f"{n:,} invoices simulated in {time.perf_counter() - started:.0f} s", flush=True)
+            one, parts = Path(tmp) / f"x-{size}.parquet", Path(tmp) / f"x-{size}-dask.parquet"
+            pandas_run = in_child(run_pandas, path, str(one))
+            dask_run = in_child(run_dask, path, args.workers, str(parts))
+            Path(path).unlink()
+            same = digest(one) == digest(parts)
+            alone = pandas_run.peak_mb["process"]
+            print(
+                f"  pandas {pandas_run.seconds:7.2f} s  cpu {pandas_run.cpu_seconds:6.2f} s  "
+                f"peak {alone:,.0f} MB"
+            )
+            peaks = ", ".join(f"{k} {v:,.0f} MB" for k, v in dask_run.peak_mb.items())
+            print(
+                f"  dask   {dask_run.seconds:7.2f} s  cpu {dask_run.cpu_seconds:6.2f} s  "
+                f"peak {peaks}"
+            )
+            print(
+                f"  ratio  {dask_run.seconds / pandas_run.seconds:.2f} (target <= {TARGET_RATIO}); "
+                f"same output: {'yes' if same else 'NO'}",
+                flush=True,
+            )
+            points["pandas"].append((n, pandas_run.seconds))
+            points["dask"].append((n, dask_run.seconds))
+            last = (pandas_run, dask_run)
+    if len(sizes) > 1:
+        for engine, figures in points.items():
+            k = exponent(figures[-2], figures[-1])
+            print(
+                f"{engine}: time grows as invoices^{k:.2f} from {figures[-2][0]:,} to "
+                f"{figures[-1][0]:,} invoices"
+            )
+    assert last is not None
+    pandas_run, dask_run = last
+    print(
+        f"pandas_s={pandas_run.seconds:.2f} dask_s={dask_run.seconds:.2f} "
+        f"ratio={dask_run.seconds / pandas_run.seconds:.2f} "
+        f"peak_mb={max(dask_run.peak_mb.values()):.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Batch scoring on a Dask cluster: each part of the ledger split by client scored by the
+workers (:func:`serving.batch_scores.part_scores`) and written as Parquet there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ledger.contract import Ledger
+from serving.batch_scores import part_scores
+from serving.scoring import LoadedModel
+from training.cluster_features import scattered_parts, write_parquet
+
+
+def scores_futures(
+    client: Any,
+    ledger: Ledger,
+    late: LoadedModel,
+    time: LoadedModel | None,
+    as_of: pd.Timestamp,
+    parts: int | None = None,
+) -> list[Any]:
+    """Futures of the scores of each part of ``ledger`` at ``as_of`` by the late-payment
+    model ``late`` and the payment-time model ``time`` (sent once to every worker)."""
+    ledgers, population = scattered_parts(client, ledger, parts)
+    served = client.scatter([late, time] if time is not None else [late], broadcast=True)
+    return client.map(
+        part_scores,
+        ledgers,
+        population=population,
+        late=served[0],
+        time=served[1] if time is not None else None,
+        as_of=as_of,
+    )
+
+
+def cluster_scores(
+    client: Any,
+    ledger: Ledger,
+    late: LoadedModel,
+    time: LoadedModel | None,
+    as_of: pd.Timestamp,
+    parts: int | None = None,
+) -> pd.DataFrame:
+    """The scores of :func:`scores_futures` gathered, in the order of ``ledger.invoices``."""
+    futures = scores_futures(client, ledger, late, time, as_of, parts)
+    frame = pd.concat(client.gather(futures))
+    return frame.loc[ledger.invoices.index.intersection(frame.index, sort=False)]
+
+
+def write_cluster_scores(
+    client: Any,
+    ledger: Ledger,
+    late: LoadedModel,
+    time: LoadedModel | None,
+    as_of: pd.Timestamp,
+    path: Path,
+) -> None:
+    """The scores of every part written by the workers to the Parquet dataset ``path``."""
+    write_parquet(client, scores_futures(client, ledger, late, time, as_of), path)

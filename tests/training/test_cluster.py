@@ -1,0 +1,73 @@
+"""The Dask engine on a LocalCluster: the same features and training matrix as pandas, to
+the last bit, and a scheduler that does not answer told in one line."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from features.partitions import ID_COLUMNS, ledger_features
+from ledger.contract import Ledger
+from simulator import SimulationConfig, simulate
+from training.cluster import SchedulerUnreachable, dask_client
+from training.cluster_features import cluster_engine, cluster_features
+from training.dataset import ledger_end, out_of_time_split
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """Two single-threaded workers in this process, shared by the module."""
+    with dask_client(None, workers=2, processes=False) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def ledger() -> Ledger:
+    return simulate(SimulationConfig(n_clients=30, n_months=12, seed=4)).ledger
+
+
+@pytest.mark.parametrize("as_of", [None, pd.Timestamp("2024-10-15")], ids=["issue", "open"])
+def test_dask_features_equal_the_pandas_ones(
+    client: Any, ledger: Ledger, as_of: pd.Timestamp | None
+) -> None:
+    pandas = ledger_features(ledger, as_of)
+
+    dask = cluster_features(client, ledger, as_of, parts=5)
+
+    assert len(pandas) >= 50
+    pd.testing.assert_frame_equal(dask, pandas, check_exact=True)  # categories included
+    for name in ("cli_sector", "cli_country", "inv_currency", "cli_x_segment"):
+        assert list(dask[name].cat.categories) == list(pandas[name].cat.categories), name
+
+
+def test_the_training_matrix_built_on_the_cluster_is_the_pandas_one(
+    client: Any, ledger: Ledger
+) -> None:
+    end = ledger_end(ledger)
+    cutoff = end - pd.Timedelta(days=120)
+
+    pandas = out_of_time_split(ledger, cutoff, end)
+    dask = out_of_time_split(ledger, cutoff, end, cluster_engine(client, parts=3))
+
+    pd.testing.assert_frame_equal(dask.x_train, pandas.x_train, check_exact=True)
+    pd.testing.assert_frame_equal(dask.x_test, pandas.x_test, check_exact=True)
+    pd.testing.assert_frame_equal(dask.train, pandas.train)
+    assert dask.onboarding_features == pandas.onboarding_features
+    assert not set(ID_COLUMNS) & set(dask.x_train.columns)
+
+
+@pytest.mark.parametrize("address", ["nonsense", "tcp://127.0.0.1:1"])
+def test_a_scheduler_that_does_not_answer_is_told(address: str) -> None:
+    started = time.monotonic()
+
+    with (
+        pytest.raises(SchedulerUnreachable, match=f"no Dask scheduler answers at {address}"),
+        dask_client(address, connect_seconds=1),
+    ):
+        pass
+
+    assert time.monotonic() - started < 10
