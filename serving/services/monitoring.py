@@ -16,8 +16,6 @@ down to :data:`MAX_ROWS`), so the API keeps the result per snapshot, champion an
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,23 +274,9 @@ def monitoring(
 
 
 def kept_monitoring(ctx: Context, engine: Engine, as_of: dt.date | None = None) -> Monitoring:
-    """:func:`monitoring`, kept while the same snapshot and champion are served the same
-    day: the API's route, its gauges and the models page read it often."""
+    """:func:`monitoring`, kept with the snapshot served (a new ledger version is a new
+    snapshot) for the champion and the day: the API's route, its gauges and the models
+    page read it often."""
     model = ctx.champion(LATE_MODEL)
     day = as_of or dt.date.today()
-    key = (id(ctx.snapshot), model.version, day)
-    with _KEPT_LOCK:
-        kept = _KEPT.get(key)
-    if kept is not None and kept[0]() is ctx.snapshot:
-        return kept[1]
-    made = monitoring(ctx, engine, day)
-    with _KEPT_LOCK:
-        _KEPT[key] = (weakref.ref(ctx.snapshot), made)
-        while len(_KEPT) > KEPT_RESULTS:
-            del _KEPT[next(iter(_KEPT))]
-    return made
-
-
-KEPT_RESULTS = 4
-_KEPT: dict[tuple[int, str, dt.date], tuple[weakref.ref[Any], Monitoring]] = {}
-_KEPT_LOCK = threading.Lock()
+    return ctx.remembered(("monitoring", model.version, day), lambda: monitoring(ctx, engine, day))
