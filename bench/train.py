@@ -97,8 +97,10 @@ def main() -> None:
         print(f"late model: {choice.name} chosen; {times}", flush=True)
         return choice.model
 
-    def payment_time() -> object:
-        return PaymentTimeModel().fit(split.x_train, durations)
+    def payment_time() -> object:  # as fit_models: the band and the client days model too
+        model = PaymentTimeModel().fit(split.x_train, durations, order, split.train["client_id"])
+        print(f"payment-time model: days weight {model.days_weight_}", flush=True)
+        return model
 
     def onboarding() -> object:
         return OnboardingModel(split.onboarding_features).fit(split.x_train, y, order, durations)
