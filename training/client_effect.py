@@ -42,6 +42,23 @@ N_PAID, SHARE_LATE = "hist_n_paid", "hist_share_late"
 """The history features the update reads: invoices settled so far, the share late."""
 
 
+def client_columns(code: np.ndarray, clients: int, scale: float) -> sparse.csr_matrix:
+    """One indicator column per client (``code`` each row's), worth ``scale``: scaling them
+    sets the intercepts' penalty apart from the other weights' in one ridge penalty (a
+    weight ``w`` on a column of ``scale`` is an intercept ``w * scale``)."""
+    return sparse.csr_matrix(
+        (np.full(len(code), scale), (np.arange(len(code)), code)), shape=(len(code), clients)
+    )
+
+
+def client_places(known: np.ndarray, clients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``clients`` sits among the sorted ``known`` ids (non-empty), and
+    whether it is there at all (a client unseen in training is not)."""
+    who = np.asarray(clients).astype(str)
+    at = np.clip(np.searchsorted(known, who), 0, len(known) - 1)
+    return at, known[at] == who
+
+
 class ClientEffectModel:
     """P(paid late) from feature ramps and a per-client intercept learned in training."""
 
@@ -70,12 +87,8 @@ class ClientEffectModel:
         design = base.design_of(x)
         matrix = base.booster_input.matrix(x)
         self.client_ids_, code = np.unique(who, return_inverse=True)
-        # The intercepts' penalty set apart by scaling their indicator columns.
         scale = np.sqrt(self.penalty / self.client_penalty)
-        onehot = sparse.csr_matrix(
-            (np.full(len(labels), scale), (np.arange(len(labels)), code)),
-            shape=(len(labels), len(self.client_ids_)),
-        )
+        onehot = client_columns(code, len(self.client_ids_), scale)
         weights, intercept = _fit_logistic(
             sparse.hstack([sparse.csr_matrix(design), onehot], format="csr"),
             labels,
@@ -128,9 +141,7 @@ class ClientEffectModel:
         client did since (0 for a client unseen in training, or none given)."""
         if clients is None or len(self.client_ids_) == 0:
             return np.zeros(len(matrix))
-        who = np.asarray(clients).astype(str)
-        at = np.clip(np.searchsorted(self.client_ids_, who), 0, len(self.client_ids_) - 1)
-        seen = self.client_ids_[at] == who
+        at, seen = client_places(self.client_ids_, clients)
         effect = np.where(seen, self.effect_[at], 0.0)
         if not self.update:
             return effect

@@ -29,6 +29,7 @@ from scipy import sparse
 from sklearn.linear_model import Ridge
 
 from training.booster_input import BoosterInput
+from training.client_effect import client_columns, client_places
 from training.linear_late import LinearLateModel
 
 
@@ -63,10 +64,7 @@ class ClientDaysModel:
         self.spread_ = np.where(spread > 1e-12, spread, 1.0)
         self.client_ids_, code = np.unique(np.asarray(clients).astype(str), return_inverse=True)
         scale = np.sqrt(self.penalty / self.client_penalty)
-        onehot = sparse.csr_matrix(
-            (np.full(len(code), scale), (np.arange(len(code)), code)),
-            shape=(len(code), len(self.client_ids_)),
-        )
+        onehot = client_columns(code, len(self.client_ids_), scale)
         inputs = sparse.hstack([sparse.csr_matrix(self._standard(design)), onehot], format="csr")
         ridge = Ridge(alpha=self.penalty).fit(inputs, np.asarray(days, dtype="float64"))
         k = design.shape[1]
@@ -89,9 +87,8 @@ class ClientDaysModel:
         """Each invoice's client intercept in days (0 for a client unseen in training)."""
         if clients is None or len(self.client_ids_) == 0:
             return np.zeros(n)
-        who = np.asarray(clients).astype(str)
-        at = np.clip(np.searchsorted(self.client_ids_, who), 0, len(self.client_ids_) - 1)
-        return np.where(self.client_ids_[at] == who, self.effect_[at], 0.0)
+        at, seen = client_places(self.client_ids_, clients)
+        return np.where(seen, self.effect_[at], 0.0)
 
     def predict_of(self, matrix: np.ndarray, clients: np.ndarray | None = None) -> np.ndarray:
         """Expected days from issue to payment of features read by :attr:`booster_input`."""
