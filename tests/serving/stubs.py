@@ -28,6 +28,26 @@ def paid_evenly_after_today(
     return PaymentDistribution(knots, survival, due, _epoch_days(issue_date) - due)
 
 
+class PaidEvenly:
+    """A payment-time model whose invoices are paid evenly over the ``spread`` days after
+    ``open_at − 1`` (today): forecasts worked by hand."""
+
+    def __init__(self, spread: int = 28) -> None:
+        self.spread = spread
+
+    def distribution(
+        self,
+        x: pd.DataFrame,
+        issue_date: pd.Series,
+        due_date: pd.Series,
+        open_at: pd.Series | None = None,
+        until: pd.Series | None = None,
+        clients: np.ndarray | None = None,
+    ) -> PaymentDistribution:
+        assert open_at is not None
+        return paid_evenly_after_today(issue_date, due_date, open_at, self.spread)
+
+
 def served_from(champions: dict[str, object]) -> Any:
     """A stand-in for :func:`serving.services.load_champions` serving ``champions``."""
 

@@ -48,7 +48,7 @@ from serving.scoring import LoadedModel
 from simulator import SimulationConfig, simulate
 from tests.features.test_history import _invoices, _ledger
 from tests.ledger.factories import dates, small_ledger
-from tests.serving.stubs import paid_evenly_after_today, served_from
+from tests.serving.stubs import PaidEvenly, served_from
 from training.dataset import out_of_time_split
 from training.models import TIME_MODEL, fit_models
 from training.payment_time import PaymentDistribution
@@ -56,22 +56,6 @@ from training.payment_time import PaymentDistribution
 SPREAD = 28
 AS_OF = dt.date(2024, 3, 15)
 runner = CliRunner()
-
-
-class StubTime:
-    """Payment spread evenly over the ``SPREAD`` days after ``open_at − 1`` (today)."""
-
-    def distribution(
-        self,
-        x: pd.DataFrame,
-        issue_date: pd.Series,
-        due_date: pd.Series,
-        open_at: pd.Series | None = None,
-        until: pd.Series | None = None,
-        clients: np.ndarray | None = None,
-    ) -> PaymentDistribution:
-        assert open_at is not None
-        return paid_evenly_after_today(issue_date, due_date, open_at, SPREAD)
 
 
 def test_hand_checked_expectation_and_variance() -> None:
@@ -151,7 +135,9 @@ def test_the_forecast_and_the_features_read_the_same_runs() -> None:
 
 def test_forecast_of_the_small_ledger() -> None:
     ledger = small_ledger()
-    made = forecast_cash(ledger, FeatureBuilder().fit(ledger), StubTime(), AS_OF, horizon_weeks=8)
+    made = forecast_cash(
+        ledger, FeatureBuilder().fit(ledger), PaidEvenly(SPREAD), AS_OF, horizon_weeks=8
+    )
     p = made.periods
     assert made.n_invoices == 1  # F2: 550.50 less 200.00 paid; F1 paid, A1 a credit note
     # F2's 350.50 paid evenly over 4 weeks; the unbilled 300 € of C2 (invoiced 1 April,
@@ -175,7 +161,9 @@ def test_cash_received_but_not_lettered_is_not_forecast_again() -> None:
         payment_id="P3", amount_cents=pd.array([10_000], dtype="Int64"), invoice_id=None
     )
     ledger.payments = pd.concat([ledger.payments, unlettered], ignore_index=True)
-    made = forecast_cash(ledger, FeatureBuilder().fit(ledger), StubTime(), AS_OF, horizon_weeks=8)
+    made = forecast_cash(
+        ledger, FeatureBuilder().fit(ledger), PaidEvenly(SPREAD), AS_OF, horizon_weeks=8
+    )
     # F2's 350.50 open less C2's 100.00 received and not lettered: 250.50 to come, not 350.50.
     assert made.periods["expected_cents"].tolist()[:4] == [6262, 6262, 6262, 6262]
     assert made.encours_cents == 55_050 - 10_000
@@ -198,7 +186,12 @@ def test_bands_contain_the_mean_and_widen_with_the_horizon() -> None:
     ledger = simulate(SimulationConfig(n_clients=20, n_months=8, seed=3)).ledger
     as_of = pd.to_datetime(ledger.invoices["issue_date"]).max().date()
     made = forecast_cash(
-        ledger, FeatureBuilder().fit(ledger), StubTime(), as_of, horizon_weeks=6, granularity="day"
+        ledger,
+        FeatureBuilder().fit(ledger),
+        PaidEvenly(SPREAD),
+        as_of,
+        horizon_weeks=6,
+        granularity="day",
     )
     p = made.periods
     assert len(p) == 42
@@ -268,7 +261,7 @@ def make_app(database: Path, tmp_path: Path, time_model: Any | None, keys: bool 
 @pytest.fixture
 def api(database: Path, tmp_path: Path) -> Iterator[TestClient]:
     """The forecast route over the small ledger with the stub model."""
-    with TestClient(make_app(database, tmp_path, StubTime())) as client:
+    with TestClient(make_app(database, tmp_path, PaidEvenly(SPREAD))) as client:
         yield client
 
 
@@ -327,7 +320,7 @@ def test_without_a_payment_time_model_is_503(database: Path, tmp_path: Path) -> 
 
 
 def test_needs_a_viewer_key(database: Path, tmp_path: Path) -> None:
-    with TestClient(make_app(database, tmp_path, StubTime(), keys=True)) as client:
+    with TestClient(make_app(database, tmp_path, PaidEvenly(SPREAD), keys=True)) as client:
         assert client.get("/v1/forecast").status_code == 401
 
 
@@ -341,7 +334,9 @@ def test_cli_forecast_and_backtest(
     monkeypatch.setenv("ENCOURS_DATABASE_URL", f"sqlite:///{tmp_path}/l.db")
     monkeypatch.setenv("ENCOURS_MODELS_DIR", str(tmp_path / "models"))
     monkeypatch.setattr("training.tracking.use_store", lambda *_: "0")
-    monkeypatch.setattr("serving.services.load_champions", served_from({TIME_MODEL: StubTime()}))
+    monkeypatch.setattr(
+        "serving.services.load_champions", served_from({TIME_MODEL: PaidEvenly(SPREAD)})
+    )
     get_settings.cache_clear()
     try:
         args = ["forecast", "--as-of", str(AS_OF), "--horizon-weeks", "8"]

@@ -14,7 +14,6 @@ import shutil
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -31,10 +30,9 @@ from serving.pages import models as models_page
 from serving.scoring import LoadedModel
 from tests.ledger.factories import small_ledger
 from tests.serving.conftest import Store, auth, keys_for
-from tests.serving.stubs import paid_evenly_after_today
+from tests.serving.stubs import PaidEvenly
 from tests.serving.test_pages import client_of, signed_in
 from training.models import LATE_MODEL, TIME_MODEL
-from training.payment_time import PaymentDistribution
 from training.registry import list_versions
 
 FR = Words("fr")
@@ -241,22 +239,6 @@ def test_the_words_of_the_models_have_their_french() -> None:
     assert sorted({t for d in words for t in d.values()} - set(FRENCH)) == []
 
 
-class EvenTime:
-    """Payment spread evenly over the 28 days after today."""
-
-    def distribution(
-        self,
-        x: pd.DataFrame,
-        issue_date: pd.Series,
-        due_date: pd.Series,
-        open_at: pd.Series | None = None,
-        until: pd.Series | None = None,
-        clients: np.ndarray | None = None,
-    ) -> PaymentDistribution:
-        assert open_at is not None
-        return paid_evenly_after_today(issue_date, due_date, open_at, np.int64(28))
-
-
 def test_the_backtest_is_kept_while_its_snapshot_and_model_are_served(
     tmp_path: object,
 ) -> None:
@@ -266,12 +248,12 @@ def test_the_backtest_is_kept_while_its_snapshot_and_model_are_served(
     save_ledger(engine, ledger)
     engine.dispose()
     settings = Settings(database_url=f"sqlite:///{tmp_path}/l.db", models_dir=f"{tmp_path}/m")
-    models = ModelSet.of([LoadedModel(TIME_MODEL, "1", EvenTime())])
+    models = ModelSet.of([LoadedModel(TIME_MODEL, "1", PaidEvenly(28))])
     snapshot = Snapshot(ledger, FeatureBuilder().fit(ledger))
     first = services.forecast_backtest(services.Context(snapshot, models, settings))
     again = services.forecast_backtest(services.Context(snapshot, models, settings))
     assert again is first
-    newer = ModelSet.of([LoadedModel(TIME_MODEL, "2", EvenTime())])
+    newer = ModelSet.of([LoadedModel(TIME_MODEL, "2", PaidEvenly(28))])
     assert services.forecast_backtest(services.Context(snapshot, newer, settings)) is not first
     fresh = Snapshot(ledger, FeatureBuilder().fit(ledger))  # the ledger reread
     redone = services.forecast_backtest(services.Context(fresh, models, settings))
