@@ -7,8 +7,9 @@ schema, dropped after; its URL from ``--postgres`` or ``ENCOURS_TEST_DATABASE_UR
 out without one), it times ``save_ledger`` into the empty database (the import), the
 same ledger again (nothing changes: every row compared, none written), and ``load_ledger``.
 With ``--alternatives``, it also times reading the invoices into Arrow with the ADBC
-drivers and connectorx when they are installed (they are not dependencies: see
-``ledger/bulk_reads.py`` for why). Targets at 1,000,000 invoices: import <= 20 s and
+drivers and connectorx when they are installed (reads do not use them: see
+``ledger/bulk_reads.py`` for why; ADBC's SQLite driver writes an import's large tables:
+``ledger/sqlite_stage.py``). Targets at 1,000,000 invoices: import <= 20 s and
 load <= 5 s on each database. Wall times depend on the machine's load (shared): the CPU
 seconds of this process and the load average are printed beside them.
 

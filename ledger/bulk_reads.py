@@ -14,7 +14,9 @@ that starts missing ("Type mismatch in column 10: expected INT64 but got STRING"
 ``credited_invoice_id`` in the table's own order). Above all, both open connections of
 their own: no snapshot across the tables of :func:`ledger.storage.load_ledger` (a load
 could hold a payment without its invoice), none of the engine's lock bounds or error
-handling, no in-memory SQLite.
+handling, no in-memory SQLite. (Writes do use ADBC's SQLite driver, a dependency since,
+through a file of their own read back on the caller's connection: :mod:`ledger.sqlite_stage`;
+for reads the gain would be a quarter of the time, not worth a second path.)
 """
 
 from __future__ import annotations

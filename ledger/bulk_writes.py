@@ -5,7 +5,8 @@ Saving 1.08 M simulated invoices took 97 s row by row (a ``Decimal`` and a dict 
 statements of 5,000 rows, a Python comparison of every stored row). Here rows stay in
 columns: the stored rows come back through :func:`ledger.bulk_reads.read_table` in the
 same in-memory form, the comparison is vectorised, and the rows to write go to SQLite in
-one ``executemany`` of plain values, or to PostgreSQL by ``COPY`` into a temporary table
+one ``executemany`` of plain values (many rows through a stage that ADBC writes from
+Arrow: :mod:`ledger.sqlite_stage`), or to PostgreSQL by ``COPY`` into a temporary table
 and one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``. What is stored is what the
 row-by-row save stored: money as ``Numeric(18, 2)`` (a float on SQLite), ISO dates, the
 user columns as a JSON object in ``extra`` (JSON ``null`` when there are none).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import repeat
@@ -32,6 +34,7 @@ from ledger.contract import TableSpec, user_columns
 from ledger.driver import copy_in, driver_connection, sqlalchemy_errors
 from ledger.files import contract_frame
 from ledger.schema import EXTRA, RECORDED_AT, RECORDED_BY, ROW_KEY, TABLE_OBJECTS
+from ledger.sqlite_stage import SqliteStage
 
 SQLITE_BATCH_ROWS = 100_000  # rows of one executemany: bounded memory for the tuples
 
@@ -53,29 +56,43 @@ def row_keys(spec: TableSpec, frame: pd.DataFrame) -> pd.Series:
     return (digest + "-" + count).set_axis(frame.index)
 
 
-def save_table(
-    connection: Connection, spec: TableSpec, frame: pd.DataFrame, writer: Writer | None = None
-) -> TableChanges:
-    """Insert the rows of ``frame`` that are new and update those that changed, in the
-    caller's transaction; rows written carry ``writer``'s stamp where the table has room
-    for it (emptied without a writer: they say who wrote the row last).
+@dataclass
+class TableWrite:
+    """What a save writes to one table: the new and changed rows, in key order (the key's
+    index grows at its end), and how many rows of each kind the save met."""
 
-    A key given twice keeps its last row.
-    """
+    spec: TableSpec
+    rows: pd.DataFrame
+    changes: TableChanges
+    staged: Future[str] | None = None
+    """The staged table the rows are being copied into (:mod:`ledger.sqlite_stage`)."""
+
+
+def planned_write(connection: Connection, spec: TableSpec, frame: pd.DataFrame) -> TableWrite:
+    """The rows of ``frame`` that are new or changed, compared with the stored ones (read
+    on ``connection``); nothing is written. A key given twice keeps its last row."""
     key = spec.id_column or ROW_KEY
     new = comparable_rows(spec, frame).drop_duplicates(subset=[key], keep="last")
     new = new.reset_index(drop=True)
     old = read_table(connection, spec, keys=new[key].tolist())
     stored = pd.Index(old[key]).get_indexer(pd.Index(new[key]))
     same = unchanged_rows(new, old, stored, key)
-    if not same.all():
-        stamp = writer.stamp if writer is not None else {}
-        write_rows(connection, spec, new[~same].reset_index(drop=True), stamp)
-    return TableChanges(
+    rows = new[~same].reset_index(drop=True)
+    rows = rows.take(pc.sort_indices(pa.array(rows[key], pa.string())).to_numpy())
+    changes = TableChanges(
         inserted=int((stored < 0).sum()),
         updated=int(((stored >= 0) & ~same).sum()),
         unchanged=int(same.sum()),
     )
+    return TableWrite(spec, rows, changes)
+
+
+def staging_started(write: TableWrite, stage: SqliteStage | None) -> None:
+    """Start copying ``write``'s rows into ``stage`` in the background when they are many
+    and the stage takes their table (:func:`apply_write` waits for it)."""
+    spec, rows = write.spec, write.rows
+    if stage is not None and stage.takes(spec.name, len(rows)):
+        write.staged = stage.fill(spec.name, stored_values(spec, rows))
 
 
 def comparable_rows(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
@@ -141,20 +158,18 @@ def _equal(a: pd.Series, b: pd.Series) -> np.ndarray:
     return np.asarray(equal | both_missing, dtype=bool)
 
 
-def write_rows(
-    connection: Connection, spec: TableSpec, rows: pd.DataFrame, stamp: dict[str, Any]
-) -> None:
-    """Insert ``rows`` (:func:`comparable_rows`), or update the stored rows they replace;
-    ``stamp`` fills ``recorded_by``/``recorded_at`` where the table has them (emptied
-    when it is empty). Rows go in key order: the key's index grows at its end."""
-    key = spec.id_column or ROW_KEY
-    rows = rows.take(pc.sort_indices(pa.array(rows[key], pa.string())).to_numpy())
+def apply_write(connection: Connection, write: TableWrite, writer: Writer | None) -> None:
+    """Insert ``write``'s rows, or update the stored rows they replace; ``writer``'s stamp
+    fills ``recorded_by``/``recorded_at`` where the table has them (emptied without one)."""
+    if write.rows.empty:
+        return
+    spec, stamp = write.spec, writer.stamp if writer is not None else {}
     recorded = [RECORDED_BY, RECORDED_AT] if RECORDED_BY in TABLE_OBJECTS[spec.name].c else []
     constants = {name: stamp.get(name) for name in recorded}
     if connection.dialect.name == "postgresql":
-        _postgres_upsert(connection, spec, stored_values(spec, rows), constants)
+        _postgres_upsert(connection, spec, stored_values(spec, write.rows), constants)
     else:
-        _sqlite_upsert(connection, spec, rows, constants)
+        _sqlite_upsert(connection, spec, write.rows, constants, write.staged)
 
 
 def stored_values(spec: TableSpec, rows: pd.DataFrame) -> pa.Table:
@@ -184,26 +199,41 @@ def extra_json(user: pd.DataFrame) -> np.ndarray:
 
 
 def _sqlite_upsert(
-    connection: Connection, spec: TableSpec, rows: pd.DataFrame, constants: dict[str, Any]
+    connection: Connection,
+    spec: TableSpec,
+    rows: pd.DataFrame,
+    constants: dict[str, Any],
+    staged: Future[str] | None,
 ) -> None:
     """``executemany`` of plain Python values (SQLAlchemy's own binding costs a dict and
-    a conversion per value), with a page cache large enough for the table's indexes."""
+    a conversion per value), or the rows copied from the table ``staged`` names (once
+    written), with a page cache large enough for the table's indexes."""
     quote = connection.dialect.identifier_preparer.quote
     names = [*([ROW_KEY] if spec.id_column is None else []), *spec.column_names, EXTRA]
+    stored = len(names)
     names += list(constants)
     updates = ", ".join(f"{quote(n)} = excluded.{quote(n)}" for n in names[1:])
-    sql = (
-        f"INSERT INTO {quote(spec.name)} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES ({', '.join('?' for _ in names)}) "
-        f"ON CONFLICT ({quote(names[0])}) DO UPDATE SET {updates}"
-    )
+    insert = f"INSERT INTO {quote(spec.name)} ({', '.join(quote(n) for n in names)}) "
+    upsert = f"ON CONFLICT ({quote(names[0])}) DO UPDATE SET {updates}"
     bound = [_bound(connection, spec, name, value) for name, value in constants.items()]
     raw = driver_connection(connection)
+    if staged is not None:
+        with sqlalchemy_errors(connection, f"stage {spec.name}"):
+            source = staged.result()
+        kinds = {c.name: c.kind for c in spec.columns}
+        values = [_staged_value(quote(n), kinds.get(n, "")) for n in names[:stored]]
+        sql = f"{insert}SELECT {', '.join([*values, *'?' * len(bound)])} FROM {source} WHERE true"
+    else:
+        sql = f"{insert}VALUES ({', '.join('?' for _ in names)})"
+    sql = f"{sql} {upsert}"
     with (
         sqlalchemy_errors(connection, sql),
         _page_cache(raw, SQLITE_CACHE_KIB),
         _indexes_built_after(raw, spec.name, len(rows)),
     ):
+        if staged is not None:
+            raw.execute(sql, bound)
+            return
         cursor = raw.cursor()
         try:
             for start in range(0, len(rows), SQLITE_BATCH_ROWS):
@@ -212,6 +242,13 @@ def _sqlite_upsert(
                 cursor.executemany(sql, zip(*sqlite_columns(spec, batch), *constant, strict=True))
         finally:
             cursor.close()
+
+
+def _staged_value(column: str, kind: str) -> str:
+    """A staged column (:func:`stored_values`) as :func:`sqlite_columns` binds it: money
+    from cents to a float of currency units (the same division), the rest as ADBC wrote
+    it (ISO dates, booleans 0 or 1, text)."""
+    return f"{column} / 100.0" if kind == "money" else column
 
 
 SQLITE_CACHE_KIB = 256 * 1024

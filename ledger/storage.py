@@ -23,9 +23,10 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from ledger.audit import Writer
 from ledger.bulk_reads import read_table
-from ledger.bulk_writes import TableChanges, save_table
+from ledger.bulk_writes import TableChanges, apply_write, planned_write, staging_started
 from ledger.contract import TABLES, Ledger, TableSpec
 from ledger.schema import TABLE_OBJECTS
+from ledger.sqlite_stage import STAGE_MIN_ROWS, SqliteStage, sqlite_stage
 from ledger.versions import note_ledger_write
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -180,25 +181,30 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def _save_table(
-    connection: Connection, spec: TableSpec, frame: pd.DataFrame, writer: Writer | None = None
-) -> TableChanges:
-    """One table saved in bulk: only its new and changed rows written
-    (:func:`ledger.bulk_writes.save_table`)."""
-    return save_table(connection, spec, frame, writer)
-
-
-def save_ledger(engine: Engine, ledger: Ledger) -> SaveSummary:
+def save_ledger(
+    engine: Engine, ledger: Ledger, stage_min_rows: int = STAGE_MIN_ROWS
+) -> SaveSummary:
     """Insert new rows and update changed ones, all in one transaction (all or nothing).
 
-    Saving the same ledger twice changes nothing the second time.
+    Saving the same ledger twice changes nothing the second time. The writes of at least
+    ``stage_min_rows`` rows of one table into a SQLite file go through a stage
+    (:mod:`ledger.sqlite_stage`), attached before the transaction begins.
     """
-    with engine.begin() as connection:
-        return write_ledger(connection, ledger)
+    tables = ledger.tables().items()
+    large = [name for name, frame in tables if len(frame) >= stage_min_rows]
+    with (
+        engine.connect() as connection,
+        sqlite_stage(connection, large, stage_min_rows) as stage,
+        connection.begin(),
+    ):
+        return write_ledger(connection, ledger, stage=stage)
 
 
 def write_ledger(
-    connection: Connection, ledger: Ledger, writer: Writer | None = None
+    connection: Connection,
+    ledger: Ledger,
+    writer: Writer | None = None,
+    stage: SqliteStage | None = None,
 ) -> SaveSummary:
     """:func:`save_ledger` in the caller's transaction; the rows written carry ``writer``
     (``recorded_by``/``recorded_at``) where their table has room for it.
@@ -208,10 +214,14 @@ def write_ledger(
     """
     summary = SaveSummary()
     tables = ledger.tables()
-    for name in SAVE_ORDER:
-        frame = tables[name]
-        if not frame.empty:
-            summary.tables[name] = _save_table(connection, TABLES[name], frame, writer)
+    writes = {}
+    for name in SAVE_ORDER:  # all compared first: the stage copies while the next compares
+        if not tables[name].empty:
+            writes[name] = planned_write(connection, TABLES[name], tables[name])
+            staging_started(writes[name], stage)
+    for name, write in writes.items():  # parents before children
+        apply_write(connection, write, writer)
+        summary.tables[name] = write.changes
     note_ledger_write(connection, ledger, summary.changed)  # last: see ledger.versions
     return summary
 
