@@ -33,6 +33,7 @@ from ledger.bulk_reads import ARROW_TYPES, read_table
 from ledger.contract import TableSpec, user_columns
 from ledger.driver import copy_in, driver_connection, sqlalchemy_errors
 from ledger.files import contract_frame
+from ledger.postgres_bulk import checks_built_after
 from ledger.schema import EXTRA, RECORDED_AT, RECORDED_BY, ROW_KEY, TABLE_OBJECTS
 from ledger.sqlite_stage import SqliteStage
 
@@ -337,8 +338,23 @@ def _postgres_upsert(
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
     connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {stage} ({declared}) ON COMMIT DROP")
     copy_in(connection, stage, table)
-    names = [*table.column_names, *constants]
-    selected = [_stored_expression(quote(n), kinds.get(n, "")) for n in table.column_names]
+    with checks_built_after(connection, spec.name, table.num_rows):
+        _postgres_insert(connection, spec, stage, table.column_names, constants)
+
+
+def _postgres_insert(
+    connection: Connection,
+    spec: TableSpec,
+    stage: str,
+    columns: list[str],
+    constants: dict[str, Any],
+) -> None:
+    """The staged rows inserted into ``spec``'s table, converted, replacing the stored rows
+    of the same key."""
+    quote = connection.dialect.identifier_preparer.quote
+    kinds: dict[str, str] = {EXTRA: "json"} | {c.name: c.kind for c in spec.columns}
+    names = [*columns, *constants]
+    selected = [_stored_expression(quote(n), kinds.get(n, "")) for n in columns]
     selected += [f"%({name})s" for name in constants]
     updates = ", ".join(f"{quote(n)} = EXCLUDED.{quote(n)}" for n in names[1:])
     connection.exec_driver_sql(
