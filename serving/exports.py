@@ -167,11 +167,6 @@ def line_ending(frame: pd.DataFrame) -> str:
     return "\n"
 
 
-def comma_cents(amount: float) -> str:
-    """An amount in currency units with two decimals after a comma: ``1234.5`` -> ``1234,50``."""
-    return "" if pd.isna(amount) else f"{amount:.2f}".replace(".", ",")
-
-
 def write_excel(frame: pd.DataFrame, path: Path, fmt: ExportFormat = "en") -> None:
     """Write the worklist rows as an .xlsx sheet ``relances`` people can sort and filter."""
     book = Workbook(write_only=True)
