@@ -376,11 +376,9 @@ def kpis(
     Figures at the --as-of date (default: today), from what the ledger knew on that day.
     """
     from ledger.kpis import DoubtfulDefinition
-    from serving.services import kpis as figures_at
 
     day = (as_of or dt.datetime.now()).date()
-    figures = figures_at(
-        stored_ledger(open_engine()),
+    figures = _kpis_at(
         day,
         currency,
         cash=None if cash is None else Decimal(str(cash)),
@@ -392,6 +390,25 @@ def kpis(
         print_json(figures.as_json())
         return
     _print_kpis(figures, day, currency, recovery_days)
+
+
+def _kpis_at(day: dt.date, currency: str, **options: Any) -> Any:
+    """The KPIs of the stored ledger: computed in the database when ENCOURS_KPIS_IN_DATABASE
+    says so (PostgreSQL by default), else over the ledger loaded into memory."""
+    from encours.settings import get_settings
+    from ledger.kpis_sql import computes_in_database, kpis_in_database
+    from ledger.storage import migrate
+    from serving.services import kpis as figures_at
+
+    engine = open_engine()
+    if not computes_in_database(engine, get_settings().kpis_in_database):
+        return figures_at(stored_ledger(engine), day, currency, **options)
+
+    def computed() -> Any:
+        migrate(engine)
+        return kpis_in_database(engine, day, currency=currency, **options)[0]
+
+    return with_database(computed)
 
 
 def _print_kpis(figures: Any, day: dt.date, currency: str, recovery_days: int) -> None:

@@ -73,6 +73,33 @@ def test_import_twice_then_kpis_as_json(env: str, tmp_path: Path) -> None:
     assert figures["encours"] == 550.50
 
 
+def test_kpis_in_the_database_print_the_same(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from encours.settings import get_settings
+
+    write_ledger(small_ledger(), tmp_path / "files")
+    assert runner.invoke(app, ["import", str(tmp_path / "files")]).exit_code == 0
+    outputs = {}
+
+    def not_loaded(engine: object) -> None:
+        raise AssertionError("the ledger was loaded into memory")
+
+    for mode in ("never", "always"):  # in memory, then in SQL (SQLite here)
+        monkeypatch.setenv("ENCOURS_KPIS_IN_DATABASE", mode)
+        if mode == "always":
+            monkeypatch.setattr("ledger.storage.load_ledger", not_loaded)
+        get_settings.cache_clear()
+        for as_json in ([], ["--json"]):
+            args = ["kpis", "--as-of", "2024-03-15", "--recovery-days", "30", *as_json]
+            result = runner.invoke(app, args)
+            assert result.exit_code == 0, result.output
+            outputs[mode, bool(as_json)] = result.output
+    assert json.loads(outputs["always", True])["echu"] == 350.50  # as worked out above
+    assert outputs["always", True] == outputs["never", True]
+    assert outputs["always", False] == outputs["never", False]
+
+
 def test_a_bad_file_is_rejected_whole_and_exits_1(env: str, tmp_path: Path) -> None:
     ledger = small_ledger()
     ledger.invoices["amount_cents"] = pd.array([120_000, -5, 10_000], dtype="Int64")
