@@ -2,18 +2,20 @@
 
 :func:`compute_kpis` and :func:`aged_balance` of :mod:`ledger.kpis` load the whole ledger
 into memory; with the ledger in PostgreSQL, :func:`kpis_in_database` and
-:func:`aged_balance_in_database` send one SQLAlchemy Core statement instead, which reads
-every table once and returns one row per currency (SQLite runs the same statement, so the
-tests compare both paths on both databases). The rules are those of :mod:`ledger.kpis`'
-docstring, applied the same way:
+:func:`aged_balance_in_database` send two SQLAlchemy Core statements instead, read from one
+snapshot: the encours and its parts, the balance âgée, the douteuses and the open amounts
+(one row per currency, summed from each client's encours), and the net sales by issue day.
+SQLite runs the same statements, so the tests compare both paths on both databases. The
+rules are those of :mod:`ledger.kpis`' docstring, applied the same way:
 
 - money is summed in integer cents (``round(amount × 100)``), exact on both databases
   (SQLite keeps ``Numeric`` as a float of currency units);
 - days past due are never subtracted in SQL: each bucket is a range of due dates computed
   in Python (``due_date < as_of − 30``...), which reads the same on both databases;
-- the count-back DSO walks back over 24 months of net sales: SQL sums the sales of each
-  period, Python walks them (the same loop as the pandas path, ``_countback_days``), as it
-  does every ratio from the integer sums (the same ``_ratio``), so floats round alike.
+- the DSO's year, the recovery period and the count-back DSO's 24 months add up the net
+  sales by issue day (a few hundred rows a currency) in Python, which walks the count-back
+  periods with the pandas path's own loop (``_countback_days``) and makes every ratio from
+  the integer sums with its ``_ratio``, so floats round alike.
 
 One difference from the pandas path, in where a cent is attributed, never in a total:
 the cash that an invoice's matched payments leave over (paid beyond its amount, or before
@@ -79,9 +81,6 @@ _FIGURES = (
     "douteuses",
     "net_open",
     "open_at_start",
-    "year_sales",
-    "period_sales",
-    *_PERIODS,
     "n_open",
     "present",
 )
@@ -131,8 +130,14 @@ def _currency(column: Any) -> ColumnElement[str]:
     return func.coalesce(column, DEFAULT_CURRENCY)
 
 
+def _total(value: Any) -> ColumnElement[int]:
+    """``SUM(value)`` as a bigint: PostgreSQL's sum of bigints is a numeric, whose further
+    arithmetic and sums cost several times more (measured on the main statement)."""
+    return cast(func.sum(value), BigInteger)
+
+
 def _sum_if(condition: ColumnElement[bool], value: Any) -> ColumnElement[int]:
-    return func.sum(case((condition, value), else_=0))
+    return _total(case((condition, value), else_=0))
 
 
 def _paid(dates: _Dates) -> Subquery:
@@ -226,31 +231,23 @@ def _invoice_sums(
     """The invoices' figures per (currency, client): parts, buckets, sales, open amounts."""
     o = _documents(dates, currency)
     day, invoice, credit = dates.day, o.c.sign == 1, o.c.sign == -1
-    signed_cents = o.c.sign * o.c.cents
-
-    def issued_in(after: date, until: date) -> ColumnElement[int]:
-        return _sum_if(and_(o.c.issue_date > after, o.c.issue_date <= until), signed_cents)
 
     def due_in(first: date, last: date) -> ColumnElement[int]:
         return _sum_if(and_(invoice, o.c.due_date >= first, o.c.due_date <= last), o.c.open_day)
 
-    months = dates.months
     return {
         "client_id": o.c.client_id,
         "currency": o.c.currency,
         "echu": _sum_if(and_(invoice, o.c.due_date < day), o.c.open_day),
         "non_echu": _sum_if(and_(invoice, o.c.due_date >= day), o.c.open_day),
-        "non_affecte": _sum_if(credit, o.c.open_day) + func.sum(o.c.left_over),
+        "non_affecte": _sum_if(credit, o.c.open_day) + _total(o.c.left_over),
         "d1_30": due_in(dates.before(30), dates.before(1)),
         "d31_60": due_in(dates.before(60), dates.before(31)),
         "d61_90": due_in(dates.before(90), dates.before(61)),
         "over_90": _sum_if(and_(invoice, o.c.due_date < dates.before(90)), o.c.open_day),
         "douteuses": _sum_if(and_(invoice, _doubtful(o, dates, rule)), o.c.open_day),
-        "net_open": func.sum(o.c.sign * o.c.open_day),
-        "open_at_start": func.sum(o.c.sign * o.c.open_start),
-        "year_sales": issued_in(dates.year_start, day),
-        "period_sales": issued_in(dates.start, day),
-        **{name: issued_in(months[k + 1], months[k]) for k, name in enumerate(_PERIODS)},
+        "net_open": _total(o.c.sign * o.c.open_day),
+        "open_at_start": _total(o.c.sign * o.c.open_start),
         "n_open": _sum_if(o.c.open_day != 0, 1),
         "present": literal_column("1"),
     }
@@ -319,7 +316,7 @@ def _statement(dates: _Dates, currency: str | None, rule: DoubtfulDefinition) ->
     first = _branch(invoices).group_by(invoices["currency"], invoices["client_id"])
     rows = union_all(first, *_other_branches(dates, currency)).subquery("parts")
     per_client = (
-        select(rows.c.currency, rows.c.client_id, *(func.sum(rows.c[n]).label(n) for n in _FIGURES))
+        select(rows.c.currency, rows.c.client_id, *(_total(rows.c[n]).label(n) for n in _FIGURES))
         .group_by(rows.c.currency, rows.c.client_id)
         .subquery("clients")
     )
@@ -328,8 +325,8 @@ def _statement(dates: _Dates, currency: str | None, rule: DoubtfulDefinition) ->
     return (
         select(
             c.currency,
-            *(func.sum(c[n]).label(n) for n in _FIGURES),
-            func.sum(encours).label("encours"),
+            *(_total(c[n]).label(n) for n in _FIGURES),
+            _total(encours).label("encours"),
             _sum_if(encours != 0, 1).label("n_clients"),
         )
         .group_by(c.currency)
@@ -337,15 +334,65 @@ def _statement(dates: _Dates, currency: str | None, rule: DoubtfulDefinition) ->
     )
 
 
+def _sales_statement(dates: _Dates, currency: str | None) -> Select[Any]:
+    """Net sales (invoices less credit notes) by currency and issue day, on the days the
+    DSO, the recovery period and the count-back periods read.
+
+    Summed by day rather than by period in the main statement: 26 more conditional sums a
+    row there cost more than this one grouping (a few hundred days a currency).
+    """
+    inv = TABLE_OBJECTS["invoices"]
+    code = _currency(inv.c.currency)
+    cents = _cents(inv.c.amount)
+    signed = case((inv.c.doc_type == "credit_note", -cents), else_=cents)
+    first = min(dates.months[-1], dates.year_start, dates.start)
+    query = (
+        select(code.label("currency"), inv.c.issue_date, _total(signed).label("cents"))
+        .where(inv.c.issue_date > first, inv.c.issue_date <= dates.day)
+        .group_by(code, inv.c.issue_date)
+    )
+    return query if currency is None else query.where(code == currency)
+
+
+def _sales_sums(days: list[tuple[date, int]], dates: _Dates) -> dict[str, int]:
+    """The net sales of the DSO's year, of the recovery period and of each count-back
+    period, from the net sales by issue day."""
+
+    def issued_in(after: date, until: date) -> int:
+        return sum(cents for day, cents in days if after < day <= until)
+
+    months = dates.months
+    return {
+        "year_sales": issued_in(dates.year_start, dates.day),
+        "period_sales": issued_in(dates.start, dates.day),
+        **{name: issued_in(months[k + 1], months[k]) for k, name in enumerate(_PERIODS)},
+    }
+
+
 def _figures(
-    engine: Engine, dates: _Dates, currency: str | None, rule: DoubtfulDefinition
+    engine: Engine,
+    dates: _Dates,
+    currency: str | None,
+    rule: DoubtfulDefinition,
+    with_sales: bool = True,
 ) -> dict[str, dict[str, int]]:
-    """The statement's integer sums, by currency."""
+    """The statements' integer sums, by currency, read from one snapshot of the database
+    (as ``load_ledger`` reads it: REPEATABLE READ on PostgreSQL, one transaction on SQLite).
+    """
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with engine.connect() as connection:
-        result = connection.execute(_statement(dates, currency, rule)).mappings().all()
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN")
+        rows = connection.execute(_statement(dates, currency, rule)).mappings().all()
+        sales = connection.execute(_sales_statement(dates, currency)).all() if with_sales else []
+    by_day: dict[str, list[tuple[date, int]]] = {}
+    for code, day, cents in sales:
+        by_day.setdefault(str(code), []).append((day, int(cents)))
     return {
         str(row["currency"]): {k: int(v or 0) for k, v in row.items() if k != "currency"}
-        for row in result
+        | _sales_sums(by_day.get(str(row["currency"]), []), dates)
+        for row in rows
     }
 
 
@@ -437,7 +484,8 @@ def aged_balance_in_database(
 ) -> dict[str, AgedBalance]:
     """:func:`ledger.kpis.aged_balance` of the ledger stored in ``engine``'s database,
     computed there: per currency with an open document (only ``currency`` when given)."""
-    figures = _figures(engine, _dates(as_of, _YEAR_DAYS), currency, DEFAULT_DOUBTFUL)
+    dates = _dates(as_of, _YEAR_DAYS)
+    figures = _figures(engine, dates, currency, DEFAULT_DOUBTFUL, with_sales=False)
     if currency is not None:
         return {currency: _aged(figures.get(currency, {}))}
     return {code: _aged(sums) for code, sums in figures.items() if sums["n_open"] > 0}
