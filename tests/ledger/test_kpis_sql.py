@@ -217,6 +217,24 @@ def test_empty_ledger(database: Database, engine: Engine) -> None:
     assert_same(engine, Ledger(), AS_OF, currency="EUR")
 
 
+def test_cash_left_over_from_another_client_counts_with_the_invoice(
+    database: Database, engine: Engine
+) -> None:
+    """The one documented difference, in where a cent is put: C2 pays C1's 100 with 130;
+    the 30 left over is C1's unapplied cash in SQL, C2's in pandas. Every KPI is the same
+    (one client with an encours, of −30, either way)."""
+    ledger = Ledger(
+        invoices=make_frame(INVOICES, [invoice("F1", "C1", "2024-06-01", "2024-07-01", 10_000)]),
+        payments=make_frame(PAYMENTS, [payment("P1", "C2", "2024-06-10", 13_000, "F1")]),
+    )
+    database.holding_new(ledger)
+    ((mine,), (theirs,)) = kpis_in_database(engine, AS_OF), compute_kpis(ledger, AS_OF)
+    assert mine.non_affecte == theirs.non_affecte == D("30.00")
+    assert mine.encours == theirs.encours == D("-30.00")
+    assert mine.n_clients_with_encours == theirs.n_clients_with_encours == 1
+    assert aged_balance_in_database(engine, AS_OF) == aged_balance(ledger, AS_OF)
+
+
 @pytest.fixture(scope="module")
 def simulated() -> Ledger:
     return simulate(SimulationConfig(n_clients=40, n_months=12, seed=3)).ledger
