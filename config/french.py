@@ -9,6 +9,7 @@ typography: a space before ``:`` and ``%``; amounts and dates are formatted apar
 from __future__ import annotations
 
 from config.french_collect import COLLECT_FRENCH
+from config.french_ledger import LEDGER_FRENCH
 from config.french_model_cards import MODEL_CARD_FRENCH
 from config.french_monitor import MONITOR_FRENCH
 
@@ -654,4 +655,6 @@ FRENCH: dict[str, str] = {
     **COLLECT_FRENCH,
     # encours monitor, retrain, GET /v1/monitoring: config/french_monitor.py
     **MONITOR_FRENCH,
+    # encours aged-balance: config/french_ledger.py
+    **LEDGER_FRENCH,
 }

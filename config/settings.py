@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         description="the Retry-After, in seconds, of the 503 answered while the database "
         "is busy or unreachable",
     )
+    kpis_in_database: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="where `encours kpis` computes the KPIs and the balance âgée: in the "
+        "database with SQL (always), over the ledger loaded into memory (never), or in the "
+        "database when it is PostgreSQL (auto); the figures are the same",
+    )
     models_dir: Path = Field(default=Path("models"), description="local MLflow store")
     mlflow_uri: str = Field(
         default="",

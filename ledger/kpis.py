@@ -223,8 +223,14 @@ def _countback_dso(
     period = np.searchsorted(-bounds, -docs.issue[issued], side="right") - 1
     sales = np.zeros(_COUNTBACK_MONTHS, dtype=np.int64)
     np.add.at(sales, period, docs.cents[issued] * docs.sign[issued])
+    return _countback_days(sales.tolist(), lengths.tolist(), encours_cents)
+
+
+def _countback_days(sales: list[int], lengths: list[int], encours_cents: int) -> float:
+    """Count-back DSO of ``encours_cents`` (> 0) from the net sales and the lengths in days
+    of the periods going back from ``as_of``; shared with :mod:`ledger.kpis_sql`."""
     remaining, days = encours_cents, 0
-    for month_sales, length in zip(sales.tolist(), lengths.tolist(), strict=True):
+    for month_sales, length in zip(sales, lengths, strict=True):
         if remaining <= month_sales:
             return round(days + remaining * length / month_sales, 1)
         remaining -= month_sales

@@ -376,11 +376,9 @@ def kpis(
     Figures at the --as-of date (default: today), from what the ledger knew on that day.
     """
     from ledger.kpis import DoubtfulDefinition
-    from serving.services import kpis as figures_at
 
     day = (as_of or dt.datetime.now()).date()
-    figures = figures_at(
-        stored_ledger(open_engine()),
+    figures = _kpis_at(
         day,
         currency,
         cash=None if cash is None else Decimal(str(cash)),
@@ -392,6 +390,95 @@ def kpis(
         print_json(figures.as_json())
         return
     _print_kpis(figures, day, currency, recovery_days)
+
+
+def aged_balance(
+    as_of: DateOption = None,
+    currency: Annotated[
+        str | None,
+        typer.Option(
+            help="only this currency; default: each currency with an open document",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Balance âgée: the open invoices by days past due, per currency, with the payments
+    and credit notes not yet matched (non affecté) beside.
+
+    Figures at the --as-of date (default: today), from what the ledger knew on that day;
+    the same as the balance âgée of `encours kpis` and of GET /v1/aged-balance.
+    """
+    day = (as_of or dt.datetime.now()).date()
+    rows = _aged_balances_at(day, currency)
+    if as_json:  # as GET /v1/aged-balance answers
+        print_json({"as_of": day.isoformat(), "balances": rows})
+        return
+    _print_aged_balances(rows, day)
+
+
+def _aged_balances_at(day: dt.date, currency: str | None) -> list[dict[str, Any]]:
+    """The balance âgée rows of the stored ledger (``serving.services.aged_balances``),
+    computed in the database when ENCOURS_KPIS_IN_DATABASE says so."""
+    from encours.settings import get_settings
+    from ledger.kpis_sql import aged_balance_in_database, computes_in_database
+    from ledger.storage import migrate
+    from serving.services import aged_balance_rows, aged_balances
+
+    engine = open_engine()
+    if not computes_in_database(engine, get_settings().kpis_in_database):
+        return aged_balances(stored_ledger(engine), day, currency)
+
+    def computed() -> list[dict[str, Any]]:
+        migrate(engine)
+        return aged_balance_rows(aged_balance_in_database(engine, day, currency))
+
+    return with_database(computed)
+
+
+def _print_aged_balances(rows: list[dict[str, Any]], day: dt.date) -> None:
+    """One line per currency: its buckets, the total, the unapplied cash."""
+    w = words()
+    if not rows:
+        console.print(w("No open invoice at {day}.", day=w.date(day)))
+        return
+    columns = [
+        ("not_due", "not due"),
+        ("d1_30", "1–30 days"),
+        ("d31_60", "31–60 days"),
+        ("d61_90", "61–90 days"),
+        ("over_90", "over 90 days"),
+        ("total", "total"),
+        ("non_affecte", "unapplied cash"),
+    ]
+    table = Table(
+        w("currency"),
+        *(Column(w(label), justify="right") for _, label in columns),
+        title=w("Aged balance at {day}", day=w.date(day)),
+        title_justify="left",
+    )
+    for row in rows:
+        table.add_row(row["currency"], *(money(row[key]) for key, _ in columns))
+    console.print(table)
+
+
+def _kpis_at(day: dt.date, currency: str, **options: Any) -> Any:
+    """The KPIs of the stored ledger: computed in the database when ENCOURS_KPIS_IN_DATABASE
+    says so (PostgreSQL by default), else over the ledger loaded into memory."""
+    from encours.settings import get_settings
+    from ledger.kpis_sql import computes_in_database, kpis_in_database
+    from ledger.storage import migrate
+    from serving.services import kpis as figures_at
+
+    engine = open_engine()
+    if not computes_in_database(engine, get_settings().kpis_in_database):
+        return figures_at(stored_ledger(engine), day, currency, **options)
+
+    def computed() -> Any:
+        migrate(engine)
+        return kpis_in_database(engine, day, currency=currency, **options)[0]
+
+    return with_database(computed)
 
 
 def _print_kpis(figures: Any, day: dt.date, currency: str, recovery_days: int) -> None:

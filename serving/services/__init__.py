@@ -38,6 +38,7 @@ from serving.services.context import (
 )
 from serving.services.ledger import (
     aged_balance_clients,
+    aged_balance_rows,
     aged_balance_trend,
     aged_balances,
     client_open_invoices,
@@ -77,6 +78,7 @@ __all__ = [
     "WorklistAt",
     "WorklistFilter",
     "aged_balance_clients",
+    "aged_balance_rows",
     "aged_balance_trend",
     "aged_balances",
     "champion",

@@ -22,6 +22,7 @@ from ledger.errors import UnknownClient
 from ledger.kpis import (
     BUCKETS,
     DEFAULT_DOUBTFUL,
+    AgedBalance,
     DoubtfulDefinition,
     Kpis,
     aged_balance,
@@ -77,7 +78,12 @@ def aged_balances(
 
 
 def _aged(source: LedgerSnapshot, day: dt.date, currency: str | None) -> list[dict[str, Any]]:
-    balances = aged_balance(ledger_of(source), day, currency)
+    return aged_balance_rows(aged_balance(ledger_of(source), day, currency))
+
+
+def aged_balance_rows(balances: dict[str, AgedBalance]) -> list[dict[str, Any]]:
+    """Balances âgées by currency as :func:`aged_balances` gives them: one row each, with
+    its ``currency`` and ``total`` (the buckets' sum), amounts as JSON numbers."""
     return [
         {
             "currency": code,

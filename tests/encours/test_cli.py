@@ -73,6 +73,63 @@ def test_import_twice_then_kpis_as_json(env: str, tmp_path: Path) -> None:
     assert figures["encours"] == 550.50
 
 
+def test_kpis_in_the_database_print_the_same(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from encours.settings import get_settings
+
+    write_ledger(small_ledger(), tmp_path / "files")
+    assert runner.invoke(app, ["import", str(tmp_path / "files")]).exit_code == 0
+    outputs = {}
+
+    def not_loaded(engine: object) -> None:
+        raise AssertionError("the ledger was loaded into memory")
+
+    for mode in ("never", "always"):  # in memory, then in SQL (SQLite here)
+        monkeypatch.setenv("ENCOURS_KPIS_IN_DATABASE", mode)
+        if mode == "always":
+            monkeypatch.setattr("ledger.storage.load_ledger", not_loaded)
+        get_settings.cache_clear()
+        for as_json in ([], ["--json"]):
+            args = ["kpis", "--as-of", "2024-03-15", "--recovery-days", "30", *as_json]
+            result = runner.invoke(app, args)
+            assert result.exit_code == 0, result.output
+            outputs[mode, bool(as_json)] = result.output
+    assert json.loads(outputs["always", True])["echu"] == 350.50  # as worked out above
+    assert outputs["always", True] == outputs["never", True]
+    assert outputs["always", False] == outputs["never", False]
+
+
+def test_aged_balance_in_the_database_prints_the_same(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from encours.settings import get_settings
+
+    write_ledger(small_ledger(), tmp_path / "files")
+    assert runner.invoke(app, ["import", str(tmp_path / "files")]).exit_code == 0
+    asked = [
+        ("--as-of", "2024-03-15", "--json"),
+        ("--as-of", "2024-03-15"),
+        ("--as-of", "2023-01-01"),  # before any invoice
+        ("--as-of", "2024-03-15", "--currency", "USD"),  # none: zeros
+    ]
+    outputs: dict[str, dict[tuple[str, ...], str]] = {}
+    for mode in ("never", "always"):
+        monkeypatch.setenv("ENCOURS_KPIS_IN_DATABASE", mode)
+        get_settings.cache_clear()
+        outputs[mode] = {}
+        for args in asked:
+            result = runner.invoke(app, ["aged-balance", *args])
+            assert result.exit_code == 0, result.output
+            outputs[mode][args] = result.output
+    assert outputs["always"] == outputs["never"]
+    # At 2024-03-15 (see above): F2's 350.50 open, 13 days past due.
+    (eur,) = json.loads(outputs["always"][asked[0]])["balances"]
+    assert (eur["currency"], eur["d1_30"], eur["total"]) == ("EUR", 350.50, 350.50)
+    assert "Balance âgée au 15/03/2024" in outputs["always"][asked[1]]
+    assert "Aucune facture ouverte au 01/01/2023." in outputs["always"][asked[2]]
+
+
 def test_a_bad_file_is_rejected_whole_and_exits_1(env: str, tmp_path: Path) -> None:
     ledger = small_ledger()
     ledger.invoices["amount_cents"] = pd.array([120_000, -5, 10_000], dtype="Int64")
