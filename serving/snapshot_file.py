@@ -116,12 +116,13 @@ def file_name(stamp: Stamp) -> str:
 
 
 def _interned(values: np.ndarray, pool: dict[str, str]) -> np.ndarray:
-    """``values`` (objects) with each ``str`` replaced by the pool's equal one (added if new);
-    other values (None, numbers) left as they are."""
+    """``values`` (objects) with each string replaced by the pool's equal one (added if
+    new); a column holding anything but strings and missing values is left as it is (a
+    hash table would take ``True`` for ``1``)."""
+    if pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return values
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
-    shared = np.array(
-        [pool.setdefault(v, v) if type(v) is str else v for v in distinct] + [None], dtype=object
-    )
+    shared = np.array([pool.setdefault(v, v) for v in distinct] + [None], dtype=object)
     out = shared[codes]
     missing = codes == -1
     if missing.any():

@@ -1,0 +1,216 @@
+"""The ledger snapshot in a file: read back exactly as the database gives it, used only for
+its own version of its own database, never failing a start when it is broken."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Engine, text
+
+from features.pipeline import FeatureBuilder
+from ledger.contract import Ledger
+from ledger.storage import load_ledger, make_engine, migrate, save_ledger
+from ledger.versions import bump_version
+from serving.ledger_source import LedgerSource
+from serving.snapshot_file import (
+    KEEP,
+    SnapshotFiles,
+    Stamp,
+    _interned,
+    read_file,
+    read_stamp,
+    write_file,
+)
+from simulator import SimulationConfig, simulate
+from tests.ledger.factories import small_ledger
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    """A small simulated ledger (with a user column) and the factory's in a SQLite file."""
+    engine = make_engine(f"sqlite:///{tmp_path}/ledger.db")
+    migrate(engine)
+    save_ledger(engine, simulate(SimulationConfig(n_clients=12, n_months=6, seed=3)).ledger)
+    save_ledger(engine, small_ledger())
+    return engine
+
+
+def source_on(engine: Engine, folder: Path) -> LedgerSource:
+    """A service's ledger source keeping its files in ``folder``: one server process."""
+    return LedgerSource(engine, max_age_seconds=3600, files=SnapshotFiles(folder))
+
+
+def assert_same_ledger(left: Ledger, right: Ledger) -> None:
+    for name, frame in left.tables().items():
+        pd.testing.assert_frame_equal(frame, getattr(right, name), check_exact=True)
+
+
+def rename_c1(engine: Engine, name: str) -> None:
+    """Rename client C1 and raise the ledger's version, as an import would."""
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE clients SET name = :n WHERE client_id = 'C1'"), {"n": name})
+        bump_version(connection, ["C1"])
+
+
+def test_the_file_gives_back_the_frames_load_ledger_gives(engine: Engine, tmp_path: Path) -> None:
+    ledger = load_ledger(engine)
+    builder = FeatureBuilder().fit(ledger)
+    stamp = read_stamp(engine)
+    path = tmp_path / "snapshot.arrow"
+    write_file(path, stamp, ledger, builder)
+    read_ledger, read_builder = read_file(path, stamp)
+    assert_same_ledger(read_ledger, ledger)  # dtypes included: object text, Int64 cents
+    assert "x_segment" in read_ledger.clients.columns
+    as_of = ledger.invoices["issue_date"].max()
+    pd.testing.assert_frame_equal(
+        read_builder.transform(ledger.invoices, as_of), builder.transform(ledger.invoices, as_of)
+    )
+    # Equal text is one object: each distinct id is held (and unpickled) once.
+    ids = read_ledger.invoices["client_id"]
+    assert (
+        ids.iat[0]
+        is read_ledger.clients["client_id"][read_ledger.clients["client_id"] == ids.iat[0]].iat[0]
+    )
+
+
+def test_arrays_read_are_views_of_the_file_and_writing_to_one_leaves_the_file(
+    engine: Engine, tmp_path: Path
+) -> None:
+    ledger = load_ledger(engine)
+    stamp = read_stamp(engine)
+    path = tmp_path / "snapshot.arrow"
+    write_file(path, stamp, ledger, FeatureBuilder().fit(ledger))
+    _, builder = read_file(path, stamp)
+    days = builder.prepared_.invoices["due_day"].array._ndarray
+    assert days.base is not None and not days.flags.owndata  # a view, not a copy
+    days.flags.writeable = True  # copy-on-write pages: allowed, and private
+    first = int(days[0])
+    days[0] = first + 1000
+    _, again = read_file(path, stamp)
+    assert int(again.prepared_.invoices["due_day"].to_numpy()[0]) == first
+
+
+def test_a_second_process_reads_the_file_the_first_wrote(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "snapshots"
+    first = source_on(engine, folder)
+    from_database = first.current()
+    first.wait_for_file(timeout=60)
+    assert first.files is not None and first.files.writes == 1
+    assert len(list(folder.glob("*.arrow"))) == 1
+
+    second = source_on(engine, folder)
+    from_file = second.current()
+    assert second.files is not None and second.files.reads == 1 and second.files.writes == 0
+    assert from_file.version == from_database.version
+    assert_same_ledger(from_file.ledger, from_database.ledger)
+
+
+def test_a_file_of_an_older_version_is_not_used(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "snapshots"
+    first = source_on(engine, folder)
+    first.current()
+    first.wait_for_file(timeout=60)
+    rename_c1(engine, "Renamed")
+
+    later = source_on(engine, folder)
+    snapshot = later.current()
+    assert later.files is not None and later.files.reads == 0
+    clients = snapshot.ledger.clients
+    assert clients.loc[clients["client_id"] == "C1", "name"].iat[0] == "Renamed"
+    later.wait_for_file(timeout=60)
+    assert later.files.writes == 1  # the new version's file, beside the old one
+    assert len(list(folder.glob("*.arrow"))) == 2
+
+
+def test_a_corrupt_file_falls_back_to_the_database(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "snapshots"
+    first = source_on(engine, folder)
+    expected = first.current()
+    first.wait_for_file(timeout=60)
+    (path,) = folder.glob("*.arrow")
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # cut short
+
+    with caplog.at_level(logging.WARNING, logger="encours.api"):
+        second = source_on(engine, folder)
+        snapshot = second.current()
+    assert "snapshot file not used" in caplog.text
+    assert second.files is not None and second.files.reads == 0
+    assert_same_ledger(snapshot.ledger, expected.ledger)
+    second.wait_for_file(timeout=60)
+    assert second.files.writes == 1  # the broken file removed and written anew
+    stamp = read_stamp(engine)
+    assert read_file(path, stamp)[0].invoices.shape == expected.ledger.invoices.shape
+
+
+def test_an_altered_pickle_is_refused(engine: Engine, tmp_path: Path) -> None:
+    ledger = load_ledger(engine)
+    stamp = read_stamp(engine)
+    files = SnapshotFiles(tmp_path)
+    path = files.write(stamp, ledger, FeatureBuilder().fit(ledger))
+    assert path is not None
+    data = bytearray(path.read_bytes())
+    where = data.find(b"Boulangerie Martin")
+    data[where] = ord("b")  # one byte of the pickle changed: its checksum differs
+    path.write_bytes(bytes(data))
+    assert files.read(stamp) is None
+    assert not path.exists()
+
+
+def test_a_file_of_another_database_is_not_found(tmp_path: Path) -> None:
+    ledger = small_ledger()
+    files = SnapshotFiles(tmp_path)
+    mine = Stamp(3, "2026-12-01 10:00:00.000001")
+    files.write(mine, ledger, FeatureBuilder().fit(ledger))
+    other = Stamp(3, "2026-12-01 10:00:00.000002")  # same version, another history
+    assert files.path(other) != files.path(mine)
+    assert files.read(other) is None
+    files.path(mine).rename(files.path(other))  # even under the other's name
+    assert files.read(other) is None
+
+
+def test_old_files_are_removed(tmp_path: Path) -> None:
+    ledger = small_ledger()
+    builder = FeatureBuilder().fit(ledger)
+    files = SnapshotFiles(tmp_path)
+    written = [files.write(Stamp(v, f"t{v}"), ledger, builder) for v in range(1, 5)]
+    assert sorted(tmp_path.glob("*.arrow")) == sorted(p for p in written[-KEEP:] if p)
+
+
+def test_no_file_without_reuse(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "snapshots"
+    source = LedgerSource(engine, max_age_seconds=0, files=SnapshotFiles(folder))
+    source.current()
+    source.wait_for_file(timeout=60)
+    assert source.files is None and not folder.exists()
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["ab", "cd", "été", ""]), st.none(), st.integers(0, 2), st.booleans()
+        )
+    ),
+    st.booleans(),
+)
+def test_interning_keeps_every_value_and_shares_equal_strings(
+    values: list[object], text_only: bool
+) -> None:
+    if text_only:
+        values = [v for v in values if v is None or isinstance(v, str)]
+    array = np.empty(len(values), dtype=object)
+    array[:] = [v if not isinstance(v, str) else "".join(list(v)) for v in values]  # new objects
+    out = _interned(array, {})
+    assert [(type(v), v) for v in out] == [(type(v), v) for v in array]  # True stays True
+    if text_only:
+        first: dict[str, object] = {}
+        for value in out:
+            if isinstance(value, str):
+                assert first.setdefault(value, value) is value
