@@ -4,9 +4,16 @@ its own version of its own database, never failing a start when it is broken."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
@@ -30,6 +37,8 @@ from serving.snapshot_file import (
 )
 from simulator import SimulationConfig, simulate
 from tests.ledger.factories import small_ledger
+from tests.serving.conftest import Store, auth, keys_for
+from tests.serving.test_end_to_end import _free_port, _wait_ready
 
 
 @pytest.fixture
@@ -216,3 +225,67 @@ def test_arrays_of_text_come_back_equal_and_anything_else_is_left_to_pickle(
     assert back.tolist() == square.tolist()
     mixed = np.append(array, np.array([other], dtype=object))
     assert text_codes(mixed, {}) is None or other is None
+
+
+@contextmanager
+def server_logging_to(env: dict[str, str], log: Path) -> Iterator[str]:
+    """``encours serve`` on a free port, its log lines written to ``log``, ready; yields
+    its base URL and stops it on the way out."""
+    port = _free_port()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "encours", "serve", "--port", str(port)],
+            env=os.environ | env,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def wait_for_a_file(folder: Path, timeout: float = 60.0) -> None:
+    """Poll ``folder`` until a snapshot file is in it."""
+    deadline = time.monotonic() + timeout
+    while not (folder.exists() and list(folder.glob("*.arrow"))):
+        assert time.monotonic() < deadline, "no snapshot file written"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_a_second_start_reads_the_file_the_first_wrote_and_answers_alike(
+    store: Store, tmp_path: Path
+) -> None:
+    viewer = keys_for(store.settings)["viewer"]
+    folder = tmp_path / "snapshots"
+    env = {
+        "ENCOURS_DATABASE_URL": store.settings.database_url,
+        "ENCOURS_MODELS_DIR": str(store.settings.models_dir),
+        "ENCOURS_SNAPSHOT_DIR": str(folder),
+        "ENCOURS_LEDGER_REFRESH_SECONDS": "3600",
+    }
+    client_id = str(store.ledger.clients["client_id"].iat[0])
+    as_of = store.ledger.invoices["issue_date"].max().date().isoformat()
+    answers, logs = [], []
+    for run in range(2):
+        log = tmp_path / f"serve-{run}.log"
+        with server_logging_to(env, log) as base:
+            answer = httpx.get(
+                f"{base}/v1/clients/{client_id}/risk",
+                params={"as_of": as_of},
+                headers=auth(viewer),
+                timeout=30,
+            )
+            assert answer.status_code == 200, answer.text
+            answers.append(answer.json())
+            if run == 0:
+                wait_for_a_file(folder)
+        logs.append(log.read_text())
+    assert "written to the snapshot file" in logs[0]
+    assert "read from the snapshot file" not in logs[0]
+    assert "read from the snapshot file" in logs[1]
+    assert answers[1] == answers[0]
