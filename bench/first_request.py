@@ -20,7 +20,9 @@ machine-readable: ``cold_s=<float> file_s=<float>``.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -109,8 +111,9 @@ def one_start(
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {target.token}"}
     command = [sys.executable, "-m", "encours", "serve", "--port", str(port)]
+    offset = log.stat().st_size if log.exists() else 0
     with log.open("ab") as out:
-        started = time.monotonic()
+        started, wall_started = time.monotonic(), time.time()
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=out)
     try:
         first = first_answer(f"{base}/v1/invoices/{target.invoice_id}", headers, process)
@@ -131,6 +134,7 @@ def one_start(
             f"server CPU {cpu:.2f} s, load {os.getloadavg()[0]:.2f}; " + "; ".join(times[1:]),
             flush=True,
         )
+        print(f"       {phases(log, offset, wall_started)}", flush=True)
         if file_in is not None:
             written = wait_for_file(file_in)
             print(f"file:   {written.name}, {written.stat().st_size / 1e6:.0f} MB", flush=True)
@@ -138,6 +142,29 @@ def one_start(
     finally:
         process.terminate()
         process.wait(timeout=60)
+
+
+PHASES = (
+    ("Started server process", "imports and the schema check"),
+    ("snapshot file|Application startup complete", "models and ledger"),
+    ("Application startup complete", "the rest of the start"),
+    ("uvicorn.access", "the first answer"),
+)
+
+
+def phases(log: Path, offset: int, started: float) -> str:
+    """Seconds between the server's log lines of one start (from ``offset`` in ``log``):
+    where its start went."""
+    lines = log.read_bytes()[offset:].decode(errors="replace").splitlines()
+    parts, before = [], started
+    for pattern, label in PHASES:
+        line = next((x for x in lines if re.search(pattern, x)), None)
+        if line is None:
+            continue
+        at = dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        parts.append(f"{label} {at - before:.2f} s")
+        before = at
+    return "phases (from the log): " + ", ".join(parts)
 
 
 def wait_for_file(folder: Path, timeout: float = 600.0) -> Path:
