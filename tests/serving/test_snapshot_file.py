@@ -42,13 +42,14 @@ from tests.serving.test_end_to_end import _free_port, _wait_ready
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    """A small simulated ledger (with a user column) and the factory's in a SQLite file."""
-    engine = make_engine(f"sqlite:///{tmp_path}/ledger.db")
+def engine(database_url: str) -> Iterator[Engine]:
+    """A small simulated ledger (with a user column) and the factory's, on each database."""
+    engine = make_engine(database_url)
     migrate(engine)
     save_ledger(engine, simulate(SimulationConfig(n_clients=12, n_months=6, seed=3)).ledger)
     save_ledger(engine, small_ledger())
-    return engine
+    yield engine
+    engine.dispose()
 
 
 def source_on(engine: Engine, folder: Path) -> LedgerSource:
