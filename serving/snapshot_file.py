@@ -27,6 +27,7 @@ file that cannot be read is logged, removed, and the database is read instead.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -273,12 +274,13 @@ def read_file(path: Path, stamp: Stamp) -> tuple[Ledger, FeatureBuilder]:
     """The ledger and fitted builder in ``path``, which must be ``stamp``'s.
 
     Raises:
-        SnapshotFileError: the file is not a snapshot of ``stamp`` written by this code.
+        SnapshotFileError: the file is not a snapshot of ``stamp`` written by this code
+            (or is empty).
         OSError: it cannot be opened.
     """
-    with path.open("rb") as handle:
-        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
     try:
+        with path.open("rb") as handle:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
         meta, values = _values(mapped, path)
         _checked(meta, stamp, path)
         if len(values) != 3 + int(meta[b"buffers"]):
@@ -333,9 +335,10 @@ class SnapshotFiles:
         started = time.perf_counter()
         try:
             found = read_file(path, stamp)
-        except (SnapshotFileError, OSError) as exc:
+        except Exception as exc:  # whatever is wrong with the file, the database answers
             logger.warning("snapshot file not used, the database is read instead: %s", exc)
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
             return None
         self.reads += 1
         logger.info(

@@ -122,6 +122,35 @@ def test_a_second_process_reads_the_file_the_first_wrote(engine: Engine, tmp_pat
     assert_same_ledger(from_file.ledger, from_database.ledger)
 
 
+def test_a_refresh_reads_the_file_another_process_wrote_for_the_new_version(
+    engine: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "snapshots"
+    first, second = source_on(engine, folder), source_on(engine, folder)
+    first.current()
+    first.wait_for_file(timeout=60)
+    second.current()  # read from the file
+    rename_c1(engine, "Renamed")
+    first.reread_soon(wait_seconds=60)  # its changed client reread, the file written
+    first.wait_for_file(timeout=60)
+    second.reread_soon(wait_seconds=60)
+    assert second.files is not None and second.files.reads == 2 and second.files.writes == 0
+    clients = second.current().ledger.clients
+    assert clients.loc[clients["client_id"] == "C1", "name"].iat[0] == "Renamed"
+    assert_same_ledger(second.current().ledger, first.current().ledger)
+
+
+def test_a_folder_that_cannot_be_written_only_logs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ledger = small_ledger()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    with caplog.at_level(logging.WARNING, logger="encours.api"):
+        written = SnapshotFiles(blocker).write(Stamp(1, "t"), ledger, FeatureBuilder().fit(ledger))
+    assert written is None and "could not write the snapshot file" in caplog.text
+
+
 def test_a_file_of_an_older_version_is_not_used(engine: Engine, tmp_path: Path) -> None:
     folder = tmp_path / "snapshots"
     first = source_on(engine, folder)
@@ -148,6 +177,9 @@ def test_a_corrupt_file_falls_back_to_the_database(
     first.wait_for_file(timeout=60)
     (path,) = folder.glob("*.arrow")
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # cut short
+    stamp = read_stamp(engine)
+    assert SnapshotFiles(folder).read(stamp) is None and not path.exists()
+    path.write_bytes(b"")  # empty: no mapping at all
 
     with caplog.at_level(logging.WARNING, logger="encours.api"):
         second = source_on(engine, folder)
@@ -157,7 +189,6 @@ def test_a_corrupt_file_falls_back_to_the_database(
     assert_same_ledger(snapshot.ledger, expected.ledger)
     second.wait_for_file(timeout=60)
     assert second.files.writes == 1  # the broken file removed and written anew
-    stamp = read_stamp(engine)
     assert read_file(path, stamp)[0].invoices.shape == expected.ledger.invoices.shape
 
 
