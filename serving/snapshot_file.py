@@ -28,6 +28,7 @@ file that cannot be read is logged, removed, and the database is read instead.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import io
 import logging
@@ -90,7 +91,9 @@ def read_stamp(engine: Engine) -> Stamp:
         made = connection.execute(
             select(LEDGER_CHANGES.c.at).where(LEDGER_CHANGES.c.version == version)
         ).scalar()
-    return Stamp(version, "" if made is None else str(made))
+    if isinstance(made, dt.datetime) and made.tzinfo is not None:
+        made = made.astimezone(dt.UTC)  # PostgreSQL's in the session's time zone
+    return Stamp(version, "" if made is None else made.isoformat())
 
 
 @cache
@@ -353,7 +356,7 @@ class SnapshotFiles:
         """Write the snapshot of ``stamp`` unless its file exists, then remove old files;
         the file, None when none was written (a failure is logged, never raised)."""
         path = self.path(stamp)
-        if path.exists():
+        if path.exists() or self._being_written(path):
             return None
         started = time.perf_counter()
         try:
@@ -372,6 +375,13 @@ class SnapshotFiles:
         )
         self.prune(keep=path)
         return path
+
+    def _being_written(self, path: Path) -> bool:
+        """Whether another process is writing ``path`` now (its temporary file is fresh):
+        worker processes started together read the database each, but write it once."""
+        now = time.time()
+        temps = self.folder.glob(f".{path.name}.*.tmp") if self.folder.exists() else []
+        return any(now - _modified(temp) < STALE_TEMP_SECONDS for temp in temps)
 
     def prune(self, keep: Path) -> None:
         """Remove all but the :data:`KEEP` latest files (``keep`` always kept), and

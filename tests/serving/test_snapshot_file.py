@@ -218,6 +218,15 @@ def test_a_file_of_another_database_is_not_found(tmp_path: Path) -> None:
     assert files.read(other) is None
 
 
+def test_a_file_another_process_is_writing_is_not_written_again(tmp_path: Path) -> None:
+    ledger = small_ledger()
+    files = SnapshotFiles(tmp_path)
+    stamp = Stamp(1, "t")
+    (tmp_path / f".{files.path(stamp).name}.999999.tmp").write_bytes(b"half")
+    assert files.write(stamp, ledger, FeatureBuilder().fit(ledger)) is None
+    assert files.writes == 0
+
+
 def test_old_files_are_removed(tmp_path: Path) -> None:
     ledger = small_ledger()
     builder = FeatureBuilder().fit(ledger)
