@@ -6,7 +6,8 @@ against 40–45 s to reread and refit a million invoices); when some clients cha
 rows alone are reread and swapped in (:mod:`ledger.client_rows`), then the features refit.
 Each new snapshot is written to a file (:mod:`serving.snapshot_file`), which a process
 starting on that version reads instead of the database: about a second, against ~59 s to
-read and fit a million invoices; worker processes share its arrays.
+read and fit a million invoices; worker processes share its arrays. A process starting
+on a later version reads the latest older file and the clients changed since.
 """
 
 from __future__ import annotations
@@ -98,10 +99,11 @@ class LedgerSource:
         self._refreshing: threading.Thread | None = None
         self._writing: threading.Thread | None = None
 
-    def _load(self) -> Snapshot:
+    def _load(self, older_files: bool = True) -> Snapshot:
         """The whole ledger read and fitted, with its version read first: from the
-        version's snapshot file when there is one, else from the database (then written
-        to the file, in the background)."""
+        version's snapshot file when there is one; else from an older version's file (with
+        ``older_files``) and the clients changed since; else from the database. The
+        snapshot read from the database is written to its file, in the background."""
         if self.files is None:
             version = ledger_version(self.engine)
             ledger = load_ledger(self.engine)
@@ -110,6 +112,10 @@ class LedgerSource:
         found = self._from_file(stamp)
         if found is not None:
             return found
+        older = self.files.read_latest_before(self.engine, stamp.version) if older_files else None
+        if older is not None:
+            base = Snapshot(older[1], older[2], older[0].version)
+            return self._reread(base) or base
         ledger = load_ledger(self.engine)
         return self._written(stamp, Snapshot(ledger, FeatureBuilder().fit(ledger), stamp.version))
 
@@ -135,7 +141,8 @@ class LedgerSource:
     def _reread(self, held: Snapshot) -> Snapshot | None:
         """``held`` brought to the ledger's version now: None when it is that version
         already (nothing read), else the changed clients' rows swapped in; the whole
-        ledger read when the changes are not known client by client."""
+        ledger read when the changes are not known client by client (its file, or the
+        database: an older file than ``held`` is no better)."""
         started = time.perf_counter()
         stamp = read_stamp(self.engine)
         version = stamp.version
@@ -160,7 +167,7 @@ class LedgerSource:
                     time.perf_counter() - started,
                 )
                 return fresh
-        fresh = self._load()
+        fresh = self._load(older_files=False)
         logger.info(
             "ledger version %s: read whole in %.1f s", version, time.perf_counter() - started
         )

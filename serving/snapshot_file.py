@@ -79,15 +79,16 @@ class Stamp:
     made_at: str
 
 
-def read_stamp(engine: Engine) -> Stamp:
-    """The ledger's version now, with the time its change row was written."""
+def read_stamp(engine: Engine, version: int | None = None) -> Stamp:
+    """The ledger's version now (or ``version``), with the time its change row was written."""
     with engine.connect() as connection:
-        version = int(
-            connection.execute(
-                select(LEDGER_VERSION.c.version).where(LEDGER_VERSION.c.id == 1)
-            ).scalar()
-            or 0
-        )
+        if version is None:
+            version = int(
+                connection.execute(
+                    select(LEDGER_VERSION.c.version).where(LEDGER_VERSION.c.id == 1)
+                ).scalar()
+                or 0
+            )
         made = connection.execute(
             select(LEDGER_CHANGES.c.at).where(LEDGER_CHANGES.c.version == version)
         ).scalar()
@@ -302,6 +303,12 @@ def read_file(path: Path, stamp: Stamp) -> tuple[Ledger, FeatureBuilder]:
     return ledger, builder
 
 
+def _version(path: Path) -> int:
+    """The ledger version in a snapshot file's name (-1 for a name not of this module)."""
+    number = path.name.removeprefix("ledger-v").split("-", 1)[0]
+    return int(number) if number.isdigit() else -1
+
+
 def _modified(path: Path) -> float:
     """When ``path`` was last written (0 for a file removed meanwhile by another process)."""
     try:
@@ -351,6 +358,22 @@ class SnapshotFiles:
             time.perf_counter() - started,
         )
         return found
+
+    def read_latest_before(
+        self, engine: Engine, version: int
+    ) -> tuple[Stamp, Ledger, FeatureBuilder] | None:
+        """The latest snapshot of ``engine``'s ledger older than ``version`` that has a
+        file here, and its stamp; None when there is none (or it cannot be read)."""
+        older = sorted(
+            {v for p in self.folder.glob(f"ledger-v*{SUFFIX}") if (v := _version(p)) < version},
+            reverse=True,
+        )
+        for candidate in older[:KEEP]:
+            stamp = read_stamp(engine, candidate)
+            found = self.read(stamp)
+            if found is not None:
+                return stamp, *found
+        return None
 
     def write(self, stamp: Stamp, ledger: Ledger, features: FeatureBuilder) -> Path | None:
         """Write the snapshot of ``stamp`` unless its file exists, then remove old files;

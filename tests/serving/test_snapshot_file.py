@@ -151,7 +151,9 @@ def test_a_folder_that_cannot_be_written_only_logs(
     assert written is None and "could not write the snapshot file" in caplog.text
 
 
-def test_a_file_of_an_older_version_is_not_used(engine: Engine, tmp_path: Path) -> None:
+def test_an_older_version_s_file_is_never_served_as_it_is_but_read_with_the_changes_since(
+    engine: Engine, tmp_path: Path
+) -> None:
     folder = tmp_path / "snapshots"
     first = source_on(engine, folder)
     first.current()
@@ -160,12 +162,32 @@ def test_a_file_of_an_older_version_is_not_used(engine: Engine, tmp_path: Path) 
 
     later = source_on(engine, folder)
     snapshot = later.current()
-    assert later.files is not None and later.files.reads == 0
+    assert later.files is not None and later.files.reads == 1  # the older file, as a base
     clients = snapshot.ledger.clients
     assert clients.loc[clients["client_id"] == "C1", "name"].iat[0] == "Renamed"
+    assert snapshot.version == read_stamp(engine).version
+    assert_same_ledger(snapshot.ledger, load_ledger(engine))
     later.wait_for_file(timeout=60)
     assert later.files.writes == 1  # the new version's file, beside the old one
     assert len(list(folder.glob("*.arrow"))) == 2
+
+
+def test_an_older_file_is_left_when_the_changes_since_are_not_known_by_client(
+    engine: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "snapshots"
+    first = source_on(engine, folder)
+    first.current()
+    first.wait_for_file(timeout=60)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE clients SET name = 'Everyone' WHERE client_id = 'C1'"))
+        bump_version(connection, None)  # any client may have changed
+
+    later = source_on(engine, folder)
+    snapshot = later.current()
+    clients = snapshot.ledger.clients
+    assert clients.loc[clients["client_id"] == "C1", "name"].iat[0] == "Everyone"
+    assert_same_ledger(snapshot.ledger, load_ledger(engine))
 
 
 def test_a_corrupt_file_falls_back_to_the_database(
