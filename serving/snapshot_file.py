@@ -5,7 +5,9 @@ A server reading a million invoices from SQLite and fitting the features on them
 ~59 s before its first answer; each worker process did it again and held its own copy.
 Once a process holds the snapshot of version *V*, it writes it here (in the background,
 atomically: a temporary file renamed), and a process starting while the database is still
-at *V* maps the file (``mmap``) and unpickles it in about a second.
+at *V* maps the file (``mmap``) and unpickles it: at 1,111,985 invoices about 1 s of CPU
+(0.9-1.3 s measured on the shared machine) against ~13 s to read and fit, and the worker's
+private memory 0.5 GB against 1.9 GB (0.3 GB shared beside it).
 
 The file is an Arrow IPC file whose record batches hold one binary value each: first a
 pickle (protocol 5) of the ledger and its fitted :class:`~features.pipeline.FeatureBuilder`,
@@ -22,7 +24,9 @@ A file is found by its name, which carries the ledger version and a digest of wh
 version means (the ``at`` of its row in ``ledger_changes``, unique to one database's
 history) and of the code that pickled it (the ``features`` sources, the library
 versions): a file of another database or another release of encours is never found. A
-file that cannot be read is logged, removed, and the database is read instead.
+file that cannot be read is logged, removed, and the database is read instead. Being a
+pickle, a file is trusted as the MLflow store's models are (cloudpickles too): the folder
+must be writable by the service alone.
 """
 
 from __future__ import annotations
@@ -61,8 +65,6 @@ SUFFIX = ".arrow"
 KEEP = 2
 """Files kept in the folder: the latest and the one before (a process may still be
 starting on it)."""
-ALIGN = 64
-"""Each array starts on a multiple of this many bytes of the file, as Arrow's own buffers."""
 STALE_TEMP_SECONDS = 3600.0
 """A temporary file older than this was left by a process that died while writing it."""
 
@@ -73,7 +75,7 @@ class SnapshotFileError(Exception):
 
 @dataclass(frozen=True)
 class Stamp:
-    """A ledger version and what identifies it: when it was made (None: version 0)."""
+    """A ledger version and what identifies it: when it was made (empty: version 0)."""
 
     version: int
     made_at: str
