@@ -124,11 +124,11 @@ class LedgerSource:
         found = None if self.files is None else self.files.read(stamp)
         return None if found is None else Snapshot(*found, version=stamp.version)
 
-    def _written(self, stamp: Stamp, snapshot: Snapshot) -> Snapshot:
+    def _written(self, stamp: Stamp, snapshot: Snapshot, refreshed: bool = False) -> Snapshot:
         """``snapshot``, which is ``stamp``'s, once its file is being written in the
-        background (no file kept: nothing done)."""
+        background (no file kept, or a ``refreshed`` one not due: nothing done)."""
         files = self.files
-        if files is not None:
+        if files is not None and (not refreshed or files.due()):
             self._writing = threading.Thread(
                 target=files.write,
                 args=(stamp, snapshot.ledger, snapshot.features),
@@ -158,7 +158,7 @@ class LedgerSource:
             ledger = with_clients_replaced(held.ledger, read_clients(self.engine, changed), changed)
             if ledger is not None:
                 fresh = self._written(
-                    stamp, Snapshot(ledger, FeatureBuilder().fit(ledger), version)
+                    stamp, Snapshot(ledger, FeatureBuilder().fit(ledger), version), refreshed=True
                 )
                 logger.info(
                     "ledger version %s: %d clients reread in %.1f s",

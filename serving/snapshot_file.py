@@ -36,6 +36,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import math
 import mmap
 import os
 import pickle
@@ -327,12 +328,22 @@ class SnapshotFiles:
     """The folder of snapshot files one database's service processes share.
 
     ``reads`` and ``writes`` count the files this process read and wrote (for tests and
-    the logs).
+    the logs). A snapshot refreshed client by client is written only when this process
+    wrote none for ``refresh_write_seconds``: at a million invoices a file costs ~10 s of
+    CPU to write, and collectors' actions may change the ledger at every refresh; a start
+    reads the latest file and the clients changed since.
     """
 
     folder: Path
+    refresh_write_seconds: float = 600.0
     reads: int = 0
     writes: int = 0
+    written_at: float = -math.inf
+    """When this process last wrote a file (``time.monotonic``)."""
+
+    def due(self) -> bool:
+        """Whether a refreshed snapshot should be written now."""
+        return time.monotonic() - self.written_at >= self.refresh_write_seconds
 
     def path(self, stamp: Stamp) -> Path:
         """Where the file of ``stamp`` is (or would be)."""
@@ -391,6 +402,7 @@ class SnapshotFiles:
             logger.warning("could not write the snapshot file %s", path, exc_info=True)
             return None
         self.writes += 1
+        self.written_at = time.monotonic()
         logger.info(
             "ledger version %s written to the snapshot file %s (%.0f MB) in %.1f s",
             stamp.version,

@@ -126,7 +126,8 @@ def test_a_refresh_reads_the_file_another_process_wrote_for_the_new_version(
     engine: Engine, tmp_path: Path
 ) -> None:
     folder = tmp_path / "snapshots"
-    first, second = source_on(engine, folder), source_on(engine, folder)
+    first = LedgerSource(engine, 3600, files=SnapshotFiles(folder, refresh_write_seconds=0))
+    second = source_on(engine, folder)
     first.current()
     first.wait_for_file(timeout=60)
     second.current()  # read from the file
@@ -170,6 +171,24 @@ def test_an_older_version_s_file_is_never_served_as_it_is_but_read_with_the_chan
     later.wait_for_file(timeout=60)
     assert later.files.writes == 1  # the new version's file, beside the old one
     assert len(list(folder.glob("*.arrow"))) == 2
+
+
+def test_a_refreshed_snapshot_is_written_only_when_none_was_lately(
+    engine: Engine, tmp_path: Path
+) -> None:
+    files = SnapshotFiles(tmp_path / "snapshots", refresh_write_seconds=3600)
+    source = LedgerSource(engine, max_age_seconds=3600, files=files)
+    source.current()
+    source.wait_for_file(timeout=60)
+    rename_c1(engine, "Renamed")
+    source.reread_soon(wait_seconds=60)  # one client reread: no file within the hour
+    source.wait_for_file(timeout=60)
+    assert source.current().version == read_stamp(engine).version and files.writes == 1
+    files.refresh_write_seconds = 0
+    rename_c1(engine, "Renamed again")
+    source.reread_soon(wait_seconds=60)
+    source.wait_for_file(timeout=60)
+    assert files.writes == 2
 
 
 def test_an_older_file_is_left_when_the_changes_since_are_not_known_by_client(
