@@ -42,6 +42,7 @@ from serving.ledger_source import LedgerSource
 from serving.pages import add_pages
 from serving.services.context import Context
 from serving.services.warming import warm_results
+from serving.snapshot_file import SnapshotFiles
 
 logger = logging.getLogger("encours.api")
 
@@ -78,7 +79,11 @@ def build_state(settings: Settings, app_metrics: Metrics | None = None) -> AppSt
     state = AppState(
         settings=settings,
         engine=engine,
-        ledger=LedgerSource(engine, settings.ledger_refresh_seconds),
+        ledger=LedgerSource(
+            engine,
+            settings.ledger_refresh_seconds,
+            files=SnapshotFiles(settings.snapshot_folder),
+        ),
         models=served,
         metrics=app_metrics or Metrics(),
     )
