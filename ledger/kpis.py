@@ -81,16 +81,25 @@ computed in :mod:`ledger.balances`; its public names are importable from here to
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
+from ledger.balance_arrays import (
+    BalanceArrays,
+    bucket_codes,
+    encours_of,
+    encours_parts_at,
+    open_cents_at,
+    prepare_balances,
+)
 from ledger.balances import (
     _ENCOURS_PARTS,
     BUCKETS,
@@ -112,6 +121,7 @@ from ledger.days import day_number
 from ledger.money import CENT, cents_to_decimal
 
 _YEAR_DAYS = 365
+_NON_AFFECTE = _ENCOURS_PARTS.index("non_affecte_cents")
 _COUNTBACK_MONTHS = 24
 
 # Open amounts, encours and balance âgée live in ledger.balances; importable from here too.
@@ -123,8 +133,10 @@ __all__ = [
     "Kpis",
     "aged_balance",
     "aged_balance_by_client",
+    "aged_balances_over",
     "compute_kpis",
     "encours_by_client",
+    "kpis_over",
     "open_amounts",
 ]
 
@@ -380,3 +392,131 @@ def compute_kpis(
         )
         for c in wanted
     ]
+
+
+# --- many dates --------------------------------------------------------------------------
+
+
+def _doubtful_mask(docs: _Documents, day: int, doubtful: DoubtfulDefinition) -> np.ndarray:
+    """The documents that ``doubtful`` calls douteuses at ``day`` if open (see
+    :func:`_doubtful_cents`)."""
+    is_doubtful = (day - docs.due > doubtful.days_past_due) | (docs.doubtful <= day)
+    if doubtful.include_disputed:
+        is_doubtful |= docs.disputed
+    if doubtful.include_written_off:
+        is_doubtful |= docs.written_off
+    return is_doubtful
+
+
+def _bucket_sums(
+    arrays: BalanceArrays, open_cents: np.ndarray, owed: np.ndarray, day: int
+) -> np.ndarray:
+    """Cents of the ``owed`` documents by balance-âgée bucket at ``day``."""
+    sums = np.zeros(len(BUCKETS), dtype=np.int64)
+    np.add.at(sums, bucket_codes(arrays, day)[owed], open_cents[owed])
+    return sums
+
+
+def _aged_of(buckets: np.ndarray, non_affecte_cents: int) -> AgedBalance:
+    """An :class:`AgedBalance` of cents by bucket, unapplied cash beside."""
+    d = [cents_to_decimal(int(c)) for c in buckets]
+    return AgedBalance(d[0], d[1], d[2], d[3], d[4], cents_to_decimal(non_affecte_cents))
+
+
+def _kpis_at(
+    arrays: BalanceArrays,
+    as_of: date,
+    currency: str,
+    doubtful: DoubtfulDefinition,
+    recovery_period_days: int,
+) -> Kpis:
+    """The KPIs of ``currency`` at ``as_of`` from prepared arrays, without the liquidité
+    (:func:`_currency_kpis`'s figures, read from arrays rather than frames)."""
+    docs, day, as_of = arrays.docs, day_number(as_of), pd.Timestamp(as_of).date()
+    open_cents = open_cents_at(arrays, day)
+    in_currency = docs.currency == arrays.currency_code(currency)
+    parts = encours_parts_at(arrays, open_cents, day)[arrays.rows_of(currency)]
+    cents = dict(zip(_ENCOURS_PARTS, parts.sum(axis=0).tolist(), strict=True))
+    by_client = encours_of(parts)
+    encours_cents = int(by_client.sum())
+    encours = cents_to_decimal(encours_cents)
+    n_clients = int((by_client != 0).sum())
+    start = day - recovery_period_days
+    claims = int(open_cents_at(arrays, start)[in_currency].sum())
+    claims += _net_sales_cents(docs, in_currency, start, day)
+    net_open_cents = int(open_cents[in_currency].sum())
+    owed = in_currency & (open_cents > 0)
+    doubtful_cents = int(open_cents[owed & _doubtful_mask(docs, day, doubtful)].sum())
+    year_sales = _net_sales_cents(docs, in_currency, day - _YEAR_DAYS, day)
+    buckets = _bucket_sums(arrays, open_cents, owed, day)
+    return Kpis(
+        as_of=as_of,
+        currency=currency,
+        encours=encours,
+        echu=cents_to_decimal(cents["echu_cents"]),
+        non_echu=cents_to_decimal(cents["non_echu_cents"]),
+        a_emettre=cents_to_decimal(cents["a_emettre_cents"]),
+        avances=cents_to_decimal(cents["avances_cents"]),
+        dso=_ratio(encours_cents, year_sales, _YEAR_DAYS, 1),
+        dso_countback=_countback_dso(docs, in_currency, net_open_cents, as_of),
+        taux_recouvrement=_ratio(claims - net_open_cents, claims, 100, 2),
+        taux_creances_douteuses=_ratio(doubtful_cents, encours_cents, 100, 2),
+        encours_moyen_par_client=(encours / n_clients).quantize(CENT) if n_clients else None,
+        liquidite_immediate=None,
+        non_affecte=cents_to_decimal(cents["non_affecte_cents"]),
+        effets_escomptes_non_echus=cents_to_decimal(cents["effets_escomptes_cents"]),
+        aged_balance=_aged_of(buckets, cents["non_affecte_cents"]),
+        n_clients_with_encours=n_clients,
+    )
+
+
+def kpis_over(
+    source: Ledger | BalanceArrays,
+    dates: Sequence[date],
+    currency: str = DEFAULT_CURRENCY,
+    *,
+    doubtful: DoubtfulDefinition = DEFAULT_DOUBTFUL,
+    cash: Decimal | Mapping[str, Decimal] | None = None,
+    short_term_debt: Decimal | Mapping[str, Decimal] | None = None,
+    recovery_period_days: int = _YEAR_DAYS,
+) -> list[Kpis]:
+    """The KPIs of ``currency`` at each of ``dates``: ``compute_kpis(ledger, d,
+    currency=currency, ...)[0]`` for each, the ledger read once (:func:`prepare_balances`;
+    pass its arrays to read it not even once)."""
+    arrays = source if isinstance(source, BalanceArrays) else prepare_balances(source)
+    liquidite = partial(
+        _liquidite,
+        cash=_in_currency(cash, currency, currency),
+        debt=_in_currency(short_term_debt, currency, currency),
+    )
+    made = [_kpis_at(arrays, d, currency, doubtful, recovery_period_days) for d in dates]
+    return [replace(k, liquidite_immediate=liquidite(k.encours)) for k in made]
+
+
+def aged_balances_over(
+    source: Ledger | BalanceArrays, dates: Sequence[date], currency: str | None = None
+) -> list[dict[str, AgedBalance]]:
+    """:func:`aged_balance` at each of ``dates`` (every currency with an open document at
+    the date, or only ``currency``), the ledger read once."""
+    arrays = source if isinstance(source, BalanceArrays) else prepare_balances(source)
+    return [_aged_at(arrays, day_number(d), currency) for d in dates]
+
+
+def _aged_at(arrays: BalanceArrays, day: int, currency: str | None) -> dict[str, AgedBalance]:
+    """:func:`aged_balance` at ``day`` from prepared arrays."""
+    docs = arrays.docs
+    open_cents = open_cents_at(arrays, day)
+    if currency is None:
+        found = np.unique(docs.currency[open_cents != 0])
+        wanted = sorted(docs.currencies.names[code] for code in found)
+    else:
+        wanted = [currency]
+    parts = encours_parts_at(arrays, open_cents, day)
+    out: dict[str, AgedBalance] = {}
+    for code in wanted:
+        owed = (docs.currency == arrays.currency_code(code)) & (open_cents > 0)
+        owed &= arrays.doc_key >= 0
+        buckets = _bucket_sums(arrays, open_cents, owed, day)
+        unapplied = int(parts[arrays.rows_of(code), _NON_AFFECTE].sum())
+        out[code] = _aged_of(buckets, unapplied)
+    return out
