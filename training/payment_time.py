@@ -310,13 +310,14 @@ class PaymentTimeModel:
         if len(owner):
             # The invoice's numbers once, repeated per period, then the period's two columns
             # (as _with_period appends them): LightGBM's pandas path would cost ms per call.
-            rows = np.column_stack(
-                [
-                    matrix[owner],
-                    period.astype("float64"),
-                    (EDGES[period] - start[owner]).astype("float64"),
-                ]
-            )
+            # Filled in place: a column_stack of the repeated rows copied them twice, and
+            # take buffers into a slice unless told it may clip (the owners are in range)
+            # (4.5 s against 0.5 s for 1.8M rows of 40 features, measured).
+            k = matrix.shape[1]
+            rows = np.empty((len(owner), k + 2), dtype="float64")
+            np.take(matrix, owner, axis=0, out=rows[:, :k], mode="clip")  # unbuffered
+            rows[:, k] = period
+            rows[:, k + 1] = EDGES[period] - start[owner]
             h[owner, period] = self.booster_.booster_.predict(rows, num_threads=threads_for(n))
         return h
 
