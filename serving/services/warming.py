@@ -2,9 +2,10 @@
 
 A snapshot keeps what the service functions computed from it (:mod:`serving.result_cache`),
 but its first asker pays: on a million invoices the worklist's candidates take about 9 s
-to score, the forecast's backtest a dozen forecasts of as many seconds each. The API computes them in the
-background when a snapshot comes in (at start, after a change), for the date the pages
-open on by default, today, so that the morning's first page finds them made.
+to score, the forecast's backtest a dozen forecasts of several seconds each. The API
+computes them in the background when a snapshot comes in (at start, after a change), for
+the date the pages open on by default, today, so that the morning's first page finds
+them made.
 """
 
 from __future__ import annotations
