@@ -27,7 +27,6 @@ from ledger.balances import (
     _days,
     _Documents,
     _documents,
-    _open_cents,
     _open_frame,
     _Payments,
     _payments,
@@ -69,7 +68,9 @@ class BalanceArrays:
     client_ids: np.ndarray  # sorted, object: the id of each client code
     doc_key: np.ndarray
     pay_key: np.ndarray  # the payment's own client, in its invoice's currency when matched
-    matched_order: np.ndarray  # rows of matched payments by invoice position, then row
+    pay_issue: np.ndarray  # the issue day of the payment's invoice (_NEVER: not matched)
+    pay_paid: np.ndarray  # the settlement day of the payment's invoice (_ALWAYS: not matched)
+    leftover_rows: np.ndarray  # payments that may leave cash unapplied (see _leftover_rows)
     unbilled: _Spans
     advances: _Spans
     effets: _Spans
@@ -131,6 +132,33 @@ def _spans(
     return _Spans(key, _cents(frame), np.where(counted, start, _NEVER), end)
 
 
+def _leftover_rows(
+    docs: _Documents, payments: _Payments, pay_key: np.ndarray, pay_issue: np.ndarray
+) -> np.ndarray:
+    """The payments that may leave cash unapplied at some date, matched ones by invoice
+    then row: those not matched, and every payment of an invoice paid beyond its amount,
+    paid before its issue date, or paid under more than one (currency, client) key.
+
+    The others never do: an invoice paid at most its amount, never before its issue, by
+    one key, absorbs all that was paid on it at every date (see :func:`_unapplied_at`).
+    """
+    position = payments.position
+    matched = np.flatnonzero(position >= 0)
+    total = np.zeros(len(docs.cents), dtype=np.int64)
+    np.add.at(total, position[matched], payments.cents[matched])
+    special = total > docs.cents
+    early = matched[payments.day[matched] < pay_issue[matched]]
+    special[position[early]] = True
+    lowest = np.full(len(docs.cents), np.iinfo(np.int64).max, dtype=np.int64)
+    highest = np.full(len(docs.cents), np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(lowest, position[matched], pay_key[matched])
+    np.maximum.at(highest, position[matched], pay_key[matched])
+    special |= (lowest != highest) & (total > 0)
+    chosen = matched[special[position[matched]]]
+    chosen = chosen[np.argsort(position[chosen], kind="stable")]
+    return np.concatenate([chosen, np.flatnonzero(position < 0)])
+
+
 def prepare_balances(ledger: Ledger) -> BalanceArrays:
     """``ledger`` read into arrays: the part of every balance that does not depend on the
     date (about 1.5 s on a million invoices; then each date costs tens of milliseconds)."""
@@ -140,10 +168,13 @@ def prepare_balances(ledger: Ledger) -> BalanceArrays:
     client_ids, (doc_c, pay_c, unb_c, adv_c, eff_c) = _client_codes(ledger)
     n = len(client_ids)
     own = currencies.of(ledger.payments)
-    of_invoice = docs.currency[np.maximum(payments.position, 0)] if len(docs.cents) else own
-    pay_currency = np.where(payments.position >= 0, of_invoice, own)
-    matched = np.flatnonzero(payments.position >= 0)
-    order = matched[np.argsort(payments.position[matched], kind="stable")]
+    matched = payments.position >= 0
+    safe = np.maximum(payments.position, 0)
+    some = len(docs.cents) > 0  # else no payment is matched
+    pay_currency = np.where(matched, docs.currency[safe], own) if some else own
+    pay_key = _key(pay_currency, pay_c, n)
+    pay_issue = np.where(matched, docs.issue[safe], _NEVER) if some else np.full_like(own, _NEVER)
+    pay_paid = np.where(matched, docs.paid[safe], _ALWAYS) if some else np.full_like(own, _ALWAYS)
     unb, adv, eff = ledger.unbilled, ledger.advances, ledger.effets
     unbilled = _spans(
         unb,
@@ -175,8 +206,10 @@ def prepare_balances(ledger: Ledger) -> BalanceArrays:
         payments=payments,
         client_ids=client_ids,
         doc_key=_key(docs.currency, doc_c, n),
-        pay_key=_key(pay_currency, pay_c, n),
-        matched_order=order,
+        pay_key=pay_key,
+        pay_issue=pay_issue,
+        pay_paid=pay_paid,
+        leftover_rows=_leftover_rows(docs, payments, pay_key, pay_issue),
         unbilled=unbilled,
         advances=advances,
         effets=effets,
@@ -189,8 +222,16 @@ def prepare_balances(ledger: Ledger) -> BalanceArrays:
 
 def open_cents_at(arrays: BalanceArrays, day: int) -> np.ndarray:
     """Signed open cents of every document at the end of ``day`` (credit notes <= 0), in
-    the order of ``ledger.invoices``: :func:`ledger.balances._open_cents`."""
-    return _open_cents(arrays.docs, arrays.payments, day)
+    the order of ``ledger.invoices``: :func:`ledger.balances._open_cents`, reading only
+    the payments of the documents open then."""
+    docs, payments = arrays.docs, arrays.payments
+    live = np.flatnonzero(
+        (payments.day <= day) & (arrays.pay_issue <= day) & (arrays.pay_paid > day)
+    )
+    paid = np.zeros(len(docs.cents), dtype=np.int64)
+    np.add.at(paid, payments.position[live], payments.cents[live])
+    is_open = (docs.issue <= day) & (docs.paid > day)
+    return np.where(is_open, np.maximum(docs.cents - paid, 0), 0) * docs.sign
 
 
 def open_frame_at(arrays: BalanceArrays, day: int) -> pd.DataFrame:
@@ -200,22 +241,24 @@ def open_frame_at(arrays: BalanceArrays, day: int) -> pd.DataFrame:
 
 def _unapplied_at(arrays: BalanceArrays, day: int) -> tuple[np.ndarray, np.ndarray]:
     """Keys and cents of the payments by ``day`` that no invoice issued by then absorbed
-    (see :func:`ledger.balances._unapplied_payments`, whose rows these are)."""
+    (see :func:`ledger.balances._unapplied_payments`): the rows of :func:`_leftover_rows`
+    alone, the others' sums being nil."""
     docs, payments = arrays.docs, arrays.payments
-    counted = payments.day <= day
-    rows = arrays.matched_order[counted[arrays.matched_order]]
+    rows = arrays.leftover_rows[payments.day[arrays.leftover_rows] <= day]
+    left = payments.cents[rows].copy()
     position = payments.position[rows]
-    paid = np.zeros(len(docs.cents), dtype=np.int64)
-    np.add.at(paid, position, payments.cents[rows])
-    absorbed = np.where(docs.issue <= day, np.minimum(paid, docs.cents), 0)
-    # The first counted row of each invoice takes what the invoice absorbed.
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = position[1:] != position[:-1]
-    taken = np.zeros(len(payments.cents), dtype=np.int64)
-    taken[rows[first]] = absorbed[position[first]]
-    left = np.where(counted, payments.cents, 0) - taken
-    keep = (left != 0) & (arrays.pay_key >= 0)
-    return arrays.pay_key[keep], left[keep]
+    on = np.flatnonzero(position >= 0)  # matched rows, by invoice then row
+    if len(on):
+        first = np.ones(len(on), dtype=bool)
+        first[1:] = position[on][1:] != position[on][:-1]
+        starts = np.flatnonzero(first)
+        paid = np.add.reduceat(left[on], starts)
+        invoice = position[on][starts]
+        absorbed = np.where(docs.issue[invoice] <= day, np.minimum(paid, docs.cents[invoice]), 0)
+        left[on[starts]] -= absorbed  # the first row of each invoice takes what it absorbed
+    keys = arrays.pay_key[rows]
+    keep = (left != 0) & (keys >= 0)
+    return keys[keep], left[keep]
 
 
 def encours_parts_at(arrays: BalanceArrays, open_cents: np.ndarray, day: int) -> np.ndarray:
@@ -223,12 +266,11 @@ def encours_parts_at(arrays: BalanceArrays, open_cents: np.ndarray, day: int) ->
     (rows), at ``day`` whose signed open cents are ``open_cents``."""
     docs = arrays.docs
     out = np.zeros((arrays.n_keys, len(PARTS)), dtype=np.int64)
-    known = arrays.doc_key >= 0
-    owed = np.maximum(open_cents, 0)
-    overdue = day - docs.due > 0
-    column = np.where(overdue, _ECHU, _NON_ECHU)
-    np.add.at(out, (arrays.doc_key[known], column[known]), owed[known])
-    np.add.at(out[:, _NON_AFFECTE], arrays.doc_key[known], np.maximum(-open_cents, 0)[known])
+    rows = np.flatnonzero((open_cents != 0) & (arrays.doc_key >= 0))
+    cents, keys = open_cents[rows], arrays.doc_key[rows]
+    column = np.where(day - docs.due[rows] > 0, _ECHU, _NON_ECHU)
+    np.add.at(out, (keys, column), np.maximum(cents, 0))
+    np.add.at(out[:, _NON_AFFECTE], keys, np.maximum(-cents, 0))
     for spans, part in (
         (arrays.unbilled, _A_EMETTRE),
         (arrays.advances, _AVANCES),
@@ -248,9 +290,10 @@ def encours_of(parts: np.ndarray) -> np.ndarray:
     return adds - parts[:, _AVANCES] - parts[:, _NON_AFFECTE]
 
 
-def bucket_codes(arrays: BalanceArrays, day: int) -> np.ndarray:
-    """The balance-âgée bucket (index into :data:`BUCKETS`) of every document at ``day``."""
-    return np.asarray(_buckets(day - arrays.docs.due).codes, dtype=np.int64)
+def bucket_codes(arrays: BalanceArrays, day: int, rows: np.ndarray) -> np.ndarray:
+    """The balance-âgée bucket (index into :data:`BUCKETS`) of documents ``rows`` at
+    ``day``."""
+    return np.asarray(_buckets(day - arrays.docs.due[rows]).codes, dtype=np.int64)
 
 
 def client_buckets_at(arrays: BalanceArrays, day: int) -> pd.DataFrame:
@@ -258,9 +301,9 @@ def client_buckets_at(arrays: BalanceArrays, day: int) -> pd.DataFrame:
     :func:`ledger.balances.aged_balance_by_client`, rows and order alike."""
     open_cents = open_cents_at(arrays, day)
     parts = encours_parts_at(arrays, open_cents, day)
-    owed = (open_cents > 0) & (arrays.doc_key >= 0)
+    owed = np.flatnonzero((open_cents > 0) & (arrays.doc_key >= 0))
     sums = np.zeros((arrays.n_keys, len(BUCKETS)), dtype=np.int64)
-    np.add.at(sums, (arrays.doc_key[owed], bucket_codes(arrays, day)[owed]), open_cents[owed])
+    np.add.at(sums, (arrays.doc_key[owed], bucket_codes(arrays, day, owed)), open_cents[owed])
     unapplied = parts[:, _NON_AFFECTE]
     keys = np.flatnonzero(sums.any(axis=1) | (unapplied != 0))
     currency = arrays.key_currency(keys)

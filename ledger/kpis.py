@@ -397,23 +397,25 @@ def compute_kpis(
 # --- many dates --------------------------------------------------------------------------
 
 
-def _doubtful_mask(docs: _Documents, day: int, doubtful: DoubtfulDefinition) -> np.ndarray:
-    """The documents that ``doubtful`` calls douteuses at ``day`` if open (see
-    :func:`_doubtful_cents`)."""
-    is_doubtful = (day - docs.due > doubtful.days_past_due) | (docs.doubtful <= day)
+def _doubtful_rows(
+    docs: _Documents, rows: np.ndarray, day: int, doubtful: DoubtfulDefinition
+) -> np.ndarray:
+    """Those of documents ``rows`` that ``doubtful`` calls douteuses at ``day`` if open
+    (see :func:`_doubtful_cents`)."""
+    is_doubtful = (day - docs.due[rows] > doubtful.days_past_due) | (docs.doubtful[rows] <= day)
     if doubtful.include_disputed:
-        is_doubtful |= docs.disputed
+        is_doubtful |= docs.disputed[rows]
     if doubtful.include_written_off:
-        is_doubtful |= docs.written_off
-    return is_doubtful
+        is_doubtful |= docs.written_off[rows]
+    return rows[is_doubtful]
 
 
 def _bucket_sums(
     arrays: BalanceArrays, open_cents: np.ndarray, owed: np.ndarray, day: int
 ) -> np.ndarray:
-    """Cents of the ``owed`` documents by balance-âgée bucket at ``day``."""
+    """Cents of the documents ``owed`` (rows) by balance-âgée bucket at ``day``."""
     sums = np.zeros(len(BUCKETS), dtype=np.int64)
-    np.add.at(sums, bucket_codes(arrays, day)[owed], open_cents[owed])
+    np.add.at(sums, bucket_codes(arrays, day, owed), open_cents[owed])
     return sums
 
 
@@ -445,8 +447,8 @@ def _kpis_at(
     claims = int(open_cents_at(arrays, start)[in_currency].sum())
     claims += _net_sales_cents(docs, in_currency, start, day)
     net_open_cents = int(open_cents[in_currency].sum())
-    owed = in_currency & (open_cents > 0)
-    doubtful_cents = int(open_cents[owed & _doubtful_mask(docs, day, doubtful)].sum())
+    owed = np.flatnonzero(in_currency & (open_cents > 0))
+    doubtful_cents = int(open_cents[_doubtful_rows(docs, owed, day, doubtful)].sum())
     year_sales = _net_sales_cents(docs, in_currency, day - _YEAR_DAYS, day)
     buckets = _bucket_sums(arrays, open_cents, owed, day)
     return Kpis(
@@ -515,7 +517,7 @@ def _aged_at(arrays: BalanceArrays, day: int, currency: str | None) -> dict[str,
     out: dict[str, AgedBalance] = {}
     for code in wanted:
         owed = (docs.currency == arrays.currency_code(code)) & (open_cents > 0)
-        owed &= arrays.doc_key >= 0
+        owed = np.flatnonzero(owed & (arrays.doc_key >= 0))
         buckets = _bucket_sums(arrays, open_cents, owed, day)
         unapplied = int(parts[arrays.rows_of(code), _NON_AFFECTE].sum())
         out[code] = _aged_of(buckets, unapplied)

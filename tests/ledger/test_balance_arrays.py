@@ -191,3 +191,46 @@ def test_an_empty_ledger_gives_zeros(currency: str) -> None:
     as_of = date(2024, 6, 30)
     assert kpis_over(ledger, [as_of], currency) == compute_kpis(ledger, as_of, currency=currency)
     assert client_buckets_at(prepare_balances(ledger), day_number(as_of)).empty
+
+
+@pytest.mark.parametrize(
+    ("payer", "paid_on", "as_of"),
+    [
+        ("C2", date(2024, 2, 1), date(2024, 2, 29)),  # another client pays part of it
+        ("C1", date(2024, 1, 5), date(2024, 1, 8)),  # paid before it is issued, on the 10th
+    ],
+)
+def test_cash_not_absorbed_by_one_client_invoice(payer: str, paid_on: date, as_of: date) -> None:
+    # I1 of C1: 1,000.00 issued 10 Jan, due 9 Feb; C1 pays 600.00 on 15 Feb, ``payer`` pays
+    # 300.00 on ``paid_on``. The invoice absorbs both as they come (900.00 <= 1,000.00).
+    # Another payer: the invoice's first payment takes all that was absorbed, so by
+    # client C1 shows −300.00 unapplied and C2 +300.00 (their sum is nil). Before the
+    # issue date the 300.00 are C1's unapplied cash.
+    rows = [
+        payment("P1", "C1", date(2024, 2, 15), 60_000, "I1"),
+        payment("P2", payer, paid_on, 30_000, "I1"),
+    ]
+    ledger = Ledger(
+        invoices=compute_ready_invoices().pipe(
+            make_frame_like,
+            [
+                {
+                    "invoice_id": "I1",
+                    "client_id": "C1",
+                    "issue_date": pd.Timestamp("2024-01-10"),
+                    "due_date": pd.Timestamp("2024-02-09"),
+                    "amount_cents": 100_000,
+                    "currency": "EUR",
+                    "doc_type": "invoice",
+                }
+            ],
+        ),
+        payments=make_frame_like(Ledger().payments, rows),
+    )
+    arrays = prepare_balances(ledger)
+    for day_ in (as_of, date(2024, 3, 31)):
+        at = day_number(day_)
+        expected = aged_balance_by_client(ledger, day_)
+        pd.testing.assert_frame_equal(client_buckets_at(arrays, at), expected)
+    found = client_buckets_at(arrays, day_number(as_of)).set_index("client_id")["non_affecte"]
+    assert found.to_dict() == ({"C1": -30_000, "C2": 30_000} if payer == "C2" else {"C1": 30_000})
