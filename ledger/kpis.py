@@ -97,6 +97,7 @@ from ledger.balance_arrays import (
     bucket_codes,
     encours_of,
     encours_parts_at,
+    net_sales_at,
     open_cents_at,
     prepare_balances,
 )
@@ -229,12 +230,18 @@ def _countback_dso(
     if encours_cents <= 0:
         return 0.0
     bounds = _month_bounds(as_of, _COUNTBACK_MONTHS)  # descending: as_of, as_of − 1 month...
-    lengths = bounds[:-1] - bounds[1:]
     issued = in_currency & (docs.issue > bounds[-1]) & (docs.issue <= bounds[0])
     # Period k (0-based) holds issue days in (bounds[k + 1], bounds[k]].
     period = np.searchsorted(-bounds, -docs.issue[issued], side="right") - 1
     sales = np.zeros(_COUNTBACK_MONTHS, dtype=np.int64)
     np.add.at(sales, period, docs.cents[issued] * docs.sign[issued])
+    return _countback_days(sales, bounds, encours_cents)
+
+
+def _countback_days(sales: np.ndarray, bounds: np.ndarray, encours_cents: int) -> float:
+    """The days of the last periods (``bounds`` descending, ``sales`` of each) whose net
+    sales add up to ``encours_cents`` (see the count-back DSO)."""
+    lengths = bounds[:-1] - bounds[1:]
     remaining, days = encours_cents, 0
     for month_sales, length in zip(sales.tolist(), lengths.tolist(), strict=True):
         if remaining <= month_sales:
@@ -419,6 +426,15 @@ def _bucket_sums(
     return sums
 
 
+def _countback_at(arrays: BalanceArrays, currency: str, encours_cents: int, as_of: date) -> float:
+    """:func:`_countback_dso` from the cumulative sales of prepared arrays."""
+    if encours_cents <= 0:
+        return 0.0
+    bounds = _month_bounds(as_of, _COUNTBACK_MONTHS)
+    issued = net_sales_at(arrays, currency, bounds)
+    return _countback_days(issued[:-1] - issued[1:], bounds, encours_cents)
+
+
 def _aged_of(buckets: np.ndarray, non_affecte_cents: int) -> AgedBalance:
     """An :class:`AgedBalance` of cents by bucket, unapplied cash beside."""
     d = [cents_to_decimal(int(c)) for c in buckets]
@@ -444,12 +460,12 @@ def _kpis_at(
     encours = cents_to_decimal(encours_cents)
     n_clients = int((by_client != 0).sum())
     start = day - recovery_period_days
-    claims = int(open_cents_at(arrays, start)[in_currency].sum())
-    claims += _net_sales_cents(docs, in_currency, start, day)
+    issued = net_sales_at(arrays, currency, np.array([start, day - _YEAR_DAYS, day]))
+    claims = int(open_cents_at(arrays, start)[in_currency].sum()) + int(issued[2] - issued[0])
     net_open_cents = int(open_cents[in_currency].sum())
     owed = np.flatnonzero(in_currency & (open_cents > 0))
     doubtful_cents = int(open_cents[_doubtful_rows(docs, owed, day, doubtful)].sum())
-    year_sales = _net_sales_cents(docs, in_currency, day - _YEAR_DAYS, day)
+    year_sales = int(issued[2] - issued[1])
     buckets = _bucket_sums(arrays, open_cents, owed, day)
     return Kpis(
         as_of=as_of,
@@ -460,7 +476,7 @@ def _kpis_at(
         a_emettre=cents_to_decimal(cents["a_emettre_cents"]),
         avances=cents_to_decimal(cents["avances_cents"]),
         dso=_ratio(encours_cents, year_sales, _YEAR_DAYS, 1),
-        dso_countback=_countback_dso(docs, in_currency, net_open_cents, as_of),
+        dso_countback=_countback_at(arrays, currency, net_open_cents, as_of),
         taux_recouvrement=_ratio(claims - net_open_cents, claims, 100, 2),
         taux_creances_douteuses=_ratio(doubtful_cents, encours_cents, 100, 2),
         encours_moyen_par_client=(encours / n_clients).quantize(CENT) if n_clients else None,
