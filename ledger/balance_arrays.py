@@ -71,6 +71,7 @@ class BalanceArrays:
     pay_issue: np.ndarray  # the issue day of the payment's invoice (_NEVER: not matched)
     pay_paid: np.ndarray  # the settlement day of the payment's invoice (_ALWAYS: not matched)
     leftover_rows: np.ndarray  # payments that may leave cash unapplied (see _leftover_rows)
+    partial_rows: np.ndarray  # matched payments dated before their invoice's settlement
     sales: tuple[tuple[np.ndarray, np.ndarray], ...]  # by currency code: see _sales
     unbilled: _Spans
     advances: _Spans
@@ -234,6 +235,7 @@ def prepare_balances(ledger: Ledger) -> BalanceArrays:
         pay_paid=pay_paid,
         leftover_rows=_leftover_rows(docs, payments, pay_key, pay_issue),
         sales=_sales(docs),
+        partial_rows=np.flatnonzero(matched & (payments.day < pay_paid)),
         unbilled=unbilled,
         advances=advances,
         effets=effets,
@@ -247,11 +249,15 @@ def prepare_balances(ledger: Ledger) -> BalanceArrays:
 def open_cents_at(arrays: BalanceArrays, day: int) -> np.ndarray:
     """Signed open cents of every document at the end of ``day`` (credit notes <= 0), in
     the order of ``ledger.invoices``: :func:`ledger.balances._open_cents`, reading only
-    the payments of the documents open then."""
+    the payments of the documents open then (a payment on its invoice's settlement day,
+    the common case, never lowers an open amount)."""
     docs, payments = arrays.docs, arrays.payments
-    live = np.flatnonzero(
-        (payments.day <= day) & (arrays.pay_issue <= day) & (arrays.pay_paid > day)
-    )
+    rows = arrays.partial_rows
+    live = rows[
+        (payments.day[rows] <= day)
+        & (arrays.pay_issue[rows] <= day)
+        & (arrays.pay_paid[rows] > day)
+    ]
     paid = np.zeros(len(docs.cents), dtype=np.int64)
     np.add.at(paid, payments.position[live], payments.cents[live])
     is_open = (docs.issue <= day) & (docs.paid > day)
