@@ -246,22 +246,43 @@ def prepare_balances(ledger: Ledger) -> BalanceArrays:
 # --- at one date -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class OpenAt:
+    """What is open at the end of ``day``: the documents' rows (positions in
+    ``ledger.invoices``, ascending) and their signed open cents (credit notes < 0), the
+    documents with nothing open left out."""
+
+    day: int
+    rows: np.ndarray
+    cents: np.ndarray
+
+
+def open_at(arrays: BalanceArrays, day: int) -> OpenAt:
+    """The documents open at the end of ``day`` (see :func:`ledger.balances._open_cents`),
+    reading only the payments of the documents open then (a payment on its invoice's
+    settlement day, the common case, never lowers an open amount)."""
+    docs, payments = arrays.docs, arrays.payments
+    rows = np.flatnonzero((docs.issue <= day) & (docs.paid > day))
+    cents = docs.cents[rows]
+    partial = arrays.partial_rows
+    is_live = (payments.day[partial] <= day) & (arrays.pay_issue[partial] <= day)
+    live = partial[is_live & (arrays.pay_paid[partial] > day)]  # their invoices are open
+    if len(live):
+        at = np.searchsorted(rows, payments.position[live])
+        np.subtract.at(cents, at, payments.cents[live])
+        np.maximum(cents, 0, out=cents)
+    cents *= docs.sign[rows]
+    kept = cents != 0
+    return OpenAt(day, rows[kept], cents[kept])
+
+
 def open_cents_at(arrays: BalanceArrays, day: int) -> np.ndarray:
     """Signed open cents of every document at the end of ``day`` (credit notes <= 0), in
-    the order of ``ledger.invoices``: :func:`ledger.balances._open_cents`, reading only
-    the payments of the documents open then (a payment on its invoice's settlement day,
-    the common case, never lowers an open amount)."""
-    docs, payments = arrays.docs, arrays.payments
-    rows = arrays.partial_rows
-    live = rows[
-        (payments.day[rows] <= day)
-        & (arrays.pay_issue[rows] <= day)
-        & (arrays.pay_paid[rows] > day)
-    ]
-    paid = np.zeros(len(docs.cents), dtype=np.int64)
-    np.add.at(paid, payments.position[live], payments.cents[live])
-    is_open = (docs.issue <= day) & (docs.paid > day)
-    return np.where(is_open, np.maximum(docs.cents - paid, 0), 0) * docs.sign
+    the order of ``ledger.invoices``: :func:`ledger.balances._open_cents`."""
+    opened = open_at(arrays, day)
+    out = np.zeros(len(arrays.docs.cents), dtype=np.int64)
+    out[opened.rows] = opened.cents
+    return out
 
 
 def open_frame_at(arrays: BalanceArrays, day: int) -> pd.DataFrame:
@@ -291,13 +312,14 @@ def _unapplied_at(arrays: BalanceArrays, day: int) -> tuple[np.ndarray, np.ndarr
     return keys[keep], left[keep]
 
 
-def encours_parts_at(arrays: BalanceArrays, open_cents: np.ndarray, day: int) -> np.ndarray:
+def encours_parts_at(arrays: BalanceArrays, opened: OpenAt) -> np.ndarray:
     """The encours parts (:data:`PARTS`, columns) in cents per (currency, client) key
-    (rows), at ``day`` whose signed open cents are ``open_cents``."""
-    docs = arrays.docs
+    (rows), at the day of ``opened`` (what is open then)."""
+    docs, day = arrays.docs, opened.day
     out = np.zeros((arrays.n_keys, len(PARTS)), dtype=np.int64)
-    rows = np.flatnonzero((open_cents != 0) & (arrays.doc_key >= 0))
-    cents, keys = open_cents[rows], arrays.doc_key[rows]
+    known = arrays.doc_key[opened.rows] >= 0
+    rows, cents = opened.rows[known], opened.cents[known]
+    keys = arrays.doc_key[rows]
     column = np.where(day - docs.due[rows] > 0, _ECHU, _NON_ECHU)
     np.add.at(out, (keys, column), np.maximum(cents, 0))
     np.add.at(out[:, _NON_AFFECTE], keys, np.maximum(-cents, 0))
@@ -329,11 +351,12 @@ def bucket_codes(arrays: BalanceArrays, day: int, rows: np.ndarray) -> np.ndarra
 def client_buckets_at(arrays: BalanceArrays, day: int) -> pd.DataFrame:
     """The balance âgée per client and currency at ``day``, in cents:
     :func:`ledger.balances.aged_balance_by_client`, rows and order alike."""
-    open_cents = open_cents_at(arrays, day)
-    parts = encours_parts_at(arrays, open_cents, day)
-    owed = np.flatnonzero((open_cents > 0) & (arrays.doc_key >= 0))
+    opened = open_at(arrays, day)
+    parts = encours_parts_at(arrays, opened)
+    owed = (opened.cents > 0) & (arrays.doc_key[opened.rows] >= 0)
+    rows, cents = opened.rows[owed], opened.cents[owed]
     sums = np.zeros((arrays.n_keys, len(BUCKETS)), dtype=np.int64)
-    np.add.at(sums, (arrays.doc_key[owed], bucket_codes(arrays, day, owed)), open_cents[owed])
+    np.add.at(sums, (arrays.doc_key[rows], bucket_codes(arrays, day, rows)), cents)
     unapplied = parts[:, _NON_AFFECTE]
     keys = np.flatnonzero(sums.any(axis=1) | (unapplied != 0))
     currency = arrays.key_currency(keys)
@@ -358,7 +381,7 @@ def _rank(names: np.ndarray) -> np.ndarray:
 def unapplied_by_client(arrays: BalanceArrays, day: int, currency: str) -> pd.Series:
     """Each client's non affecté in ``currency`` at ``day``, in cents (clients with none
     left out): the ``non_affecte_cents`` of :func:`ledger.balances.encours_by_client`."""
-    parts = encours_parts_at(arrays, open_cents_at(arrays, day), day)
+    parts = encours_parts_at(arrays, open_at(arrays, day))
     cents = parts[arrays.rows_of(currency), _NON_AFFECTE]
     kept = np.flatnonzero(cents != 0)
     return pd.Series(cents[kept], index=pd.Index(arrays.client_ids[kept], name="client_id"))

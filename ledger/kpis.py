@@ -94,11 +94,12 @@ from pandas.tseries.offsets import BaseOffset
 
 from ledger.balance_arrays import (
     BalanceArrays,
+    OpenAt,
     bucket_codes,
     encours_of,
     encours_parts_at,
     net_sales_at,
-    open_cents_at,
+    open_at,
     prepare_balances,
 )
 from ledger.balances import (
@@ -404,25 +405,25 @@ def compute_kpis(
 # --- many dates --------------------------------------------------------------------------
 
 
-def _doubtful_rows(
+def _doubtful_mask(
     docs: _Documents, rows: np.ndarray, day: int, doubtful: DoubtfulDefinition
 ) -> np.ndarray:
-    """Those of documents ``rows`` that ``doubtful`` calls douteuses at ``day`` if open
-    (see :func:`_doubtful_cents`)."""
+    """Which of documents ``rows`` ``doubtful`` calls douteuses at ``day`` if open (see
+    :func:`_doubtful_cents`)."""
     is_doubtful = (day - docs.due[rows] > doubtful.days_past_due) | (docs.doubtful[rows] <= day)
     if doubtful.include_disputed:
         is_doubtful |= docs.disputed[rows]
     if doubtful.include_written_off:
         is_doubtful |= docs.written_off[rows]
-    return rows[is_doubtful]
+    return is_doubtful
 
 
 def _bucket_sums(
-    arrays: BalanceArrays, open_cents: np.ndarray, owed: np.ndarray, day: int
+    arrays: BalanceArrays, rows: np.ndarray, cents: np.ndarray, day: int
 ) -> np.ndarray:
-    """Cents of the documents ``owed`` (rows) by balance-âgée bucket at ``day``."""
+    """Open ``cents`` of documents ``rows`` summed by balance-âgée bucket at ``day``."""
     sums = np.zeros(len(BUCKETS), dtype=np.int64)
-    np.add.at(sums, bucket_codes(arrays, day, owed), open_cents[owed])
+    np.add.at(sums, bucket_codes(arrays, day, rows), cents)
     return sums
 
 
@@ -441,6 +442,11 @@ def _aged_of(buckets: np.ndarray, non_affecte_cents: int) -> AgedBalance:
     return AgedBalance(d[0], d[1], d[2], d[3], d[4], cents_to_decimal(non_affecte_cents))
 
 
+def _in_code(arrays: BalanceArrays, opened: OpenAt, currency: str) -> np.ndarray:
+    """Which of the open documents of ``opened`` are in ``currency``."""
+    return arrays.docs.currency[opened.rows] == arrays.currency_code(currency)
+
+
 def _kpis_at(
     arrays: BalanceArrays,
     as_of: date,
@@ -449,11 +455,11 @@ def _kpis_at(
     recovery_period_days: int,
 ) -> Kpis:
     """The KPIs of ``currency`` at ``as_of`` from prepared arrays, without the liquidité
-    (:func:`_currency_kpis`'s figures, read from arrays rather than frames)."""
-    docs, day, as_of = arrays.docs, day_number(as_of), pd.Timestamp(as_of).date()
-    open_cents = open_cents_at(arrays, day)
-    in_currency = docs.currency == arrays.currency_code(currency)
-    parts = encours_parts_at(arrays, open_cents, day)[arrays.rows_of(currency)]
+    (:func:`_currency_kpis`'s figures, read from what is open rather than frames)."""
+    day, as_of = day_number(as_of), pd.Timestamp(as_of).date()
+    opened = open_at(arrays, day)
+    mine = _in_code(arrays, opened, currency)
+    parts = encours_parts_at(arrays, opened)[arrays.rows_of(currency)]
     cents = dict(zip(_ENCOURS_PARTS, parts.sum(axis=0).tolist(), strict=True))
     by_client = encours_of(parts)
     encours_cents = int(by_client.sum())
@@ -461,12 +467,15 @@ def _kpis_at(
     n_clients = int((by_client != 0).sum())
     start = day - recovery_period_days
     issued = net_sales_at(arrays, currency, np.array([start, day - _YEAR_DAYS, day]))
-    claims = int(open_cents_at(arrays, start)[in_currency].sum()) + int(issued[2] - issued[0])
-    net_open_cents = int(open_cents[in_currency].sum())
-    owed = np.flatnonzero(in_currency & (open_cents > 0))
-    doubtful_cents = int(open_cents[_doubtful_rows(docs, owed, day, doubtful)].sum())
+    at_start = open_at(arrays, start)
+    claims = int(at_start.cents[_in_code(arrays, at_start, currency)].sum())
+    claims += int(issued[2] - issued[0])
+    net_open_cents = int(opened.cents[mine].sum())
+    owed = mine & (opened.cents > 0)
+    rows, owed_cents = opened.rows[owed], opened.cents[owed]
+    doubtful_cents = int(owed_cents[_doubtful_mask(arrays.docs, rows, day, doubtful)].sum())
     year_sales = int(issued[2] - issued[1])
-    buckets = _bucket_sums(arrays, open_cents, owed, day)
+    buckets = _bucket_sums(arrays, rows, owed_cents, day)
     return Kpis(
         as_of=as_of,
         currency=currency,
@@ -523,18 +532,18 @@ def aged_balances_over(
 def _aged_at(arrays: BalanceArrays, day: int, currency: str | None) -> dict[str, AgedBalance]:
     """:func:`aged_balance` at ``day`` from prepared arrays."""
     docs = arrays.docs
-    open_cents = open_cents_at(arrays, day)
+    opened = open_at(arrays, day)
     if currency is None:
-        found = np.unique(docs.currency[open_cents != 0])
+        found = np.unique(docs.currency[opened.rows])
         wanted = sorted(docs.currencies.names[code] for code in found)
     else:
         wanted = [currency]
-    parts = encours_parts_at(arrays, open_cents, day)
+    parts = encours_parts_at(arrays, opened)
+    known = arrays.doc_key[opened.rows] >= 0
     out: dict[str, AgedBalance] = {}
     for code in wanted:
-        owed = (docs.currency == arrays.currency_code(code)) & (open_cents > 0)
-        owed = np.flatnonzero(owed & (arrays.doc_key >= 0))
-        buckets = _bucket_sums(arrays, open_cents, owed, day)
+        owed = _in_code(arrays, opened, code) & (opened.cents > 0) & known
+        buckets = _bucket_sums(arrays, opened.rows[owed], opened.cents[owed], day)
         unapplied = int(parts[arrays.rows_of(code), _NON_AFFECTE].sum())
         out[code] = _aged_of(buckets, unapplied)
     return out
