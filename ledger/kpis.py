@@ -101,6 +101,7 @@ from ledger.balance_arrays import (
     net_sales_at,
     open_at,
     prepare_balances,
+    sums_by,
 )
 from ledger.balances import (
     _ENCOURS_PARTS,
@@ -422,9 +423,7 @@ def _bucket_sums(
     arrays: BalanceArrays, rows: np.ndarray, cents: np.ndarray, day: int
 ) -> np.ndarray:
     """Open ``cents`` of documents ``rows`` summed by balance-âgée bucket at ``day``."""
-    sums = np.zeros(len(BUCKETS), dtype=np.int64)
-    np.add.at(sums, bucket_codes(arrays, day, rows), cents)
-    return sums
+    return sums_by(bucket_codes(arrays, day, rows), cents, len(BUCKETS))
 
 
 def _countback_at(arrays: BalanceArrays, currency: str, encours_cents: int, as_of: date) -> float:

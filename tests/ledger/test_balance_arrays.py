@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +17,7 @@ from ledger.balance_arrays import (
     client_buckets_at,
     open_frame_at,
     prepare_balances,
+    sums_by,
     unapplied_by_client,
 )
 from ledger.balances import aged_balance_by_client, encours_by_client, open_amounts
@@ -234,3 +236,11 @@ def test_cash_not_absorbed_by_one_client_invoice(payer: str, paid_on: date, as_o
         pd.testing.assert_frame_equal(client_buckets_at(arrays, at), expected)
     found = client_buckets_at(arrays, day_number(as_of)).set_index("client_id")["non_affecte"]
     assert found.to_dict() == ({"C1": -30_000, "C2": 30_000} if payer == "C2" else {"C1": 30_000})
+
+
+def test_sums_by_is_exact_beyond_what_float64_holds() -> None:
+    # 2**53 + 1 is the first integer float64 cannot hold: the sums fall back to int64.
+    big = np.array([2**53, 1, 5], dtype=np.int64)
+    assert sums_by(np.array([0, 0, 1]), big, 3).tolist() == [2**53 + 1, 5, 0]
+    small = np.array([250, -100, 7], dtype=np.int64)
+    assert sums_by(np.array([2, 2, 0]), small, 3).tolist() == [7, 0, 150]
