@@ -81,16 +81,28 @@ computed in :mod:`ledger.balances`; its public names are importable from here to
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
+from ledger.balance_arrays import (
+    BalanceArrays,
+    OpenAt,
+    bucket_codes,
+    encours_of,
+    encours_parts_at,
+    net_sales_at,
+    open_at,
+    prepare_balances,
+    sums_by,
+)
 from ledger.balances import (
     _ENCOURS_PARTS,
     BUCKETS,
@@ -112,6 +124,7 @@ from ledger.days import day_number
 from ledger.money import CENT, cents_to_decimal
 
 _YEAR_DAYS = 365
+_NON_AFFECTE = _ENCOURS_PARTS.index("non_affecte_cents")
 _COUNTBACK_MONTHS = 24
 
 # Open amounts, encours and balance âgée live in ledger.balances; importable from here too.
@@ -123,8 +136,10 @@ __all__ = [
     "Kpis",
     "aged_balance",
     "aged_balance_by_client",
+    "aged_balances_over",
     "compute_kpis",
     "encours_by_client",
+    "kpis_over",
     "open_amounts",
 ]
 
@@ -217,18 +232,19 @@ def _countback_dso(
     if encours_cents <= 0:
         return 0.0
     bounds = _month_bounds(as_of, _COUNTBACK_MONTHS)  # descending: as_of, as_of − 1 month...
-    lengths = bounds[:-1] - bounds[1:]
     issued = in_currency & (docs.issue > bounds[-1]) & (docs.issue <= bounds[0])
     # Period k (0-based) holds issue days in (bounds[k + 1], bounds[k]].
     period = np.searchsorted(-bounds, -docs.issue[issued], side="right") - 1
     sales = np.zeros(_COUNTBACK_MONTHS, dtype=np.int64)
     np.add.at(sales, period, docs.cents[issued] * docs.sign[issued])
+    lengths = bounds[:-1] - bounds[1:]
     return _countback_days(sales.tolist(), lengths.tolist(), encours_cents)
 
 
 def _countback_days(sales: list[int], lengths: list[int], encours_cents: int) -> float:
     """Count-back DSO of ``encours_cents`` (> 0) from the net sales and the lengths in days
-    of the periods going back from ``as_of``; shared with :mod:`ledger.kpis_sql`."""
+    of the periods going back from ``as_of``; shared with :func:`kpis_over` and
+    :mod:`ledger.kpis_sql`."""
     remaining, days = encours_cents, 0
     for month_sales, length in zip(sales, lengths, strict=True):
         if remaining <= month_sales:
@@ -386,3 +402,149 @@ def compute_kpis(
         )
         for c in wanted
     ]
+
+
+# --- many dates --------------------------------------------------------------------------
+
+
+def _doubtful_mask(
+    docs: _Documents, rows: np.ndarray, day: int, doubtful: DoubtfulDefinition
+) -> np.ndarray:
+    """Which of documents ``rows`` ``doubtful`` calls douteuses at ``day`` if open (see
+    :func:`_doubtful_cents`)."""
+    is_doubtful = (day - docs.due[rows] > doubtful.days_past_due) | (docs.doubtful[rows] <= day)
+    if doubtful.include_disputed:
+        is_doubtful |= docs.disputed[rows]
+    if doubtful.include_written_off:
+        is_doubtful |= docs.written_off[rows]
+    return is_doubtful
+
+
+def _bucket_sums(
+    arrays: BalanceArrays, rows: np.ndarray, cents: np.ndarray, day: int
+) -> np.ndarray:
+    """Open ``cents`` of documents ``rows`` summed by balance-âgée bucket at ``day``."""
+    return sums_by(bucket_codes(arrays, day, rows), cents, len(BUCKETS))
+
+
+def _countback_at(arrays: BalanceArrays, currency: str, encours_cents: int, as_of: date) -> float:
+    """:func:`_countback_dso` from the cumulative sales of prepared arrays."""
+    if encours_cents <= 0:
+        return 0.0
+    bounds = _month_bounds(as_of, _COUNTBACK_MONTHS)
+    issued = net_sales_at(arrays, currency, bounds)
+    sales, lengths = issued[:-1] - issued[1:], bounds[:-1] - bounds[1:]
+    return _countback_days(sales.tolist(), lengths.tolist(), encours_cents)
+
+
+def _aged_of(buckets: np.ndarray, non_affecte_cents: int) -> AgedBalance:
+    """An :class:`AgedBalance` of cents by bucket, unapplied cash beside."""
+    d = [cents_to_decimal(int(c)) for c in buckets]
+    return AgedBalance(d[0], d[1], d[2], d[3], d[4], cents_to_decimal(non_affecte_cents))
+
+
+def _in_code(arrays: BalanceArrays, opened: OpenAt, currency: str) -> np.ndarray:
+    """Which of the open documents of ``opened`` are in ``currency``."""
+    return arrays.docs.currency[opened.rows] == arrays.currency_code(currency)
+
+
+def _kpis_at(
+    arrays: BalanceArrays,
+    as_of: date,
+    currency: str,
+    doubtful: DoubtfulDefinition,
+    recovery_period_days: int,
+) -> Kpis:
+    """The KPIs of ``currency`` at ``as_of`` from prepared arrays, without the liquidité
+    (:func:`_currency_kpis`'s figures, read from what is open rather than frames)."""
+    day, as_of = day_number(as_of), pd.Timestamp(as_of).date()
+    opened = open_at(arrays, day)
+    mine = _in_code(arrays, opened, currency)
+    parts = encours_parts_at(arrays, opened)[arrays.rows_of(currency)]
+    cents = dict(zip(_ENCOURS_PARTS, parts.sum(axis=0).tolist(), strict=True))
+    by_client = encours_of(parts)
+    encours_cents = int(by_client.sum())
+    encours = cents_to_decimal(encours_cents)
+    n_clients = int((by_client != 0).sum())
+    start = day - recovery_period_days
+    issued = net_sales_at(arrays, currency, np.array([start, day - _YEAR_DAYS, day]))
+    at_start = open_at(arrays, start)
+    claims = int(at_start.cents[_in_code(arrays, at_start, currency)].sum())
+    claims += int(issued[2] - issued[0])
+    net_open_cents = int(opened.cents[mine].sum())
+    owed = mine & (opened.cents > 0)
+    rows, owed_cents = opened.rows[owed], opened.cents[owed]
+    doubtful_cents = int(owed_cents[_doubtful_mask(arrays.docs, rows, day, doubtful)].sum())
+    year_sales = int(issued[2] - issued[1])
+    buckets = _bucket_sums(arrays, rows, owed_cents, day)
+    return Kpis(
+        as_of=as_of,
+        currency=currency,
+        encours=encours,
+        echu=cents_to_decimal(cents["echu_cents"]),
+        non_echu=cents_to_decimal(cents["non_echu_cents"]),
+        a_emettre=cents_to_decimal(cents["a_emettre_cents"]),
+        avances=cents_to_decimal(cents["avances_cents"]),
+        dso=_ratio(encours_cents, year_sales, _YEAR_DAYS, 1),
+        dso_countback=_countback_at(arrays, currency, net_open_cents, as_of),
+        taux_recouvrement=_ratio(claims - net_open_cents, claims, 100, 2),
+        taux_creances_douteuses=_ratio(doubtful_cents, encours_cents, 100, 2),
+        encours_moyen_par_client=(encours / n_clients).quantize(CENT) if n_clients else None,
+        liquidite_immediate=None,
+        non_affecte=cents_to_decimal(cents["non_affecte_cents"]),
+        effets_escomptes_non_echus=cents_to_decimal(cents["effets_escomptes_cents"]),
+        aged_balance=_aged_of(buckets, cents["non_affecte_cents"]),
+        n_clients_with_encours=n_clients,
+    )
+
+
+def kpis_over(
+    source: Ledger | BalanceArrays,
+    dates: Sequence[date],
+    currency: str = DEFAULT_CURRENCY,
+    *,
+    doubtful: DoubtfulDefinition = DEFAULT_DOUBTFUL,
+    cash: Decimal | Mapping[str, Decimal] | None = None,
+    short_term_debt: Decimal | Mapping[str, Decimal] | None = None,
+    recovery_period_days: int = _YEAR_DAYS,
+) -> list[Kpis]:
+    """The KPIs of ``currency`` at each of ``dates``: ``compute_kpis(ledger, d,
+    currency=currency, ...)[0]`` for each, the ledger read once (:func:`prepare_balances`;
+    pass its arrays to read it not even once)."""
+    arrays = source if isinstance(source, BalanceArrays) else prepare_balances(source)
+    liquidite = partial(
+        _liquidite,
+        cash=_in_currency(cash, currency, currency),
+        debt=_in_currency(short_term_debt, currency, currency),
+    )
+    made = [_kpis_at(arrays, d, currency, doubtful, recovery_period_days) for d in dates]
+    return [replace(k, liquidite_immediate=liquidite(k.encours)) for k in made]
+
+
+def aged_balances_over(
+    source: Ledger | BalanceArrays, dates: Sequence[date], currency: str | None = None
+) -> list[dict[str, AgedBalance]]:
+    """:func:`aged_balance` at each of ``dates`` (every currency with an open document at
+    the date, or only ``currency``), the ledger read once."""
+    arrays = source if isinstance(source, BalanceArrays) else prepare_balances(source)
+    return [_aged_at(arrays, day_number(d), currency) for d in dates]
+
+
+def _aged_at(arrays: BalanceArrays, day: int, currency: str | None) -> dict[str, AgedBalance]:
+    """:func:`aged_balance` at ``day`` from prepared arrays."""
+    docs = arrays.docs
+    opened = open_at(arrays, day)
+    if currency is None:
+        found = np.unique(docs.currency[opened.rows])
+        wanted = sorted(docs.currencies.names[code] for code in found)
+    else:
+        wanted = [currency]
+    parts = encours_parts_at(arrays, opened)
+    known = arrays.doc_key[opened.rows] >= 0
+    out: dict[str, AgedBalance] = {}
+    for code in wanted:
+        owed = _in_code(arrays, opened, code) & (opened.cents > 0) & known
+        buckets = _bucket_sums(arrays, opened.rows[owed], opened.cents[owed], day)
+        unapplied = int(parts[arrays.rows_of(code), _NON_AFFECTE].sum())
+        out[code] = _aged_of(buckets, unapplied)
+    return out

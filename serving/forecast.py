@@ -45,10 +45,17 @@ import pandas as pd
 
 from features.pay_runs import on_run
 from features.pipeline import FeatureBuilder
+from ledger.balance_arrays import (
+    BalanceArrays,
+    open_cents_at,
+    open_frame_at,
+    prepare_balances,
+    unapplied_by_client,
+)
 from ledger.contract import DEFAULT_CURRENCY, Ledger
 from ledger.day_calendar import month_end_run, month_of, tenth_run
 from ledger.days import day_number, day_numbers
-from ledger.kpis import compute_kpis, encours_by_client, open_amounts
+from ledger.kpis import kpis_over
 from serving.scoring import model_columns
 from training.dataset import ledger_end
 from training.payment_time import PaymentDistribution, TimeModel
@@ -259,23 +266,26 @@ def net_of_unapplied(open_docs: pd.DataFrame, unapplied: pd.Series) -> pd.Series
     return (cents - taken).reindex(open_docs.index)
 
 
-def collectible(ledger: Ledger, as_of: dt.date, currency: str) -> pd.DataFrame:
+def collectible(
+    ledger: Ledger, as_of: dt.date, currency: str, arrays: BalanceArrays | None = None
+) -> pd.DataFrame:
     """Invoices open at ``as_of`` in ``currency`` that may still be collected.
 
     The ledger's invoice rows with ``open_cents`` added, net of their client's unapplied
     cash (:func:`net_of_unapplied`); credit notes, written-off invoices and nothing-open
-    rows left out.
+    rows left out. ``arrays``: the ledger's, when the caller has them
+    (:func:`ledger.balance_arrays.prepare_balances`).
     """
-    docs = open_amounts(ledger, as_of)
+    arrays = arrays if arrays is not None else prepare_balances(ledger)
+    day = day_number(as_of)
+    docs = open_frame_at(arrays, day)
     keep = (
         (docs["doc_type"] == "invoice")
         & (docs["open_cents"] > 0)
         & ~docs["written_off"].astype(bool)
         & (docs["currency"] == currency)
     )
-    parts = encours_by_client(ledger, as_of)
-    parts = parts[parts["currency"] == currency]
-    unapplied = parts.set_index("client_id")["non_affecte_cents"]
+    unapplied = unapplied_by_client(arrays, day, currency)
     chosen = docs[keep].assign(open_cents=net_of_unapplied(docs[keep], unapplied))
     chosen = chosen[chosen["open_cents"] > 0]
     invoices = ledger.invoices.loc[chosen.index].copy()
@@ -366,10 +376,13 @@ def forecast_cash(
     horizon_weeks: int = 13,
     granularity: Granularity = "week",
     currency: str = DEFAULT_CURRENCY,
+    arrays: BalanceArrays | None = None,
 ) -> Forecast:
-    """Expected cash-in per period after ``as_of`` with 80 % / 95 % bands, encours and DSO."""
+    """Expected cash-in per period after ``as_of`` with 80 % / 95 % bands, encours and DSO
+    (``arrays``: the ledger's, when the caller has them)."""
     ends = period_ends(horizon_weeks, granularity)
-    invoices = collectible(ledger, as_of, currency)
+    arrays = arrays if arrays is not None else prepare_balances(ledger)
+    invoices = collectible(ledger, as_of, currency, arrays)
     q = invoice_probabilities(ledger, features, model, invoices, as_of, ends)
     mean, var = moments(
         invoices["open_cents"].to_numpy(dtype="float64"),
@@ -381,7 +394,7 @@ def forecast_cash(
     expected = mean + unbilled
     lo80, hi80 = bands(mean, var, Z80)
     lo95, hi95 = bands(mean, var, Z95)
-    kpis = compute_kpis(ledger, as_of, currency=currency)[0]
+    kpis = kpis_over(arrays, [as_of], currency)[0]
     encours = int(kpis.encours * 100)
     sales = sales_12m_cents(ledger, as_of, currency)
     projected = encours - np.cumsum(expected)
@@ -451,14 +464,15 @@ def backtest_dates(
 
 
 def _collected(
-    ledger: Ledger, invoices: pd.DataFrame, as_of: dt.date, ends: np.ndarray
+    arrays: BalanceArrays, invoices: pd.DataFrame, as_of: dt.date, ends: np.ndarray
 ) -> np.ndarray:
     """Cents of ``invoices`` (open at ``as_of``) settled in each period, from the ledger."""
     before = invoices["open_cents"].to_numpy(dtype=np.int64)
+    rows = arrays.docs.frame.index.get_indexer(invoices.index)
+    day = day_number(as_of)
     out = np.zeros(len(ends), dtype=np.int64)
     for p, e in enumerate(ends):
-        later = open_amounts(ledger, pd.Timestamp(as_of) + pd.Timedelta(days=int(e)))
-        now = later["open_cents"].reindex(invoices.index).fillna(0).to_numpy(dtype=np.int64)
+        now = open_cents_at(arrays, day + int(e))[rows]
         out[p] = int(np.maximum(before - now, 0).sum())
         before = np.minimum(before, now)
     return out
@@ -491,6 +505,7 @@ def backtest(
     *,
     weeks: int = 4,
     currency: str = DEFAULT_CURRENCY,
+    arrays: BalanceArrays | None = None,
 ) -> Backtest:
     """Replay weekly forecasts of ``weeks`` weeks at ``dates`` (default
     :func:`backtest_dates`) against the collections of the invoices open then.
@@ -502,12 +517,13 @@ def backtest(
     the last six months out, the span of :func:`backtest_dates`). Baselines: the whole open
     amount paid on the due date (the day after ``as_of`` when overdue), or on the due date
     plus the client's mean delay over invoices settled by ``as_of`` (all clients' mean for
-    a client without history).
+    a client without history). ``arrays``: the ledger's, when the caller has them.
     """
     ends = period_ends(weeks, "week")
+    arrays = arrays if arrays is not None else prepare_balances(ledger)
     rows = []
     for as_of in dates if dates is not None else backtest_dates(ledger, weeks=weeks):
-        invoices = collectible(ledger, as_of, currency)
+        invoices = collectible(ledger, as_of, currency, arrays)
         amounts = invoices["open_cents"].to_numpy(dtype=np.int64)
         q = invoice_probabilities(ledger, features, model, invoices, as_of, ends)
         mean, var = moments(
@@ -523,7 +539,7 @@ def backtest(
                 {
                     "as_of": as_of,
                     "week": np.arange(1, len(ends) + 1),
-                    "actual_cents": _collected(ledger, invoices, as_of, ends),
+                    "actual_cents": _collected(arrays, invoices, as_of, ends),
                     "model_cents": np.rint(mean).astype(np.int64),
                     "low80_cents": np.rint(lo80).astype(np.int64),
                     "high80_cents": np.rint(hi80).astype(np.int64),

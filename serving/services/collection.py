@@ -24,6 +24,7 @@ from serving.scenarios import current_scenarios
 from serving.score_log import worklist_part
 from serving.scoring import LoadedModel
 from serving.services.context import Context
+from serving.services.ledger import balance_arrays
 from serving.uplift_actions import load_uplift
 from serving.worklist import Worklist, worklist_base, worklist_page
 from serving.worklist_filter import WorklistFilter, collectors
@@ -172,6 +173,7 @@ def forecast(
             horizon_weeks=horizon_weeks,
             granularity=granularity,
             currency=currency,
+            arrays=balance_arrays(ctx.snapshot),
         ),
     )
     warning = stale_ledger_warning(ctx.ledger, day)
@@ -192,5 +194,11 @@ def forecast_backtest(ctx: Context, currency: str = "EUR") -> Backtest:
     model = ctx.champion(TIME_MODEL)
     return ctx.remembered(
         ("backtest", model.version, currency),
-        lambda: backtest(ctx.ledger, ctx.features, model.model, currency=currency),
+        lambda: backtest(
+            ctx.ledger,
+            ctx.features,
+            model.model,
+            currency=currency,
+            arrays=balance_arrays(ctx.snapshot),
+        ),
     )

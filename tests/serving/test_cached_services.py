@@ -14,12 +14,15 @@ from sqlalchemy import Engine
 from ledger.contract import Ledger
 from ledger.storage import make_engine, migrate, save_ledger
 from serving import services
+from serving.champions import ModelSet
 from serving.ledger_source import LedgerSource, Snapshot
+from serving.scoring import LoadedModel
 from serving.services.warming import warm_results
 from serving.worklist_filter import WorklistFilter
 from tests.ledger.factories import dates, small_ledger
 from tests.serving.conftest import Store
-from training.models import LATE_MODEL
+from tests.serving.stubs import PaidEvenly
+from training.models import LATE_MODEL, TIME_MODEL
 
 DAY = dt.date(2024, 3, 31)
 
@@ -123,3 +126,18 @@ def anew_rows(ctx: services.Context, models: object, store: Store, day: dt.date)
     """The invoice ids of the whole worklist computed on a fresh context."""
     fresh = services.context_of(ctx.ledger, models, store.settings)  # type: ignore[arg-type]
     return list(services.worklist(fresh, day).worklist.rows["invoice_id"])
+
+
+def test_warming_makes_the_forecast_page_figures(store: Store) -> None:
+    models = ModelSet.of([LoadedModel(TIME_MODEL, "1", PaidEvenly(21))])
+    ctx = services.context_of(store.ledger, models, store.settings)
+    day = store.ledger.invoices["issue_date"].max().date()
+    warm_results(ctx, day)  # no late-payment model: the worklist is left, the rest made
+    made = ctx.snapshot.results.made
+    kept = services.forecast(ctx, day)  # the page's defaults: 13 weeks, by week, EUR
+    assert services.forecast_backtest(ctx).weeks is services.forecast_backtest(ctx).weeks
+    assert ctx.snapshot.results.made == made  # both found kept
+    fresh = services.context_of(store.ledger, models, store.settings)
+    pd.testing.assert_frame_equal(
+        kept.forecast.periods, services.forecast(fresh, day).forecast.periods
+    )
