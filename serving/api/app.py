@@ -88,7 +88,9 @@ def build_state(settings: Settings, app_metrics: Metrics | None = None) -> AppSt
         metrics=app_metrics or Metrics(),
     )
     state.metrics.show_models(served.models.values())
-    state.ledger.warm = lambda snapshot: warm_results(Context(snapshot, state.models, settings))
+    state.ledger.warm = lambda snapshot: warm_results(
+        Context(snapshot, state.models, settings), engine=state.engine
+    )
     return state
 
 

@@ -12,8 +12,6 @@ page shows them as they were drawn rather than redrawing them.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,7 +22,7 @@ from serving.api.deps import StateDep, get_snapshot
 from serving.api.state import AppState
 from serving.pages.views import Page, PageDep, PageError, render, require_page_role
 from serving.services import Context, ModelUnavailable
-from serving.services.monitoring import ALERT_WORDS, Monitoring, kept_monitoring
+from serving.services.monitoring import ALERT_WORDS, Monitoring, kept_monitoring, watched_day
 from training.models import LATE_MODEL, ONBOARDING_MODEL, TIME_MODEL
 from training.registry import NoChampion, NoSuchVersion, RegistryError
 
@@ -69,10 +67,8 @@ def _monitoring(ctx: Context, state: AppState) -> Monitoring | None:
     """The champion's monitoring at the ledger's last issue date (today on a ledger kept up
     to date; a past ledger's own today), kept as ``GET /v1/monitoring`` keeps it, with the
     gauges set; None when no late-payment model is served or the database cannot say."""
-    issued = ctx.ledger.invoices["issue_date"]
-    day = min(issued.max().date(), dt.date.today()) if len(issued) else dt.date.today()
     try:
-        made = kept_monitoring(ctx, state.engine, day)
+        made = kept_monitoring(ctx, state.engine, watched_day(ctx.ledger))
     except (ModelUnavailable, SQLAlchemyError):
         return None
     state.metrics.show_monitoring(made.gauges(), made.feature_psi)

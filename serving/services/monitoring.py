@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from ledger.contract import Ledger
 from ledger.score_log import read_scores
 from serving.scoring import LoadedModel
 from serving.services.context import Context
@@ -271,6 +272,13 @@ def monitoring(
     matured = matured_report(scores, ledger_outcomes(ctx), pd.Timestamp(day))
     alerts = drift_alerts(psi, ctx) + matured_alerts(matured, ctx)
     return Monitoring(day, model, psi, matured, alerts)
+
+
+def watched_day(ledger: Ledger) -> dt.date:
+    """The day the models page watches: the ledger's last issue date (today on a ledger kept
+    up to date; a past ledger's own today), today at the latest."""
+    issued = ledger.invoices["issue_date"]
+    return min(issued.max().date(), dt.date.today()) if len(issued) else dt.date.today()
 
 
 def kept_monitoring(ctx: Context, engine: Engine, as_of: dt.date | None = None) -> Monitoring:

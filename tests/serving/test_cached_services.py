@@ -17,6 +17,7 @@ from serving import services
 from serving.champions import ModelSet
 from serving.ledger_source import LedgerSource, Snapshot
 from serving.scoring import LoadedModel
+from serving.services.monitoring import kept_monitoring, watched_day
 from serving.services.warming import warm_results
 from serving.worklist_filter import WorklistFilter
 from tests.ledger.factories import dates, small_ledger
@@ -91,10 +92,11 @@ def test_kept_model_figures_equal_fresh_ones_and_follow_a_write(
     source = LedgerSource(engine, max_age_seconds=3600)
     ctx = services.Context(source.current(), models, store.settings)
     day = store.ledger.invoices["issue_date"].max().date()
-    warm_results(ctx, day)  # what the API computes ahead: the pages' first asks find it
+    warm_results(ctx, day, engine)  # what the API computes ahead: the pages' first asks find it
     made = ctx.snapshot.results.made
     services.kpis_trend(ctx.snapshot, day)
     services.aged_balance_trend(ctx.snapshot, day)
+    kept_monitoring(ctx, engine, watched_day(ctx.ledger))  # the models page's monitoring
     services.worklist(ctx, day, filters=WorklistFilter(), limit=50)
     assert ctx.snapshot.results.made == made + 1  # the page's rows alone: candidates kept
     first = services.worklist(ctx, day, limit=5)
