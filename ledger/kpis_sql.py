@@ -54,6 +54,7 @@ from sqlalchemy import (
 
 from ledger.balances import AgedBalance
 from ledger.contract import DEFAULT_CURRENCY
+from ledger.days import dates_of
 from ledger.kpis import (
     _COUNTBACK_MONTHS,
     _YEAR_DAYS,
@@ -72,7 +73,6 @@ from ledger.schema import TABLE_OBJECTS
 DatabaseMode = Literal["auto", "always", "never"]
 """Where the KPIs are computed: ``auto`` in PostgreSQL only, ``always``, ``never``."""
 
-_EPOCH = date(1970, 1, 1)
 _PARTS = ("echu", "non_echu", "a_emettre", "avances", "non_affecte", "effets")
 _AGED = ("d1_30", "d31_60", "d61_90", "over_90")
 _PERIODS = tuple(f"sales_m{k}" for k in range(_COUNTBACK_MONTHS))
@@ -114,7 +114,7 @@ def _dates(as_of: date, recovery_period_days: int) -> _Dates:
         day=day,
         start=day - timedelta(days=recovery_period_days),
         year_start=day - timedelta(days=_YEAR_DAYS),
-        months=tuple(_EPOCH + timedelta(days=int(n)) for n in months),
+        months=tuple(dates_of(months, unit="D").tolist()),
     )
 
 
