@@ -113,6 +113,12 @@ class Settings(BaseSettings):
         description="the API rereads the ledger in the background when its copy is older "
         "than this, serving the old copy meanwhile; 0 rereads it at every request",
     )
+    warm_pages: bool = Field(
+        default=True,
+        description="the API computes the pages' opening figures (trends, worklist, forecast "
+        "and its backtest, monitoring) in the background as soon as a ledger snapshot comes "
+        "in, so that the first page finds them made; off, each is computed at its first ask",
+    )
     api_key_cache_seconds: float = Field(
         default=2.0,
         ge=0,

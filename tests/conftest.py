@@ -9,6 +9,10 @@ from collections.abc import Iterator
 # LightGBM trains with OpenMP threads; on a busy 2-core machine their default active wait
 # spins against the other load (a 0.2 s fit then takes 15 s). Set before LightGBM loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# The API computes its pages' figures ahead in a background thread at every new snapshot
+# (ENCOURS_WARM_PAGES): in tests that thread would compete with the test for the two cores
+# and may still be in LightGBM when pytest exits. Tests of the warming turn it on.
+os.environ.setdefault("ENCOURS_WARM_PAGES", "false")
 
 import pytest
 from sqlalchemy import Engine, create_engine, text

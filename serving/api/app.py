@@ -88,9 +88,10 @@ def build_state(settings: Settings, app_metrics: Metrics | None = None) -> AppSt
         metrics=app_metrics or Metrics(),
     )
     state.metrics.show_models(served.models.values())
-    state.ledger.warm = lambda snapshot: warm_results(
-        Context(snapshot, state.models, settings), engine=state.engine
-    )
+    if settings.warm_pages:
+        state.ledger.warm = lambda snapshot: warm_results(
+            Context(snapshot, state.models, settings), engine=state.engine
+        )
     return state
 
 

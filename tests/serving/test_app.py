@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -159,6 +160,23 @@ def test_a_warm_app_reads_the_ledger_before_the_first_request(tmp_path: Path) ->
             assert (held is not None) is warm
             if held is not None:
                 assert len(held.ledger.invoices) == len(small_ledger().invoices)
+
+
+def test_the_app_computes_the_pages_figures_ahead_unless_told_not_to(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/l.db", models_dir=tmp_path / "m")
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    save_ledger(engine, small_ledger())
+    for warm_pages in (True, False):
+        chosen = settings.model_copy(update={"warm_pages": warm_pages})
+        with TestClient(create_app(chosen, warm=True)) as client:
+            state = client.app.state.encours  # type: ignore[attr-defined]
+            assert (state.ledger.warm is not None) is warm_pages
+            held = state.ledger.ready()
+            deadline = time.monotonic() + 30
+            while warm_pages and held.results.made < 13 and time.monotonic() < deadline:
+                time.sleep(0.05)  # the KPIs of the trend's 13 dates, first of the figures
+            assert (held.results.made >= 13) is warm_pages
 
 
 def test_the_app_refuses_a_database_that_is_behind_and_leaves_it(
