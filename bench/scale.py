@@ -14,11 +14,12 @@ invoices; the simulation is not timed) is pickled, then in fresh processes:
   and the writing of one file per part by the workers, all timed (CPU time of the client
   and the workers; peak resident memory of each).
 
-Both files are read back and compared (every column, to the last bit). How time grows with the
-ledger is the exponent of time ~ invoices^k between the two largest sizes. Target at 1M
-on 2 cores: Dask at most 1.5x the pandas path. The last line is machine-readable:
-``pandas_s=<float> dask_s=<float> ratio=<float> peak_mb=<float>`` (the largest size;
-peak_mb the largest process of the Dask run).
+Both files are read back and compared (every column, to the last bit); ``--engines dask``
+runs the Dask path alone (at 10M the pandas path's one process is killed for memory). How
+time grows with the ledger is the exponent of time ~ invoices^k between the two largest
+sizes. Target at 1M on 2 cores: Dask at most 1.5x the pandas path. The last line is
+machine-readable: ``pandas_s=<float> dask_s=<float> ratio=<float> peak_mb=<float>`` (the
+largest size; peak_mb the largest process measured).
 """
 
 from __future__ import annotations
@@ -152,39 +153,28 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
     parser.add_argument("--seed", type=int, default=42, help="random seed")
+    parser.add_argument(
+        "--engines",
+        nargs="+",
+        choices=ENGINES,
+        default=list(ENGINES),
+        help="the engines run (both: compared); dask alone where the pandas path's one "
+        "process cannot hold the ledger",
+    )
     args = parser.parse_args()
     sizes = sorted(args.sizes or [max(1, args.invoices // 10), args.invoices])
 
-    points: dict[str, list[tuple[int, float]]] = {"pandas": [], "dask": []}
-    last: tuple[Run, Run] | None = None
+    points: dict[str, list[tuple[int, float]]] = {engine: [] for engine in args.engines}
+    last: dict[str, Run] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             started = time.perf_counter()
             path, n = simulated(size, args.seed, Path(tmp))
             print(f"{n:,} invoices simulated in {time.perf_counter() - started:.0f} s", flush=True)
-            one, parts = Path(tmp) / f"x-{size}.parquet", Path(tmp) / f"x-{size}-dask.parquet"
-            pandas_run = in_child(run_pandas, path, str(one))
-            dask_run = in_child(run_dask, path, args.workers, str(parts))
+            last = measured(args.engines, path, args.workers, Path(tmp) / f"x-{size}")
             Path(path).unlink()
-            same = digest(one) == digest(parts)
-            alone = pandas_run.peak_mb["process"]
-            print(
-                f"  pandas {pandas_run.seconds:7.2f} s  cpu {pandas_run.cpu_seconds:6.2f} s  "
-                f"peak {alone:,.0f} MB"
-            )
-            peaks = ", ".join(f"{k} {v:,.0f} MB" for k, v in dask_run.peak_mb.items())
-            print(
-                f"  dask   {dask_run.seconds:7.2f} s  cpu {dask_run.cpu_seconds:6.2f} s  "
-                f"peak {peaks}"
-            )
-            print(
-                f"  ratio  {dask_run.seconds / pandas_run.seconds:.2f} (target <= {TARGET_RATIO}); "
-                f"same output: {'yes' if same else 'NO'}",
-                flush=True,
-            )
-            points["pandas"].append((n, pandas_run.seconds))
-            points["dask"].append((n, dask_run.seconds))
-            last = (pandas_run, dask_run)
+            for engine, run in last.items():
+                points[engine].append((n, run.seconds))
     if len(sizes) > 1:
         for engine, figures in points.items():
             k = exponent(figures[-2], figures[-1])
@@ -192,13 +182,45 @@ def main() -> None:
                 f"{engine}: time grows as invoices^{k:.2f} from {figures[-2][0]:,} to "
                 f"{figures[-1][0]:,} invoices"
             )
-    assert last is not None
-    pandas_run, dask_run = last
-    print(
-        f"pandas_s={pandas_run.seconds:.2f} dask_s={dask_run.seconds:.2f} "
-        f"ratio={dask_run.seconds / pandas_run.seconds:.2f} "
-        f"peak_mb={max(dask_run.peak_mb.values()):.0f}"
-    )
+    print(last_line(last))
+
+
+ENGINES = ("pandas", "dask")
+
+
+def measured(engines: list[str], path: str, workers: int, stem: Path) -> dict[str, Run]:
+    """Each of ``engines`` run in a fresh process on the pickled ledger at ``path``, its
+    figures printed; both outputs compared when both ran."""
+    runs, outputs = {}, {}
+    for engine in engines:
+        outputs[engine] = stem.with_name(f"{stem.name}-{engine}.parquet")
+        if engine == "pandas":
+            runs[engine] = in_child(run_pandas, path, str(outputs[engine]))
+        else:
+            runs[engine] = in_child(run_dask, path, workers, str(outputs[engine]))
+        run = runs[engine]
+        peaks = ", ".join(f"{k} {v:,.0f} MB" for k, v in run.peak_mb.items())
+        print(
+            f"  {engine:<6} {run.seconds:7.2f} s  cpu {run.cpu_seconds:6.2f} s  peak {peaks}",
+            flush=True,
+        )
+    if len(runs) == len(ENGINES):
+        same = digest(outputs["pandas"]) == digest(outputs["dask"])
+        print(
+            f"  ratio  {runs['dask'].seconds / runs['pandas'].seconds:.2f} "
+            f"(target <= {TARGET_RATIO}); same output: {'yes' if same else 'NO'}",
+            flush=True,
+        )
+    return runs
+
+
+def last_line(runs: dict[str, Run]) -> str:
+    """The machine-readable line of the largest size (``nan`` for an engine not run)."""
+    pandas_s = runs["pandas"].seconds if "pandas" in runs else math.nan
+    dask_s = runs["dask"].seconds if "dask" in runs else math.nan
+    peak = max(max(run.peak_mb.values()) for run in runs.values())
+    ratio = dask_s / pandas_s
+    return f"pandas_s={pandas_s:.2f} dask_s={dask_s:.2f} ratio={ratio:.2f} peak_mb={peak:.0f}"
 
 
 if __name__ == "__main__":
