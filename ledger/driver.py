@@ -16,8 +16,18 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
-from sqlalchemy import Connection
+from sqlalchemy import URL, Connection
 from sqlalchemy.exc import DBAPIError
+
+
+def sqlite_file(url: URL) -> bool:
+    """Whether ``url`` names a SQLite database in a file (not in memory)."""
+    database = url.database
+    return (
+        url.get_backend_name() == "sqlite"
+        and database not in (None, "", ":memory:")
+        and not str(database).startswith("file::memory")
+    )
 
 
 def driver_connection(connection: Connection) -> Any:

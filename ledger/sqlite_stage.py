@@ -27,7 +27,7 @@ from pathlib import Path
 import pyarrow as pa
 from sqlalchemy import Connection
 
-from ledger.driver import driver_connection
+from ledger.driver import driver_connection, sqlite_file
 
 STAGE_MIN_ROWS = 50_000
 """Rows of one table from which a write goes through the stage: below, ``executemany``
@@ -71,23 +71,6 @@ class SqliteStage:
         return f'"{self.schemas[table]}".{STAGED_TABLE}'
 
 
-def adbc_available() -> bool:
-    """Whether ADBC's SQLite driver can be imported."""
-    try:
-        import adbc_driver_sqlite.dbapi  # noqa: F401
-    except ImportError:  # pragma: no cover - a dependency: missing only in a broken install
-        return False
-    return True
-
-
-def file_database(connection: Connection) -> bool:
-    """Whether ``connection`` is on a SQLite file (not in memory)."""
-    if connection.dialect.name != "sqlite":
-        return False
-    database = connection.engine.url.database
-    return database not in (None, "", ":memory:") and not database.startswith("file::memory")
-
-
 @contextmanager
 def sqlite_stage(
     connection: Connection, tables: list[str], min_rows: int = STAGE_MIN_ROWS
@@ -96,8 +79,8 @@ def sqlite_stage(
     ``connection`` for the block, then detached and removed; None (write as usual) when
     there is nothing to stage, the database is not a SQLite file, or the connection is in
     a transaction already (``ATTACH`` is refused there)."""
-    raw = driver_connection(connection) if file_database(connection) else None
-    if not tables or raw is None or raw.in_transaction or not adbc_available():
+    raw = driver_connection(connection) if sqlite_file(connection.engine.url) else None
+    if not tables or raw is None or raw.in_transaction:
         yield None
         return
     stage = SqliteStage(

@@ -25,6 +25,7 @@ from ledger.audit import Writer
 from ledger.bulk_reads import read_table
 from ledger.bulk_writes import TableChanges, apply_write, planned_write, staging_started
 from ledger.contract import TABLES, Ledger, TableSpec
+from ledger.driver import sqlite_file
 from ledger.schema import TABLE_OBJECTS
 from ledger.sqlite_stage import STAGE_MIN_ROWS, SqliteStage, sqlite_stage
 from ledger.versions import note_ledger_write
@@ -71,7 +72,7 @@ def make_engine(
         parsed = parsed.set(drivername="postgresql+psycopg")
     options: dict[str, Any] = {"hide_parameters": True}
     sqlite = parsed.get_backend_name() == "sqlite"
-    file_database = sqlite and parsed.database not in (None, "", ":memory:")
+    file_database = sqlite_file(parsed)
     if sqlite:
         options["connect_args"] = {"timeout": lock_timeout_seconds}
     if file_database:
