@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from sqlalchemy import Connection
 
+from ledger.client_ranges import ClientRange, owner_filter
 from ledger.contract import TableSpec, empty_frame
 from ledger.driver import copy_in, driver_connection, sqlalchemy_errors
 from ledger.schema import EXTRA, ROW_KEY
@@ -53,20 +54,25 @@ FETCH_ROWS = 100_000  # SQLite lines joined and parsed at a time: bounded memory
 
 
 def read_table(
-    connection: Connection, spec: TableSpec, keys: Sequence[str] | None = None
+    connection: Connection,
+    spec: TableSpec,
+    keys: Sequence[str] | None = None,
+    clients: ClientRange | None = None,
 ) -> pd.DataFrame:
     """The rows of ``spec``'s table in key order as an in-memory contract frame.
 
     With ``keys``, only the rows with those keys, in no given order, and with their key
     (``row_key`` for a table without ids) as first column: what a save compares with.
+    With ``clients``, only the rows of the clients in that range (one part of the ledger
+    split by client: :mod:`ledger.client_ranges`).
     """
     names = _csv_columns(spec, with_key=keys is not None)
     with sqlalchemy_errors(connection, f"read {spec.name}"):
         if connection.dialect.name == "postgresql":
-            chunks = _postgres_csv(connection, spec, names, keys)
+            chunks = _postgres_csv(connection, spec, names, keys, clients)
             table = _parsed(spec, names, chunks, POSTGRES_CSV)
         else:
-            table = _sqlite_table(connection, spec, names, keys)
+            table = _sqlite_table(connection, spec, names, keys, clients)
     if table is None:
         return _empty(spec, names)
     return contract_columns(spec, table, names)
@@ -86,7 +92,11 @@ def _kinds(spec: TableSpec) -> dict[str, str]:
 
 
 def _sqlite_table(
-    connection: Connection, spec: TableSpec, names: list[str], keys: Sequence[str] | None
+    connection: Connection,
+    spec: TableSpec,
+    names: list[str],
+    keys: Sequence[str] | None,
+    clients: ClientRange | None,
 ) -> pa.Table | None:
     """The rows read in the table's own order, then sorted by key in Arrow (bytewise, as
     SQLite's BINARY collation): an ``ORDER BY`` on a digest key (``row_key``) visits the
@@ -98,7 +108,8 @@ def _sqlite_table(
     key = _key(spec)
     read = names if key in names else [key, *names]
     few = keys if keys is not None and len(keys) < FETCH_ROWS else None
-    table = _parsed(spec, read, _sqlite_csv(connection, spec, read, few), SQLITE_CSV)
+    chunks = _sqlite_csv(connection, spec, read, few, clients)
+    table = _parsed(spec, read, chunks, SQLITE_CSV)
     if table is None:
         return None
     if keys is not None and few is None:
@@ -110,7 +121,11 @@ def _sqlite_table(
 
 
 def _sqlite_csv(
-    connection: Connection, spec: TableSpec, names: list[str], keys: Sequence[str] | None
+    connection: Connection,
+    spec: TableSpec,
+    names: list[str],
+    keys: Sequence[str] | None,
+    clients: ClientRange | None = None,
 ) -> Iterator[bytes]:
     """The rows as CSV lines written by SQLite's ``printf``, not a Python object per value.
 
@@ -124,23 +139,31 @@ def _sqlite_csv(
     kinds = _kinds(spec)
     text = {"id", "text", "choice", "country", "json"}
     formats = ",".join("%Q" if kinds[name] in text else "%s" for name in names)
-    values = ", ".join(_sqlite_value(quote(name), kinds[name]) for name in names)
-    line, table = f"printf('{formats}', {values})", quote(spec.name)
+    values = ", ".join(_sqlite_value(f"t.{quote(name)}", kinds[name]) for name in names)
+    join, where, bounds = owner_filter(spec, clients, quote, "?")
+    line, table = f"printf('{formats}', {values})", f"{quote(spec.name)} AS t{join}"
     raw = driver_connection(connection)
     factory, raw.text_factory = raw.text_factory, bytes  # no decoding, joined as bytes
     cursor = raw.cursor()
     try:
         if keys is None:
             lowest, highest = cursor.execute(
-                f"SELECT min(rowid), max(rowid) FROM {table}"
+                f"SELECT min(rowid), max(rowid) FROM {quote(spec.name)}"
             ).fetchone()
-            sql = f"SELECT group_concat({line}, char(10)) FROM {table} WHERE rowid BETWEEN ? AND ?"
+            sql = (
+                f"SELECT group_concat({line}, char(10)) FROM {table}"
+                f" WHERE t.rowid BETWEEN ? AND ?{where}"
+            )
             for start in range(lowest or 0, (highest or -1) + 1, FETCH_ROWS):
-                yield cursor.execute(sql, (start, start + FETCH_ROWS - 1)).fetchone()[0] or b""
+                row = cursor.execute(sql, (start, start + FETCH_ROWS - 1, *bounds)).fetchone()
+                yield row[0] or b""
         else:
             key = quote(_key(spec))
-            sql = f"SELECT {line} FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))"
-            cursor.execute(sql, (json.dumps(list(keys)),))
+            sql = (
+                f"SELECT {line} FROM {table}"
+                f" WHERE t.{key} IN (SELECT value FROM json_each(?)){where}"
+            )
+            cursor.execute(sql, (json.dumps(list(keys)), *bounds))
             while rows := cursor.fetchmany(FETCH_ROWS):
                 yield b"\n".join([row[0] for row in rows])
     finally:
@@ -155,20 +178,26 @@ def _sqlite_value(column: str, kind: str) -> str:
 
 
 def _postgres_csv(
-    connection: Connection, spec: TableSpec, names: list[str], keys: Sequence[str] | None
+    connection: Connection,
+    spec: TableSpec,
+    names: list[str],
+    keys: Sequence[str] | None,
+    clients: ClientRange | None = None,
 ) -> Iterator[bytes]:
     """The rows as CSV from ``COPY (SELECT ...) TO STDOUT``; ``keys`` go through a
-    temporary table (a ``COPY`` query takes no parameters)."""
+    temporary table (many of them: too many for one statement's parameters)."""
     quote = connection.dialect.identifier_preparer.quote
     kinds = _kinds(spec)
     table, key = quote(spec.name), quote(_key(spec))
     fields = ", ".join(_postgres_field(f"t.{quote(name)}", kinds[name]) for name in names)
-    source = f"{table} AS t ORDER BY t.{key}"
+    join, where, bounds = owner_filter(spec, clients, quote, "%s")
+    source = f"{table} AS t{join} WHERE TRUE{where} ORDER BY t.{key}"
     if keys is not None:  # compared by key: no order needed (a sort by collation is slow)
         stage_keys(connection, keys)
-        source = f"{table} AS t JOIN {KEYS_TABLE} AS k ON k.key = t.{key}"
+        source = f"{table} AS t JOIN {KEYS_TABLE} AS k ON k.key = t.{key}{join} WHERE TRUE{where}"
     sql = f"COPY (SELECT {fields} FROM {source}) TO STDOUT (FORMAT csv)"
-    with driver_connection(connection).cursor() as cursor, cursor.copy(sql) as copy:
+    raw = driver_connection(connection)
+    with raw.cursor() as cursor, cursor.copy(sql, bounds or None) as copy:
         yield b"".join(bytes(block) for block in copy)
 
 

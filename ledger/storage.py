@@ -24,11 +24,12 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from ledger.audit import Writer
 from ledger.bulk_reads import read_table
 from ledger.bulk_writes import TableChanges, apply_write, planned_write, staging_started
+from ledger.client_ranges import ClientRange
 from ledger.contract import TABLES, Ledger, TableSpec
 from ledger.driver import sqlite_file
 from ledger.schema import TABLE_OBJECTS
 from ledger.sqlite_stage import STAGE_MIN_ROWS, SqliteStage, sqlite_stage
-from ledger.versions import note_ledger_write
+from ledger.versions import ledger_version, note_ledger_write
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Parents before children, so foreign keys hold at every statement.
@@ -227,9 +228,11 @@ def write_ledger(
     return summary
 
 
-def _read_table(connection: Connection, spec: TableSpec) -> pd.DataFrame:
+def _read_table(
+    connection: Connection, spec: TableSpec, clients: ClientRange | None = None
+) -> pd.DataFrame:
     """One table read in bulk, as Arrow (:func:`ledger.bulk_reads.read_table`)."""
-    return read_table(connection, spec)
+    return read_table(connection, spec, None, clients)
 
 
 def load_ledger(engine: Engine) -> Ledger:
@@ -241,13 +244,21 @@ def load_ledger(engine: Engine) -> Ledger:
     explicit ``BEGIN``, as the driver opens no transaction for reads, and write-ahead
     logging keeps the snapshot without blocking writers.
     """
+    return load_ledger_part(engine, None)[0]
+
+
+def load_ledger_part(engine: Engine, clients: ClientRange | None) -> tuple[Ledger, int]:
+    """The rows of the clients in ``clients`` (None: all of them) as one snapshot, as
+    :func:`load_ledger` reads it, and the ledger's version in that snapshot (the parts of a
+    ledger read apart are one ledger when they saw the same version)."""
     if engine.dialect.name == "postgresql":
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN")
-        frames = {name: _read_table(connection, spec) for name, spec in TABLES.items()}
-    return Ledger(**frames)
+        version = ledger_version(connection) if clients is not None else 0
+        frames = {name: _read_table(connection, spec, clients) for name, spec in TABLES.items()}
+    return Ledger(**frames), version
 
 
 def known_ids(engine: Engine) -> tuple[set[str], set[str]]:

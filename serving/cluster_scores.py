@@ -1,5 +1,6 @@
-"""Batch scoring on a Dask cluster: each part of the ledger split by client scored by the
-workers (:func:`serving.batch_scores.part_scores`) and written as Parquet there."""
+"""Batch scoring on a Dask cluster: each part of the ledger cut by client scored by the
+workers (:func:`serving.batch_scores.part_scores`) and written as Parquet there; the parts
+split here from a ledger in memory, or read by the workers from the database."""
 
 from __future__ import annotations
 
@@ -11,20 +12,20 @@ import pandas as pd
 from ledger.contract import Ledger
 from serving.batch_scores import part_scores
 from serving.scoring import LoadedModel
-from training.cluster_features import scattered_parts, write_parquet
+from training.cluster_features import StoredLedger, ledger_parts, write_parquet
 
 
 def scores_futures(
     client: Any,
-    ledger: Ledger,
+    source: Ledger | StoredLedger,
     late: LoadedModel,
     time: LoadedModel | None,
     as_of: pd.Timestamp,
     parts: int | None = None,
 ) -> list[Any]:
-    """Futures of the scores of each part of ``ledger`` at ``as_of`` by the late-payment
+    """Futures of the scores of each part of ``source`` at ``as_of`` by the late-payment
     model ``late`` and the payment-time model ``time`` (sent once to every worker)."""
-    ledgers, population = scattered_parts(client, ledger, parts)
+    ledgers, population = ledger_parts(client, source, parts)
     served = client.scatter([late, time] if time is not None else [late], broadcast=True)
     return client.map(
         part_scores,
@@ -52,11 +53,11 @@ def cluster_scores(
 
 def write_cluster_scores(
     client: Any,
-    ledger: Ledger,
+    source: Ledger | StoredLedger,
     late: LoadedModel,
     time: LoadedModel | None,
     as_of: pd.Timestamp,
     path: Path,
 ) -> None:
     """The scores of every part written by the workers to the Parquet dataset ``path``."""
-    write_parquet(client, scores_futures(client, ledger, late, time, as_of), path)
+    write_parquet(client, scores_futures(client, source, late, time, as_of), path)

@@ -1,14 +1,24 @@
 """The features of a ledger built on a Dask cluster, part by part, with the pandas code.
 
-The ledger is split by client (:func:`features.partitions.split_by_client`) and scattered
-to the workers with what the features learn from every client at once (the population:
-categories, the prior of settlements; :mod:`features.population`); then each part runs
+The ledger is cut by client and its parts put on the workers with what the features learn
+from every client at once (the population: categories, the prior of settlements;
+:mod:`features.population`); then each part runs
 :func:`features.partitions.ledger_features`, the very function of the pandas engine,
 with that population. The result equals the pandas engine's to the last bit.
+
+The parts come from one of two places:
+
+- a ledger in this process (:class:`~ledger.contract.Ledger`) is split here
+  (:func:`features.partitions.split_by_client`) and scattered;
+- a ledger left in its database (:class:`StoredLedger`) is read by the workers, each part
+  by one task (:mod:`ledger.client_ranges`), the population put together from what each
+  part adds to it: no process ever holds the whole ledger (10 million invoices).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +26,12 @@ import pandas as pd
 
 from features.partitions import ID_COLUMNS, ledger_features, split_by_client
 from features.pipeline import SPECS
-from features.population import Population, population_of
+from features.population import Population, combined_population, population_of, population_part
 from features.registry import FeatureSpec
 from features.user import user_specs
+from ledger.client_ranges import ClientRange, client_ranges
 from ledger.contract import Ledger
+from ledger.storage import load_ledger_part, make_engine, table_counts
 from training.cluster import worker_threads
 from training.dataset import FeatureEngine
 
@@ -28,11 +40,81 @@ INVOICES_PER_PART = 250_000
 part's fit holds a few copies of its rows in memory."""
 
 
-def part_count(client: Any, ledger: Ledger) -> int:
-    """How many parts to split ``ledger`` into for the cluster of ``client``."""
+READ_TRIES = 3
+"""How many times the parts of a stored ledger are read before giving up when the ledger
+changes while they are read."""
+
+
+@dataclass(frozen=True)
+class StoredLedger:
+    """A ledger left in the database at ``url`` (SQLAlchemy's form): every worker reads
+    its own parts there (a SQLite file must be at the same path for every worker)."""
+
+    url: str
+
+
+class LedgerChanged(Exception):
+    """The ledger kept changing while its parts were read (imports under way)."""
+
+    def __init__(self, tries: int) -> None:
+        super().__init__(
+            f"the ledger changed while its parts were read ({tries} tries): run the command "
+            "again once the imports are done"
+        )
+
+
+def part_count(client: Any, invoices: int) -> int:
+    """How many parts to cut a ledger of ``invoices`` invoices into for the cluster of
+    ``client``."""
     threads = worker_threads(client)
-    by_size = -(-len(ledger.invoices) // INVOICES_PER_PART)
+    by_size = -(-invoices // INVOICES_PER_PART)
     return threads * max(2, -(-by_size // threads))  # as many parts for every thread
+
+
+def ledger_parts(
+    client: Any, source: Ledger | StoredLedger, parts: int | None = None
+) -> tuple[list[Any], Any]:
+    """The parts of ``source`` on the workers and its population (futures)."""
+    if isinstance(source, StoredLedger):
+        return read_parts(client, source, parts)
+    return scattered_parts(client, source, parts)
+
+
+def _read_part(url: str, clients: ClientRange) -> tuple[Ledger, int]:
+    """One part of the ledger at ``url`` and the version it saw (run by a worker)."""
+    engine = make_engine(url)
+    try:
+        return load_ledger_part(engine, clients)
+    finally:
+        engine.dispose()
+
+
+def read_parts(
+    client: Any, stored: StoredLedger, parts: int | None = None
+) -> tuple[list[Any], Any]:
+    """The parts of ``stored`` read by the workers, and its population put together from
+    theirs (futures).
+
+    Each part is read in a snapshot of its own: when the parts saw different versions of
+    the ledger (an import committed meanwhile), they are read again.
+
+    Raises:
+        LedgerChanged: the versions still differed after :data:`READ_TRIES` reads.
+    """
+    engine = make_engine(stored.url)
+    try:
+        invoices = table_counts(engine)["invoices"]
+        ranges = client_ranges(engine, parts or part_count(client, invoices))
+    finally:
+        engine.dispose()
+    for _ in range(READ_TRIES):
+        reads = [client.submit(_read_part, stored.url, r, pure=False) for r in ranges]
+        if len(set(client.gather(client.map(itemgetter(1), reads)))) == 1:
+            ledgers = client.map(itemgetter(0), reads)
+            population = client.submit(combined_population, client.map(population_part, ledgers))
+            return ledgers, population
+        client.cancel(reads)
+    raise LedgerChanged(READ_TRIES)
 
 
 def scattered_parts(client: Any, ledger: Ledger, parts: int | None = None) -> tuple[list[Any], Any]:
@@ -43,18 +125,18 @@ def scattered_parts(client: Any, ledger: Ledger, parts: int | None = None) -> tu
     for 566,000 invoices on a busy machine) costs less than a round of tasks on the parts
     and their gathering (1.4 s there).
     """
-    pieces = split_by_client(ledger, parts or part_count(client, ledger))
+    pieces = split_by_client(ledger, parts or part_count(client, len(ledger.invoices)))
     ledgers = client.scatter(pieces)
     population = client.scatter(population_of(ledger), broadcast=True, hash=False)
     return ledgers, population
 
 
 def features_futures(
-    client: Any, ledger: Ledger, as_of: pd.Timestamp | None, parts: int | None = None
+    client: Any, source: Ledger | StoredLedger, as_of: pd.Timestamp | None, parts: int | None = None
 ) -> tuple[list[Any], Any]:
-    """Futures of the features of each part (:func:`ledger_features`), and of the
-    population."""
-    ledgers, population = scattered_parts(client, ledger, parts)
+    """Futures of the features of each part of ``source`` (:func:`ledger_features`), and
+    of the population."""
+    ledgers, population = ledger_parts(client, source, parts)
     futures = client.map(ledger_features, ledgers, as_of=as_of, population=population)
     return futures, population
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from encours.cli.output import errors, fail
@@ -15,6 +16,7 @@ from encours.settings import get_settings
 
 BUSY_EXIT = 75  # EX_TEMPFAIL of sysexits.h: a temporary failure, worth another try
 RETRY_PAUSE_SECONDS = 0.5
+NO_INVOICES = "the ledger has no invoices: run `encours import DIR` first"
 T = TypeVar("T")
 
 
@@ -77,24 +79,56 @@ def stored_ledger(engine: Any) -> Any:
     return with_database(read)
 
 
-def ledger_for_models() -> Any:
-    """The stored ledger, refused when empty, with MLflow pointed at the settings' store.
+def ledger_for_models(for_workers: bool = False) -> Any:
+    """The stored ledger, refused when empty, with MLflow pointed at the settings' store;
+    with ``for_workers``, as :func:`ledger_for_workers` gives it.
 
     What every command that loads or trains a model starts from.
     """
     from training.tracking import use_store
 
     settings = get_settings()
-    ledger = ledger_with_invoices()
+    ledger = ledger_for_workers() if for_workers else ledger_with_invoices()
     use_store(settings.tracking_uri, settings.artifacts_uri)
     return ledger
+
+
+def ledger_for_workers() -> Any:
+    """What the Dask engine computes from: the ledger left in its database, each worker
+    reading its own clients there (:class:`~training.cluster_features.StoredLedger`), a
+    SQLite file named by its absolute path; the ledger read here when the database is a
+    SQLite in memory, which no other process sees. Refused when it has no invoices."""
+    from sqlalchemy import make_url
+
+    from ledger.driver import sqlite_file
+    from ledger.storage import migrate, table_counts
+    from training.cluster_features import StoredLedger
+
+    url = make_url(get_settings().database_url)
+    if url.get_backend_name() == "sqlite":
+        if not sqlite_file(url):
+            return ledger_with_invoices()
+        if not str(url.database).startswith("file:"):
+            url = url.set(database=str(Path(str(url.database)).resolve()))
+    engine = open_engine()
+
+    def invoices() -> int:
+        migrate(engine)
+        return table_counts(engine)["invoices"]
+
+    try:
+        if with_database(invoices) == 0:
+            fail(NO_INVOICES)
+    finally:
+        engine.dispose()
+    return StoredLedger(url.render_as_string(hide_password=False))
 
 
 def ledger_with_invoices() -> Any:
     """The stored ledger, refused when it has no invoices."""
     ledger = stored_ledger(open_engine())
     if ledger.invoices.empty:
-        fail("the ledger has no invoices: run `encours import DIR` first")
+        fail(NO_INVOICES)
     return ledger
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Column, Table
 
-from encours.cli.database import ledger_for_models, ledger_with_invoices
+from encours.cli.database import ledger_for_models, ledger_for_workers, ledger_with_invoices
 from encours.cli.engines import (
     Engine,
     EngineOption,
@@ -92,9 +92,10 @@ def _write_features(
     day = as_of.date() if as_of else None
     with ExitStack() as stack:
         client = stack.enter_context(cluster(scheduler)) if engine is Engine.dask else None
-        ledger = ledger_with_invoices()  # no model: MLflow's store is left alone
+        # No model: MLflow's store is left alone.
+        source = ledger_for_workers() if client is not None else ledger_with_invoices()
         with errors.status("computing the features", spinner="dots"):
-            written = write_features(ledger, day, out, client)
+            written = write_features(source, day, out, client)
     print_written(written, as_json)
 
 

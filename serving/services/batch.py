@@ -19,9 +19,11 @@ import pandas as pd
 from config import Settings
 from features.partitions import ledger_features
 from ledger.contract import Ledger
+from ledger.storage import load_ledger, make_engine
 from serving.champions import ModelSet
 from serving.services.context import champion, context_of
 from serving.services.scores import open_invoice_scores
+from training.cluster_features import StoredLedger
 from training.models import LATE_MODEL, TIME_MODEL
 
 
@@ -56,24 +58,35 @@ def _timestamp(as_of: dt.date | None) -> pd.Timestamp | None:
     return None if as_of is None else pd.Timestamp(as_of)
 
 
+def in_memory(source: Ledger | StoredLedger) -> Ledger:
+    """``source`` itself, or the whole ledger read from its database (the pandas engine)."""
+    if isinstance(source, Ledger):
+        return source
+    engine = make_engine(source.url)
+    try:
+        return load_ledger(engine)
+    finally:
+        engine.dispose()
+
+
 def write_features(
-    ledger: Ledger, as_of: dt.date | None, path: Path, client: Any = None
+    source: Ledger | StoredLedger, as_of: dt.date | None, path: Path, client: Any = None
 ) -> Written:
     """The features of every invoice at its issue date (``as_of`` None), or of the invoices
     open at the end of ``as_of`` seen then, written to ``path``; on the Dask cluster of
-    ``client`` when one is given."""
+    ``client`` when one is given (a stored ledger then read by its workers, part by part)."""
     if client is None:
-        ledger_features(ledger, _timestamp(as_of)).to_parquet(path, index=False)
+        ledger_features(in_memory(source), _timestamp(as_of)).to_parquet(path, index=False)
         return _written(path, "pandas")
     from training.cluster_features import features_futures, write_parquet
 
-    futures, _ = features_futures(client, ledger, _timestamp(as_of))
+    futures, _ = features_futures(client, source, _timestamp(as_of))
     write_parquet(client, futures, path)
     return _written(path, "dask")
 
 
 def write_scores(
-    ledger: Ledger,
+    source: Ledger | StoredLedger,
     models: ModelSet,
     settings: Settings,
     as_of: dt.date,
@@ -82,18 +95,18 @@ def write_scores(
 ) -> Written:
     """The scores of every invoice open at the end of ``as_of``
     (:func:`~serving.services.scores.open_invoice_scores`) written to ``path``; on the Dask
-    cluster of ``client`` when one is given.
+    cluster of ``client`` when one is given (a stored ledger then read by its workers).
 
     Raises:
         ModelUnavailable: no late-payment champion is served.
     """
     if client is None:
-        frame = open_invoice_scores(context_of(ledger, models, settings), as_of)
+        frame = open_invoice_scores(context_of(in_memory(source), models, settings), as_of)
         frame.to_parquet(path, index=False)
         return _written(path, "pandas")
     from serving.cluster_scores import write_cluster_scores
 
     late = champion(models, LATE_MODEL)
     time = models.get(TIME_MODEL)
-    write_cluster_scores(client, ledger, late, time, pd.Timestamp(as_of), path)
+    write_cluster_scores(client, source, late, time, pd.Timestamp(as_of), path)
     return _written(path, "dask")

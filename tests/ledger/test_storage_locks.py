@@ -47,8 +47,8 @@ def test_a_load_sees_an_import_committed_midway_whole_or_not_at_all(
     save_ledger(engine, small_ledger())
     read_table = ledger.storage._read_table
 
-    def read_then_import(connection: Connection, spec: TableSpec) -> pd.DataFrame:
-        frame = read_table(connection, spec)
+    def read_then_import(connection: Connection, spec: TableSpec, *rest: object) -> pd.DataFrame:
+        frame = read_table(connection, spec, *rest)
         if spec.name == "invoices":  # the import commits between the invoices and payments
             save_ledger(engine, late_import())
         return frame

@@ -10,9 +10,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from sqlalchemy import Engine
 
 from config import Settings
 from ledger.contract import Ledger
+from ledger.storage import save_ledger
 from serving.batch_scores import SCORE_COLUMNS, part_scores
 from serving.champions import ModelSet
 from serving.cluster_scores import cluster_scores
@@ -21,6 +23,7 @@ from serving.services import context_of, open_invoice_scores
 from serving.services.batch import write_features, write_scores
 from simulator import SimulationConfig, simulate
 from training.cluster import dask_client
+from training.cluster_features import StoredLedger
 from training.dataset import ledger_end, out_of_time_split
 from training.models import LATE_MODEL, TIME_MODEL, fit_models
 
@@ -99,3 +102,35 @@ def test_both_engines_write_the_same_parquet(
         got = pd.read_parquet(b.path).sort_values("invoice_id", ignore_index=True)
         pd.testing.assert_frame_equal(got, expected, check_exact=not rtol, rtol=rtol, atol=0)
     assert features_one.rows == (ledger.invoices["doc_type"] == "invoice").sum()
+
+
+def test_a_stored_ledger_read_part_by_part_by_the_workers_gives_the_same_parquet(
+    client: Any,
+    fitted: tuple[Ledger, ModelSet, pd.Timestamp],
+    engine: Engine,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """No process holds the whole ledger: each worker reads its clients from the database."""
+    ledger, models, as_of = fitted
+    save_ledger(engine, ledger)
+    stored, settings, day = StoredLedger(database_url), Settings(), as_of.date()
+
+    written = {
+        "scores": (
+            write_scores(stored, models, settings, day, tmp_path / "s.parquet"),
+            write_scores(stored, models, settings, day, tmp_path / "s-parts.parquet", client),
+        ),
+        "features": (
+            write_features(stored, day, tmp_path / "x.parquet"),
+            write_features(stored, day, tmp_path / "x-parts.parquet", client),
+        ),
+    }
+
+    for name, (one, parts) in written.items():
+        assert (one.engine, parts.engine) == ("pandas", "dask")
+        assert one.rows == parts.rows > 20 and one.columns == parts.columns, name
+        expected = pd.read_parquet(one.path).sort_values("invoice_id", ignore_index=True)
+        got = pd.read_parquet(parts.path).sort_values("invoice_id", ignore_index=True)
+        exact = name == "features"
+        pd.testing.assert_frame_equal(got, expected, check_exact=exact, rtol=1e-13, atol=0)

@@ -4,17 +4,28 @@ the last bit, and a scheduler that does not answer told in one line."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pandas as pd
 import pytest
+from sqlalchemy import Engine
 
+import training.cluster_features as cluster_features_module
 from features.partitions import ID_COLUMNS, ledger_features
+from ledger.client_ranges import ClientRange
 from ledger.contract import Ledger
+from ledger.storage import load_ledger, make_engine, migrate, save_ledger
+from ledger.versions import bump_version
 from simulator import SimulationConfig, simulate
 from training.cluster import SchedulerUnreachable, dask_client
-from training.cluster_features import cluster_engine, cluster_features
+from training.cluster_features import (
+    READ_TRIES,
+    LedgerChanged,
+    StoredLedger,
+    cluster_engine,
+    cluster_features,
+)
 from training.dataset import ledger_end, out_of_time_split
 
 
@@ -71,3 +82,49 @@ def test_a_scheduler_that_does_not_answer_is_told(address: str) -> None:
         pass
 
     assert time.monotonic() - started < 10
+
+
+def reading_during_imports(
+    monkeypatch: pytest.MonkeyPatch, bumped: Callable[[int], bool]
+) -> list[int]:
+    """Part reads that commit an import first when ``bumped(n)`` (n: the read's number,
+    from 1); the reads made, listed."""
+    reads: list[int] = []
+    read = cluster_features_module.load_ledger_part
+
+    def read_during_imports(engine: Engine, clients: ClientRange) -> tuple[Ledger, int]:
+        reads.append(len(reads) + 1)
+        if bumped(reads[-1]):
+            with engine.begin() as connection:
+                bump_version(connection, None)
+        return read(engine, clients)
+
+    monkeypatch.setattr(cluster_features_module, "load_ledger_part", read_during_imports)
+    return reads
+
+
+def test_parts_read_while_the_ledger_changes_are_read_again(
+    client: Any, ledger: Ledger, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parts of a stored ledger are one ledger: read at one version, or read again."""
+    engine = make_engine(sqlite_url)
+    migrate(engine)
+    save_ledger(engine, ledger)
+    expected = ledger_features(load_ledger(engine), None)
+    stored = StoredLedger(sqlite_url)
+    reads = reading_during_imports(monkeypatch, lambda n: n in (2, 5))  # rounds 1 and 2
+
+    futures, _ = cluster_features_module.features_futures(client, stored, None, parts=3)
+    got = pd.concat(client.gather(futures)).sort_values("invoice_id", ignore_index=True)
+
+    assert len(reads) == 9  # three rounds of three parts
+    pd.testing.assert_frame_equal(
+        got, expected.sort_values("invoice_id", ignore_index=True), check_exact=True
+    )
+
+    monkeypatch.undo()
+    reads = reading_during_imports(monkeypatch, lambda n: n % 3 == 2)  # every round
+    with pytest.raises(LedgerChanged, match="changed while its parts were read"):
+        cluster_features_module.features_futures(client, stored, None, parts=3)
+    assert len(reads) == 3 * READ_TRIES
+    engine.dispose()
