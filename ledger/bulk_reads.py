@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from sqlalchemy import Connection
 
-from ledger.client_ranges import ClientRange, owner_filter
+from ledger.client_ranges import ClientRange, part_sources
 from ledger.contract import TableSpec, empty_frame
 from ledger.driver import copy_in, driver_connection, sqlalchemy_errors
 from ledger.schema import EXTRA, ROW_KEY
@@ -63,16 +63,18 @@ def read_table(
 
     With ``keys``, only the rows with those keys, in no given order, and with their key
     (``row_key`` for a table without ids) as first column: what a save compares with.
-    With ``clients``, only the rows of the clients in that range (one part of the ledger
-    split by client: :mod:`ledger.client_ranges`).
+    With ``clients`` instead, only the rows of one part of the ledger cut by client
+    (:mod:`ledger.client_ranges`), in key order.
     """
     names = _csv_columns(spec, with_key=keys is not None)
     with sqlalchemy_errors(connection, f"read {spec.name}"):
-        if connection.dialect.name == "postgresql":
-            chunks = _postgres_csv(connection, spec, names, keys, clients)
+        if clients is not None:
+            table = _part_table(connection, spec, names, clients)
+        elif connection.dialect.name == "postgresql":
+            chunks = _postgres_csv(connection, spec, names, keys)
             table = _parsed(spec, names, chunks, POSTGRES_CSV)
         else:
-            table = _sqlite_table(connection, spec, names, keys, clients)
+            table = _sqlite_table(connection, spec, names, keys)
     if table is None:
         return _empty(spec, names)
     return contract_columns(spec, table, names)
@@ -92,11 +94,7 @@ def _kinds(spec: TableSpec) -> dict[str, str]:
 
 
 def _sqlite_table(
-    connection: Connection,
-    spec: TableSpec,
-    names: list[str],
-    keys: Sequence[str] | None,
-    clients: ClientRange | None,
+    connection: Connection, spec: TableSpec, names: list[str], keys: Sequence[str] | None
 ) -> pa.Table | None:
     """The rows read in the table's own order, then sorted by key in Arrow (bytewise, as
     SQLite's BINARY collation): an ``ORDER BY`` on a digest key (``row_key``) visits the
@@ -108,24 +106,26 @@ def _sqlite_table(
     key = _key(spec)
     read = names if key in names else [key, *names]
     few = keys if keys is not None and len(keys) < FETCH_ROWS else None
-    chunks = _sqlite_csv(connection, spec, read, few, clients)
-    table = _parsed(spec, read, chunks, SQLITE_CSV)
+    table = _parsed(spec, read, _sqlite_csv(connection, spec, read, few), SQLITE_CSV)
     if table is None:
         return None
     if keys is not None and few is None:
         table = table.filter(pc.is_in(table.column(key), value_set=pa.array(keys, pa.string())))
-    stored = table.column(key)
-    if keys is None and not pc.all(pc.less(stored[:-1], stored[1:])).as_py():
-        table = table.take(pc.sort_indices(table, [(key, "ascending")]))
+    if keys is None:
+        table = _bytewise(table, key)
     return table.select(names)
 
 
+def _bytewise(table: pa.Table, key: str) -> pa.Table:
+    """``table`` sorted by ``key`` bytewise (SQLite's BINARY collation) unless it is."""
+    stored = table.column(key)
+    if pc.all(pc.less(stored[:-1], stored[1:])).as_py():
+        return table
+    return table.take(pc.sort_indices(table, [(key, "ascending")]))
+
+
 def _sqlite_csv(
-    connection: Connection,
-    spec: TableSpec,
-    names: list[str],
-    keys: Sequence[str] | None,
-    clients: ClientRange | None = None,
+    connection: Connection, spec: TableSpec, names: list[str], keys: Sequence[str] | None
 ) -> Iterator[bytes]:
     """The rows as CSV lines written by SQLite's ``printf``, not a Python object per value.
 
@@ -136,39 +136,39 @@ def _sqlite_csv(
     The rows of ``keys`` come line by line (their JSON list is read once).
     """
     quote = connection.dialect.identifier_preparer.quote
-    kinds = _kinds(spec)
-    text = {"id", "text", "choice", "country", "json"}
-    formats = ",".join("%Q" if kinds[name] in text else "%s" for name in names)
-    values = ", ".join(_sqlite_value(f"t.{quote(name)}", kinds[name]) for name in names)
-    join, where, bounds = owner_filter(spec, clients, quote, "?")
-    line, table = f"printf('{formats}', {values})", f"{quote(spec.name)} AS t{join}"
+    line, table = _sqlite_line(connection, spec, names), quote(spec.name)
     raw = driver_connection(connection)
     factory, raw.text_factory = raw.text_factory, bytes  # no decoding, joined as bytes
     cursor = raw.cursor()
     try:
         if keys is None:
             lowest, highest = cursor.execute(
-                f"SELECT min(rowid), max(rowid) FROM {quote(spec.name)}"
+                f"SELECT min(rowid), max(rowid) FROM {table}"
             ).fetchone()
-            sql = (
-                f"SELECT group_concat({line}, char(10)) FROM {table}"
-                f" WHERE t.rowid BETWEEN ? AND ?{where}"
-            )
+            sql = f"SELECT group_concat({line}, char(10)) FROM {table} WHERE rowid BETWEEN ? AND ?"
             for start in range(lowest or 0, (highest or -1) + 1, FETCH_ROWS):
-                row = cursor.execute(sql, (start, start + FETCH_ROWS - 1, *bounds)).fetchone()
-                yield row[0] or b""
+                yield cursor.execute(sql, (start, start + FETCH_ROWS - 1)).fetchone()[0] or b""
         else:
             key = quote(_key(spec))
-            sql = (
-                f"SELECT {line} FROM {table}"
-                f" WHERE t.{key} IN (SELECT value FROM json_each(?)){where}"
-            )
-            cursor.execute(sql, (json.dumps(list(keys)), *bounds))
+            sql = f"SELECT {line} FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))"
+            cursor.execute(sql, (json.dumps(list(keys)),))
             while rows := cursor.fetchmany(FETCH_ROWS):
                 yield b"\n".join([row[0] for row in rows])
     finally:
         cursor.close()
         raw.text_factory = factory
+
+
+def _sqlite_line(
+    connection: Connection, spec: TableSpec, names: list[str], prefix: str = ""
+) -> str:
+    """The ``printf`` of one CSV line of ``names`` (columns of the table ``prefix`` names)."""
+    quote = connection.dialect.identifier_preparer.quote
+    kinds = _kinds(spec)
+    text = {"id", "text", "choice", "country", "json"}
+    formats = ",".join("%Q" if kinds[name] in text else "%s" for name in names)
+    values = ", ".join(_sqlite_value(f"{prefix}{quote(name)}", kinds[name]) for name in names)
+    return f"printf('{formats}', {values})"
 
 
 def _sqlite_value(column: str, kind: str) -> str:
@@ -178,26 +178,72 @@ def _sqlite_value(column: str, kind: str) -> str:
 
 
 def _postgres_csv(
-    connection: Connection,
-    spec: TableSpec,
-    names: list[str],
-    keys: Sequence[str] | None,
-    clients: ClientRange | None = None,
+    connection: Connection, spec: TableSpec, names: list[str], keys: Sequence[str] | None
 ) -> Iterator[bytes]:
     """The rows as CSV from ``COPY (SELECT ...) TO STDOUT``; ``keys`` go through a
-    temporary table (many of them: too many for one statement's parameters)."""
+    temporary table (a ``COPY`` query takes no parameters)."""
     quote = connection.dialect.identifier_preparer.quote
-    kinds = _kinds(spec)
     table, key = quote(spec.name), quote(_key(spec))
-    fields = ", ".join(_postgres_field(f"t.{quote(name)}", kinds[name]) for name in names)
-    join, where, bounds = owner_filter(spec, clients, quote, "%s")
-    source = f"{table} AS t{join} WHERE TRUE{where} ORDER BY t.{key}"
+    fields = _postgres_fields(connection, spec, names)
+    source = f"{table} AS t ORDER BY t.{key}"
     if keys is not None:  # compared by key: no order needed (a sort by collation is slow)
         stage_keys(connection, keys)
-        source = f"{table} AS t JOIN {KEYS_TABLE} AS k ON k.key = t.{key}{join} WHERE TRUE{where}"
+        source = f"{table} AS t JOIN {KEYS_TABLE} AS k ON k.key = t.{key}"
     sql = f"COPY (SELECT {fields} FROM {source}) TO STDOUT (FORMAT csv)"
+    yield from _postgres_copy(connection, sql)
+
+
+def _postgres_fields(connection: Connection, spec: TableSpec, names: list[str]) -> str:
+    """The ``SELECT`` list of ``names``, columns of the table ``t``, as the CSV holds them."""
+    quote = connection.dialect.identifier_preparer.quote
+    kinds = _kinds(spec)
+    return ", ".join(_postgres_field(f"t.{quote(name)}", kinds[name]) for name in names)
+
+
+def _part_table(
+    connection: Connection, spec: TableSpec, names: list[str], clients: ClientRange
+) -> pa.Table | None:
+    """The rows of one part of the ledger (:func:`ledger.client_ranges.part_sources`), in
+    the order of a whole read of the table."""
+    quote = connection.dialect.identifier_preparer.quote
+    key = _key(spec)
+    read = names if key in names else [key, *names]
+    if connection.dialect.name == "postgresql":
+        sources = part_sources(spec, clients, quote, "%s")
+        fields = _postgres_fields(connection, spec, read)
+        union = " UNION ALL ".join(f"SELECT {fields} FROM {source}" for source, _ in sources)
+        order = read.index(key) + 1  # the collation's order, as a whole read's ORDER BY
+        sql = f"COPY ({union} ORDER BY {order}) TO STDOUT (FORMAT csv)"
+        bounds = [bound for _, params in sources for bound in params]
+        table = _parsed(spec, read, _postgres_copy(connection, sql, bounds), POSTGRES_CSV)
+    else:
+        sources = part_sources(spec, clients, quote, "?")
+        line = _sqlite_line(connection, spec, read, "t.")
+        queries = [(f"SELECT group_concat({line}, char(10)) FROM {s}", p) for s, p in sources]
+        table = _parsed(spec, read, _sqlite_rows(connection, queries), SQLITE_CSV)
+        if table is not None:
+            table = _bytewise(table, key)
+    return None if table is None else table.select(names)
+
+
+def _sqlite_rows(connection: Connection, queries: list[tuple[str, list[str]]]) -> Iterator[bytes]:
+    """The one value of each query, as bytes (lines joined by ``group_concat``)."""
     raw = driver_connection(connection)
-    with raw.cursor() as cursor, cursor.copy(sql, bounds or None) as copy:
+    factory, raw.text_factory = raw.text_factory, bytes
+    cursor = raw.cursor()
+    try:
+        for sql, params in queries:
+            yield cursor.execute(sql, params).fetchone()[0] or b""
+    finally:
+        cursor.close()
+        raw.text_factory = factory
+
+
+def _postgres_copy(
+    connection: Connection, sql: str, params: list[str] | None = None
+) -> Iterator[bytes]:
+    """What ``COPY ... TO STDOUT`` writes, in one piece."""
+    with driver_connection(connection).cursor() as cursor, cursor.copy(sql, params or None) as copy:
         yield b"".join(bytes(block) for block in copy)
 
 

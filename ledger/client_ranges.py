@@ -46,32 +46,40 @@ def client_ranges(engine: Engine, parts: int) -> list[ClientRange]:
     return [ClientRange(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
 
 
-def owner_filter(
-    spec: TableSpec,
-    clients: ClientRange | None,
-    quote: Callable[[str], str],
-    placeholder: str,
-) -> tuple[str, str, list[str]]:
-    """What to add to a ``SELECT ... FROM <table> AS t`` so that it keeps the rows of
-    ``clients`` alone: a join (to find the client of the invoice a row names), a condition
-    starting ``AND``, and its parameters. Nothing to add when ``clients`` is None."""
-    if clients is None:
-        return "", "", []
+def part_sources(
+    spec: TableSpec, clients: ClientRange, quote: Callable[[str], str], placeholder: str
+) -> list[tuple[str, list[str]]]:
+    """Where the rows of ``spec``'s table that belong to ``clients`` are, as ``FROM``
+    clauses naming the table ``t`` (each with its parameters), to be read one after the
+    other: each is led by an index on a client id, so that every part reads its own rows
+    and not the whole table."""
+    table, invoices = quote(spec.name), quote("invoices")
+    client, invoice = quote("client_id"), quote("invoice_id")
     names = set(spec.column_names)
-    join = ""
-    own = f"t.{quote('client_id')}" if "client_id" in names else "NULL"
-    if "invoice_id" in names and spec.name != "invoices":
-        invoice = quote("invoice_id")
-        join = f" LEFT JOIN {quote('invoices')} AS i ON i.{invoice} = t.{invoice}"
-        owner = f"COALESCE(i.{quote('client_id')}, {own})"
-    else:
-        owner = own
-    conditions, bounds = [], []
-    if clients.low is not None:
-        conditions.append(f"{owner} >= {placeholder}")
-        bounds.append(clients.low)
-    if clients.high is not None:
-        below = f"{owner} < {placeholder}"
-        conditions.append(below if clients.low is not None else f"({below} OR {owner} IS NULL)")
-        bounds.append(clients.high)
-    return join, "".join(f" AND {c}" for c in conditions), bounds
+
+    def within(column: str) -> tuple[str, list[str]]:
+        low = [] if clients.low is None else [f"{column} >= {placeholder}"]
+        high = [] if clients.high is None else [f"{column} < {placeholder}"]
+        if clients.low is None and high:
+            high = [f"({high[0]} OR {column} IS NULL)"]
+        bounds = [b for b in (clients.low, clients.high) if b is not None]
+        return " AND ".join([*low, *high]) or "1 = 1", bounds
+
+    if "invoice_id" not in names or spec.name == "invoices":
+        if "client_id" not in names:  # a row of no client: the first part's
+            return [(f"{table} AS t", [])] if clients.low is None else []
+        where, bounds = within(f"t.{client}")
+        return [(f"{table} AS t WHERE {where}", bounds)]
+    where, bounds = within(f"i.{client}")
+    sources = [
+        (f"{invoices} AS i JOIN {table} AS t ON t.{invoice} = i.{invoice} WHERE {where}", bounds)
+    ]
+    column = TABLE_OBJECTS[spec.name].c.invoice_id
+    if column.foreign_keys and not column.nullable:
+        return sources  # every row names a stored invoice
+    unknown = f"NOT EXISTS (SELECT 1 FROM {invoices} AS n WHERE n.{invoice} = t.{invoice})"
+    alone = f"t.{invoice} IS NULL" if column.foreign_keys else f"(t.{invoice} IS NULL OR {unknown})"
+    if "client_id" not in names:
+        return [*sources, (f"{table} AS t WHERE {alone}", [])] if clients.low is None else sources
+    where, bounds = within(f"t.{client}")
+    return [*sources, (f"{table} AS t WHERE {where} AND {alone}", bounds)]
