@@ -1,25 +1,27 @@
 """Benchmark the pandas and the Dask engines side by side on large simulated ledgers.
 
-Run: ``.venv/bin/python bench/scale.py --invoices 1000000`` (and ``--invoices 10000000``
-where the machine has the memory: a 10M ledger, held by the client and scattered to the
-workers, needs some 3 copies of itself). For each size (``--invoices`` and a tenth of it,
-or the ``--sizes`` given), a simulated ledger (20,000 clients over 24 months per million
-invoices; the simulation is not timed) is pickled, then in fresh processes:
+Run: ``.venv/bin/python bench/scale.py --invoices 1000000`` (and ``--invoices 10000000``).
+For each size (``--invoices`` and a tenth of it, or the ``--sizes`` given), a simulated
+ledger (20,000 clients over 24 months per million invoices) is saved into a SQLite file
+(neither timed), then in fresh processes, each starting from that database as
+``encours features --out`` does:
 
-- pandas: ``encours features --out`` of the pandas engine
-  (``serving.services.batch.write_features``): every invoice's features at its issue date,
-  written to one Parquet file, in one process (time, CPU time, peak resident memory);
+- pandas: ``load_ledger``, then every invoice's features at its issue date
+  (``serving.services.batch.write_features``) written to one Parquet file, in one
+  process (time, the read's share, CPU time, peak resident memory);
 - Dask: the same with ``--engine dask`` on a ``LocalCluster`` of ``--workers``
-  single-threaded worker processes: the split, the scatter, the population, the features
-  and the writing of one file per part by the workers, all timed (CPU time of the client
-  and the workers; peak resident memory of each).
+  single-threaded worker processes: the workers read the ledger part by part, each part
+  the rows of a range of clients (``ledger.client_ranges``), then build the population,
+  the features and write one file per part, all timed (CPU time of the client and the
+  workers; peak resident memory of each). No process holds the whole ledger.
 
 Both files are read back and compared (every column, to the last bit); ``--engines dask``
 runs the Dask path alone (at 10M the pandas path's one process is killed for memory). How
 time grows with the ledger is the exponent of time ~ invoices^k between the two largest
-sizes. Target at 1M on 2 cores: Dask at most 1.5x the pandas path. The last line is
-machine-readable: ``pandas_s=<float> dask_s=<float> ratio=<float> peak_mb=<float>`` (the
-largest size; peak_mb the largest process measured).
+sizes. Target at 1M on 2 cores: Dask at most 1.5x the pandas path; 10M through Dask within
+the machine's memory. The last line is machine-readable:
+``pandas_s=<float> dask_s=<float> ratio=<float> peak_mb=<float>`` (the largest size;
+peak_mb the largest process measured).
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ import argparse
 import importlib
 import math
 import multiprocessing
-import pickle
 import resource
 import sys
 import tempfile
@@ -36,6 +37,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Run as a script, this file's folder heads sys.path and its name shadows nothing here,
 # but keep the project's packages first, as the other benchmarks do.
@@ -49,11 +51,12 @@ TARGET_RATIO = 1.5
 
 @dataclass
 class Run:
-    """What one engine measured."""
+    """What one engine measured (``read_seconds``: the whole ledger's read, pandas only)."""
 
     seconds: float
     cpu_seconds: float
     peak_mb: dict[str, float]
+    read_seconds: float | None = None
 
 
 def peak_mb() -> float:
@@ -77,31 +80,29 @@ def digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def load(path: str) -> object:
-    with open(path, "rb") as file:
-        return pickle.load(file)
-
-
-def run_pandas(path: str, out: str) -> Run:
-    """In a fresh process: ``encours features --out`` by the pandas engine (every invoice at
-    its issue date, written to one Parquet file)."""
+def run_pandas(url: str, out: str) -> Run:
+    """In a fresh process: ``encours features --out`` by the pandas engine (the ledger
+    read whole, every invoice at its issue date, written to one Parquet file)."""
+    from ledger.storage import load_ledger, make_engine
     from serving.services.batch import write_features
 
     importlib.import_module("pyarrow.parquet")  # the engine's imports before the clock
-    ledger = load(path)
+    engine = make_engine(url)
     cpu, started = time.process_time(), time.perf_counter()
-    write_features(ledger, None, Path(out))  # type: ignore[arg-type]
+    ledger = load_ledger(engine)
+    read = time.perf_counter() - started
+    write_features(ledger, None, Path(out))
     seconds = time.perf_counter() - started
-    return Run(seconds, time.process_time() - cpu, {"process": peak_mb()})
+    return Run(seconds, time.process_time() - cpu, {"process": peak_mb()}, read)
 
 
-def run_dask(path: str, workers: int, out: str) -> Run:
+def run_dask(url: str, workers: int, out: str) -> Run:
     """In a fresh process: the same on a LocalCluster of ``workers`` processes, the workers
-    writing the parts (split, scatter, population, features, writing all timed)."""
+    reading the parts and writing them (reads, population, features, writing all timed)."""
     from serving.services.batch import write_features
     from training.cluster import dask_client
+    from training.cluster_features import StoredLedger
 
-    ledger = load(path)
     with dask_client(None, workers=workers) as client:
         # The workers' imports done before the clock starts, as the pandas child's are.
         for module in ("serving.services.batch", "dask.dataframe", "pyarrow.parquet"):
@@ -109,7 +110,7 @@ def run_dask(path: str, workers: int, out: str) -> Run:
             client.run(importlib.import_module, module)
         workers_cpu = client.run(time.process_time)
         cpu, started = time.process_time(), time.perf_counter()
-        write_features(ledger, None, Path(out), client)  # type: ignore[arg-type]
+        write_features(StoredLedger(url), None, Path(out), client)
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu
         cpu += sum(t - workers_cpu[w] for w, t in client.run(time.process_time).items())
@@ -120,23 +121,33 @@ def run_dask(path: str, workers: int, out: str) -> Run:
     return Run(seconds, cpu, peaks)
 
 
-def in_child(function: object, *args: object) -> Run:
+def in_child(function: Any, *args: object) -> Any:
     """``function(*args)`` in a spawned process (its own peak memory)."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        return pool.submit(function, *args).result()  # type: ignore[arg-type]
+        return pool.submit(function, *args).result()
 
 
-def simulated(invoices: int, seed: int, folder: Path) -> tuple[str, int]:
-    """A pickled simulated ledger of about ``invoices`` invoices, and its invoice count."""
+def simulated(invoices: int, seed: int, folder: str) -> tuple[str, int]:
+    """In a fresh process: a simulated ledger of about ``invoices`` invoices saved into a
+    SQLite file in ``folder``; its URL and invoice count. Saved a tenth of the clients at a
+    time (the clients first), so that the save holds no more than the simulation."""
+    from features.partitions import split_by_client
+    from ledger.contract import Ledger
+    from ledger.storage import make_engine, migrate, save_ledger
     from simulator import SimulationConfig, simulate
 
     clients = max(1, round(CLIENTS_PER_MILLION * invoices / 1_000_000))
     ledger = simulate(SimulationConfig(n_clients=clients, n_months=MONTHS, seed=seed)).ledger
-    path = folder / f"ledger-{invoices}.pickle"
-    with path.open("wb") as file:
-        pickle.dump(ledger, file, protocol=pickle.HIGHEST_PROTOCOL)
-    return str(path), len(ledger.invoices)
+    count = len(ledger.invoices)
+    url = f"sqlite:///{folder}/ledger-{invoices}.db"
+    engine = make_engine(url)
+    migrate(engine)
+    save_ledger(engine, Ledger(clients=ledger.clients))
+    for part in split_by_client(ledger, 10):
+        save_ledger(engine, Ledger(**(part.tables() | {"clients": ledger.clients.iloc[:0]})))
+    engine.dispose()
+    return url, count
 
 
 def exponent(small: tuple[int, float], large: tuple[int, float]) -> float:
@@ -169,10 +180,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             started = time.perf_counter()
-            path, n = simulated(size, args.seed, Path(tmp))
-            print(f"{n:,} invoices simulated in {time.perf_counter() - started:.0f} s", flush=True)
-            last = measured(args.engines, path, args.workers, Path(tmp) / f"x-{size}")
-            Path(path).unlink()
+            url, n = in_child(simulated, size, args.seed, tmp)
+            print(
+                f"{n:,} invoices simulated and saved in {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
+            last = measured(args.engines, url, args.workers, Path(tmp) / f"x-{size}")
+            Path(url.removeprefix("sqlite:///")).unlink()
             for engine, run in last.items():
                 points[engine].append((n, run.seconds))
     if len(sizes) > 1:
@@ -188,20 +202,21 @@ def main() -> None:
 ENGINES = ("pandas", "dask")
 
 
-def measured(engines: list[str], path: str, workers: int, stem: Path) -> dict[str, Run]:
-    """Each of ``engines`` run in a fresh process on the pickled ledger at ``path``, its
-    figures printed; both outputs compared when both ran."""
+def measured(engines: list[str], url: str, workers: int, stem: Path) -> dict[str, Run]:
+    """Each of ``engines`` run in a fresh process on the ledger in the database at ``url``,
+    its figures printed; both outputs compared when both ran."""
     runs, outputs = {}, {}
     for engine in engines:
         outputs[engine] = stem.with_name(f"{stem.name}-{engine}.parquet")
         if engine == "pandas":
-            runs[engine] = in_child(run_pandas, path, str(outputs[engine]))
+            runs[engine] = in_child(run_pandas, url, str(outputs[engine]))
         else:
-            runs[engine] = in_child(run_dask, path, workers, str(outputs[engine]))
+            runs[engine] = in_child(run_dask, url, workers, str(outputs[engine]))
         run = runs[engine]
         peaks = ", ".join(f"{k} {v:,.0f} MB" for k, v in run.peak_mb.items())
+        read = "" if run.read_seconds is None else f" (read {run.read_seconds:.2f} s)"
         print(
-            f"  {engine:<6} {run.seconds:7.2f} s  cpu {run.cpu_seconds:6.2f} s  peak {peaks}",
+            f"  {engine:<6} {run.seconds:7.2f} s{read}  cpu {run.cpu_seconds:6.2f} s  peak {peaks}",
             flush=True,
         )
     if len(runs) == len(ENGINES):
