@@ -79,25 +79,27 @@ def stored_ledger(engine: Any) -> Any:
     return with_database(read)
 
 
-def ledger_for_models(for_workers: bool = False) -> Any:
+def ledger_for_models(for_workers: bool = False, remote: bool = False) -> Any:
     """The stored ledger, refused when empty, with MLflow pointed at the settings' store;
-    with ``for_workers``, as :func:`ledger_for_workers` gives it.
+    with ``for_workers``, as :func:`ledger_for_workers` gives it (to a ``remote`` cluster).
 
     What every command that loads or trains a model starts from.
     """
     from training.tracking import use_store
 
     settings = get_settings()
-    ledger = ledger_for_workers() if for_workers else ledger_with_invoices()
+    ledger = ledger_for_workers(remote) if for_workers else ledger_with_invoices()
     use_store(settings.tracking_uri, settings.artifacts_uri)
     return ledger
 
 
-def ledger_for_workers() -> Any:
+def ledger_for_workers(remote: bool = False) -> Any:
     """What the Dask engine computes from: the ledger left in its database, each worker
     reading its own clients there (:class:`~training.cluster_features.StoredLedger`), a
-    SQLite file named by its absolute path; the ledger read here when the database is a
-    SQLite in memory, which no other process sees. Refused when it has no invoices."""
+    SQLite file named by its absolute path. The ledger read here instead (its parts then
+    sent to the workers) when no worker could reach the database: a SQLite in memory, or,
+    for the ``remote`` cluster of ``--scheduler``, a SQLite file or a server on this
+    machine (``localhost``). Refused when it has no invoices."""
     from sqlalchemy import make_url
 
     from ledger.driver import sqlite_file
@@ -105,11 +107,11 @@ def ledger_for_workers() -> Any:
     from training.cluster_features import StoredLedger
 
     url = make_url(get_settings().database_url)
-    if url.get_backend_name() == "sqlite":
-        if not sqlite_file(url):
-            return ledger_with_invoices()
-        if not str(url.database).startswith("file:"):
-            url = url.set(database=str(Path(str(url.database)).resolve()))
+    sqlite = url.get_backend_name() == "sqlite"
+    if (sqlite and not sqlite_file(url)) or (remote and (sqlite or _local_host(url.host))):
+        return ledger_with_invoices()
+    if sqlite and not str(url.database).startswith("file:"):
+        url = url.set(database=str(Path(str(url.database)).resolve()))
     engine = open_engine()
 
     def invoices() -> int:
@@ -122,6 +124,11 @@ def ledger_for_workers() -> Any:
     finally:
         engine.dispose()
     return StoredLedger(url.render_as_string(hide_password=False))
+
+
+def _local_host(host: str | None) -> bool:
+    """Whether ``host`` is this machine (a Unix socket when None)."""
+    return host in (None, "", "localhost", "127.0.0.1", "::1")
 
 
 def ledger_with_invoices() -> Any:

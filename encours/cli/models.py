@@ -93,7 +93,11 @@ def _write_features(
     with ExitStack() as stack:
         client = stack.enter_context(cluster(scheduler)) if engine is Engine.dask else None
         # No model: MLflow's store is left alone.
-        source = ledger_for_workers() if client is not None else ledger_with_invoices()
+        source = (
+            ledger_for_workers(remote=scheduler is not None)
+            if client is not None
+            else ledger_with_invoices()
+        )
         with errors.status("computing the features", spinner="dots"):
             written = write_features(source, day, out, client)
     print_written(written, as_json)

@@ -54,7 +54,7 @@ def score(
     day = (as_of or dt.datetime.now()).date()
     with ExitStack() as stack, service_errors():
         client = stack.enter_context(cluster(scheduler)) if engine is Engine.dask else None
-        source = ledger_for_models(for_workers=client is not None)
+        source = ledger_for_models(client is not None, remote=scheduler is not None)
         with errors.status("loading the models", spinner="dots"), quiet_mlflow():
             models = load_champions(settings, (LATE_MODEL, TIME_MODEL))
         with errors.status("scoring the open invoices", spinner="dots"):

@@ -9,14 +9,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from encours.cli import app
+from encours.cli.database import ledger_for_workers
 from encours.settings import get_settings
+from ledger.contract import Ledger
 from ledger.storage import make_engine, migrate, save_ledger
 from serving.champions import ModelSet
 from serving.scoring import LoadedModel
 from simulator import SimulationConfig, simulate
+from training.cluster_features import StoredLedger
 from training.dataset import ledger_end, out_of_time_split
 from training.models import LATE_MODEL, TIME_MODEL, fit_models
 
@@ -133,3 +137,43 @@ def test_scheduler_goes_with_the_dask_engine(saved: str, tmp_path: Path) -> None
 
     assert result.exit_code == 2
     assert "--scheduler needs --engine dask" in result.output
+
+
+@pytest.mark.parametrize(
+    ("relative", "remote", "read_by_workers"),
+    [(False, False, True), (True, False, True), (False, True, False)],
+    ids=["local", "relative-path", "remote-scheduler"],
+)
+def test_the_workers_read_the_database_when_they_can_reach_it(
+    saved: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    relative: bool,
+    remote: bool,
+    read_by_workers: bool,
+) -> None:
+    """A SQLite file is read by local workers, by its absolute path; a remote cluster's
+    workers cannot see it: the command reads it and sends the parts."""
+    if relative:
+        path = Path(saved.removeprefix("sqlite:///"))
+        monkeypatch.chdir(path.parent)
+        monkeypatch.setenv("ENCOURS_DATABASE_URL", f"sqlite:///{path.name}")
+        get_settings.cache_clear()
+
+    source = ledger_for_workers(remote=remote)
+
+    if read_by_workers:
+        assert isinstance(source, StoredLedger)
+        assert source.url == saved  # absolute
+    else:
+        assert isinstance(source, Ledger) and len(source.invoices) > 0
+
+
+def test_an_in_memory_database_is_read_by_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENCOURS_DATABASE_URL", "sqlite://")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(typer.Exit):  # no worker sees it: read here, and it is empty
+            ledger_for_workers()
+    finally:
+        get_settings.cache_clear()

@@ -154,10 +154,19 @@ def test_load_gives_the_frames_of_the_row_by_row_read(engine: Engine) -> None:
     assert loaded.clients["credit_limit_cents"].max() == 999_999_999_999_99
 
 
-def test_save_stores_what_sqlalchemy_stored_and_finds_it_unchanged(engine: Engine) -> None:
+@pytest.mark.parametrize(
+    ("key_id", "zone"),
+    [(None, dt.UTC), (7, dt.timezone(dt.timedelta(hours=1)))],
+    ids=["no-key-utc", "key-paris-winter"],
+)
+def test_save_stores_what_sqlalchemy_stored_and_finds_it_unchanged(
+    engine: Engine, key_id: int | None, zone: dt.tzinfo
+) -> None:
+    """A first save (PostgreSQL: copied straight into the tables) and a save over stored
+    rows store what SQLAlchemy stores, the writer's stamp included."""
     ledger = awkward_ledger()
-    at = dt.datetime(2025, 3, 4, 5, 6, 7, 891_011, tzinfo=dt.UTC)
-    writer = Writer(key_id=None, role="admin", method="POST", route="/v1/actions", at=at)
+    at = dt.datetime(2025, 3, 4, 5, 6, 7, 891_011, tzinfo=zone)
+    writer = Writer(key_id=key_id, role="admin", method="POST", route="/v1/actions", at=at)
     with engine.begin() as connection:
         save_row_by_row(connection, ledger, writer.stamp)
     by_sqlalchemy = stored_rows(engine)
