@@ -217,7 +217,7 @@ def _part_table(
         bounds = [bound for _, params in sources for bound in params]
         table = _parsed(spec, read, _postgres_copy(connection, sql, bounds), POSTGRES_CSV)
     else:
-        sources = part_sources(spec, clients, quote, "?")
+        sources = part_sources(spec, clients, quote, "?", scan=True)
         line = _sqlite_line(connection, spec, read, "t.")
         queries = [(f"SELECT group_concat({line}, char(10)) FROM {s}", p) for s, p in sources]
         table = _parsed(spec, read, _sqlite_rows(connection, queries), SQLITE_CSV)

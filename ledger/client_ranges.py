@@ -46,40 +46,82 @@ def client_ranges(engine: Engine, parts: int) -> list[ClientRange]:
     return [ClientRange(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
 
 
+PART_INVOICES = "encours_part_invoices"
+"""SQLite's temporary table of the ids of one part's invoices (:func:`part_invoices`)."""
+
+
+def _within(column: str, clients: ClientRange, placeholder: str) -> tuple[str, list[str]]:
+    """The condition that ``column`` holds a client of ``clients``, and its parameters."""
+    low = [] if clients.low is None else [f"{column} >= {placeholder}"]
+    high = [] if clients.high is None else [f"{column} < {placeholder}"]
+    if clients.low is None and high:
+        high = [f"({high[0]} OR {column} IS NULL)"]
+    bounds = [b for b in (clients.low, clients.high) if b is not None]
+    return " AND ".join([*low, *high]) or "1 = 1", bounds
+
+
+def part_invoices(clients: ClientRange, quote: Callable[[str], str]) -> list[tuple[str, list[str]]]:
+    """The statements that put the ids of the invoices of ``clients`` in SQLite's temporary
+    table :data:`PART_INVOICES` (emptied first): what a scan of a table naming invoices
+    looks each row up in (:func:`part_sources` with ``scan``)."""
+    where, bounds = _within(f"t.{quote('client_id')}", clients, "?")
+    return [
+        (
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {PART_INVOICES} "
+            "(invoice_id TEXT PRIMARY KEY) WITHOUT ROWID",
+            [],
+        ),
+        (f"DELETE FROM {PART_INVOICES}", []),
+        (
+            f"INSERT INTO {PART_INVOICES} SELECT t.{quote('invoice_id')} "
+            f"FROM {quote('invoices')} AS t NOT INDEXED WHERE {where}",
+            bounds,
+        ),
+    ]
+
+
 def part_sources(
-    spec: TableSpec, clients: ClientRange, quote: Callable[[str], str], placeholder: str
+    spec: TableSpec,
+    clients: ClientRange,
+    quote: Callable[[str], str],
+    placeholder: str,
+    scan: bool = False,
 ) -> list[tuple[str, list[str]]]:
     """Where the rows of ``spec``'s table that belong to ``clients`` are, as ``FROM``
     clauses naming the table ``t`` (each with its parameters), to be read one after the
-    other: each is led by an index on a client id, so that every part reads its own rows
-    and not the whole table."""
+    other.
+
+    By default each is led by an index on a client id (PostgreSQL's planner joins as it
+    sees fit). With ``scan`` (SQLite), one pass over the whole table in its own order
+    instead, a row naming an invoice looked up in :data:`PART_INVOICES`
+    (:func:`part_invoices` first): fetching rows one by one through an index cost SQLite
+    8-18 µs a row, against 3-4 µs for the whole table read in order.
+    """
     table, invoices = quote(spec.name), quote("invoices")
     client, invoice = quote("client_id"), quote("invoice_id")
     names = set(spec.column_names)
-
-    def within(column: str) -> tuple[str, list[str]]:
-        low = [] if clients.low is None else [f"{column} >= {placeholder}"]
-        high = [] if clients.high is None else [f"{column} < {placeholder}"]
-        if clients.low is None and high:
-            high = [f"({high[0]} OR {column} IS NULL)"]
-        bounds = [b for b in (clients.low, clients.high) if b is not None]
-        return " AND ".join([*low, *high]) or "1 = 1", bounds
-
+    scanned = f"{table} AS t NOT INDEXED" if scan else f"{table} AS t"
     if "invoice_id" not in names or spec.name == "invoices":
         if "client_id" not in names:  # a row of no client: the first part's
-            return [(f"{table} AS t", [])] if clients.low is None else []
-        where, bounds = within(f"t.{client}")
-        return [(f"{table} AS t WHERE {where}", bounds)]
-    where, bounds = within(f"i.{client}")
+            return [(scanned, [])] if clients.low is None else []
+        where, bounds = _within(f"t.{client}", clients, placeholder)
+        return [(f"{scanned} WHERE {where}", bounds)]
+    column = TABLE_OBJECTS[spec.name].c.invoice_id
+    unknown = f"NOT EXISTS (SELECT 1 FROM {invoices} AS n WHERE n.{invoice} = t.{invoice})"
+    alone = f"t.{invoice} IS NULL" if column.foreign_keys else f"(t.{invoice} IS NULL OR {unknown})"
+    own, own_bounds = _within(f"t.{client}", clients, placeholder)
+    if "client_id" not in names:  # a row of no client: the first part's
+        own, own_bounds = ("1 = 1" if clients.low is None else "1 = 0"), []
+    named_only = bool(column.foreign_keys) and not column.nullable  # every row names one
+    if scan:
+        mine = f"t.{invoice} IN {PART_INVOICES}"
+        if named_only:
+            return [(f"{scanned} WHERE {mine}", [])]
+        return [(f"{scanned} WHERE {mine} OR ({own} AND {alone})", own_bounds)]
+    where, bounds = _within(f"i.{client}", clients, placeholder)
     sources = [
         (f"{invoices} AS i JOIN {table} AS t ON t.{invoice} = i.{invoice} WHERE {where}", bounds)
     ]
-    column = TABLE_OBJECTS[spec.name].c.invoice_id
-    if column.foreign_keys and not column.nullable:
-        return sources  # every row names a stored invoice
-    unknown = f"NOT EXISTS (SELECT 1 FROM {invoices} AS n WHERE n.{invoice} = t.{invoice})"
-    alone = f"t.{invoice} IS NULL" if column.foreign_keys else f"(t.{invoice} IS NULL OR {unknown})"
-    if "client_id" not in names:
-        return [*sources, (f"{table} AS t WHERE {alone}", [])] if clients.low is None else sources
-    where, bounds = within(f"t.{client}")
-    return [*sources, (f"{table} AS t WHERE {where} AND {alone}", bounds)]
+    if named_only:
+        return sources
+    return [*sources, (f"{table} AS t WHERE {own} AND {alone}", own_bounds)]

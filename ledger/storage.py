@@ -26,7 +26,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from ledger.audit import Writer
 from ledger.bulk_reads import read_table
 from ledger.bulk_writes import TableChanges, apply_write, planned_write, staging_started
-from ledger.client_ranges import ClientRange
+from ledger.client_ranges import ClientRange, part_invoices
 from ledger.contract import TABLES, Ledger, TableSpec
 from ledger.driver import sqlite_file
 from ledger.schema import TABLE_OBJECTS
@@ -322,6 +322,10 @@ def load_ledger_part(engine: Engine, clients: ClientRange | None) -> tuple[Ledge
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN")
         version = ledger_version(connection) if clients is not None else 0
+        if clients is not None and connection.dialect.name == "sqlite":
+            quote = connection.dialect.identifier_preparer.quote
+            for sql, bounds in part_invoices(clients, quote):
+                connection.exec_driver_sql(sql, tuple(bounds))
         frames = {name: _read_table(connection, spec, clients) for name, spec in TABLES.items()}
     return Ledger(**frames), version
 

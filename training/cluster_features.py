@@ -80,13 +80,21 @@ def ledger_parts(
     return scattered_parts(client, source, parts)
 
 
-def _read_part(url: str, clients: ClientRange) -> tuple[Ledger, int]:
-    """One part of the ledger at ``url`` and the version it saw (run by a worker)."""
+READS_PER_THREAD = 2
+"""A stored ledger is read in at most this many ranges of clients per worker thread, each
+then split into parts where it is read: a part read apart from the others costs a pass
+over each large table (SQLite), so their count must not grow with the ledger."""
+
+
+def _read_split(url: str, clients: ClientRange, pieces: int) -> tuple[list[Ledger], int]:
+    """The rows of ``clients`` in the ledger at ``url`` split into ``pieces`` parts by
+    client, and the version they saw (run by a worker)."""
     engine = make_engine(url)
     try:
-        return load_ledger_part(engine, clients)
+        ledger, version = load_ledger_part(engine, clients)
     finally:
         engine.dispose()
+    return (split_by_client(ledger, pieces) if pieces > 1 else [ledger]), version
 
 
 def read_parts(
@@ -95,22 +103,25 @@ def read_parts(
     """The parts of ``stored`` read by the workers, and its population put together from
     theirs (futures).
 
-    Each part is read in a snapshot of its own: when the parts saw different versions of
-    the ledger (an import committed meanwhile), they are read again.
+    The workers read ranges of clients (:data:`READS_PER_THREAD` per thread at most) and
+    split each into parts. Each range is read in a snapshot of its own: when they saw
+    different versions of the ledger (an import committed meanwhile), all are read again.
 
     Raises:
         LedgerChanged: the versions still differed after :data:`READ_TRIES` reads.
     """
     engine = make_engine(stored.url)
     try:
-        invoices = table_counts(engine)["invoices"]
-        ranges = client_ranges(engine, parts or part_count(client, invoices))
+        wanted = parts or part_count(client, table_counts(engine)["invoices"])
+        ranges = client_ranges(engine, min(wanted, READS_PER_THREAD * worker_threads(client)))
     finally:
         engine.dispose()
+    pieces = -(-wanted // len(ranges))
     for _ in range(READ_TRIES):
-        reads = [client.submit(_read_part, stored.url, r, pure=False) for r in ranges]
+        reads = [client.submit(_read_split, stored.url, r, pieces, pure=False) for r in ranges]
         if len(set(client.gather(client.map(itemgetter(1), reads)))) == 1:
-            ledgers = client.map(itemgetter(0), reads)
+            splits = client.map(itemgetter(0), reads)
+            ledgers = [client.submit(itemgetter(i), s) for s in splits for i in range(pieces)]
             population = client.submit(combined_population, client.map(population_part, ledgers))
             return ledgers, population
         client.cancel(reads)

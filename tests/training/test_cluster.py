@@ -3,6 +3,7 @@ the last bit, and a scheduler that does not answer told in one line."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,7 +17,6 @@ from features.partitions import ID_COLUMNS, ledger_features
 from ledger.client_ranges import ClientRange
 from ledger.contract import Ledger
 from ledger.storage import load_ledger, make_engine, migrate, save_ledger
-from ledger.versions import bump_version
 from simulator import SimulationConfig, simulate
 from training.cluster import SchedulerUnreachable, dask_client
 from training.cluster_features import (
@@ -87,17 +87,19 @@ def test_a_scheduler_that_does_not_answer_is_told(address: str) -> None:
 def reading_during_imports(
     monkeypatch: pytest.MonkeyPatch, bumped: Callable[[int], bool]
 ) -> list[int]:
-    """Part reads that commit an import first when ``bumped(n)`` (n: the read's number,
-    from 1); the reads made, listed."""
+    """Part reads of which the ``n``-th (from 1) sees a later ledger version when
+    ``bumped(n)``, as after an import committed meanwhile; the reads made, listed. (A real
+    import between concurrent reads could land before or after either's snapshot.)"""
     reads: list[int] = []
+    numbers = itertools.count(1)  # next() is atomic: the reads run in two threads
     read = cluster_features_module.load_ledger_part
 
     def read_during_imports(engine: Engine, clients: ClientRange) -> tuple[Ledger, int]:
-        reads.append(len(reads) + 1)
-        if bumped(reads[-1]):
-            with engine.begin() as connection:
-                bump_version(connection, None)
-        return read(engine, clients)
+        n = next(numbers)
+        reads.append(n)
+        later = bumped(n)
+        ledger, version = read(engine, clients)
+        return ledger, version + later
 
     monkeypatch.setattr(cluster_features_module, "load_ledger_part", read_during_imports)
     return reads
