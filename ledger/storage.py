@@ -8,7 +8,7 @@ bulk of the rows goes through the driver in columns (:mod:`ledger.bulk_writes`,
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -312,10 +312,13 @@ def _read_tables(connections: list[Connection]) -> dict[str, pd.DataFrame]:
     return {name: frames[name] for name in TABLES}
 
 
-def load_ledger_part(engine: Engine, clients: ClientRange | None) -> tuple[Ledger, int]:
+def load_ledger_part(
+    engine: Engine, clients: ClientRange | None, tables: Collection[str] | None = None
+) -> tuple[Ledger, int]:
     """The rows of the clients in ``clients`` (None: all of them) as one snapshot, as
     :func:`load_ledger` reads it, and the ledger's version in that snapshot (the parts of a
-    ledger read apart are one ledger when they saw the same version)."""
+    ledger read apart are one ledger when they saw the same version); only the ``tables``
+    named when given (the others empty)."""
     if engine.dialect.name == "postgresql":
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with engine.connect() as connection:
@@ -326,7 +329,11 @@ def load_ledger_part(engine: Engine, clients: ClientRange | None) -> tuple[Ledge
             quote = connection.dialect.identifier_preparer.quote
             for sql, bounds in part_invoices(clients, quote):
                 connection.exec_driver_sql(sql, tuple(bounds))
-        frames = {name: _read_table(connection, spec, clients) for name, spec in TABLES.items()}
+        frames = {
+            name: _read_table(connection, spec, clients)
+            for name, spec in TABLES.items()
+            if tables is None or name in tables
+        }
     return Ledger(**frames), version
 
 

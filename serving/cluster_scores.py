@@ -12,7 +12,7 @@ import pandas as pd
 from ledger.contract import Ledger
 from serving.batch_scores import part_scores
 from serving.scoring import LoadedModel
-from training.cluster_features import StoredLedger, ledger_parts, write_parquet
+from training.cluster_features import StoredLedger, ledger_parts, write_parquet, write_stored
 
 
 def scores_futures(
@@ -59,5 +59,11 @@ def write_cluster_scores(
     as_of: pd.Timestamp,
     path: Path,
 ) -> None:
-    """The scores of every part written by the workers to the Parquet dataset ``path``."""
+    """The scores of every part written by the workers to the Parquet dataset ``path``
+    (a stored ledger's parts read by the workers and dropped once written)."""
+    if isinstance(source, StoredLedger):
+        served = client.scatter([late, time] if time is not None else [late], broadcast=True)
+        models = {"late": served[0], "time": served[1] if time is not None else None}
+        write_stored(client, source, path, part_scores, as_of=as_of, **models)
+        return
     write_parquet(client, scores_futures(client, source, late, time, as_of), path)

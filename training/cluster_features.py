@@ -17,6 +17,8 @@ The parts come from one of two places:
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -26,7 +28,13 @@ import pandas as pd
 
 from features.partitions import ID_COLUMNS, ledger_features, split_by_client
 from features.pipeline import SPECS
-from features.population import Population, combined_population, population_of, population_part
+from features.population import (
+    Population,
+    PopulationPart,
+    combined_population,
+    population_of,
+    population_part,
+)
 from features.registry import FeatureSpec
 from features.user import user_specs
 from ledger.client_ranges import ClientRange, client_ranges
@@ -100,8 +108,9 @@ def _read_split(url: str, clients: ClientRange, pieces: int) -> tuple[list[Ledge
 def read_parts(
     client: Any, stored: StoredLedger, parts: int | None = None
 ) -> tuple[list[Any], Any]:
-    """The parts of ``stored`` read by the workers, and its population put together from
-    theirs (futures).
+    """The parts of ``stored`` read by the workers and kept there, and its population put
+    together from theirs (futures): what a computation gathered here starts from (one
+    that writes its parts needs not keep them: :func:`write_stored`).
 
     The workers read ranges of clients (:data:`READS_PER_THREAD` per thread at most) and
     split each into parts. Each range is read in a snapshot of its own: when they saw
@@ -110,13 +119,7 @@ def read_parts(
     Raises:
         LedgerChanged: the versions still differed after :data:`READ_TRIES` reads.
     """
-    engine = make_engine(stored.url)
-    try:
-        wanted = parts or part_count(client, table_counts(engine)["invoices"])
-        ranges = client_ranges(engine, min(wanted, READS_PER_THREAD * worker_threads(client)))
-    finally:
-        engine.dispose()
-    pieces = -(-wanted // len(ranges))
+    ranges, pieces = _read_plan(client, stored, parts)
     for _ in range(READ_TRIES):
         reads = [client.submit(_read_split, stored.url, r, pieces, pure=False) for r in ranges]
         if len(set(client.gather(client.map(itemgetter(1), reads)))) == 1:
@@ -126,6 +129,120 @@ def read_parts(
             return ledgers, population
         client.cancel(reads)
     raise LedgerChanged(READ_TRIES)
+
+
+def write_stored(
+    client: Any,
+    stored: StoredLedger,
+    path: Path,
+    function: Callable[..., pd.DataFrame],
+    parts: int | None = None,
+    **options: Any,
+) -> None:
+    """``function(part, population=..., **options)`` of every part of ``stored``, written
+    by the worker that computed it into the Parquet dataset ``path`` (one file per part).
+
+    Nothing is kept once written, so a worker holds one range of clients at a time (10
+    million invoices through two workers): the population is put together first from a
+    read of each range's clients and invoices alone, then each range is read whole, split
+    into parts, and each part computed and written. When a range saw another ledger version
+    than the population's (an import committed meanwhile), all is done again.
+
+    Raises:
+        LedgerChanged: the versions still differed after :data:`READ_TRIES` tries.
+    """
+    ranges, pieces = _read_plan(client, stored, parts)
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    for _ in range(READ_TRIES):
+        found = _stored_population(client, stored, ranges)
+        if found is None:
+            continue
+        population, version = found
+        done = [
+            client.submit(
+                _write_range,
+                stored.url,
+                clients,
+                pieces,
+                path / f"part.{i}",
+                function,
+                population=population,
+                version=version,
+                pure=False,
+                **options,
+            )
+            for i, clients in enumerate(ranges)
+        ]
+        if all(client.gather(done)):
+            return
+    raise LedgerChanged(READ_TRIES)
+
+
+def _read_plan(
+    client: Any, stored: StoredLedger, parts: int | None
+) -> tuple[list[ClientRange], int]:
+    """The ranges of clients the workers read ``stored`` in, and the parts each is split
+    into: ``parts`` in all (default :func:`part_count`), at most :data:`READS_PER_THREAD`
+    reads per worker thread."""
+    engine = make_engine(stored.url)
+    try:
+        wanted = parts or part_count(client, table_counts(engine)["invoices"])
+        ranges = client_ranges(engine, min(wanted, READS_PER_THREAD * worker_threads(client)))
+    finally:
+        engine.dispose()
+    return ranges, -(-wanted // len(ranges))
+
+
+def _stored_population(
+    client: Any, stored: StoredLedger, ranges: list[ClientRange]
+) -> tuple[Any, int] | None:
+    """The population of ``stored`` (a future) from each range's clients and invoices, and
+    the ledger version they saw; None when they saw different ones."""
+    reads = [client.submit(_population_read, stored.url, r, pure=False) for r in ranges]
+    versions = set(client.gather(client.map(itemgetter(1), reads)))
+    if len(versions) > 1:
+        client.cancel(reads)
+        return None
+    population = client.submit(combined_population, client.map(itemgetter(0), reads))
+    return population, versions.pop()
+
+
+def _population_read(url: str, clients: ClientRange) -> tuple[PopulationPart, int]:
+    """What the clients of ``clients`` add to the population, read from the ledger at
+    ``url`` (its clients and invoices: all the population reads), and the version seen."""
+    engine = make_engine(url)
+    try:
+        ledger, version = load_ledger_part(engine, clients, ("clients", "invoices"))
+    finally:
+        engine.dispose()
+    return population_part(ledger), version
+
+
+def _write_range(
+    url: str,
+    clients: ClientRange,
+    pieces: int,
+    stem: Path,
+    function: Callable[..., pd.DataFrame],
+    population: Population,
+    version: int,
+    **options: Any,
+) -> bool:
+    """The clients of ``clients`` read from ``url``, split into ``pieces`` parts, and
+    ``function`` of each written to ``<stem>.<n>.parquet`` (run by a worker); False, with
+    nothing written, when the read saw another version than ``version``."""
+    engine = make_engine(url)
+    try:
+        ledger, seen = load_ledger_part(engine, clients)
+    finally:
+        engine.dispose()
+    if seen != version:
+        return False
+    for n, part in enumerate(split_by_client(ledger, pieces) if pieces > 1 else [ledger]):
+        frame = function(part, population=population, **options)
+        frame.to_parquet(stem.with_name(f"{stem.name}.{n}.parquet"), index=False)
+    return True
 
 
 def scattered_parts(client: Any, ledger: Ledger, parts: int | None = None) -> tuple[list[Any], Any]:

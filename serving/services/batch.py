@@ -78,8 +78,11 @@ def write_features(
     if client is None:
         ledger_features(in_memory(source), _timestamp(as_of)).to_parquet(path, index=False)
         return _written(path, "pandas")
-    from training.cluster_features import features_futures, write_parquet
+    from training.cluster_features import features_futures, write_parquet, write_stored
 
+    if isinstance(source, StoredLedger):
+        write_stored(client, source, path, ledger_features, as_of=_timestamp(as_of))
+        return _written(path, "dask")
     futures, _ = features_futures(client, source, _timestamp(as_of))
     write_parquet(client, futures, path)
     return _written(path, "dask")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -25,6 +26,7 @@ from training.cluster_features import (
     StoredLedger,
     cluster_engine,
     cluster_features,
+    write_stored,
 )
 from training.dataset import ledger_end, out_of_time_split
 
@@ -94,11 +96,13 @@ def reading_during_imports(
     numbers = itertools.count(1)  # next() is atomic: the reads run in two threads
     read = cluster_features_module.load_ledger_part
 
-    def read_during_imports(engine: Engine, clients: ClientRange) -> tuple[Ledger, int]:
+    def read_during_imports(
+        engine: Engine, clients: ClientRange, *tables: Any
+    ) -> tuple[Ledger, int]:
         n = next(numbers)
         reads.append(n)
         later = bumped(n)
-        ledger, version = read(engine, clients)
+        ledger, version = read(engine, clients, *tables)
         return ledger, version + later
 
     monkeypatch.setattr(cluster_features_module, "load_ledger_part", read_during_imports)
@@ -130,3 +134,33 @@ def test_parts_read_while_the_ledger_changes_are_read_again(
         cluster_features_module.features_futures(client, stored, None, parts=3)
     assert len(reads) == 3 * READ_TRIES
     engine.dispose()
+
+
+def test_parts_written_by_the_workers_are_of_one_ledger_version(
+    client: Any, ledger: Ledger, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Written part by part, nothing kept: a range read at another version than the
+    population's makes the whole write start again."""
+    engine = make_engine(sqlite_url)
+    migrate(engine)
+    save_ledger(engine, ledger)
+    expected = ledger_features(load_ledger(engine), None)
+    engine.dispose()
+    stored, out = StoredLedger(sqlite_url), tmp_path / "x.parquet"
+    # Three ranges: the population's reads, then the writes' reads, in each round.
+    reads = reading_during_imports(monkeypatch, lambda n: n in (2, 8))
+
+    write_stored(client, stored, out, ledger_features, parts=3, as_of=None)
+
+    assert len(reads) == 15  # population missed, then writes missed, then both
+    assert len(list(out.glob("*.parquet"))) == 3
+    got = pd.read_parquet(out).sort_values("invoice_id", ignore_index=True)
+    want = expected.sort_values("invoice_id", ignore_index=True)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    for name in ("cli_sector", "inv_currency"):
+        assert list(got[name].cat.categories) == list(want[name].cat.categories)
+
+    monkeypatch.undo()
+    reading_during_imports(monkeypatch, lambda n: n % 3 == 2)
+    with pytest.raises(LedgerChanged):
+        write_stored(client, stored, out, ledger_features, parts=3, as_of=None)
