@@ -17,7 +17,6 @@ The parts come from one of two places:
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import itemgetter
@@ -152,8 +151,7 @@ def write_stored(
         LedgerChanged: the versions still differed after :data:`READ_TRIES` tries.
     """
     ranges, pieces = _read_plan(client, stored, parts)
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
+    emptied(path)
     for _ in range(READ_TRIES):
         found = _stored_population(client, stored, ranges)
         if found is None:
@@ -177,6 +175,17 @@ def write_stored(
         if all(client.gather(done)):
             return
     raise LedgerChanged(READ_TRIES)
+
+
+def emptied(path: Path) -> None:
+    """``path`` made an empty folder for a dataset's parts: a file there removed, and in a
+    folder the parts of an earlier write (``part.*.parquet``) alone, never anything else
+    (an ``--out`` naming a folder of the user's must not lose it)."""
+    if path.is_file():
+        path.unlink()
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob("part.*.parquet"):
+        old.unlink()
 
 
 def _read_plan(

@@ -26,6 +26,7 @@ from training.cluster_features import (
     StoredLedger,
     cluster_engine,
     cluster_features,
+    emptied,
     write_stored,
 )
 from training.dataset import ledger_end, out_of_time_split
@@ -164,3 +165,17 @@ def test_parts_written_by_the_workers_are_of_one_ledger_version(
     reading_during_imports(monkeypatch, lambda n: n % 3 == 2)
     with pytest.raises(LedgerChanged):
         write_stored(client, stored, out, ledger_features, parts=3, as_of=None)
+
+
+def test_an_out_folder_loses_only_the_parts_of_an_earlier_write(tmp_path: Path) -> None:
+    folder, file = tmp_path / "scores", tmp_path / "scores.parquet"
+    folder.mkdir()
+    (folder / "part.9.0.parquet").write_bytes(b"an earlier write's part")
+    (folder / "notes.txt").write_text("the user's own")
+    file.write_bytes(b"an earlier pandas write")
+
+    emptied(folder)
+    emptied(file)
+
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+    assert file.is_dir() and not any(file.iterdir())
