@@ -40,7 +40,7 @@ def with_database(work: Callable[[], T], wait_seconds: float = 0.0, can_wait: bo
                 time.sleep(min(RETRY_PAUSE_SECONDS, left))
                 continue
             if not database_busy(exc):
-                fail(f"the database cannot be used: {_first_line(exc)}")
+                fail(f"the database cannot be used: {first_line(exc)}")
             waited = time.monotonic() - started
             hint = ", or wait for it with --wait SECONDS" if can_wait else ""
             fail(
@@ -50,7 +50,7 @@ def with_database(work: Callable[[], T], wait_seconds: float = 0.0, can_wait: bo
             )
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
     """The driver's own message, first line: no statement, no values."""
     cause = getattr(exc, "orig", None) or exc
     return (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]

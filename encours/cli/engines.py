@@ -42,8 +42,14 @@ SchedulerOption = Annotated[
 @contextmanager
 def cluster(scheduler: str | None) -> Iterator[Any]:
     """A Dask client of ``scheduler`` (or of a local cluster), closed on exit; one line and
-    exit code 1 when no scheduler answers there."""
+    exit code 1 when no scheduler answers there. The workers' own reads of the ledger end
+    the same way when they fail: a database error in one line (exit code 1), a ledger that
+    kept changing while read as a temporary failure (:data:`BUSY_EXIT`)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from encours.cli.database import BUSY_EXIT, first_line
     from training.cluster import SchedulerUnreachable, dask_client
+    from training.cluster_features import LedgerChanged
 
     with ExitStack() as stack:
         try:
@@ -51,7 +57,12 @@ def cluster(scheduler: str | None) -> Iterator[Any]:
                 client = stack.enter_context(dask_client(scheduler))
         except SchedulerUnreachable as exc:
             fail(str(exc))
-        yield client
+        try:
+            yield client
+        except LedgerChanged as exc:
+            fail(str(exc), BUSY_EXIT)
+        except SQLAlchemyError as exc:
+            fail(f"the database cannot be used: {first_line(exc)}")
 
 
 def check_scheduler(engine: Engine, scheduler: str | None) -> None:

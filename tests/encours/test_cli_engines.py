@@ -3,9 +3,11 @@ whether pandas or Dask computes it; a Dask scheduler that does not answer told i
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -13,7 +15,7 @@ import typer
 from typer.testing import CliRunner
 
 from encours.cli import app
-from encours.cli.database import ledger_for_workers
+from encours.cli.database import BUSY_EXIT, ledger_for_workers
 from encours.settings import get_settings
 from ledger.contract import Ledger
 from ledger.storage import make_engine, migrate, save_ledger
@@ -177,3 +179,24 @@ def test_an_in_memory_database_is_read_by_the_command(monkeypatch: pytest.Monkey
             ledger_for_workers()
     finally:
         get_settings.cache_clear()
+
+
+def test_a_ledger_changing_while_the_workers_read_it_ends_in_one_line(
+    saved: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import training.cluster_features as cluster_features
+
+    read = cluster_features.load_ledger_part
+    numbers = itertools.count()
+
+    def read_during_imports(*args: Any) -> tuple[Ledger, int]:
+        ledger, version = read(*args)
+        return ledger, version + next(numbers)  # every read sees a later version
+
+    monkeypatch.setattr(cluster_features, "load_ledger_part", read_during_imports)
+    out = str(tmp_path / "x.parquet")
+    result = runner.invoke(app, ["features", "--out", out, "--engine", "dask"])
+
+    assert result.exit_code == BUSY_EXIT, result.output
+    assert "the ledger changed while its parts were read" in result.output
+    assert "Traceback" not in result.output
