@@ -12,20 +12,20 @@ import pandas as pd
 from ledger.contract import Ledger
 from serving.batch_scores import part_scores
 from serving.scoring import LoadedModel
-from training.cluster_features import StoredLedger, ledger_parts, write_parquet, write_stored
+from training.cluster_features import StoredLedger, scattered_parts, write_parquet, write_stored
 
 
 def scores_futures(
     client: Any,
-    source: Ledger | StoredLedger,
+    ledger: Ledger,
     late: LoadedModel,
     time: LoadedModel | None,
     as_of: pd.Timestamp,
     parts: int | None = None,
 ) -> list[Any]:
-    """Futures of the scores of each part of ``source`` at ``as_of`` by the late-payment
+    """Futures of the scores of each part of ``ledger`` at ``as_of`` by the late-payment
     model ``late`` and the payment-time model ``time`` (sent once to every worker)."""
-    ledgers, population = ledger_parts(client, source, parts)
+    ledgers, population = scattered_parts(client, ledger, parts)
     served = client.scatter([late, time] if time is not None else [late], broadcast=True)
     return client.map(
         part_scores,

@@ -10,9 +10,10 @@ The parts come from one of two places:
 
 - a ledger in this process (:class:`~ledger.contract.Ledger`) is split here
   (:func:`features.partitions.split_by_client`) and scattered;
-- a ledger left in its database (:class:`StoredLedger`) is read by the workers, each part
-  by one task (:mod:`ledger.client_ranges`), the population put together from what each
-  part adds to it: no process ever holds the whole ledger (10 million invoices).
+- a ledger left in its database (:class:`StoredLedger`) is read by the workers, a range of
+  clients at a time (:mod:`ledger.client_ranges`), the population put together from what
+  each range adds to it, each part written once computed (:func:`write_stored`): no
+  process ever holds the whole ledger (10 million invoices).
 """
 
 from __future__ import annotations
@@ -78,56 +79,10 @@ def part_count(client: Any, invoices: int) -> int:
     return threads * max(2, -(-by_size // threads))  # as many parts for every thread
 
 
-def ledger_parts(
-    client: Any, source: Ledger | StoredLedger, parts: int | None = None
-) -> tuple[list[Any], Any]:
-    """The parts of ``source`` on the workers and its population (futures)."""
-    if isinstance(source, StoredLedger):
-        return read_parts(client, source, parts)
-    return scattered_parts(client, source, parts)
-
-
 READS_PER_THREAD = 2
 """A stored ledger is read in at most this many ranges of clients per worker thread, each
-then split into parts where it is read: a part read apart from the others costs a pass
+then split into parts where it is read: a range read apart from the others costs a pass
 over each large table (SQLite), so their count must not grow with the ledger."""
-
-
-def _read_split(url: str, clients: ClientRange, pieces: int) -> tuple[list[Ledger], int]:
-    """The rows of ``clients`` in the ledger at ``url`` split into ``pieces`` parts by
-    client, and the version they saw (run by a worker)."""
-    engine = make_engine(url)
-    try:
-        ledger, version = load_ledger_part(engine, clients)
-    finally:
-        engine.dispose()
-    return (split_by_client(ledger, pieces) if pieces > 1 else [ledger]), version
-
-
-def read_parts(
-    client: Any, stored: StoredLedger, parts: int | None = None
-) -> tuple[list[Any], Any]:
-    """The parts of ``stored`` read by the workers and kept there, and its population put
-    together from theirs (futures): what a computation gathered here starts from (one
-    that writes its parts needs not keep them: :func:`write_stored`).
-
-    The workers read ranges of clients (:data:`READS_PER_THREAD` per thread at most) and
-    split each into parts. Each range is read in a snapshot of its own: when they saw
-    different versions of the ledger (an import committed meanwhile), all are read again.
-
-    Raises:
-        LedgerChanged: the versions still differed after :data:`READ_TRIES` reads.
-    """
-    ranges, pieces = _read_plan(client, stored, parts)
-    for _ in range(READ_TRIES):
-        reads = [client.submit(_read_split, stored.url, r, pieces, pure=False) for r in ranges]
-        if len(set(client.gather(client.map(itemgetter(1), reads)))) == 1:
-            splits = client.map(itemgetter(0), reads)
-            ledgers = [client.submit(itemgetter(i), s) for s in splits for i in range(pieces)]
-            population = client.submit(combined_population, client.map(population_part, ledgers))
-            return ledgers, population
-        client.cancel(reads)
-    raise LedgerChanged(READ_TRIES)
 
 
 def write_stored(
@@ -269,11 +224,11 @@ def scattered_parts(client: Any, ledger: Ledger, parts: int | None = None) -> tu
 
 
 def features_futures(
-    client: Any, source: Ledger | StoredLedger, as_of: pd.Timestamp | None, parts: int | None = None
+    client: Any, ledger: Ledger, as_of: pd.Timestamp | None, parts: int | None = None
 ) -> tuple[list[Any], Any]:
-    """Futures of the features of each part of ``source`` (:func:`ledger_features`), and
-    of the population."""
-    ledgers, population = ledger_parts(client, source, parts)
+    """Futures of the features of each part (:func:`ledger_features`), and of the
+    population."""
+    ledgers, population = scattered_parts(client, ledger, parts)
     futures = client.map(ledger_features, ledgers, as_of=as_of, population=population)
     return futures, population
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -48,16 +49,18 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 90
 
 
 @contextmanager
-def encours_serve(env: dict[str, str], cwd: Path) -> Iterator[str]:
-    """``encours serve`` on a free port with ``env`` over this process's environment, ready;
-    yields its base URL and stops it on the way out."""
+def encours_serve(
+    env: dict[str, str], cwd: Path | None = None, stderr: Any = subprocess.PIPE
+) -> Iterator[str]:
+    """``encours serve`` on a free port with ``env`` over this process's environment, ready,
+    its log lines to ``stderr``; yields its base URL and stops it on the way out."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "encours", "serve", "--port", str(port)],
         env=os.environ | env,
         cwd=cwd,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -4,9 +4,6 @@ its own version of its own database, never failing a start when it is broken."""
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,7 +35,7 @@ from serving.snapshot_file import (
 from simulator import SimulationConfig, simulate
 from tests.ledger.factories import small_ledger
 from tests.serving.conftest import Store, auth, keys_for
-from tests.serving.test_end_to_end import _free_port, _wait_ready
+from tests.serving.test_end_to_end import encours_serve
 
 
 @pytest.fixture
@@ -313,21 +310,8 @@ def test_arrays_of_text_come_back_equal_and_anything_else_is_left_to_pickle(
 def server_logging_to(env: dict[str, str], log: Path) -> Iterator[str]:
     """``encours serve`` on a free port, its log lines written to ``log``, ready; yields
     its base URL and stops it on the way out."""
-    port = _free_port()
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "encours", "serve", "--port", str(port)],
-            env=os.environ | env,
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process)
+    with log.open("wb") as sink, encours_serve(env, stderr=sink) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def wait_for_a_file(folder: Path, timeout: float = 60.0) -> None:
