@@ -8,7 +8,9 @@ the split it inherits from the parent). The last line is machine-readable:
 ``split_s=<float> late_s=<float> time_s=<float> onboarding_s=<float> total_s=<float>
 peak_mb=<float>``, then ``cpu_s=<float> load=<float>``: the children's CPU seconds (what
 the wall time would be on one idle core) and the load average over the run (the machine
-is shared: the wall time depends on it).
+is shared: the wall time depends on it). With ``--lightgbm-dask`` the boosters whose
+number of trees is chosen are fitted by lightgbm.dask on a LocalCluster started in each
+child: its workers' CPU and memory are not in those figures.
 """
 
 from __future__ import annotations
@@ -45,6 +47,19 @@ def run_in_child(work: Callable[[], object]) -> tuple[float, float, float]:
     return float(seconds), float(peak), float(cpu)
 
 
+def on_cluster(work: Callable[[], object]) -> Callable[[], object]:
+    """``work`` with its boosters fitted by lightgbm.dask on a LocalCluster of its own."""
+
+    def clustered() -> object:
+        from training.booster_fit import boosters_on
+        from training.cluster import dask_client
+
+        with dask_client(None) as client, boosters_on(client):
+            return work()
+
+    return clustered
+
+
 def main() -> None:
     """Parse the arguments, simulate, split, fit each model, print the figures."""
     import numpy as np
@@ -59,6 +74,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--invoices", type=int, default=1_000_000, help="about this many")
     parser.add_argument("--seed", type=int, default=42, help="random seed")
+    parser.add_argument(
+        "--lightgbm-dask",
+        action="store_true",
+        help="fit the boosters of a chosen size with lightgbm.dask on a 2-worker LocalCluster "
+        "started in each child (as `encours train --engine dask --lightgbm-dask`; the "
+        "cluster's start is counted)",
+    )
     args = parser.parse_args()
 
     clients = max(20, round(20_000 * args.invoices / 1_000_000))
@@ -108,7 +130,7 @@ def main() -> None:
     figures = {}
     cpu_s = split_cpu
     for name, work in (("late", late), ("time", payment_time), ("onboarding", onboarding)):
-        seconds, peak, cpu = run_in_child(work)
+        seconds, peak, cpu = run_in_child(on_cluster(work) if args.lightgbm_dask else work)
         figures[name] = (seconds, peak)
         cpu_s += cpu
         print(
@@ -117,9 +139,9 @@ def main() -> None:
         )
     total = split_s + sum(s for s, _ in figures.values())
     peak_mb = float(np.max([p for _, p in figures.values()]))
-    target = "ok" if total < 180 else "MISSED"
     print(
-        f"total:      {total:.1f} s for the split and the three models [target < 180 s: {target}]"
+        f"total:      {total:.1f} s for the split and the three models [targets: < 180 s "
+        f"{'ok' if total < 180 else 'MISSED'}, <= 90 s {'ok' if total <= 90 else 'MISSED'}]"
     )
     print(
         f"split_s={split_s:.2f} late_s={figures['late'][0]:.2f} time_s={figures['time'][0]:.2f} "

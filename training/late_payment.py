@@ -25,6 +25,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from features.registry import directions
+from training.booster_fit import fitted_booster
 from training.booster_input import BoosterInput, FittedBooster, threads_for
 
 DEFAULT_PARAMS: dict[str, object] = {
@@ -76,8 +77,7 @@ class LatePaymentModel:
             raw, self.fold_trees_ = held
             params["n_estimators"] = max(1, round(float(np.mean(self.fold_trees_))))
             self.calibrator_ = fit_calibrator(raw, labels)
-        booster = lgb.LGBMClassifier(**params)  # type: ignore[arg-type]
-        self.booster_: FittedBooster = booster.fit(x, labels)
+        self.booster_: FittedBooster = fitted_booster(params, x, labels)
         self.feature_names_in_ = list(x.columns)
         self.classes_ = np.array([0, 1])
         return self

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from ledger.days import NEVER, dates_of, day_numbers
+from training.booster_fit import fitted_booster
 from training.booster_input import BoosterInput, FittedBooster, threads_for
 from training.payment_days import ClientDaysModel
 from training.targets import BUCKET_EDGES
@@ -256,8 +256,7 @@ class PaymentTimeModel:
         rows, event = period_rows(x, durations)
         if event.min(initial=1) == event.max(initial=0):
             raise ValueError("the payment-time model needs both paid and unpaid periods")
-        booster = lgb.LGBMClassifier(**(self.params or DEFAULT_PARAMS))  # type: ignore[arg-type]
-        return booster.fit(rows, event)
+        return fitted_booster(dict(self.params or DEFAULT_PARAMS), rows, event)
 
     def _held_back(
         self, x: pd.DataFrame, durations: pd.DataFrame, order: pd.Series, who: np.ndarray | None

@@ -38,6 +38,16 @@ SchedulerOption = Annotated[
     ),
 ]
 
+LightgbmDaskFlag = Annotated[
+    bool,
+    typer.Option(
+        "--lightgbm-dask",
+        help="with --engine dask: fit the boosters whose number of trees is chosen "
+        "(final late-payment, candidates, payment-time) with lightgbm.dask on the cluster's "
+        "workers, not in this process; close figures, not the same trees",
+    ),
+]
+
 
 @contextmanager
 def cluster(scheduler: str | None) -> Iterator[Any]:
@@ -65,10 +75,12 @@ def cluster(scheduler: str | None) -> Iterator[Any]:
             fail(f"the database cannot be used: {first_line(exc)}")
 
 
-def check_scheduler(engine: Engine, scheduler: str | None) -> None:
-    """``--scheduler`` goes with ``--engine dask`` only."""
+def check_scheduler(engine: Engine, scheduler: str | None, lightgbm_dask: bool = False) -> None:
+    """``--scheduler`` and ``--lightgbm-dask`` go with ``--engine dask`` only."""
     if scheduler is not None and engine is not Engine.dask:
         fail("--scheduler needs --engine dask", 2)
+    if lightgbm_dask and engine is not Engine.dask:
+        fail("--lightgbm-dask needs --engine dask", 2)
 
 
 def print_written(written: Any, as_json: bool) -> None:

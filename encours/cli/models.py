@@ -18,6 +18,7 @@ from encours.cli.database import ledger_for_models, ledger_for_workers, ledger_w
 from encours.cli.engines import (
     Engine,
     EngineOption,
+    LightgbmDaskFlag,
     SchedulerOption,
     check_scheduler,
     cluster,
@@ -198,26 +199,32 @@ def train(
     predictions: PredictionsOption = None,
     engine: EngineOption = Engine.pandas,
     scheduler: SchedulerOption = None,
+    lightgbm_dask: LightgbmDaskFlag = False,
 ) -> None:
     """Train the late-payment, payment-time and onboarding models out of time; register them.
 
     Each model is tested on the invoices issued after the cut-off, beside baselines, logged
     to MLflow with its plots, and becomes the [bold]champion[/] that the API serves only if it
     beats the current champion on the same test; otherwise it is the challenger. With
-    --engine dask, the training matrix is built on the cluster, then fitted here.
+    --engine dask, the training matrix is built on the cluster, then fitted here, or with
+    --lightgbm-dask its boosters of a chosen size fitted by lightgbm.dask on the cluster.
     """
     import pandas as pd
     from rich.progress import Progress
 
     from training.train import train_models
 
-    check_scheduler(engine, scheduler)
+    check_scheduler(engine, scheduler, lightgbm_dask)
     with ExitStack() as stack:
         feature_engine = None
         if engine is Engine.dask:
+            from training.booster_fit import boosters_on
             from training.cluster_features import cluster_engine
 
-            feature_engine = cluster_engine(stack.enter_context(cluster(scheduler)))
+            client = stack.enter_context(cluster(scheduler))
+            feature_engine = cluster_engine(client)
+            if lightgbm_dask:
+                stack.enter_context(boosters_on(client))
         ledger = ledger_for_models()
         progress = stack.enter_context(Progress(console=errors, transient=True, disable=as_json))
         task = progress.add_task("training", total=4)

@@ -141,6 +141,43 @@ def test_scheduler_goes_with_the_dask_engine(saved: str, tmp_path: Path) -> None
     assert "--scheduler needs --engine dask" in result.output
 
 
+def test_lightgbm_dask_goes_with_the_dask_engine(saved: str) -> None:
+    result = runner.invoke(app, ["train", "--lightgbm-dask"])
+
+    assert result.exit_code == 2
+    assert "--lightgbm-dask needs --engine dask" in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("asked", [False, True], ids=["here", "lightgbm-dask"])
+def test_train_fits_its_boosters_on_the_cluster_when_asked(
+    saved: str, monkeypatch: pytest.MonkeyPatch, asked: bool
+) -> None:
+    import numpy as np
+
+    from training.booster_fit import fitted_booster
+
+    # Worker processes: LightGBM's network is one per process. The training itself is
+    # tested elsewhere: here a booster fitted where train_models fits them says on how
+    # many machines it was fitted, through the command's one-line error.
+    monkeypatch.setattr("training.cluster.LOCAL_PROCESSES", True)
+
+    def fitted_machines(*args: Any, **kwargs: Any) -> None:
+        rng = np.random.default_rng(0)
+        x = pd.DataFrame({"a": rng.normal(size=400)})
+        booster = fitted_booster({"n_estimators": 5, "verbosity": -1}, x, (x["a"] > 0) * 1)
+        text = booster.booster_.model_to_string()
+        raise ValueError(f"machines {text.count('[num_machines: 2]') + 1}")
+
+    monkeypatch.setattr("training.train.train_models", fitted_machines)
+    flag = ["--lightgbm-dask"] if asked else []
+
+    result = runner.invoke(app, ["train", "--engine", "dask", *flag])
+
+    assert result.exit_code == 1, result.output
+    assert f"machines {2 if asked else 1}" in result.output
+
+
 @pytest.mark.parametrize(
     ("relative", "remote", "read_by_workers"),
     [(False, False, True), (True, False, True), (False, True, False)],

@@ -1,0 +1,104 @@
+"""Boosters fitted with lightgbm.dask when asked: on the cluster's workers, close to the
+boosters fitted here, and only within the block that asks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from training.booster_fit import boosters_on
+from training.cluster import dask_client
+from training.dataset import Split
+from training.late_payment import LatePaymentModel
+from training.payment_time import PaymentTimeModel
+from training.targets import late_outcome, payment_durations
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """Two worker processes: LightGBM's network is one per process, so two threads of one
+    process cannot be two of its machines."""
+    with dask_client(None, workers=2, processes=True) as opened:
+        yield opened
+
+
+def machines(model: Any) -> int:
+    """How many LightGBM machines fitted the booster, read from its saved parameters."""
+    text = model.booster_.booster_.model_to_string()
+    found = [line for line in text.splitlines() if line.startswith("[num_machines: ")]
+    return int(found[0].removeprefix("[num_machines: ").rstrip("]")) if found else 1
+
+
+def late_model(split: Split) -> LatePaymentModel:
+    """The late-payment model fitted on the split's labelled training invoices."""
+    y = late_outcome(split.train, split.cutoff)
+    known = y.notna().to_numpy()
+    return LatePaymentModel().fit(split.x_train[known], y[known], split.train["issue_date"][known])
+
+
+def test_the_late_booster_is_fitted_on_the_workers_and_predicts_as_well(
+    client: Any, split: Split
+) -> None:
+    here = late_model(split)
+    with boosters_on(client):
+        there = late_model(split)
+    assert machines(here) == 1
+    assert machines(there) == 2
+    # the trees differ (the workers' histograms are merged), the number of trees does not:
+    # it is chosen by the held-back fits, which stay here and are the same
+    assert there.fold_trees_ == here.fold_trees_
+    assert there.booster_.booster_.num_trees() == here.booster_.booster_.num_trees()
+    y = late_outcome(split.test, split.test["due_date"].max())
+    known = y.notna().to_numpy()
+    x_test, y_test = split.x_test[known], y[known].astype(int)
+    auc_here = roc_auc_score(y_test, here.predict_proba(x_test)[:, 1])
+    auc_there = roc_auc_score(y_test, there.predict_proba(x_test)[:, 1])
+    assert auc_there > 0.6  # ranks the late invoices first, as the booster fitted here
+    assert abs(auc_there - auc_here) < 0.03
+    assert not np.allclose(here.raw_proba(split.x_test), there.raw_proba(split.x_test)), (
+        "the same trees: the cluster was not used"
+    )
+
+
+def test_the_payment_time_booster_is_fitted_on_the_workers(client: Any, split: Split) -> None:
+    durations = payment_durations(split.train, split.cutoff)
+    with boosters_on(client):
+        there = PaymentTimeModel().fit(split.x_train, durations)
+    here = PaymentTimeModel().fit(split.x_train, durations)
+    assert (machines(here), machines(there)) == (1, 2)
+    days_here = here.predict(split.x_test)
+    days_there = there.predict(split.x_test)
+    assert np.all(np.isfinite(days_there))
+    # the median payment day of the test invoices moves by less than two days
+    assert abs(float(np.median(days_there)) - float(np.median(days_here))) < 2.0
+
+
+def test_outside_the_block_boosters_are_fitted_here_again(client: Any, split: Split) -> None:
+    with boosters_on(client):
+        pass
+    assert machines(late_model(split)) == 1
+    with pytest.raises(RuntimeError), boosters_on(client):
+        raise RuntimeError("a failed fit")
+    assert machines(late_model(split)) == 1
+
+
+def test_a_frame_with_categories_keeps_them_on_the_workers(client: Any) -> None:
+    rng = np.random.default_rng(3)
+    n = 2_000
+    kind = pd.Categorical(rng.choice(["a", "b", "c"], n), categories=["a", "b", "c"])
+    x = pd.DataFrame({"kind": kind, "amount": rng.normal(size=n)})
+    y = (np.asarray(kind) == "c").astype(int)  # late exactly when the kind is "c"
+    params: dict[str, object] = {"n_estimators": 20, "verbosity": -1, "random_state": 1}
+    from training.booster_fit import fitted_booster
+
+    with boosters_on(client):
+        fitted = fitted_booster(params, x, y)
+    p = fitted.predict_proba(x)[:, 1]
+    assert p[y == 1].min() > 0.9 > 0.1 > p[y == 0].max()

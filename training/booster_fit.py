@@ -1,0 +1,79 @@
+"""Where the models' boosters are fitted: in this process, or across a Dask cluster.
+
+A booster whose number of trees is already chosen (the late-payment model's final booster,
+each candidate's, the payment-time hazard booster) is fitted by :func:`fitted_booster`.
+By default that is ``LGBMClassifier.fit`` here. Inside :func:`boosters_on`, it is
+``lightgbm.dask.DaskLGBMClassifier`` on the cluster's workers (LightGBM's data-parallel
+learner: each worker builds histograms of its rows, the workers agree on each split),
+brought back as an ordinary ``LGBMClassifier`` (``to_local``) so that everything after it
+(calibration, reasons, the saved model) is unchanged.
+
+The held-back fits that choose the number of trees stop early on a validation slice, which
+``lightgbm.dask`` does not support (early stopping on one worker stops that worker alone):
+they stay in this process. The boosters fitted on the cluster are LightGBM's own
+distributed fits, not the same trees to the last bit: their figures are close, not equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+_CLUSTER: ContextVar[Any] = ContextVar("booster_cluster", default=None)
+"""The Dask client the boosters are fitted on, within :func:`boosters_on` (None: here).
+A context variable, as scikit-learn's ``config_context`` or joblib's ``parallel_backend``:
+the choice reaches the fits deep in training without being threaded through every model."""
+
+
+@contextmanager
+def boosters_on(client: Any) -> Iterator[None]:
+    """Within this block, :func:`fitted_booster` fits on the Dask cluster of ``client``."""
+    token = _CLUSTER.set(client)
+    try:
+        yield
+    finally:
+        _CLUSTER.reset(token)
+
+
+def fitted_booster(params: dict[str, object], x: pd.DataFrame, y: np.ndarray) -> Any:
+    """An ``LGBMClassifier`` of ``params`` fitted on ``x``, ``y``: here, or with
+    ``lightgbm.dask`` inside :func:`boosters_on`."""
+    client = _CLUSTER.get()
+    if client is None:
+        return lgb.LGBMClassifier(**params).fit(x, y)  # type: ignore[arg-type]
+    return _dask_fitted(client, params, x, np.asarray(y))
+
+
+def _dask_fitted(client: Any, params: dict[str, object], x: pd.DataFrame, y: np.ndarray) -> Any:
+    """``params`` fitted by ``lightgbm.dask`` on the workers of ``client``, as a local
+    ``LGBMClassifier``.
+
+    Each worker is sent its own slice of consecutive rows: lightgbm.dask trains on the
+    workers that hold the data, and partitions left to the scheduler may all land on one.
+    """
+    import dask.dataframe as dd
+    from lightgbm.dask import DaskLGBMClassifier
+
+    frame = x.reset_index(drop=True)
+    labels = pd.Series(y, index=frame.index, name="late")
+    workers = sorted(client.scheduler_info().get("workers", {}))[: max(1, len(frame))]
+    slices = np.array_split(np.arange(len(frame)), max(1, len(workers)))
+    features, targets = [], []
+    for rows, worker in zip(slices, workers or [None], strict=False):
+        place = None if worker is None else [worker]
+        features.append(client.scatter(frame.iloc[rows], workers=place, direct=True))
+        targets.append(client.scatter(labels.iloc[rows], workers=place, direct=True))
+    # lightgbm.dask sets each worker's threads to the worker's own: n_jobs is not passed
+    local = {key: value for key, value in params.items() if key != "n_jobs"}
+    model = DaskLGBMClassifier(client=client, **local)  # type: ignore[arg-type]
+    fitted = model.fit(
+        dd.from_delayed(features, meta=frame.iloc[:0], verify_meta=False),
+        dd.from_delayed(targets, meta=labels.iloc[:0], verify_meta=False),
+    )
+    return fitted.to_local()
