@@ -101,6 +101,7 @@ def survival_metrics(
     paid: np.ndarray,
     survival: np.ndarray,
     times: np.ndarray,
+    concordance: bool = True,
 ) -> dict[str, float]:
     """Censoring-aware figures of predicted survival curves (P(not yet paid) at ``times``).
 
@@ -111,7 +112,8 @@ def survival_metrics(
     probability of being still observed then, estimated on the training durations
     (``train_days``, ``train_paid``), so the slow payers still open count, unlike a MAE on
     paid invoices. Days count from the issue date; ``times`` must lie within the test's
-    observed days.
+    observed days. ``concordance=False`` leaves ``c_index_ipcw`` out (NaN): scikit-survival
+    computes it in a loop over the payments, 2.4 s of 2.5 s on 80,000 invoices.
     """
     from sksurv.metrics import concordance_index_ipcw, integrated_brier_score
     from sksurv.util import Surv
@@ -123,8 +125,9 @@ def survival_metrics(
     limit = float(np.max(train_days))
     train = Surv.from_arrays(train_paid.astype(bool), train_days.astype("float64"))
     test = Surv.from_arrays(paid.astype(bool), np.minimum(days, limit - 1).astype("float64"))
-    risk = -np.trapezoid(survival, times, axis=1)
-    out["c_index_ipcw"] = float(concordance_index_ipcw(train, test, risk, tau=times[-1])[0])
+    if concordance:
+        risk = -np.trapezoid(survival, times, axis=1)
+        out["c_index_ipcw"] = float(concordance_index_ipcw(train, test, risk, tau=times[-1])[0])
     out["integrated_brier"] = float(integrated_brier_score(train, test, survival, times))
     return out
 

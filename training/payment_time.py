@@ -479,7 +479,9 @@ def weight_scores(
         moved = shifted(dist, w * toward)
         error = (moved.expected_offset() - moved.issue_offset - days)[paid]
         curves = moved.survival_at(moved.issue_offset[:, None] + times[None, :])
-        brier = survival_metrics(inner_days, inner_paid, days, paid, curves, times)
+        brier = survival_metrics(
+            inner_days, inner_paid, days, paid, curves, times, concordance=False
+        )
         scores[w] = {
             "integrated_brier": brier["integrated_brier"],
             "rmse_days": float(np.sqrt(np.nanmean(error**2))),

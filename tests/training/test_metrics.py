@@ -171,6 +171,11 @@ def test_survival_metrics_reward_the_right_order_and_the_right_curves() -> None:
     assert right["c_index_ipcw"] > 0.9 and wrong["c_index_ipcw"] < 0.1
     assert none["c_index_ipcw"] == pytest.approx(0.5)
     assert right["integrated_brier"] < none["integrated_brier"] < wrong["integrated_brier"]
+    brier_alone = survival_metrics(
+        train_days, train_paid, days, paid, exact, times, concordance=False
+    )
+    assert math.isnan(brier_alone["c_index_ipcw"])
+    assert brier_alone["integrated_brier"] == right["integrated_brier"]
 
 
 def test_survival_metrics_without_paid_invoices_or_times() -> None:
