@@ -16,6 +16,8 @@ distributed fits, not the same trees to the last bit: their figures are close, n
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -72,8 +74,19 @@ def _dask_fitted(client: Any, params: dict[str, object], x: pd.DataFrame, y: np.
     # lightgbm.dask sets each worker's threads to the worker's own: n_jobs is not passed
     local = {key: value for key, value in params.items() if key != "n_jobs"}
     model = DaskLGBMClassifier(client=client, **local)  # type: ignore[arg-type]
-    fitted = model.fit(
-        dd.from_delayed(features, meta=frame.iloc[:0], verify_meta=False),
-        dd.from_delayed(targets, meta=labels.iloc[:0], verify_meta=False),
-    )
+    lightgbm_logs_to_logging()
+    client.run(lightgbm_logs_to_logging)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
+        fitted = model.fit(
+            dd.from_delayed(features, meta=frame.iloc[:0], verify_meta=False),
+            dd.from_delayed(targets, meta=labels.iloc[:0], verify_meta=False),
+        )
     return fitted.to_local()
+
+
+def lightgbm_logs_to_logging() -> None:
+    """LightGBM's messages in this process to the ``lightgbm`` logger, not printed: the
+    distributed fit announces its ports and network on standard output, where a command's
+    ``--json`` goes (a worker of a local cluster writes to the command's own output)."""
+    lgb.register_logger(logging.getLogger("lightgbm"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
@@ -65,6 +66,18 @@ def test_the_late_booster_is_fitted_on_the_workers_and_predicts_as_well(
     assert not np.allclose(here.raw_proba(split.x_test), there.raw_proba(split.x_test)), (
         "the same trees: the cluster was not used"
     )
+
+
+def test_a_fit_on_the_workers_prints_nothing(
+    client: Any, split: Split, capfd: pytest.CaptureFixture[str]
+) -> None:
+    durations = payment_durations(split.train, split.cutoff)
+    capfd.readouterr()
+    with boosters_on(client):
+        PaymentTimeModel().fit(split.x_train, durations)
+    assert capfd.readouterr().out == ""  # where `encours train --json` writes
+    # the workers' LightGBM speaks to a logger too, not to the output they share
+    assert set(client.run(lambda: type(lgb.basic._LOGGER).__name__).values()) == {"Logger"}
 
 
 def test_the_payment_time_booster_is_fitted_on_the_workers(client: Any, split: Split) -> None:
