@@ -17,7 +17,6 @@ distributed fits, not the same trees to the last bit: their figures are close, n
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -75,18 +74,28 @@ def _dask_fitted(client: Any, params: dict[str, object], x: pd.DataFrame, y: np.
     local = {key: value for key, value in params.items() if key != "n_jobs"}
     model = DaskLGBMClassifier(client=client, **local)  # type: ignore[arg-type]
     lightgbm_logs_to_logging()
-    client.run(lightgbm_logs_to_logging)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
-        fitted = model.fit(
-            dd.from_delayed(features, meta=frame.iloc[:0], verify_meta=False),
-            dd.from_delayed(targets, meta=labels.iloc[:0], verify_meta=False),
-        )
+    fitted = model.fit(
+        dd.from_delayed(features, meta=frame.iloc[:0], verify_meta=False),
+        dd.from_delayed(targets, meta=labels.iloc[:0], verify_meta=False),
+    )
     return fitted.to_local()
 
 
 def lightgbm_logs_to_logging() -> None:
     """LightGBM's messages in this process to the ``lightgbm`` logger, not printed: the
-    distributed fit announces its ports and network on standard output, where a command's
-    ``--json`` goes (a worker of a local cluster writes to the command's own output)."""
-    lgb.register_logger(logging.getLogger("lightgbm"))
+    distributed fit announces its ports on standard output, where a command's ``--json``
+    goes. (The workers' own messages come from LightGBM's threads, which print whatever
+    logger is registered: a local cluster's workers write to standard error instead, see
+    :func:`training.cluster.dask_client`.)"""
+    logger = logging.getLogger("lightgbm")
+    if not any(isinstance(f, _ThreadsSetByWorkers) for f in logger.filters):
+        logger.addFilter(_ThreadsSetByWorkers())
+    lgb.register_logger(logger)
+
+
+class _ThreadsSetByWorkers(logging.Filter):
+    """Drops lightgbm.dask's "Parameter n_jobs will be ignored.": the scikit-learn wrapper
+    always passes n_jobs, and each worker's threads are the worker's own, as intended."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "n_jobs will be ignored" not in record.getMessage()

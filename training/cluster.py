@@ -9,6 +9,8 @@ workers need encours installed, nothing else changes.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -70,6 +72,8 @@ def dask_client(
             ) as cluster,
             Client(cluster) as client,
         ):
+            if LOCAL_PROCESSES if processes is None else processes:
+                client.run(output_to_errors)
             yield client
         return
     try:
@@ -78,6 +82,15 @@ def dask_client(
         raise SchedulerUnreachable(address, str(exc).splitlines()[0] if str(exc) else "") from exc
     with client:
         yield client
+
+
+def output_to_errors() -> None:
+    """This process's standard output sent to its standard error. A local cluster's worker
+    processes share the command's output, where ``--json`` goes: whatever a library prints
+    there (LightGBM's distributed fit announces its ports and network from threads of its
+    own, whatever logger is registered) must not land in the command's answer."""
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
 
 
 def worker_threads(client: Any) -> int:
