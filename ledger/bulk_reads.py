@@ -66,6 +66,17 @@ def read_table(
     With ``clients`` instead, only the rows of one part of the ledger cut by client
     (:mod:`ledger.client_ranges`), in key order.
     """
+    return frame_of(spec, *arrow_rows(connection, spec, keys, clients))
+
+
+def arrow_rows(
+    connection: Connection,
+    spec: TableSpec,
+    keys: Sequence[str] | None = None,
+    clients: ClientRange | None = None,
+) -> tuple[pa.Table | None, list[str]]:
+    """What :func:`read_table` reads, still in Arrow (None: no row), and its columns' names:
+    the database's half of the read, apart from the conversion (:func:`frame_of`)."""
     names = _csv_columns(spec, with_key=keys is not None)
     with sqlalchemy_errors(connection, f"read {spec.name}"):
         if clients is not None:
@@ -75,6 +86,11 @@ def read_table(
             table = _parsed(spec, names, chunks, POSTGRES_CSV)
         else:
             table = _sqlite_table(connection, spec, names, keys)
+    return table, names
+
+
+def frame_of(spec: TableSpec, table: pa.Table | None, names: list[str]) -> pd.DataFrame:
+    """Rows read by :func:`arrow_rows` as an in-memory contract frame."""
     if table is None:
         return _empty(spec, names)
     return contract_columns(spec, table, names)

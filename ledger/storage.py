@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, select, text
@@ -22,10 +22,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from ledger.audit import Writer
-from ledger.bulk_reads import read_table
+from ledger.bulk_reads import arrow_rows, frame_of
 from ledger.bulk_writes import TableChanges, apply_write, planned_write, staging_started
 from ledger.client_ranges import ClientRange, part_invoices
-from ledger.contract import TABLES, Ledger, TableSpec
+from ledger.contract import TABLES, Ledger
 from ledger.driver import sqlite_file
 from ledger.schema import TABLE_OBJECTS
 from ledger.sqlite_stage import STAGE_MIN_ROWS, SqliteStage, sqlite_stage
@@ -228,13 +228,6 @@ def write_ledger(
     return summary
 
 
-def _read_table(
-    connection: Connection, spec: TableSpec, clients: ClientRange | None = None
-) -> pd.DataFrame:
-    """One table read in bulk, as Arrow (:func:`ledger.bulk_reads.read_table`)."""
-    return read_table(connection, spec, None, clients)
-
-
 def load_ledger(engine: Engine) -> Ledger:
     """The whole ledger read from the database into memory, as one snapshot.
 
@@ -266,11 +259,15 @@ def load_ledger_part(
             quote = connection.dialect.identifier_preparer.quote
             for sql, bounds in part_invoices(clients, quote):
                 connection.exec_driver_sql(sql, tuple(bounds))
-        frames = {
-            name: _read_table(connection, spec, clients)
-            for name, spec in TABLES.items()
-            if tables is None or name in tables
-        }
+        # Each table's rows become pandas objects in a thread while the database writes
+        # the next table's (SQLite's printf and Arrow's parser leave Python's lock free).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            converting = {
+                name: pool.submit(frame_of, spec, *arrow_rows(connection, spec, None, clients))
+                for name, spec in TABLES.items()
+                if tables is None or name in tables
+            }
+            frames = {name: future.result() for name, future in converting.items()}
     return Ledger(**frames), version
 
 

@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import pandas as pd
 import pytest
 from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -45,15 +44,15 @@ def test_a_load_sees_an_import_committed_midway_whole_or_not_at_all(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     save_ledger(engine, small_ledger())
-    read_table = ledger.storage._read_table
+    arrow_rows = ledger.storage.arrow_rows
 
-    def read_then_import(connection: Connection, spec: TableSpec, *rest: object) -> pd.DataFrame:
-        frame = read_table(connection, spec, *rest)
+    def read_then_import(connection: Connection, spec: TableSpec, *rest: Any) -> Any:
+        rows = arrow_rows(connection, spec, *rest)
         if spec.name == "invoices":  # the import commits between the invoices and payments
             save_ledger(engine, late_import())
-        return frame
+        return rows
 
-    monkeypatch.setattr(ledger.storage, "_read_table", read_then_import)
+    monkeypatch.setattr(ledger.storage, "arrow_rows", read_then_import)
     loaded = load_ledger(engine)
     monkeypatch.undo()
     invoice_ids = set(loaded.invoices["invoice_id"])
