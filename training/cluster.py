@@ -61,18 +61,19 @@ def dask_client(
     from distributed import Client, LocalCluster
 
     if address is None:
+        as_processes = LOCAL_PROCESSES if processes is None else processes
         with (
             dask.config.set(LOCAL_CONFIG),
             LocalCluster(
                 n_workers=workers or LOCAL_WORKERS,
                 threads_per_worker=1,
-                processes=LOCAL_PROCESSES if processes is None else processes,
+                processes=as_processes,
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
             ) as cluster,
             Client(cluster) as client,
         ):
-            if LOCAL_PROCESSES if processes is None else processes:
+            if as_processes:  # worker threads write where the command does: left alone
                 client.run(output_to_errors)
             yield client
         return
