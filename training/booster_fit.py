@@ -17,25 +17,38 @@ distributed fits, not the same trees to the last bit: their figures are close, n
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-_CLUSTER: ContextVar[Any] = ContextVar("booster_cluster", default=None)
-"""The Dask client the boosters are fitted on, within :func:`boosters_on` (None: here).
-A context variable, as scikit-learn's ``config_context`` or joblib's ``parallel_backend``:
+
+@dataclass(frozen=True)
+class _Cluster:
+    """Where :func:`boosters_on` sends the fits: a Dask client, and the lock that lets one
+    distributed fit run at a time (LightGBM's network is one per worker process, and the
+    models are fitted in threads at once: :func:`training.models.fit_models`)."""
+
+    client: Any
+    one_at_a_time: threading.Lock = field(default_factory=threading.Lock)
+
+
+_CLUSTER: ContextVar[_Cluster | None] = ContextVar("booster_cluster", default=None)
+"""The cluster the boosters are fitted on, within :func:`boosters_on` (None: here). A
+context variable, as scikit-learn's ``config_context`` or joblib's ``parallel_backend``:
 the choice reaches the fits deep in training without being threaded through every model."""
 
 
 @contextmanager
 def boosters_on(client: Any) -> Iterator[None]:
     """Within this block, :func:`fitted_booster` fits on the Dask cluster of ``client``."""
-    token = _CLUSTER.set(client)
+    token = _CLUSTER.set(_Cluster(client))
     try:
         yield
     finally:
@@ -45,10 +58,11 @@ def boosters_on(client: Any) -> Iterator[None]:
 def fitted_booster(params: dict[str, object], x: pd.DataFrame, y: np.ndarray) -> Any:
     """An ``LGBMClassifier`` of ``params`` fitted on ``x``, ``y``: here, or with
     ``lightgbm.dask`` inside :func:`boosters_on`."""
-    client = _CLUSTER.get()
-    if client is None:
+    cluster = _CLUSTER.get()
+    if cluster is None:
         return lgb.LGBMClassifier(**params).fit(x, y)  # type: ignore[arg-type]
-    return _dask_fitted(client, params, x, np.asarray(y))
+    with cluster.one_at_a_time:
+        return _dask_fitted(cluster.client, params, x, np.asarray(y))
 
 
 def _dask_fitted(client: Any, params: dict[str, object], x: pd.DataFrame, y: np.ndarray) -> Any:

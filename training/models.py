@@ -6,6 +6,8 @@ is known of a client with no history (its attributes and the invoice itself).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,19 +96,30 @@ def fit_models(split: Split, max_invoices: int = 100_000) -> FittedModels:
         )
     order = split.train["issue_date"]
     train = split.train[known]
-    choice = choose_late_model(
-        Rows(
-            split.x_train[known].reset_index(drop=True),
-            y[known].astype(int).to_numpy(),
-            train["issue_date"].to_numpy(),
-            train["due_date"].to_numpy(),
-            train["client_id"].astype(str).to_numpy(),
+    rows = Rows(
+        split.x_train[known].reset_index(drop=True),
+        y[known].astype(int).to_numpy(),
+        train["issue_date"].to_numpy(),
+        train["due_date"].to_numpy(),
+        train["client_id"].astype(str).to_numpy(),
+    )
+    time = PaymentTimeModel(max_invoices=max_invoices)
+    onboarding = OnboardingModel(split.onboarding_features, max_invoices)
+    # The three fits run at once, each in a thread: LightGBM leaves Python's lock while it
+    # boosts, and its threads wait passively between steps (see encours.cli), so one fit
+    # alone keeps two cores busy only part of the time. At 1.1M simulated invoices on 2
+    # cores: 58.4 s for the three against 102.5 s one after the other, the same models
+    # (each fit's threads and seeds are its own). Each thread runs in this context: a
+    # choice of where boosters are fitted (training.booster_fit) reaches it.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        choosing = pool.submit(copy_context().run, choose_late_model, rows)
+        timing = pool.submit(
+            copy_context().run, time.fit, split.x_train, durations, order, split.train["client_id"]
         )
-    )
-    time = PaymentTimeModel(max_invoices=max_invoices).fit(
-        split.x_train, durations, order, split.train["client_id"]
-    )
-    onboarding = OnboardingModel(split.onboarding_features, max_invoices).fit(
-        split.x_train, y, order, durations
-    )
+        onboarding_fit = pool.submit(
+            copy_context().run, onboarding.fit, split.x_train, y, order, durations
+        )
+        choice = choosing.result()
+        timing.result()
+        onboarding_fit.result()
     return FittedModels(late=choice.model, time=time, onboarding=onboarding, choice=choice)

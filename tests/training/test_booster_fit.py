@@ -116,6 +116,20 @@ def test_the_payment_time_booster_is_fitted_on_the_workers(client: Any, split: S
     assert abs(float(np.median(days_there)) - float(np.median(days_here))) < 2.0
 
 
+def test_the_models_fitted_at_once_fit_their_boosters_on_the_cluster(
+    client: Any, split: Split
+) -> None:
+    # fit_models fits the three in threads: the choice of the block must reach each, and
+    # their distributed fits must take the workers one at a time
+    from training.models import fit_models
+
+    with boosters_on(client):
+        models = fit_models(split)
+    assert machines(models.time) == 2
+    assert machines(models.onboarding.time_) == 2
+    assert machines(models.onboarding.late_) == 2
+
+
 def test_outside_the_block_boosters_are_fitted_here_again(client: Any, split: Split) -> None:
     with boosters_on(client):
         pass
