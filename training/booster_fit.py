@@ -62,7 +62,29 @@ def fitted_booster(params: dict[str, object], x: pd.DataFrame, y: np.ndarray) ->
     if cluster is None:
         return lgb.LGBMClassifier(**params).fit(x, y)  # type: ignore[arg-type]
     with cluster.one_at_a_time:
-        return _dask_fitted(cluster.client, params, x, np.asarray(y))
+        return _dask_fitted_again(cluster.client, params, x, np.asarray(y))
+
+
+DASK_TRIES = 3
+"""Distributed fits tried before giving up. A worker lost in the middle of one (seen once
+in the tests: a LightGBM worker killed by signal 11, its peer's socket reset) loses the
+rows sent to it; the nanny starts a new worker, the rows are sent again."""
+
+
+def _dask_fitted_again(
+    client: Any, params: dict[str, object], x: pd.DataFrame, y: np.ndarray
+) -> Any:
+    """:func:`_dask_fitted`, tried again when a worker is lost in the middle of it."""
+    from distributed.client import FutureCancelledError
+
+    workers = len(client.scheduler_info().get("workers", {}))
+    for _ in range(DASK_TRIES - 1):
+        try:
+            return _dask_fitted(client, params, x, y)
+        except (lgb.basic.LightGBMError, FutureCancelledError) as exc:
+            logging.getLogger(__name__).warning("distributed fit failed (%s): again", exc)
+            client.wait_for_workers(workers, timeout=60)
+    return _dask_fitted(client, params, x, y)
 
 
 def _dask_fitted(client: Any, params: dict[str, object], x: pd.DataFrame, y: np.ndarray) -> Any:

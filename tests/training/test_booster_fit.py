@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from training import booster_fit
 from training.booster_fit import boosters_on
 from training.cluster import dask_client
 from training.dataset import Split
@@ -128,6 +130,45 @@ def test_the_models_fitted_at_once_fit_their_boosters_on_the_cluster(
     assert machines(models.time) == 2
     assert machines(models.onboarding.time_) == 2
     assert machines(models.onboarding.late_) == 2
+
+
+class LosingWorkers:
+    """A client whose cluster loses a worker in the middle of the first ``losses`` fits."""
+
+    def __init__(self, losses: int) -> None:
+        self.losses, self.fits, self.waits = losses, 0, 0
+
+    def scheduler_info(self) -> dict[str, Any]:
+        return {"workers": {"tcp://a": {}, "tcp://b": {}}}
+
+    def wait_for_workers(self, n: int, timeout: float) -> None:
+        assert n == 2
+        self.waits += 1
+
+    def fitted(self, client: Any, params: Any, x: Any, y: Any) -> str:
+        self.fits += 1
+        if self.fits <= self.losses:
+            raise lgb.basic.LightGBMError("Socket recv error, Connection reset by peer")
+        return "fitted"
+
+
+@pytest.mark.parametrize("losses", [1, booster_fit.DASK_TRIES - 1])
+def test_a_fit_that_loses_a_worker_is_tried_again(
+    monkeypatch: pytest.MonkeyPatch, losses: int
+) -> None:
+    cluster = LosingWorkers(losses)
+    monkeypatch.setattr(booster_fit, "_dask_fitted", cluster.fitted)
+    with boosters_on(cluster):
+        assert booster_fit.fitted_booster({}, pd.DataFrame({"a": [1.0]}), np.ones(1)) == "fitted"
+    assert (cluster.fits, cluster.waits) == (losses + 1, losses)
+
+
+def test_a_fit_that_keeps_losing_workers_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    cluster = LosingWorkers(booster_fit.DASK_TRIES)
+    monkeypatch.setattr(booster_fit, "_dask_fitted", cluster.fitted)
+    with pytest.raises(lgb.basic.LightGBMError, match="Socket"), boosters_on(cluster):
+        booster_fit.fitted_booster({}, pd.DataFrame({"a": [1.0]}), np.ones(1))
+    assert cluster.fits == booster_fit.DASK_TRIES
 
 
 def test_outside_the_block_boosters_are_fitted_here_again(client: Any, split: Split) -> None:
