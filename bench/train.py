@@ -69,8 +69,8 @@ def main() -> None:
 
     from simulator import SimulationConfig, simulate
     from training.dataset import ledger_end, out_of_time_split
-    from training.late_choice import Rows, choose_late_model
-    from training.models import OnboardingModel, training_targets
+    from training.late_choice import choose_late_model
+    from training.models import OnboardingModel, late_rows, training_targets
     from training.payment_time import PaymentTimeModel
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -102,21 +102,12 @@ def main() -> None:
         f"features at issue dates in {split_s:.1f} s"
     )
     y, durations = training_targets(split)
-    known = y.notna().to_numpy()
     order = split.train["issue_date"]
 
     def late() -> object:
         # The rolling-origin choice among the candidates, then the winner refitted: what
         # `encours train` runs. Each candidate's seconds are printed.
-        train = split.train[known]
-        rows = Rows(
-            split.x_train[known].reset_index(drop=True),
-            y[known].astype(int).to_numpy(),
-            train["issue_date"].to_numpy(),
-            train["due_date"].to_numpy(),
-            train["client_id"].astype(str).to_numpy(),
-        )
-        choice = choose_late_model(rows)
+        choice = choose_late_model(late_rows(split, y))
         times = ", ".join(f"{k} {v:.1f} s" for k, v in choice.seconds.items())
         print(f"late model: {choice.name} chosen; {times}", flush=True)
         return choice.model

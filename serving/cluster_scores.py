@@ -26,15 +26,16 @@ def scores_futures(
     """Futures of the scores of each part of ``ledger`` at ``as_of`` by the late-payment
     model ``late`` and the payment-time model ``time`` (sent once to every worker)."""
     ledgers, population = scattered_parts(client, ledger, parts)
-    served = client.scatter([late, time] if time is not None else [late], broadcast=True)
     return client.map(
-        part_scores,
-        ledgers,
-        population=population,
-        late=served[0],
-        time=served[1] if time is not None else None,
-        as_of=as_of,
+        part_scores, ledgers, population=population, as_of=as_of, **served(client, late, time)
     )
+
+
+def served(client: Any, late: LoadedModel, time: LoadedModel | None) -> dict[str, Any]:
+    """The models sent once to every worker: :func:`part_scores`'s ``late`` and ``time``
+    (futures; ``time`` None without a payment-time model)."""
+    sent = client.scatter([late, time] if time is not None else [late], broadcast=True)
+    return {"late": sent[0], "time": sent[1] if time is not None else None}
 
 
 def cluster_scores(
@@ -62,8 +63,6 @@ def write_cluster_scores(
     """The scores of every part written by the workers to the Parquet dataset ``path``
     (a stored ledger's parts read by the workers and dropped once written)."""
     if isinstance(source, StoredLedger):
-        served = client.scatter([late, time] if time is not None else [late], broadcast=True)
-        models = {"late": served[0], "time": served[1] if time is not None else None}
-        write_stored(client, source, path, part_scores, as_of=as_of, **models)
+        write_stored(client, source, path, part_scores, as_of=as_of, **served(client, late, time))
         return
     write_parquet(client, scores_futures(client, source, late, time, as_of), path)

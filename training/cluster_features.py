@@ -175,12 +175,20 @@ def _stored_population(
 def _population_read(url: str, clients: ClientRange) -> tuple[PopulationPart, int]:
     """What the clients of ``clients`` add to the population, read from the ledger at
     ``url`` (its clients and invoices: all the population reads), and the version seen."""
+    ledger, version = _range_read(url, clients, ("clients", "invoices"))
+    return population_part(ledger), version
+
+
+def _range_read(
+    url: str, clients: ClientRange, tables: tuple[str, ...] | None = None
+) -> tuple[Ledger, int]:
+    """The rows of ``clients`` (of ``tables`` only, when given) in the ledger at ``url``,
+    and the ledger version they saw, on an engine of the worker's own."""
     engine = make_engine(url)
     try:
-        ledger, version = load_ledger_part(engine, clients, ("clients", "invoices"))
+        return load_ledger_part(engine, clients, tables)
     finally:
         engine.dispose()
-    return population_part(ledger), version
 
 
 def _write_range(
@@ -196,11 +204,7 @@ def _write_range(
     """The clients of ``clients`` read from ``url``, split into ``pieces`` parts, and
     ``function`` of each written to ``<stem>.<n>.parquet`` (run by a worker); False, with
     nothing written, when the read saw another version than ``version``."""
-    engine = make_engine(url)
-    try:
-        ledger, seen = load_ledger_part(engine, clients)
-    finally:
-        engine.dispose()
+    ledger, seen = _range_read(url, clients)
     if seen != version:
         return False
     for n, part in enumerate(split_by_client(ledger, pieces) if pieces > 1 else [ledger]):

@@ -78,6 +78,20 @@ def training_targets(split: Split) -> tuple[pd.Series, pd.DataFrame]:
     return late_outcome(split.train, split.cutoff), payment_durations(split.train, split.cutoff)
 
 
+def late_rows(split: Split, y: pd.Series) -> Rows:
+    """The training invoices whose outcome ``y`` was known at the cut-off, as the
+    late-payment choice (:func:`choose_late_model`) reads them."""
+    known = y.notna().to_numpy()
+    train = split.train[known]
+    return Rows(
+        split.x_train[known].reset_index(drop=True),
+        y[known].astype(int).to_numpy(),
+        train["issue_date"].to_numpy(),
+        train["due_date"].to_numpy(),
+        train["client_id"].astype(str).to_numpy(),
+    )
+
+
 def fit_models(split: Split, max_invoices: int = 100_000) -> FittedModels:
     """Fit the three models on the training side of ``split``."""
     y, durations = training_targets(split)
@@ -95,14 +109,7 @@ def fit_models(split: Split, max_invoices: int = 100_000) -> FittedModels:
             "the due dates (no model is needed to expect every invoice paid on time)"
         )
     order = split.train["issue_date"]
-    train = split.train[known]
-    rows = Rows(
-        split.x_train[known].reset_index(drop=True),
-        y[known].astype(int).to_numpy(),
-        train["issue_date"].to_numpy(),
-        train["due_date"].to_numpy(),
-        train["client_id"].astype(str).to_numpy(),
-    )
+    rows = late_rows(split, y)
     time = PaymentTimeModel(max_invoices=max_invoices)
     onboarding = OnboardingModel(split.onboarding_features, max_invoices)
     # The three fits run at once, each in a thread: LightGBM leaves Python's lock while it

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from training.dataset import Split
-from training.late_choice import Rows, choose_late_model
-from training.models import OnboardingModel, fit_models, training_targets
+from training.late_choice import choose_late_model
+from training.models import OnboardingModel, fit_models, late_rows, training_targets
 from training.payment_time import PaymentTimeModel
 
 
@@ -14,17 +14,8 @@ def test_fitted_at_once_the_models_are_the_ones_fitted_one_by_one(split: Split) 
     together = fit_models(split)
 
     y, durations = training_targets(split)
-    known = y.notna().to_numpy()
-    order, train = split.train["issue_date"], split.train[known]
-    alone = choose_late_model(
-        Rows(
-            split.x_train[known].reset_index(drop=True),
-            y[known].astype(int).to_numpy(),
-            train["issue_date"].to_numpy(),
-            train["due_date"].to_numpy(),
-            train["client_id"].astype(str).to_numpy(),
-        )
-    )
+    order = split.train["issue_date"]
+    alone = choose_late_model(late_rows(split, y))
     time = PaymentTimeModel().fit(split.x_train, durations, order, split.train["client_id"])
     onboarding = OnboardingModel(split.onboarding_features).fit(split.x_train, y, order, durations)
 
